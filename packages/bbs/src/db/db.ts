@@ -1,0 +1,140 @@
+/**
+ * The store's interfaces, one per resource (bbs `db/*.go`). The etcd implementation in `etcd/` is the only
+ * code that knows keys. Every write is one etcd transaction guarded by `mod_revision` (create-if-absent for
+ * creates). Errors are BbsErrors: ResourceNotFound, ResourceExists, ResourceConflict, InvalidStateTransition,
+ * the ActualLRPCannotBe* family, InvalidRecord, Unavailable.
+ *
+ * Consumers declare the narrow slice they use (`Pick<Db, 'taskByGuid' | 'startTask'>`).
+ */
+import type {
+  ActualLRP, ActualLRPGroup, ActualLRPInstanceKey, ActualLRPKey, ActualLRPNetInfo, CellPresence, DesiredLRP,
+  DesiredLRPSchedulingInfo, DesiredLRPUpdate, Int64, Task, TaskDefinition,
+} from '@diego/models';
+
+/** A record before and after a write. */
+export interface Change<T> {
+  before: T;
+  after: T;
+}
+
+export interface DomainDb {
+  /** The fresh domains. */
+  domains(): Promise<string[]>;
+  /** Marks a domain fresh for `ttlSeconds` (0 = for ever: no lease). */
+  upsertDomain(domain: string, ttlSeconds: number): Promise<void>;
+}
+
+export interface CellDb {
+  /** Live cells (their presence lease has not expired). */
+  cells(): Promise<CellPresence[]>;
+  /** ResourceNotFound when absent. */
+  cellById(cellId: string): Promise<CellPresence>;
+  /** Writes /v1/cell/<id> under a new lease of `ttlSeconds`; returns the lease id (decimal string). */
+  registerCell(cell: CellPresence, ttlSeconds: number): Promise<string>;
+  /** Keeps the lease alive once; ResourceNotFound when it has expired (the cell must register again). */
+  heartbeatCell(cellId: string, leaseId: string): Promise<void>;
+  /** Revokes the cell's lease: the presence is gone at once. */
+  removeCell(cellId: string): Promise<void>;
+}
+
+export interface DesiredLRPFilter {
+  domain?: string;
+}
+
+export interface DesiredLRPDb {
+  desiredLRPs(filter?: DesiredLRPFilter): Promise<DesiredLRP[]>;
+  desiredLRPSchedulingInfos(filter?: DesiredLRPFilter): Promise<DesiredLRPSchedulingInfo[]>;
+  /** ResourceNotFound when absent. */
+  desiredLRPByProcessGuid(processGuid: string): Promise<DesiredLRP>;
+  /**
+   * Stores the desired LRP (new epoch, index 0) and UNCLAIMED actuals for [0, instances), in transactions of at
+   * most 128 operations; the first holds the desired record. ResourceExists when the guid is taken. Indices whose
+   * actual already existed are skipped. Returns the stored record and the indices created (to auction).
+   */
+  desireLRP(lrp: DesiredLRP): Promise<{ desired: DesiredLRP; createdIndices: number[] }>;
+  /**
+   * Applies instances/routes/annotation, tag index + 1. Two read-CAS attempts, then ResourceConflict.
+   * Creates UNCLAIMED actuals for new indices (returned, to auction); retiring extra ones is the caller's job.
+   */
+  updateDesiredLRP(processGuid: string, update: DesiredLRPUpdate): Promise<Change<DesiredLRP> & { createdIndices: number[] }>;
+  /** Deletes the desired record; returns it. Retiring its actuals is the caller's job. ResourceNotFound. */
+  removeDesiredLRP(processGuid: string): Promise<DesiredLRP>;
+}
+
+export interface ActualLRPFilter {
+  domain?: string;
+  cell_id?: string;
+}
+
+/** What RetireActualLRP left to do: nothing (the record was removed), or ask this cell to stop the instance. */
+export type RetireResult = { removed: true } | { removed: false; cell: CellPresence; lrp: ActualLRP };
+
+export interface EvacuationResult {
+  keepContainer: boolean;
+  /** The instance record became UNCLAIMED: the caller must request an auction for it. */
+  auctionNeeded: boolean;
+}
+
+export interface ActualLRPDb {
+  /** A group appears when at least one of its records passes the filter (applied per record). */
+  actualLRPGroups(filter?: ActualLRPFilter): Promise<ActualLRPGroup[]>;
+  actualLRPGroupsByProcessGuid(processGuid: string): Promise<ActualLRPGroup[]>;
+  /** ResourceNotFound when neither record exists. */
+  actualLRPGroupByProcessGuidAndIndex(processGuid: string, index: number): Promise<ActualLRPGroup>;
+
+  /** Creates an UNCLAIMED instance record (new epoch). ResourceExists when present. */
+  createUnclaimedActualLRP(key: ActualLRPKey): Promise<ActualLRP>;
+  /** §5.2 Claim: ResourceNotFound, ActualLRPCannotBeClaimed. */
+  claimActualLRP(processGuid: string, index: number, instanceKey: ActualLRPInstanceKey): Promise<Change<ActualLRP>>;
+  /** §5.2 Start: creates a RUNNING record when missing (`before` null); no write when nothing changes. */
+  startActualLRP(key: ActualLRPKey, instanceKey: ActualLRPInstanceKey, netInfo: ActualLRPNetInfo):
+    Promise<{ before: ActualLRP | null; after: ActualLRP }>;
+  /** §5.2 Crash with §6: `restarted` when the record went straight back to UNCLAIMED (auction it). */
+  crashActualLRP(key: ActualLRPKey, instanceKey: ActualLRPInstanceKey, errorMessage: string):
+    Promise<Change<ActualLRP> & { restarted: boolean }>;
+  /** §5.2 Fail: placement_error on an UNCLAIMED record. */
+  failActualLRP(key: ActualLRPKey, errorMessage: string): Promise<Change<ActualLRP>>;
+  /** §5.2 Remove: compare-and-delete with no state check; an instance key, when given, must match. */
+  removeActualLRP(processGuid: string, index: number, instanceKey?: ActualLRPInstanceKey): Promise<ActualLRP>;
+  /** §5.2 Retire: up to 5 attempts. UNCLAIMED/CRASHED or on a missing cell: removed. Otherwise: stop on the cell. */
+  retireActualLRP(key: ActualLRPKey): Promise<RetireResult>;
+  /** §5.2 Unclaim (evacuation, crash restarts); `changed` false when already UNCLAIMED. */
+  unclaimActualLRP(key: ActualLRPKey, instanceKey?: ActualLRPInstanceKey): Promise<{ changed: boolean; after: ActualLRP }>;
+
+  // §5.3 evacuation
+  removeEvacuatingActualLRP(key: ActualLRPKey, instanceKey: ActualLRPInstanceKey): Promise<void>;
+  evacuateClaimedActualLRP(key: ActualLRPKey, instanceKey: ActualLRPInstanceKey): Promise<EvacuationResult>;
+  evacuateRunningActualLRP(key: ActualLRPKey, instanceKey: ActualLRPInstanceKey, netInfo: ActualLRPNetInfo,
+    ttlSeconds: number): Promise<EvacuationResult>;
+  evacuateStoppedActualLRP(key: ActualLRPKey, instanceKey: ActualLRPInstanceKey): Promise<EvacuationResult>;
+  evacuateCrashedActualLRP(key: ActualLRPKey, instanceKey: ActualLRPInstanceKey, errorMessage: string):
+    Promise<EvacuationResult>;
+}
+
+export interface TaskFilter {
+  domain?: string;
+  cell_id?: string;
+}
+
+export interface TaskDb {
+  tasks(filter?: TaskFilter): Promise<Task[]>;
+  /** ResourceNotFound when absent. */
+  taskByGuid(taskGuid: string): Promise<Task>;
+  /** PENDING, created_at = updated_at = now. ResourceExists. */
+  desireTask(definition: TaskDefinition, taskGuid: string, domain: string): Promise<Task>;
+  /** `shouldStart` false (no write) when already RUNNING on this cell. */
+  startTask(taskGuid: string, cellId: string): Promise<{ shouldStart: boolean; task: Task }>;
+  /** Completes as failed with "task was cancelled"; `before.cell_id` tells the caller which cell to tell. */
+  cancelTask(taskGuid: string): Promise<Change<Task>>;
+  failTask(taskGuid: string, failureReason: string): Promise<Change<Task>>;
+  completeTask(taskGuid: string, cellId: string, failed: boolean, failureReason: string, result: string):
+    Promise<Change<Task>>;
+  resolvingTask(taskGuid: string): Promise<Change<Task>>;
+  /** Requires RESOLVING; a plain delete. */
+  deleteTask(taskGuid: string): Promise<Task>;
+}
+
+export interface Db extends DomainDb, CellDb, DesiredLRPDb, ActualLRPDb, TaskDb {}
+
+/** The store's clock: Unix nanoseconds. Injectable so tests control time (bbs's fakeclock). */
+export type Clock = () => Int64;

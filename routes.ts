@@ -1,0 +1,135 @@
+/**
+ * The route table: every receptor route and every BBS route, as data. Servers and clients are built from it
+ * (a route without a handler is a compile error: handler maps are typed `Record<RouteName, Handler>`).
+ * Names and paths are Diego's (receptor `routes.go`, Nov 2015; bbs `routes.go`, Mar 2016).
+ */
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+export interface ReceptorRoute {
+  readonly name: string;
+  readonly method: HttpMethod;
+  /** `:param` segments match one non-empty path segment. */
+  readonly path: string;
+}
+
+/** The receptor's JSON REST API (spec/receptor-api.md §2, routes 1–19). */
+export const ReceptorRoutes = [
+  // tasks
+  { name: 'CreateTask', method: 'POST', path: '/v1/tasks' },
+  { name: 'Tasks', method: 'GET', path: '/v1/tasks' },
+  { name: 'GetTask', method: 'GET', path: '/v1/tasks/:task_guid' },
+  { name: 'DeleteTask', method: 'DELETE', path: '/v1/tasks/:task_guid' },
+  { name: 'CancelTask', method: 'POST', path: '/v1/tasks/:task_guid/cancel' },
+
+  // desired LRPs
+  { name: 'CreateDesiredLRP', method: 'POST', path: '/v1/desired_lrps' },
+  { name: 'GetDesiredLRP', method: 'GET', path: '/v1/desired_lrps/:process_guid' },
+  { name: 'UpdateDesiredLRP', method: 'PUT', path: '/v1/desired_lrps/:process_guid' },
+  { name: 'DeleteDesiredLRP', method: 'DELETE', path: '/v1/desired_lrps/:process_guid' },
+  { name: 'DesiredLRPs', method: 'GET', path: '/v1/desired_lrps' },
+
+  // actual LRPs
+  { name: 'ActualLRPs', method: 'GET', path: '/v1/actual_lrps' },
+  { name: 'ActualLRPsByProcessGuid', method: 'GET', path: '/v1/actual_lrps/:process_guid' },
+  { name: 'ActualLRPByProcessGuidAndIndex', method: 'GET', path: '/v1/actual_lrps/:process_guid/index/:index' },
+  { name: 'KillActualLRPByProcessGuidAndIndex', method: 'DELETE', path: '/v1/actual_lrps/:process_guid/index/:index' },
+
+  // cells
+  { name: 'Cells', method: 'GET', path: '/v1/cells' },
+
+  // domains
+  { name: 'UpsertDomain', method: 'PUT', path: '/v1/domains/:domain' },
+  { name: 'Domains', method: 'GET', path: '/v1/domains' },
+
+  // event stream
+  { name: 'EventStream', method: 'GET', path: '/v1/events' },
+
+  // authentication
+  { name: 'GenerateCookie', method: 'POST', path: '/v1/auth_cookie' },
+] as const satisfies readonly ReceptorRoute[];
+
+export type ReceptorRouteName = (typeof ReceptorRoutes)[number]['name'];
+
+export interface BbsRoute {
+  readonly name: string;
+  readonly method: HttpMethod;
+  readonly path: string;
+  /** The proto message (package `models`) of the request body; null for routes that take none. */
+  readonly request: string | null;
+  /** The proto message of the response body; null for event streams (SSE). */
+  readonly response: string | null;
+}
+
+/** The BBS's protobuf-over-HTTP API (spec/bbs.md §4.2). Errors travel in the response's `error` field. */
+export const BbsRoutes = [
+  { name: 'Ping', method: 'POST', path: '/v1/ping', request: null, response: 'PingResponse' },
+
+  // domains
+  { name: 'Domains', method: 'POST', path: '/v1/domains/list', request: null, response: 'DomainsResponse' },
+  { name: 'UpsertDomain', method: 'POST', path: '/v1/domains/upsert', request: 'UpsertDomainRequest', response: 'UpsertDomainResponse' },
+
+  // actual LRP groups
+  { name: 'ActualLRPGroups', method: 'POST', path: '/v1/actual_lrp_groups/list', request: 'ActualLRPGroupsRequest', response: 'ActualLRPGroupsResponse' },
+  { name: 'ActualLRPGroupsByProcessGuid', method: 'POST', path: '/v1/actual_lrp_groups/list_by_process_guid', request: 'ActualLRPGroupsByProcessGuidRequest', response: 'ActualLRPGroupsResponse' },
+  { name: 'ActualLRPGroupByProcessGuidAndIndex', method: 'POST', path: '/v1/actual_lrp_groups/get_by_process_guid_and_index', request: 'ActualLRPGroupByProcessGuidAndIndexRequest', response: 'ActualLRPGroupResponse' },
+
+  // actual LRP lifecycle
+  { name: 'ClaimActualLRP', method: 'POST', path: '/v1/actual_lrps/claim', request: 'ClaimActualLRPRequest', response: 'ActualLRPLifecycleResponse' },
+  { name: 'StartActualLRP', method: 'POST', path: '/v1/actual_lrps/start', request: 'StartActualLRPRequest', response: 'ActualLRPLifecycleResponse' },
+  { name: 'CrashActualLRP', method: 'POST', path: '/v1/actual_lrps/crash', request: 'CrashActualLRPRequest', response: 'ActualLRPLifecycleResponse' },
+  { name: 'FailActualLRP', method: 'POST', path: '/v1/actual_lrps/fail', request: 'FailActualLRPRequest', response: 'ActualLRPLifecycleResponse' },
+  { name: 'RemoveActualLRP', method: 'POST', path: '/v1/actual_lrps/remove', request: 'RemoveActualLRPRequest', response: 'ActualLRPLifecycleResponse' },
+  { name: 'RetireActualLRP', method: 'POST', path: '/v1/actual_lrps/retire', request: 'RetireActualLRPRequest', response: 'ActualLRPLifecycleResponse' },
+
+  // evacuation
+  { name: 'RemoveEvacuatingActualLRP', method: 'POST', path: '/v1/actual_lrps/remove_evacuating', request: 'RemoveEvacuatingActualLRPRequest', response: 'RemoveEvacuatingActualLRPResponse' },
+  { name: 'EvacuateClaimedActualLRP', method: 'POST', path: '/v1/actual_lrps/evacuate_claimed', request: 'EvacuateClaimedActualLRPRequest', response: 'EvacuationResponse' },
+  { name: 'EvacuateCrashedActualLRP', method: 'POST', path: '/v1/actual_lrps/evacuate_crashed', request: 'EvacuateCrashedActualLRPRequest', response: 'EvacuationResponse' },
+  { name: 'EvacuateStoppedActualLRP', method: 'POST', path: '/v1/actual_lrps/evacuate_stopped', request: 'EvacuateStoppedActualLRPRequest', response: 'EvacuationResponse' },
+  { name: 'EvacuateRunningActualLRP', method: 'POST', path: '/v1/actual_lrps/evacuate_running', request: 'EvacuateRunningActualLRPRequest', response: 'EvacuationResponse' },
+
+  // desired LRPs
+  { name: 'DesiredLRPs_r1', method: 'POST', path: '/v1/desired_lrps/list.r1', request: 'DesiredLRPsRequest', response: 'DesiredLRPsResponse' },
+  { name: 'DesiredLRPByProcessGuid_r1', method: 'POST', path: '/v1/desired_lrps/get_by_process_guid.r1', request: 'DesiredLRPByProcessGuidRequest', response: 'DesiredLRPResponse' },
+  { name: 'DesiredLRPSchedulingInfos', method: 'POST', path: '/v1/desired_lrp_scheduling_infos/list', request: 'DesiredLRPsRequest', response: 'DesiredLRPSchedulingInfosResponse' },
+  /** @deprecated r0: the desired LRPs "versioned down to V0" (cached dependencies become download actions). */
+  { name: 'DesiredLRPs', method: 'POST', path: '/v1/desired_lrps/list', request: 'DesiredLRPsRequest', response: 'DesiredLRPsResponse' },
+  /** @deprecated r0, as DesiredLRPs. */
+  { name: 'DesiredLRPByProcessGuid', method: 'POST', path: '/v1/desired_lrps/get_by_process_guid', request: 'DesiredLRPByProcessGuidRequest', response: 'DesiredLRPResponse' },
+  { name: 'DesireDesiredLRP', method: 'POST', path: '/v1/desired_lrp/desire', request: 'DesireLRPRequest', response: 'DesiredLRPLifecycleResponse' },
+  { name: 'UpdateDesireLRP', method: 'POST', path: '/v1/desired_lrp/update', request: 'UpdateDesiredLRPRequest', response: 'DesiredLRPLifecycleResponse' },
+  { name: 'RemoveDesiredLRP', method: 'POST', path: '/v1/desired_lrp/remove', request: 'RemoveDesiredLRPRequest', response: 'DesiredLRPLifecycleResponse' },
+
+  // tasks
+  { name: 'Tasks_r1', method: 'POST', path: '/v1/tasks/list.r1', request: 'TasksRequest', response: 'TasksResponse' },
+  { name: 'TaskByGuid_r1', method: 'POST', path: '/v1/tasks/get_by_task_guid.r1', request: 'TaskByGuidRequest', response: 'TaskResponse' },
+  /** @deprecated r0: tasks "versioned down to V0". */
+  { name: 'Tasks', method: 'POST', path: '/v1/tasks/list', request: 'TasksRequest', response: 'TasksResponse' },
+  /** @deprecated r0; a GET with a protobuf body, as Diego's. */
+  { name: 'TaskByGuid', method: 'GET', path: '/v1/tasks/get_by_task_guid', request: 'TaskByGuidRequest', response: 'TaskResponse' },
+  { name: 'DesireTask', method: 'POST', path: '/v1/tasks/desire', request: 'DesireTaskRequest', response: 'TaskLifecycleResponse' },
+  { name: 'StartTask', method: 'POST', path: '/v1/tasks/start', request: 'StartTaskRequest', response: 'StartTaskResponse' },
+  { name: 'CancelTask', method: 'POST', path: '/v1/tasks/cancel', request: 'TaskGuidRequest', response: 'TaskLifecycleResponse' },
+  { name: 'FailTask', method: 'POST', path: '/v1/tasks/fail', request: 'FailTaskRequest', response: 'TaskLifecycleResponse' },
+  { name: 'CompleteTask', method: 'POST', path: '/v1/tasks/complete', request: 'CompleteTaskRequest', response: 'TaskLifecycleResponse' },
+  { name: 'ResolvingTask', method: 'POST', path: '/v1/tasks/resolving', request: 'TaskGuidRequest', response: 'TaskLifecycleResponse' },
+  { name: 'DeleteTask', method: 'POST', path: '/v1/tasks/delete', request: 'TaskGuidRequest', response: 'TaskLifecycleResponse' },
+
+  // cells
+  { name: 'Cells_r1', method: 'GET', path: '/v1/cells/list.r1', request: null, response: 'CellsResponse' },
+
+  // events (SSE of base64 protobuf events)
+  { name: 'EventStream_r0', method: 'GET', path: '/v1/events', request: null, response: null },
+] as const satisfies readonly BbsRoute[];
+
+export type BbsRouteName = (typeof BbsRoutes)[number]['name'];
+
+/** Fills `:params` of a path; throws when one is missing or empty (rata's PathWithParams). */
+export function pathWithParams(path: string, params: Readonly<Record<string, string>> = {}): string {
+  return path.replace(/:([a-z_]+)/g, (_, name: string) => {
+    const value = params[name];
+    if (value === undefined || value === '') throw new Error(`missing route parameter: ${name}`);
+    return encodeURIComponent(value);
+  });
+}
