@@ -1,0 +1,77 @@
+/**
+ * CONTRACT: the typed BBS client (bbs `client.go`). The HTTP implementation is built from `BbsRoutes`
+ * (routes.ts), speaks protobuf, and rejects with the BbsError carried in the response's `error` field.
+ * It takes a list of BBS URLs and moves to the next one when a BBS cannot be reached.
+ */
+import type {
+  ActualLRPGroup, ActualLRPInstanceKey, ActualLRPKey, ActualLRPNetInfo, CellPresence, DesiredLRP,
+  DesiredLRPSchedulingInfo, DesiredLRPUpdate, Task, TaskDefinition,
+} from '@diego/models';
+import type { ActualLRPFilter, DesiredLRPFilter, TaskFilter } from './db/db';
+
+/** A BBS event, decoded; `revision` is the etcd revision that produced it (the SSE `id:`). */
+export type BbsEvent = { revision: string } & (
+  | { type: 'desired_lrp_created'; desired_lrp: DesiredLRP }
+  | { type: 'desired_lrp_changed'; before: DesiredLRP; after: DesiredLRP }
+  | { type: 'desired_lrp_removed'; desired_lrp: DesiredLRP }
+  | { type: 'actual_lrp_created'; actual_lrp_group: ActualLRPGroup }
+  | { type: 'actual_lrp_changed'; before: ActualLRPGroup; after: ActualLRPGroup }
+  | { type: 'actual_lrp_removed'; actual_lrp_group: ActualLRPGroup }
+  | { type: 'task_created'; task: Task }
+  | { type: 'task_changed'; before: Task; after: Task }
+  | { type: 'task_removed'; task: Task }
+);
+
+export interface EventSubscription {
+  /** Resolves with the next event; null when the stream has ended. */
+  next(): Promise<BbsEvent | null>;
+  close(): void;
+}
+
+export interface BbsClient {
+  ping(): Promise<boolean>;
+
+  domains(): Promise<string[]>;
+  upsertDomain(domain: string, ttlSeconds: number): Promise<void>;
+
+  actualLRPGroups(filter?: ActualLRPFilter): Promise<ActualLRPGroup[]>;
+  actualLRPGroupsByProcessGuid(processGuid: string): Promise<ActualLRPGroup[]>;
+  actualLRPGroupByProcessGuidAndIndex(processGuid: string, index: number): Promise<ActualLRPGroup>;
+
+  claimActualLRP(processGuid: string, index: number, instanceKey: ActualLRPInstanceKey): Promise<void>;
+  startActualLRP(key: ActualLRPKey, instanceKey: ActualLRPInstanceKey, netInfo: ActualLRPNetInfo): Promise<void>;
+  crashActualLRP(key: ActualLRPKey, instanceKey: ActualLRPInstanceKey, errorMessage: string): Promise<void>;
+  failActualLRP(key: ActualLRPKey, errorMessage: string): Promise<void>;
+  removeActualLRP(processGuid: string, index: number, instanceKey?: ActualLRPInstanceKey): Promise<void>;
+  retireActualLRP(key: ActualLRPKey): Promise<void>;
+
+  removeEvacuatingActualLRP(key: ActualLRPKey, instanceKey: ActualLRPInstanceKey): Promise<void>;
+  /** Each returns keep_container; on a failed call, Diego's defaults (claimed/running keep, others don't). */
+  evacuateClaimedActualLRP(key: ActualLRPKey, instanceKey: ActualLRPInstanceKey): Promise<boolean>;
+  evacuateCrashedActualLRP(key: ActualLRPKey, instanceKey: ActualLRPInstanceKey, errorMessage: string): Promise<boolean>;
+  evacuateStoppedActualLRP(key: ActualLRPKey, instanceKey: ActualLRPInstanceKey): Promise<boolean>;
+  evacuateRunningActualLRP(key: ActualLRPKey, instanceKey: ActualLRPInstanceKey, netInfo: ActualLRPNetInfo,
+    ttlSeconds: number): Promise<boolean>;
+
+  desiredLRPs(filter?: DesiredLRPFilter): Promise<DesiredLRP[]>;
+  desiredLRPByProcessGuid(processGuid: string): Promise<DesiredLRP>;
+  desiredLRPSchedulingInfos(filter?: DesiredLRPFilter): Promise<DesiredLRPSchedulingInfo[]>;
+  desireLRP(lrp: DesiredLRP): Promise<void>;
+  updateDesiredLRP(processGuid: string, update: DesiredLRPUpdate): Promise<void>;
+  removeDesiredLRP(processGuid: string): Promise<void>;
+
+  tasks(filter?: TaskFilter): Promise<Task[]>;
+  taskByGuid(taskGuid: string): Promise<Task>;
+  desireTask(taskGuid: string, domain: string, definition: TaskDefinition): Promise<void>;
+  startTask(taskGuid: string, cellId: string): Promise<boolean>;
+  cancelTask(taskGuid: string): Promise<void>;
+  failTask(taskGuid: string, failureReason: string): Promise<void>;
+  completeTask(taskGuid: string, cellId: string, failed: boolean, failureReason: string, result: string): Promise<void>;
+  resolvingTask(taskGuid: string): Promise<void>;
+  deleteTask(taskGuid: string): Promise<void>;
+
+  cells(): Promise<CellPresence[]>;
+
+  /** Rejects when the subscription cannot be made (the receptor answers 500 with an empty body). */
+  subscribeToEvents(): Promise<EventSubscription>;
+}
