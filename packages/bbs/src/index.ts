@@ -1,1 +1,3 @@
-export {};
+export * from './config';
+export * from './db/db';
+export * from './bbs-client';

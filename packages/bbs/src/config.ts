@@ -1,0 +1,19 @@
+/** CONTRACT: the compiled BBS configuration the CLI (`diego bbs`) builds from flags and env. */
+export type LogLevel = 'debug' | 'info' | 'error' | 'fatal';
+
+export interface BbsConfig {
+  /** host:port, default 0.0.0.0:8889 (`--listenAddress`). */
+  listenAddress: string;
+  /** etcd endpoints (`--etcdCluster`, comma-separated), default ["http://127.0.0.1:2379"]. */
+  etcdCluster: string[];
+  logLevel: LogLevel;
+  /** host:port for /debug endpoints (`--debugAddr`); null = none. */
+  debugAddress: string | null;
+}
+
+/** A started process component. */
+export interface RunningServer {
+  /** The address it actually listens on, as host:port (the port is resolved when 0 was asked for). */
+  address: string;
+  stop(): Promise<void>;
+}
