@@ -1,1 +1,2 @@
-export {};
+export * from './etcd';
+export * from './etcd-client';

@@ -1,0 +1,156 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** A running etcd started by {@link startEtcd}. */
+export interface EtcdProcess {
+  /** The client URL, e.g. `http://127.0.0.1:40123`. */
+  endpoint: string;
+  /** Its data directory, removed by `stop()`. */
+  dataDir: string;
+  /** Kills etcd, waits for it to exit and removes its data directory. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export interface StartEtcdOptions {
+  /** The binary to run; `etcd` from PATH by default. */
+  binary?: string;
+  /** How long to wait for etcd to answer its health check. */
+  startTimeoutMs?: number;
+}
+
+const STOP_GRACE_MS = 5000;
+const HEALTH_POLL_MS = 50;
+const STDERR_TAIL_LINES = 30;
+
+/**
+ * Starts a real single-member etcd on free loopback client and peer ports with its own temp data directory,
+ * and resolves once it answers `/health`. The process is also killed when this Node process exits, so a
+ * failing test run leaks neither the process nor (on stop) the directory.
+ *
+ * @example
+ *   const etcd = await startEtcd();
+ *   const client = new Etcd3({ hosts: etcd.endpoint });
+ *   // ...
+ *   await etcd.stop();
+ */
+export async function startEtcd(opts: StartEtcdOptions = {}): Promise<EtcdProcess> {
+  const binary = opts.binary ?? 'etcd';
+  const deadline = Date.now() + (opts.startTimeoutMs ?? 15000);
+  const [clientPort, peerPort] = await freePorts(2);
+  const endpoint = `http://127.0.0.1:${clientPort}`;
+  const peerUrl = `http://127.0.0.1:${peerPort}`;
+  const dataDir = mkdtempSync(join(tmpdir(), 'diego-etcd-'));
+  const child = spawn(
+    binary,
+    [
+      '--name', 'diego-test',
+      '--data-dir', dataDir,
+      '--listen-client-urls', endpoint,
+      '--advertise-client-urls', endpoint,
+      '--listen-peer-urls', peerUrl,
+      '--initial-advertise-peer-urls', peerUrl,
+      '--initial-cluster', `diego-test=${peerUrl}`,
+      '--logger', 'zap',
+      '--log-level', 'warn',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  const stderrTail: string[] = [];
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    stderrTail.push(...chunk.split('\n').filter((line) => line !== ''));
+    stderrTail.splice(0, Math.max(0, stderrTail.length - STDERR_TAIL_LINES));
+  });
+  const exited = new Promise<string>((resolve) => {
+    child.once('error', (err: NodeJS.ErrnoException) =>
+      resolve(err.code === 'ENOENT' ? `${binary} not found on PATH` : err.message));
+    child.once('exit', (code, signal) => resolve(`exited with ${signal ?? `code ${code}`}`));
+  });
+  const killOnExit = (): void => {
+    child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
+
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopped ??= (async () => {
+      await terminate(child, exited);
+      process.removeListener('exit', killOnExit);
+      rmSync(dataDir, { recursive: true, force: true });
+    })();
+    return stopped;
+  };
+
+  let exitReason: string | undefined;
+  void exited.then((why) => {
+    exitReason = why;
+  });
+  const early = await waitHealthy(endpoint, deadline, () => exitReason);
+  if (early !== null) {
+    await stop();
+    throw new Error(`could not start ${binary} on ${endpoint}: ${early}\n${stderrTail.join('\n')}`);
+  }
+  return { endpoint, dataDir, stop };
+}
+
+/** Resolves null once `/health` answers 200, or a reason when the process is gone or at the deadline. */
+async function waitHealthy(
+  endpoint: string,
+  deadline: number,
+  exitReason: () => string | undefined,
+): Promise<string | null> {
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    const exited = exitReason();
+    if (exited !== undefined) return exited;
+    last = await healthOnce(endpoint);
+    if (last === 'ok') return null;
+    await new Promise((resolve) => setTimeout(resolve, HEALTH_POLL_MS));
+  }
+  return `not healthy in time (${last})`;
+}
+
+function healthOnce(endpoint: string): Promise<string> {
+  return new Promise((resolve) => {
+    const req = request(`${endpoint}/health`, { timeout: 1000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200 ? 'ok' : `status ${res.statusCode}`);
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', (err) => resolve(err.message));
+    req.end();
+  });
+}
+
+async function terminate(child: ChildProcess, exited: Promise<string>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Ports the kernel handed out and released; all held at once so they differ. */
+async function freePorts(count: number): Promise<number[]> {
+  const servers = Array.from({ length: count }, () => createServer());
+  try {
+    return await Promise.all(
+      servers.map(
+        (server) =>
+          new Promise<number>((resolve, reject) => {
+            server.once('error', reject);
+            server.listen(0, '127.0.0.1', () => {
+              const address = server.address();
+              if (address === null || typeof address === 'string') reject(new Error('no TCP address'));
+              else resolve(address.port);
+            });
+          }),
+      ),
+    );
+  } finally {
+    await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  }
+}
