@@ -1,2 +1,3 @@
 export * from './etcd';
 export * from './etcd-client';
+export * from './fixtures';
