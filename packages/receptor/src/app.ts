@@ -1,0 +1,41 @@
+/**
+ * The receptor: Diego's JSON REST API in front of a BBS (spec/receptor-api.md). Express carries the requests;
+ * routing, bodies and errors are the receptor's own, so that every answer is the one a Diego client expects.
+ */
+import express, { type Express } from 'express';
+import type { Logger } from 'pino';
+import type { BbsClient } from '@diego/bbs';
+import { basicAuth } from './auth';
+import { cors } from './cors';
+import { receptorErrorMiddleware } from './errors';
+import { receptorHandlers } from './handlers';
+import { requestLog } from './request-log';
+import { receptorRouter } from './router';
+
+export interface ReceptorAppOptions {
+  bbs: BbsClient;
+  /** Basic auth is on when non-empty. */
+  username: string;
+  password: string;
+  corsEnabled: boolean;
+  logger: Logger;
+}
+
+/**
+ * The receptor as an express app, ready for `listen` or supertest.
+ *
+ * @example
+ *   const app = createReceptorApp({ bbs: new HttpBbsClient(['http://127.0.0.1:8889']), username: '',
+ *     password: '', corsEnabled: false, logger: pino() });
+ *   app.listen(8887);
+ */
+export function createReceptorApp({ bbs, username, password, corsEnabled, logger }: ReceptorAppOptions): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.use(requestLog(logger));
+  if (corsEnabled) app.use(cors());
+  app.use(receptorRouter(receptorHandlers(bbs, logger), basicAuth({ username, password })));
+  app.use(receptorErrorMiddleware());
+  return app;
+}

@@ -1,0 +1,57 @@
+/** Desired LRPs (spec/receptor-api.md §3.6–§3.10). */
+import {
+  decodeDesiredLrpCreateRequest, decodeDesiredLrpUpdateRequest, desiredLrpResponseJson, isBbsError,
+  type DesiredLRPUpdate,
+} from '@diego/models';
+import type { BbsClient } from '@diego/bbs';
+import { queryParam, readBody } from '../request-body';
+import { jsonArray, sendEmpty, sendJson } from '../responses';
+import type { Handlers } from './handler';
+
+export type DesiredLrpHandlers = Pick<
+  Handlers,
+  'CreateDesiredLRP' | 'GetDesiredLRP' | 'UpdateDesiredLRP' | 'DeleteDesiredLRP' | 'DesiredLRPs'
+>;
+
+export function desiredLrpHandlers(bbs: BbsClient): DesiredLrpHandlers {
+  /** A lost compare-and-swap is tried once more, as the receptor did (the BBS retries once itself too). */
+  async function updateWithOneRetry(processGuid: string, update: DesiredLRPUpdate): Promise<void> {
+    try {
+      await bbs.updateDesiredLRP(processGuid, update);
+    } catch (err) {
+      if (!isBbsError(err, 'ResourceConflict')) throw err;
+      await bbs.updateDesiredLRP(processGuid, update);
+    }
+  }
+
+  return {
+    async CreateDesiredLRP({ req, res, subject }) {
+      const lrp = decodeDesiredLrpCreateRequest(await readBody(req));
+      subject.process_guid = lrp.process_guid;
+      subject.domain = lrp.domain;
+      await bbs.desireLRP(lrp);
+      sendEmpty(res, 201);
+    },
+
+    async DesiredLRPs({ req, res }) {
+      const domain = queryParam(req, 'domain');
+      const lrps = await bbs.desiredLRPs(domain === undefined ? undefined : { domain });
+      sendJson(res, 200, jsonArray(lrps.map(desiredLrpResponseJson)));
+    },
+
+    async GetDesiredLRP({ res, param }) {
+      sendJson(res, 200, desiredLrpResponseJson(await bbs.desiredLRPByProcessGuid(param('process_guid'))));
+    },
+
+    async UpdateDesiredLRP({ req, res, param }) {
+      const update = decodeDesiredLrpUpdateRequest(await readBody(req));
+      await updateWithOneRetry(param('process_guid'), update);
+      sendEmpty(res, 204);
+    },
+
+    async DeleteDesiredLRP({ res, param }) {
+      await bbs.removeDesiredLRP(param('process_guid'));
+      sendEmpty(res, 204);
+    },
+  };
+}

@@ -1,0 +1,81 @@
+/**
+ * GET /v1/events (spec/receptor-api.md §9): the BBS's events relayed as the receptor's server-sent events. Only
+ * the six LRP event types reach receptor clients; actual LRPs are sent resolved (§3.11). The SSE `id:` is the
+ * etcd revision that produced the event.
+ */
+import type { Response } from 'express';
+import { actualLrpGroupResponseJson, desiredLrpResponseJson } from '@diego/models';
+import type { BbsClient, BbsEvent, EventSubscription } from '@diego/bbs';
+import type { Handlers } from './handler';
+
+export type EventStreamHandlers = Pick<Handlers, 'EventStream'>;
+
+/** The event's `data:` JSON as receptor clients know it; null for the events they never had (tasks). */
+export function receptorEventData(event: BbsEvent): string | null {
+  switch (event.type) {
+    case 'desired_lrp_created':
+    case 'desired_lrp_removed':
+      return `{"desired_lrp":${desiredLrpResponseJson(event.desired_lrp)}}`;
+    case 'desired_lrp_changed':
+      return `{"desired_lrp_before":${desiredLrpResponseJson(event.before)},"desired_lrp_after":${desiredLrpResponseJson(event.after)}}`;
+    case 'actual_lrp_created':
+    case 'actual_lrp_removed':
+      return `{"actual_lrp":${actualLrpGroupResponseJson(event.actual_lrp_group)}}`;
+    case 'actual_lrp_changed':
+      return `{"actual_lrp_before":${actualLrpGroupResponseJson(event.before)},"actual_lrp_after":${actualLrpGroupResponseJson(event.after)}}`;
+    case 'task_created':
+    case 'task_changed':
+    case 'task_removed':
+      return null;
+  }
+}
+
+/** Settles with `outcome` or with null when the client goes away first; no listener outlives the call. */
+function unlessClientLeaves<T>(res: Response, outcome: Promise<T>): Promise<T | null> {
+  return new Promise<T | null>((resolve, reject) => {
+    const onClose = (): void => resolve(null);
+    res.once('close', onClose);
+    outcome.then(resolve, reject).finally(() => res.off('close', onClose));
+  });
+}
+
+function clientLeft(res: Response): boolean {
+  return res.destroyed || res.writableEnded;
+}
+
+async function relay(subscription: EventSubscription, res: Response): Promise<void> {
+  for (;;) {
+    if (clientLeft(res)) return;
+    const event = await unlessClientLeaves(res, subscription.next());
+    if (event === null) return;
+    const data = receptorEventData(event);
+    if (data === null) continue;
+    // One `data:` line: the encoders write compact JSON, which never holds a newline.
+    if (!res.write(`id: ${event.revision}\nevent: ${event.type}\ndata: ${data}\n\n`)) {
+      await unlessClientLeaves(res, new Promise<void>((resolve) => res.once('drain', resolve)));
+    }
+  }
+}
+
+export function eventStreamHandlers(bbs: BbsClient): EventStreamHandlers {
+  return {
+    async EventStream({ res }) {
+      const subscription = await bbs.subscribeToEvents();
+      try {
+        if (clientLeft(res)) return;
+        res.writeHead(200, {
+          'Content-Type': 'text/event-stream; charset=utf-8',
+          'Cache-Control': 'no-cache, no-store, must-revalidate',
+          Connection: 'keep-alive',
+        });
+        res.flushHeaders();
+        await relay(subscription, res);
+      } finally {
+        subscription.close();
+      }
+      // The BBS's stream ended (or the client left): so does this one. A failure goes to the error middleware,
+      // which ends the response it cannot change.
+      res.end();
+    },
+  };
+}

@@ -1,0 +1,23 @@
+/** Every route's handler; leaving one out is a compile error (`Handlers` is a record over all route names). */
+import type { Logger } from 'pino';
+import type { BbsClient } from '@diego/bbs';
+import { actualLrpHandlers } from './actual-lrp-handlers';
+import { authCookieHandlers } from './auth-cookie-handler';
+import { cellHandlers } from './cell-handlers';
+import { desiredLrpHandlers } from './desired-lrp-handlers';
+import { domainHandlers } from './domain-handlers';
+import { eventStreamHandlers } from './event-stream-handler';
+import type { Handlers } from './handler';
+import { taskHandlers } from './task-handlers';
+
+export function receptorHandlers(bbs: BbsClient, logger: Logger): Handlers {
+  return {
+    ...taskHandlers(bbs),
+    ...desiredLrpHandlers(bbs),
+    ...actualLrpHandlers(bbs, logger),
+    ...cellHandlers(bbs),
+    ...domainHandlers(bbs),
+    ...eventStreamHandlers(bbs),
+    ...authCookieHandlers(),
+  };
+}
