@@ -1,0 +1,133 @@
+/** What every `diego <command>` shares: its shape, how it is parsed and run, and how it is stopped. */
+import pino, { type Logger } from 'pino';
+import type { LogLevel, RunningServer } from '@diego/bbs';
+import { formatHelp, parseFlags, UsageError, type Environment, type FlagSet, type FlagValues } from './flags';
+
+/** Where a command writes, and the environment its flags fall back to. Tests pass their own. */
+export interface CliIo {
+  readonly stdout: { write(text: string): unknown };
+  readonly stderr: { write(text: string): unknown };
+  readonly env: Environment;
+}
+
+/**
+ * A subcommand: its flags, the checks that span several of them (compile), and what it does (run).
+ *
+ * @example
+ * const config = parseCommandLine(bbsCommand, ['--listenAddress=127.0.0.1:8889'], {});
+ */
+export interface Command<F extends FlagSet, C> {
+  readonly name: string;
+  /** One line for `diego` without a command. */
+  readonly summary: string;
+  /** The paragraph under the usage line of `--help`. */
+  readonly description: string;
+  readonly flags: F;
+  /** Turns valid flag values into the command's configuration; throws UsageError for combinations that make no sense. */
+  compile(values: FlagValues<F>): C;
+  /** Runs until done or stopped; resolves to the process exit code. */
+  run(config: C, io: CliIo): Promise<number>;
+}
+
+/**
+ * Parses and validates a command's arguments (and its environment variables) into its configuration,
+ * or `null` when help was asked for.
+ *
+ * @throws UsageError
+ */
+export function parseCommandLine<F extends FlagSet, C>(
+  command: Command<F, C>,
+  args: readonly string[],
+  env: Environment,
+): C | null {
+  const parsed = parseFlags(command.name, command.flags, args, env);
+  return parsed.kind === 'help' ? null : command.compile(parsed.values);
+}
+
+/** Parses, then runs; a usage error is printed with a pointer to --help and is exit code 2, as with Go's flag. */
+export async function runCommand<F extends FlagSet, C>(command: Command<F, C>, args: readonly string[], io: CliIo): Promise<number> {
+  let config: C | null;
+  try {
+    config = parseCommandLine(command, args, io.env);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    io.stderr.write(`diego ${command.name}: ${error.message}\nRun 'diego ${command.name} --help' for its flags.\n`);
+    return 2;
+  }
+  if (config === null) {
+    io.stdout.write(formatHelp(command.name, command.description, command.flags));
+    return 0;
+  }
+  return command.run(config, io);
+}
+
+/** The JSON logger of a command's own lifecycle events (the servers it starts log for themselves). */
+export function commandLogger(command: string, level: LogLevel): Logger {
+  return pino({ name: `diego-${command}`, level });
+}
+
+/** SIGINT/SIGTERM as a promise; a second signal while stopping exits at once (exit handlers still run). */
+export interface StopSignals {
+  /** Resolves with the first signal received. */
+  readonly received: Promise<NodeJS.Signals>;
+  /** Aborted at the first signal, for start-up steps that should give up early. */
+  readonly aborted: AbortSignal;
+  /** Removes the handlers (Node's default handling comes back). */
+  dispose(): void;
+}
+
+export function listenForStopSignals(io: CliIo): StopSignals {
+  const controller = new AbortController();
+  let resolveReceived: (signal: NodeJS.Signals) => void = () => undefined;
+  const received = new Promise<NodeJS.Signals>((resolve) => {
+    resolveReceived = resolve;
+  });
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (controller.signal.aborted) {
+      io.stderr.write(`diego: ${signal} again, exiting without waiting\n`);
+      process.exit(1);
+    }
+    controller.abort();
+    resolveReceived(signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    received,
+    aborted: controller.signal,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+/**
+ * Runs one server until SIGINT or SIGTERM, then stops it: the whole life of `diego bbs` and `diego receptor`.
+ * Exit code 0 after a clean stop, 1 when it could not start.
+ */
+export async function serveUntilStopped(
+  command: string,
+  logLevel: LogLevel,
+  start: () => Promise<RunningServer>,
+  io: CliIo,
+): Promise<number> {
+  const logger = commandLogger(command, logLevel);
+  const signals = listenForStopSignals(io);
+  try {
+    let server: RunningServer;
+    try {
+      server = await start();
+    } catch (err) {
+      logger.fatal({ err }, 'failed-to-start');
+      return 1;
+    }
+    const signal = await signals.received;
+    logger.info({ signal, address: server.address }, 'stopping');
+    await server.stop();
+    logger.info('stopped');
+    return 0;
+  } finally {
+    signals.dispose();
+  }
+}

@@ -1,0 +1,98 @@
+/** The kinds of flag values Diego's commands take, each validated where it is parsed. */
+import type { LogLevel } from '@diego/bbs';
+import { parseEndpointUrl, parseHostPort } from './address';
+import { parseGoDuration } from './duration';
+import { parseGoBool, type FlagDef } from './flags';
+
+/** The one text of a single-valued flag (the parser passes exactly one). */
+function onlyText(written: readonly string[]): string {
+  return written[written.length - 1] ?? '';
+}
+
+export function stringFlag(usage: string, defaultText = '', valueName = 'string'): FlagDef<string> {
+  return { usage, valueName, defaultText, parse: onlyText };
+}
+
+export function boolFlag(usage: string): FlagDef<boolean> {
+  return { usage, defaultText: 'false', isBoolean: true, parse: (written) => parseGoBool(onlyText(written)) };
+}
+
+export function addressFlag(usage: string, defaultText: string): FlagDef<string> {
+  return { usage, valueName: 'host:port', defaultText, parse: (written) => parseHostPort(onlyText(written)) };
+}
+
+/** A comma-separated list of http(s) URLs, at least one. */
+export function urlListFlag(usage: string, defaultText: string): FlagDef<string[]> {
+  return {
+    usage,
+    valueName: 'url[,url...]',
+    defaultText,
+    parse: (written) => {
+      const items = onlyText(written).split(',').map((item) => item.trim());
+      if (items.some((item) => item === '')) throw new Error('expected comma-separated URLs, found an empty one');
+      return items.map(parseEndpointUrl);
+    },
+  };
+}
+
+/** The same flag where an empty value (the default) means "none" (null). */
+export function optional<T>(flag: FlagDef<T>): FlagDef<T | null> {
+  return { ...flag, defaultText: '', parse: (written) => (onlyText(written) === '' ? null : flag.parse(written)) };
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'error', 'fatal'];
+
+function isLogLevel(text: string): text is LogLevel {
+  return LOG_LEVELS.some((level) => level === text);
+}
+
+export function logLevelFlag(): FlagDef<LogLevel> {
+  return {
+    usage: `log level: ${LOG_LEVELS.join(', ')}`,
+    valueName: 'level',
+    defaultText: 'info',
+    parse: (written) => {
+      const text = onlyText(written);
+      if (!isLogLevel(text)) throw new Error(`not a log level (${LOG_LEVELS.join(', ')})`);
+      return text;
+    },
+  };
+}
+
+/** Parses a positive decimal integer (no sign, no fraction, no exponent). */
+export function parsePositiveInteger(text: string): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < 1 || !Number.isSafeInteger(value)) throw new Error('not a positive integer');
+  return value;
+}
+
+export function positiveIntegerFlag(usage: string, defaultText: string, valueName = 'n'): FlagDef<number> {
+  return { usage, valueName, defaultText, parse: (written) => parsePositiveInteger(onlyText(written)) };
+}
+
+/** A positive integer or `auto` (Diego's executor spelling for "what this machine has"), resolved by the command. */
+export function autoOrPositiveIntegerFlag(usage: string, valueName = 'n'): FlagDef<number | 'auto'> {
+  return {
+    usage,
+    valueName: `${valueName}|auto`,
+    defaultText: 'auto',
+    parse: (written) => {
+      const text = onlyText(written);
+      return text === 'auto' ? 'auto' : parsePositiveInteger(text);
+    },
+  };
+}
+
+/** A positive Go duration (`500ms`, `30s`, `10m`, `1h30m`), in milliseconds. */
+export function durationFlag(usage: string, defaultText: string): FlagDef<number> {
+  return {
+    usage,
+    valueName: 'duration',
+    defaultText,
+    parse: (written) => {
+      const milliseconds = parseGoDuration(onlyText(written));
+      if (milliseconds <= 0) throw new Error('the duration must be positive');
+      return milliseconds;
+    },
+  };
+}
