@@ -1,0 +1,108 @@
+#!/usr/bin/env node
+// Makes this checkout ready for `npm start` and `npm test` on a fresh Debian machine with Node 20: installs
+// etcd (Debian's etcd-server) when it is not on the PATH, runs `npm ci` when node_modules is missing or older
+// than package-lock.json, then builds. Plain Node with no dependencies, because it runs before node_modules
+// exists. Silent when there is nothing to do.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+// Inside node_modules, so that deleting node_modules also forgets the install.
+const installStamp = join(root, 'node_modules', '.diego-installed-lock-sha256');
+
+function say(message) {
+  process.stderr.write(`setup: ${message}\n`);
+}
+
+function fail(message) {
+  say(message);
+  process.exit(1);
+}
+
+/** Runs a command with our stdio; returns its exit status (null when it could not run). */
+function run(command, args, options = {}) {
+  const result = spawnSync(command, args, { stdio: 'inherit', cwd: root, ...options });
+  return result.error ? null : result.status;
+}
+
+function onPath(name) {
+  return spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
+}
+
+function checkNode() {
+  const major = Number(process.versions.node.split('.')[0]);
+  if (major < 20) fail(`Node ${process.versions.node} is too old: this project needs Node 20 or newer`);
+}
+
+/** Root runs apt-get itself; anyone else goes through sudo (never prompting when there is no terminal). */
+function asRoot() {
+  if (process.getuid?.() === 0) return [];
+  if (!onPath('sudo')) {
+    fail("etcd is missing and installing it needs root: run `apt-get install etcd-server` as root, or install sudo");
+  }
+  return process.stdin.isTTY ? ['sudo'] : ['sudo', '-n'];
+}
+
+function runAsRoot(prefix, args, options) {
+  const [command, ...rest] = [...prefix, ...args];
+  return run(command, rest, options);
+}
+
+/**
+ * Debian's package starts an etcd service on 127.0.0.1:2379, the address `diego up` gives its own etcd: stop
+ * it and keep it from coming back at boot. Only done right after we installed it ourselves.
+ */
+function stopPackagedEtcdService(prefix) {
+  const quiet = { stdio: 'ignore' };
+  if (existsSync('/run/systemd/system')) {
+    runAsRoot(prefix, ['systemctl', 'disable', '--now', 'etcd'], quiet);
+  } else if (existsSync('/etc/init.d/etcd')) {
+    runAsRoot(prefix, ['/etc/init.d/etcd', 'stop'], quiet);
+  }
+  say('stopped the etcd service the package may have started (diego up and the tests run their own etcd)');
+}
+
+function ensureEtcd() {
+  if (onPath('etcd')) return;
+  if (!onPath('apt-get')) {
+    fail('etcd is not on the PATH and this is not a Debian-like system: install etcd 3.4 or newer and put it on the PATH');
+  }
+  say("etcd is not on the PATH: installing Debian's etcd-server");
+  const prefix = asRoot();
+  const apt = ['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get'];
+  const installed =
+    runAsRoot(prefix, [...apt, 'update', '-qq']) === 0 &&
+    runAsRoot(prefix, [...apt, 'install', '-y', '-qq', '--no-install-recommends', 'etcd-server']) === 0;
+  if (!installed || !onPath('etcd')) {
+    fail(
+      `could not install etcd-server${prefix.length > 0 ? ' (sudo needs to work without a password here, or run it yourself)' : ''}: ` +
+        'run `sudo apt-get install etcd-server` and try again',
+    );
+  }
+  stopPackagedEtcdService(prefix);
+}
+
+function lockHash() {
+  return createHash('sha256').update(readFileSync(join(root, 'package-lock.json'))).digest('hex');
+}
+
+function ensureNodeModules() {
+  const wanted = lockHash();
+  const installed = existsSync(installStamp) ? readFileSync(installStamp, 'utf8').trim() : null;
+  if (installed === wanted) return;
+  say(installed === null ? 'installing dependencies (npm ci)' : 'package-lock.json changed: reinstalling dependencies (npm ci)');
+  if (run('npm', ['ci', '--no-audit', '--no-fund']) !== 0) fail('npm ci failed');
+  writeFileSync(installStamp, `${wanted}\n`);
+}
+
+function build() {
+  if (run('npm', ['run', '--silent', 'build']) !== 0) fail('the build (tsc -b) failed');
+}
+
+checkNode();
+ensureEtcd();
+ensureNodeModules();
+build();
