@@ -1,3 +1,5 @@
 export * from './config';
 export * from './db/db';
 export * from './bbs-client';
+export { EtcdDb, systemClock, type EtcdDbOptions } from './db/etcd/etcd-db';
+export * as etcdKeys from './db/etcd/keys';

@@ -1,0 +1,56 @@
+import { cellPresenceFromJson, cellPresenceToJson, type CellPresence } from '@diego/models';
+import type { CellDb } from '../db';
+import type { DbContext } from './context';
+import { resourceNotFound } from './errors';
+import { CELL_PREFIX, cellKey } from './keys';
+
+/**
+ * Cell presences: `/v1/cell/<cell_id>` = CellPresence JSON under the cell's lease. The BBS writes it for the cell
+ * and the cell's heartbeats (through the BBS) keep the lease alive; when they stop the presence expires.
+ *
+ * @example
+ *   const lease = await db.registerCell(presence, 10);
+ *   await db.heartbeatCell(presence.cell_id, lease); // every few seconds
+ */
+export class EtcdCellDb implements CellDb {
+  constructor(private readonly ctx: DbContext) {}
+
+  async cells(): Promise<CellPresence[]> {
+    const { items } = await this.ctx.store.listDecoded(CELL_PREFIX, cellPresenceFromJson);
+    return items.map((item) => item.value);
+  }
+
+  async cellById(cellId: string): Promise<CellPresence> {
+    return (await this.ctx.store.get(cellKey(cellId), cellPresenceFromJson)).value;
+  }
+
+  async registerCell(cell: CellPresence, ttlSeconds: number): Promise<string> {
+    const { store, logger } = this.ctx;
+    const key = cellKey(cell.cell_id);
+    const previous = await store.find(key);
+    const lease = await store.grantLease(ttlSeconds);
+    await store.put(key, cellPresenceToJson(cell), lease);
+    // A re-registering cell supersedes its old lease; left alone it would live on until its TTL.
+    if (previous !== null && previous.lease !== lease) await store.revokeSupersededLease(previous.lease);
+    logger.info({ cell_id: cell.cell_id, lease }, 'cell-registered');
+    return lease;
+  }
+
+  async heartbeatCell(cellId: string, leaseId: string): Promise<void> {
+    const { store } = this.ctx;
+    const current = await store.find(cellKey(cellId));
+    // The presence must still be the one this lease holds: a newer registration or a removal ends it.
+    if (current === null || current.lease !== leaseId) throw resourceNotFound();
+    if (!(await store.keepLeaseAlive(leaseId))) throw resourceNotFound();
+  }
+
+  async removeCell(cellId: string): Promise<void> {
+    const { store, logger } = this.ctx;
+    const key = cellKey(cellId);
+    const current = await store.find(key);
+    if (current === null) throw resourceNotFound();
+    if (current.lease === '0') await store.delete(key);
+    else await store.revokeLease(current.lease);
+    logger.info({ cell_id: cellId }, 'cell-removed');
+  }
+}

@@ -1,0 +1,112 @@
+import {
+  desiredLrpFromJson,
+  desiredLrpToJson,
+  isBbsError,
+  type DesiredLRP,
+  type DesiredLRPSchedulingInfo,
+  type DesiredLRPUpdate,
+} from '@diego/models';
+import type { Change, DesiredLRPDb, DesiredLRPFilter } from '../db';
+import type { EtcdActualLRPDb } from './actual-lrp-db';
+import { incremented, newModificationTag } from './actual-lrp-records';
+import type { DbContext } from './context';
+import { resourceConflict, resourceNotFound } from './errors';
+import { DESIRED_LRP_PREFIX, desiredLrpKey } from './keys';
+
+/** bbs UpdateDesiredLRP: two read-CAS attempts, then ResourceConflict. */
+const UPDATE_ATTEMPTS = 2;
+
+/**
+ * Desired LRPs, one key each: `/v1/desired/<guid>` holds the whole DesiredLRP with its modification tag
+ * (DESIGN.md; not the later schedule/run split). Desire and scale-up create the UNCLAIMED actuals too.
+ *
+ * @example
+ *   const { desired, createdIndices } = await db.desireLRP(lrp); // auction createdIndices
+ */
+export class EtcdDesiredLRPDb implements DesiredLRPDb {
+  constructor(
+    private readonly ctx: DbContext,
+    private readonly actuals: EtcdActualLRPDb,
+  ) {}
+
+  async desiredLRPs(filter: DesiredLRPFilter = {}): Promise<DesiredLRP[]> {
+    const { items } = await this.ctx.store.listDecoded(DESIRED_LRP_PREFIX, desiredLrpFromJson);
+    return items.map((item) => item.value).filter((lrp) => !filter.domain || lrp.domain === filter.domain);
+  }
+
+  async desiredLRPSchedulingInfos(filter: DesiredLRPFilter = {}): Promise<DesiredLRPSchedulingInfo[]> {
+    return (await this.desiredLRPs(filter)).map(schedulingInfo);
+  }
+
+  async desiredLRPByProcessGuid(processGuid: string): Promise<DesiredLRP> {
+    return (await this.ctx.store.get(desiredLrpKey(processGuid), desiredLrpFromJson)).value;
+  }
+
+  async desireLRP(lrp: DesiredLRP): Promise<{ desired: DesiredLRP; createdIndices: number[] }> {
+    const desired: DesiredLRP = { ...lrp, modification_tag: newModificationTag() };
+    const createdIndices = await this.actuals.createUnclaimedActualLRPs(desired, range(0, desired.instances), {
+      key: desiredLrpKey(desired.process_guid),
+      value: desiredLrpToJson(desired),
+    });
+    this.ctx.logger.info(
+      { process_guid: desired.process_guid, instances: desired.instances, created: createdIndices.length },
+      'desired-lrp-created',
+    );
+    return { desired, createdIndices };
+  }
+
+  async updateDesiredLRP(
+    processGuid: string,
+    update: DesiredLRPUpdate,
+  ): Promise<Change<DesiredLRP> & { createdIndices: number[] }> {
+    const { store, logger } = this.ctx;
+    for (let attempt = 1; attempt <= UPDATE_ATTEMPTS; attempt++) {
+      const current = await store.get(desiredLrpKey(processGuid), desiredLrpFromJson);
+      const before = current.value;
+      const after: DesiredLRP = {
+        ...before,
+        instances: update.instances ?? before.instances,
+        routes: update.routes ?? before.routes,
+        annotation: update.annotation ?? before.annotation,
+        modification_tag: incremented(before.modification_tag),
+      };
+      try {
+        await store.compareAndSwap(current.key, current.modRevision, desiredLrpToJson(after));
+      } catch (err) {
+        if (!isBbsError(err, 'ResourceConflict')) throw err;
+        logger.info({ process_guid: processGuid, attempt }, 'update-desired-lrp-conflict');
+        continue;
+      }
+      const createdIndices = await this.actuals.createUnclaimedActualLRPs(after, range(before.instances, after.instances));
+      return { before, after, createdIndices };
+    }
+    throw resourceConflict();
+  }
+
+  async removeDesiredLRP(processGuid: string): Promise<DesiredLRP> {
+    const removed = await this.ctx.store.delete(desiredLrpKey(processGuid));
+    if (removed === null) throw resourceNotFound();
+    this.ctx.logger.info({ process_guid: processGuid }, 'desired-lrp-removed');
+    return desiredLrpFromJson(removed.value);
+  }
+}
+
+/** [from, to) */
+function range(from: number, to: number): number[] {
+  return Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
+}
+
+function schedulingInfo(lrp: DesiredLRP): DesiredLRPSchedulingInfo {
+  return {
+    process_guid: lrp.process_guid,
+    domain: lrp.domain,
+    log_guid: lrp.log_guid,
+    annotation: lrp.annotation,
+    instances: lrp.instances,
+    rootfs: lrp.rootfs,
+    memory_mb: lrp.memory_mb,
+    disk_mb: lrp.disk_mb,
+    routes: lrp.routes,
+    modification_tag: lrp.modification_tag,
+  };
+}

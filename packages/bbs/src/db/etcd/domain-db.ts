@@ -1,0 +1,29 @@
+import type { DomainDb } from '../db';
+import type { DbContext } from './context';
+import { DOMAIN_PREFIX, domainKey } from './keys';
+
+/**
+ * Fresh domains: `/v1/domain/<domain>` with an empty value, under a lease of the freshness TTL (none for 0).
+ *
+ * @example
+ *   await db.upsertDomain('cf-apps', 120); // fresh for two minutes
+ */
+export class EtcdDomainDb implements DomainDb {
+  constructor(private readonly ctx: DbContext) {}
+
+  async domains(): Promise<string[]> {
+    const keys = await this.ctx.store.keys(DOMAIN_PREFIX);
+    return keys.map((key) => key.slice(DOMAIN_PREFIX.length));
+  }
+
+  async upsertDomain(domain: string, ttlSeconds: number): Promise<void> {
+    const { store } = this.ctx;
+    const key = domainKey(domain);
+    const previous = await store.find(key);
+    // A put without a lease detaches the key from any, so TTL 0 makes the domain fresh for ever.
+    const lease = ttlSeconds > 0 ? await store.grantLease(ttlSeconds) : undefined;
+    await store.put(key, '', lease);
+    // Only after the put: revoking first would delete the key for a moment.
+    if (previous !== null) await store.revokeSupersededLease(previous.lease);
+  }
+}

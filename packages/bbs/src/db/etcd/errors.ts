@@ -1,0 +1,78 @@
+/**
+ * The one translation of etcd3 / gRPC failures and transaction outcomes into BbsErrors (bbs
+ * `ErrorFromEtcdError`, k8s `Interpret*Error`).
+ */
+import {
+  ClientClosedError,
+  EtcdLeaseInvalidError,
+  GRPCCancelledError,
+  GRPCDeadlineExceededError,
+  GRPCUnavailableError,
+  isRecoverableError,
+} from 'etcd3';
+import { BbsError, convertError, isBbsError, type ErrorType } from '@diego/models';
+
+const COMPACTED = 'required revision has been compacted';
+
+/** Any failure of an etcd call as a BbsError: connection trouble is `Unavailable` (retry-worthy). */
+export function fromEtcdError(err: unknown): BbsError {
+  if (isBbsError(err)) return err;
+  if (err instanceof Error) {
+    if (err.message.includes(COMPACTED)) return new BbsError('ResourceVersionTooOld', err.message);
+    if (err instanceof EtcdLeaseInvalidError) return new BbsError('ResourceNotFound', err.message);
+    if (
+      isRecoverableError(err) ||
+      err instanceof GRPCUnavailableError ||
+      err instanceof GRPCDeadlineExceededError ||
+      err instanceof GRPCCancelledError ||
+      err instanceof ClientClosedError
+    ) {
+      return new BbsError('Unavailable', err.message);
+    }
+  }
+  return convertError(err);
+}
+
+/** Runs an etcd call, translating its failure. */
+export async function etcdCall<T>(call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (err) {
+    throw fromEtcdError(err);
+  }
+}
+
+/** The key is absent (a get, or a compare whose key is gone). */
+export function resourceNotFound(): BbsError {
+  return new BbsError('ResourceNotFound');
+}
+
+/** A create-if-absent found the key present. */
+export function resourceExists(): BbsError {
+  return new BbsError('ResourceExists');
+}
+
+/** A compare on mod_revision failed: someone else wrote the key since it was read. */
+export function resourceConflict(): BbsError {
+  return new BbsError('ResourceConflict');
+}
+
+/** A record that does not decode or validate. */
+export function invalidRecord(err: unknown): BbsError {
+  return isBbsError(err, 'InvalidRecord') ? err : new BbsError('InvalidRecord', convertError(err).message);
+}
+
+const WRITE_OUTCOMES: ReadonlySet<ErrorType> = new Set(['ResourceConflict', 'ResourceExists', 'ResourceNotFound']);
+
+/**
+ * The ActualLRP lifecycle reports a lost write (conflict, exists, gone) as its own error
+ * (`ActualLRPCannotBeClaimed`, ...), as bbs did; transport failures stay what they are.
+ */
+export async function orLifecycleError<T>(type: ErrorType, write: Promise<T>): Promise<T> {
+  try {
+    return await write;
+  } catch (err) {
+    if (isBbsError(err) && WRITE_OUTCOMES.has(err.type)) throw new BbsError(type);
+    throw err;
+  }
+}

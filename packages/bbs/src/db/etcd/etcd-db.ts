@@ -1,0 +1,124 @@
+import type { Namespace } from 'etcd3';
+import pino, { type Logger } from 'pino';
+import type { Clock, Db } from '../db';
+import { EtcdActualLRPDb } from './actual-lrp-db';
+import { EtcdCellDb } from './cell-db';
+import type { DbContext } from './context';
+import { EtcdDesiredLRPDb } from './desired-lrp-db';
+import { EtcdDomainDb } from './domain-db';
+import { EtcdEvacuationDb } from './evacuation-db';
+import { EtcdStore } from './store';
+import { EtcdTaskDb } from './task-db';
+
+export interface EtcdDbOptions {
+  /** Unix nanoseconds; the system clock by default. */
+  clock?: Clock;
+  logger?: Logger;
+  /** At most this many keys per range request of a list (default 10,000). */
+  pageSize?: number;
+  /** The byte size a list aims its pages at (default 2 MiB; gRPC refuses answers over 4 MiB). */
+  pageBytes?: number;
+}
+
+const DEFAULT_PAGE_SIZE = 10_000;
+const DEFAULT_PAGE_BYTES = 2 * 1024 * 1024;
+
+/** The system clock in Unix nanoseconds (millisecond resolution). */
+export const systemClock: Clock = () => BigInt(Date.now()) * 1_000_000n;
+
+/**
+ * The store on etcd v3: every resource of the Db contract under the key schema of DESIGN.md, inside the given
+ * namespace (an `Etcd3` client is the root namespace).
+ *
+ * @example
+ *   const client = new Etcd3({ hosts: 'http://127.0.0.1:2379' });
+ *   const db = new EtcdDb(client, { logger });
+ *   await db.desireLRP(lrp);
+ */
+export class EtcdDb implements Db {
+  private readonly domainDb: EtcdDomainDb;
+  private readonly cellDb: EtcdCellDb;
+  private readonly desiredDb: EtcdDesiredLRPDb;
+  private readonly actualDb: EtcdActualLRPDb;
+  private readonly evacuationDb: EtcdEvacuationDb;
+  private readonly taskDb: EtcdTaskDb;
+
+  constructor(namespace: Namespace, options: EtcdDbOptions = {}) {
+    const logger = (options.logger ?? pino()).child({ component: 'etcd-db' });
+    const ctx: DbContext = {
+      store: new EtcdStore(namespace, {
+        pageSize: options.pageSize ?? DEFAULT_PAGE_SIZE,
+        pageBytes: options.pageBytes ?? DEFAULT_PAGE_BYTES,
+        logger,
+      }),
+      clock: options.clock ?? systemClock,
+      logger,
+    };
+    this.domainDb = new EtcdDomainDb(ctx);
+    this.cellDb = new EtcdCellDb(ctx);
+    this.actualDb = new EtcdActualLRPDb(ctx, this.cellDb);
+    this.evacuationDb = new EtcdEvacuationDb(ctx, this.actualDb);
+    this.desiredDb = new EtcdDesiredLRPDb(ctx, this.actualDb);
+    this.taskDb = new EtcdTaskDb(ctx);
+  }
+
+  // Domains
+  readonly domains: Db['domains'] = (...args) => this.domainDb.domains(...args);
+  readonly upsertDomain: Db['upsertDomain'] = (...args) => this.domainDb.upsertDomain(...args);
+
+  // Cells
+  readonly cells: Db['cells'] = (...args) => this.cellDb.cells(...args);
+  readonly cellById: Db['cellById'] = (...args) => this.cellDb.cellById(...args);
+  readonly registerCell: Db['registerCell'] = (...args) => this.cellDb.registerCell(...args);
+  readonly heartbeatCell: Db['heartbeatCell'] = (...args) => this.cellDb.heartbeatCell(...args);
+  readonly removeCell: Db['removeCell'] = (...args) => this.cellDb.removeCell(...args);
+
+  // Desired LRPs
+  readonly desiredLRPs: Db['desiredLRPs'] = (...args) => this.desiredDb.desiredLRPs(...args);
+  readonly desiredLRPSchedulingInfos: Db['desiredLRPSchedulingInfos'] = (...args) =>
+    this.desiredDb.desiredLRPSchedulingInfos(...args);
+  readonly desiredLRPByProcessGuid: Db['desiredLRPByProcessGuid'] = (...args) =>
+    this.desiredDb.desiredLRPByProcessGuid(...args);
+  readonly desireLRP: Db['desireLRP'] = (...args) => this.desiredDb.desireLRP(...args);
+  readonly updateDesiredLRP: Db['updateDesiredLRP'] = (...args) => this.desiredDb.updateDesiredLRP(...args);
+  readonly removeDesiredLRP: Db['removeDesiredLRP'] = (...args) => this.desiredDb.removeDesiredLRP(...args);
+
+  // Actual LRPs
+  readonly actualLRPGroups: Db['actualLRPGroups'] = (...args) => this.actualDb.actualLRPGroups(...args);
+  readonly actualLRPGroupsByProcessGuid: Db['actualLRPGroupsByProcessGuid'] = (...args) =>
+    this.actualDb.actualLRPGroupsByProcessGuid(...args);
+  readonly actualLRPGroupByProcessGuidAndIndex: Db['actualLRPGroupByProcessGuidAndIndex'] = (...args) =>
+    this.actualDb.actualLRPGroupByProcessGuidAndIndex(...args);
+  readonly createUnclaimedActualLRP: Db['createUnclaimedActualLRP'] = (...args) =>
+    this.actualDb.createUnclaimedActualLRP(...args);
+  readonly claimActualLRP: Db['claimActualLRP'] = (...args) => this.actualDb.claimActualLRP(...args);
+  readonly startActualLRP: Db['startActualLRP'] = (...args) => this.actualDb.startActualLRP(...args);
+  readonly crashActualLRP: Db['crashActualLRP'] = (...args) => this.actualDb.crashActualLRP(...args);
+  readonly failActualLRP: Db['failActualLRP'] = (...args) => this.actualDb.failActualLRP(...args);
+  readonly removeActualLRP: Db['removeActualLRP'] = (...args) => this.actualDb.removeActualLRP(...args);
+  readonly retireActualLRP: Db['retireActualLRP'] = (...args) => this.actualDb.retireActualLRP(...args);
+  readonly unclaimActualLRP: Db['unclaimActualLRP'] = (...args) => this.actualDb.unclaimActualLRP(...args);
+
+  // Evacuation
+  readonly removeEvacuatingActualLRP: Db['removeEvacuatingActualLRP'] = (...args) =>
+    this.evacuationDb.removeEvacuatingActualLRP(...args);
+  readonly evacuateClaimedActualLRP: Db['evacuateClaimedActualLRP'] = (...args) =>
+    this.evacuationDb.evacuateClaimedActualLRP(...args);
+  readonly evacuateRunningActualLRP: Db['evacuateRunningActualLRP'] = (...args) =>
+    this.evacuationDb.evacuateRunningActualLRP(...args);
+  readonly evacuateStoppedActualLRP: Db['evacuateStoppedActualLRP'] = (...args) =>
+    this.evacuationDb.evacuateStoppedActualLRP(...args);
+  readonly evacuateCrashedActualLRP: Db['evacuateCrashedActualLRP'] = (...args) =>
+    this.evacuationDb.evacuateCrashedActualLRP(...args);
+
+  // Tasks
+  readonly tasks: Db['tasks'] = (...args) => this.taskDb.tasks(...args);
+  readonly taskByGuid: Db['taskByGuid'] = (...args) => this.taskDb.taskByGuid(...args);
+  readonly desireTask: Db['desireTask'] = (...args) => this.taskDb.desireTask(...args);
+  readonly startTask: Db['startTask'] = (...args) => this.taskDb.startTask(...args);
+  readonly cancelTask: Db['cancelTask'] = (...args) => this.taskDb.cancelTask(...args);
+  readonly failTask: Db['failTask'] = (...args) => this.taskDb.failTask(...args);
+  readonly completeTask: Db['completeTask'] = (...args) => this.taskDb.completeTask(...args);
+  readonly resolvingTask: Db['resolvingTask'] = (...args) => this.taskDb.resolvingTask(...args);
+  readonly deleteTask: Db['deleteTask'] = (...args) => this.taskDb.deleteTask(...args);
+}

@@ -1,0 +1,254 @@
+/**
+ * The generic etcd helper under every resource (k8s `registry.Store` / `storage.Interface`): reads return the
+ * value with its `mod_revision`, creates are create-if-absent transactions, updates and deletes compare the
+ * `mod_revision` they read, and lists are paged, consistent snapshots. Values are text here; the resource
+ * modules own the codecs. Failures come out as BbsErrors (see errors.ts).
+ */
+import { GRPCResourceExhastedError, Range, type ILeaseKeepAliveResponse, type IKeyValue, type ITxnResponse, type Namespace } from 'etcd3';
+import { isBbsError } from '@diego/models';
+import type { Logger } from 'pino';
+import { etcdCall, fromEtcdError, invalidRecord, resourceConflict, resourceExists, resourceNotFound } from './errors';
+
+/** A stored value with the etcd revision of its last write (opaque; never stored in the value). */
+export interface Versioned<T> {
+  key: string;
+  value: T;
+  modRevision: string;
+  /** The attached lease id, '0' for none. */
+  lease: string;
+}
+
+/** A consistent snapshot of a prefix, and the revision it was read at (to watch from). */
+export interface ListResult<T> {
+  items: Versioned<T>[];
+  revision: string;
+}
+
+export interface StoreOptions {
+  /** At most this many keys per range request. */
+  pageSize: number;
+  /** Aim for pages of about this many bytes (gRPC refuses answers over 4 MiB). */
+  pageBytes: number;
+  logger: Logger;
+}
+
+/** A key and value to create. */
+export interface Entry {
+  key: string;
+  value: string;
+}
+
+/** A value decoder; throws for a record that does not decode or validate. */
+export type Decode<T> = (text: string) => T;
+
+/** A compaction between two pages restarts the list; after this many restarts the error is the caller's. */
+const LIST_RESTARTS = 3;
+
+export class EtcdStore {
+  constructor(
+    private readonly ns: Namespace,
+    private readonly options: StoreOptions,
+  ) {}
+
+  /** The raw record, or null when absent. */
+  async find(key: string): Promise<Versioned<string> | null> {
+    const res = await etcdCall(this.ns.get(key).exec());
+    const kv = res.kvs[0];
+    return kv === undefined ? null : record(key, kv);
+  }
+
+  /** ResourceNotFound when absent; InvalidRecord when it does not decode. */
+  async get<T>(key: string, decode: Decode<T>): Promise<Versioned<T>> {
+    const found = await this.tryGet(key, decode);
+    if (found === null) throw resourceNotFound();
+    return found;
+  }
+
+  /** Null when absent; InvalidRecord when it does not decode. */
+  async tryGet<T>(key: string, decode: Decode<T>): Promise<Versioned<T> | null> {
+    const raw = await this.find(key);
+    if (raw === null) return null;
+    try {
+      return { ...raw, value: decode(raw.value) };
+    } catch (err) {
+      throw invalidRecord(err);
+    }
+  }
+
+  /** Create-if-absent; ResourceExists when the key is present. Returns the write's revision. */
+  async create(key: string, value: string, lease?: string): Promise<string> {
+    const res = await etcdCall(this.ns.if(key, 'Create', '==', 0).then(this.putOp(key, value, lease)).commit());
+    if (!res.succeeded) throw resourceExists();
+    return res.header.revision;
+  }
+
+  /**
+   * Creates every entry in one transaction, or none when any key is present (returns false then).
+   * At most 128 entries (etcd's default `--max-txn-ops`).
+   */
+  async createAll(entries: readonly Entry[]): Promise<boolean> {
+    const [first, ...rest] = entries;
+    if (first === undefined) return true;
+    const txn = this.ns.if(first.key, 'Create', '==', 0);
+    for (const entry of rest) txn.and(entry.key, 'Create', '==', 0);
+    const res = await etcdCall(txn.then(...entries.map((entry) => this.putOp(entry.key, entry.value))).commit());
+    return res.succeeded;
+  }
+
+  /**
+   * Writes `value` if the key is still at `modRevision`: ResourceNotFound when it is gone, ResourceConflict when
+   * someone wrote it since. `lease` attaches the key to a lease (none: the put detaches it from any).
+   */
+  async compareAndSwap(key: string, modRevision: string, value: string, lease?: string): Promise<string> {
+    const res = await etcdCall(
+      this.ns.if(key, 'Mod', '==', modRevision).then(this.putOp(key, value, lease)).else(this.ns.get(key)).commit(),
+    );
+    if (!res.succeeded) throw lostCompare(res);
+    return res.header.revision;
+  }
+
+  /** Deletes the key if it is still at `modRevision`; ResourceNotFound / ResourceConflict otherwise. */
+  async compareAndDelete(key: string, modRevision: string): Promise<void> {
+    const res = await etcdCall(
+      this.ns.if(key, 'Mod', '==', modRevision).then(this.ns.delete().key(key)).else(this.ns.get(key)).commit(),
+    );
+    if (!res.succeeded) throw lostCompare(res);
+  }
+
+  /** A plain delete; returns what was there (null when nothing was). */
+  async delete(key: string): Promise<Versioned<string> | null> {
+    const previous = await etcdCall(this.ns.delete().key(key).getPrevious());
+    const kv = previous[0];
+    return kv === undefined ? null : record(key, kv);
+  }
+
+  /** A plain put (last writer wins), for records without a read-modify-write: domains, cell presences. */
+  async put(key: string, value: string, lease?: string): Promise<void> {
+    await etcdCall(this.putOp(key, value, lease).exec());
+  }
+
+  /**
+   * Every record under `prefix` as one snapshot: the first page fixes the revision and later pages read at it.
+   * Pages hold at most `pageSize` keys and are sized from the previous page to about `pageBytes`; an answer too
+   * big for gRPC halves the page and asks again.
+   */
+  async list(prefix: string): Promise<ListResult<string>> {
+    for (let restart = 0; ; restart++) {
+      try {
+        return await this.listOnce(prefix);
+      } catch (err) {
+        if (restart < LIST_RESTARTS && isBbsError(err, 'ResourceVersionTooOld')) continue;
+        throw err;
+      }
+    }
+  }
+
+  /** `list`, decoded; records that fail to decode are logged and skipped. */
+  async listDecoded<T>(prefix: string, decode: Decode<T>): Promise<ListResult<T>> {
+    const { items, revision } = await this.list(prefix);
+    const decoded: Versioned<T>[] = [];
+    for (const item of items) {
+      try {
+        decoded.push({ ...item, value: decode(item.value) });
+      } catch (err) {
+        this.options.logger.error({ key: item.key, error: invalidRecord(err).message }, 'failed-to-decode-record');
+      }
+    }
+    return { items: decoded, revision };
+  }
+
+  /** The keys under `prefix`, without values (domains are keys only). */
+  async keys(prefix: string): Promise<string[]> {
+    return etcdCall(this.ns.getAll().prefix(prefix).keys());
+  }
+
+  /** A new lease of `ttlSeconds` (etcd raises very short TTLs to its minimum); returns its id. */
+  async grantLease(ttlSeconds: number): Promise<string> {
+    const res = await etcdCall(this.ns.leaseClient.leaseGrant({ TTL: ttlSeconds }));
+    return res.ID;
+  }
+
+  /** Revokes a lease, deleting the keys still attached to it; a lease already gone is fine. */
+  async revokeLease(lease: string): Promise<void> {
+    if (lease === '0') return;
+    try {
+      await etcdCall(this.ns.leaseClient.leaseRevoke({ ID: lease }));
+    } catch (err) {
+      if (!isBbsError(err, 'ResourceNotFound')) throw err;
+    }
+  }
+
+  /** `revokeLease` for a superseded lease: a failure is logged, the lease then ends by its TTL. */
+  async revokeSupersededLease(lease: string): Promise<void> {
+    try {
+      await this.revokeLease(lease);
+    } catch (err) {
+      this.options.logger.info({ lease, error: fromEtcdError(err).message }, 'failed-to-revoke-superseded-lease');
+    }
+  }
+
+  /** Renews a lease once; false when it has expired or was revoked. */
+  async keepLeaseAlive(lease: string): Promise<boolean> {
+    const stream = await etcdCall(this.ns.leaseClient.leaseKeepAlive());
+    try {
+      const res = await etcdCall(
+        new Promise<ILeaseKeepAliveResponse>((resolve, reject) => {
+          stream.on('data', resolve);
+          stream.on('error', reject);
+          stream.write({ ID: lease });
+        }),
+      );
+      return Number(res.TTL) > 0;
+    } finally {
+      stream.end();
+    }
+  }
+
+  private putOp(key: string, value: string, lease?: string) {
+    const put = this.ns.put(key).value(value);
+    return lease === undefined ? put : put.lease(lease);
+  }
+
+  private async listOnce(prefix: string): Promise<ListResult<string>> {
+    const { pageSize, pageBytes } = this.options;
+    const end = Range.prefix(prefix).end;
+    const items: Versioned<string>[] = [];
+    let start = Buffer.from(prefix);
+    let revision: string | undefined;
+    let limit = pageSize;
+    for (;;) {
+      const range = this.ns.getAll().inRange(new Range(start, end)).limit(limit);
+      if (revision !== undefined) range.revision(revision);
+      let page;
+      try {
+        page = await range.exec();
+      } catch (err) {
+        if (err instanceof GRPCResourceExhastedError && limit > 1) {
+          limit = Math.ceil(limit / 2);
+          continue;
+        }
+        throw fromEtcdError(err);
+      }
+      revision ??= page.header.revision;
+      let bytes = 0;
+      for (const kv of page.kvs) {
+        items.push(record(kv.key.toString(), kv));
+        bytes += kv.key.length + kv.value.length;
+      }
+      const last = page.kvs[page.kvs.length - 1];
+      if (!page.more || last === undefined) return { items, revision };
+      start = Buffer.concat([last.key, Buffer.from([0])]);
+      limit = Math.max(1, Math.min(pageSize, Math.floor(pageBytes / (bytes / page.kvs.length))));
+    }
+  }
+}
+
+function record(key: string, kv: IKeyValue): Versioned<string> {
+  return { key, value: kv.value.toString(), modRevision: kv.mod_revision, lease: kv.lease };
+}
+
+/** A compare-and-write whose else-branch read the key: gone means not found, present means conflict. */
+function lostCompare(res: ITxnResponse): Error {
+  const kvs = res.responses[0]?.response_range?.kvs ?? [];
+  return kvs.length === 0 ? resourceNotFound() : resourceConflict();
+}
