@@ -1,3 +1,4 @@
 export * from './etcd';
 export * from './etcd-client';
+export * from './eventually';
 export * from './fixtures';

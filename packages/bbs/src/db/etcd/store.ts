@@ -4,7 +4,7 @@
  * `mod_revision` they read, and lists are paged, consistent snapshots. Values are text here; the resource
  * modules own the codecs. Failures come out as BbsErrors (see errors.ts).
  */
-import { GRPCResourceExhastedError, Range, type ILeaseKeepAliveResponse, type IKeyValue, type ITxnResponse, type Namespace } from 'etcd3';
+import { Range, type ILeaseKeepAliveResponse, type IKeyValue, type ITxnResponse, type Namespace } from 'etcd3';
 import { isBbsError } from '@diego/models';
 import type { Logger } from 'pino';
 import { etcdCall, fromEtcdError, invalidRecord, resourceConflict, resourceExists, resourceNotFound } from './errors';
@@ -43,6 +43,13 @@ export type Decode<T> = (text: string) => T;
 
 /** A compaction between two pages restarts the list; after this many restarts the error is the caller's. */
 const LIST_RESTARTS = 3;
+/**
+ * Pages start small and grow at most this much per page while the largest record seen so far says they fit in
+ * `pageBytes`. An answer over gRPC's 4 MiB must never happen: etcd3 retries it as a transport failure and then
+ * opens its circuit breaker on the host.
+ */
+const FIRST_PAGE_KEYS = 16;
+const PAGE_GROWTH = 4;
 
 export class EtcdStore {
   constructor(
@@ -129,8 +136,7 @@ export class EtcdStore {
 
   /**
    * Every record under `prefix` as one snapshot: the first page fixes the revision and later pages read at it.
-   * Pages hold at most `pageSize` keys and are sized from the previous page to about `pageBytes`; an answer too
-   * big for gRPC halves the page and asks again.
+   * Pages hold at most `pageSize` keys and about `pageBytes` (judged by the largest record seen).
    */
   async list(prefix: string): Promise<ListResult<string>> {
     for (let restart = 0; ; restart++) {
@@ -215,30 +221,21 @@ export class EtcdStore {
     const items: Versioned<string>[] = [];
     let start = Buffer.from(prefix);
     let revision: string | undefined;
-    let limit = pageSize;
+    let limit = Math.min(pageSize, FIRST_PAGE_KEYS);
+    let largest = 1;
     for (;;) {
       const range = this.ns.getAll().inRange(new Range(start, end)).limit(limit);
       if (revision !== undefined) range.revision(revision);
-      let page;
-      try {
-        page = await range.exec();
-      } catch (err) {
-        if (err instanceof GRPCResourceExhastedError && limit > 1) {
-          limit = Math.ceil(limit / 2);
-          continue;
-        }
-        throw fromEtcdError(err);
-      }
+      const page = await etcdCall(range.exec());
       revision ??= page.header.revision;
-      let bytes = 0;
       for (const kv of page.kvs) {
         items.push(record(kv.key.toString(), kv));
-        bytes += kv.key.length + kv.value.length;
+        largest = Math.max(largest, kv.key.length + kv.value.length);
       }
       const last = page.kvs[page.kvs.length - 1];
       if (!page.more || last === undefined) return { items, revision };
       start = Buffer.concat([last.key, Buffer.from([0])]);
-      limit = Math.max(1, Math.min(pageSize, Math.floor(pageBytes / (bytes / page.kvs.length))));
+      limit = Math.max(1, Math.min(pageSize, limit * PAGE_GROWTH, Math.floor(pageBytes / largest)));
     }
   }
 }
