@@ -1,0 +1,517 @@
+/**
+ * The typed BBS client (bbs `client.go`), built from `BbsRoutes`: every method is one `call` of a route by name,
+ * protobuf both ways, and an in-band error rejects as that BbsError.
+ *
+ * Given several BBS URLs it moves to the next one when a BBS cannot be reached (connection refused, reset or
+ * timed out), trying each URL at most once per call, and sticks with the one that answered.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import {
+  BbsError,
+  actualLrpGroupFromProto,
+  actualLrpInstanceKeyToProto,
+  actualLrpKeyToProto,
+  actualLrpNetInfoToProto,
+  cellPresenceFromProto,
+  desiredLrpFromProto,
+  desiredLrpToProto,
+  desiredLrpUpdateToProto,
+  schedulingInfoFromProto,
+  taskDefinitionToProto,
+  taskFromProto,
+  type ActualLRPGroup,
+  type ActualLRPInstanceKey,
+  type ActualLRPKey,
+  type ActualLRPNetInfo,
+  type CellPresence,
+  type DesiredLRP,
+  type DesiredLRPSchedulingInfo,
+  type DesiredLRPUpdate,
+  type Task,
+  type TaskDefinition,
+} from '@diego/models';
+import { BbsRoutes, type BbsRoute, type BbsRouteName } from '@diego/routes';
+import Long from 'long';
+import type { BbsClient, BbsEvent, EventSubscription } from './bbs-client';
+import type { ActualLRPFilter, DesiredLRPFilter, TaskFilter } from './db/db';
+import { decodeEvent } from './events/event-codec';
+import {
+  decodeMessage,
+  encodeMessage,
+  requestNameOf,
+  responseNameOf,
+  type DecodedMessage,
+  type MessageProperties,
+  type QueryRouteName,
+  type RequestName,
+  type ResponseName,
+  type RpcRouteName,
+} from './server/messages';
+
+/** BBS `-communicationTimeout`. */
+const DEFAULT_TIMEOUT_MS = 10_000;
+
+export interface HttpBbsClientOptions {
+  /** Per attempt, until the whole response (or an event stream's headers) arrived. Default 10 s. */
+  timeoutMs?: number;
+}
+
+/** The BBS could not be reached at all (as opposed to answering badly): worth trying the next one. */
+class UnreachableError extends Error {}
+
+/** Socket-level failures that say "this BBS is not there", not "this BBS said no". */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
+
+function isUnreachable(err: unknown): boolean {
+  if (err instanceof UnreachableError) return true;
+  if (!(err instanceof Error) || !('code' in err)) return false;
+  return typeof err.code === 'string' && UNREACHABLE_CODES.has(err.code);
+}
+
+/**
+ * @example
+ *   const bbs = new HttpBbsClient(['http://10.0.0.1:8889', 'http://10.0.0.2:8889']);
+ *   await bbs.desireTask('task-1', 'cf-apps', definition);
+ *   bbs.close();
+ */
+export class HttpBbsClient implements BbsClient {
+  private readonly urls: readonly string[];
+  private readonly timeoutMs: number;
+  private readonly httpAgent = new http.Agent({ keepAlive: true });
+  private readonly httpsAgent = new https.Agent({ keepAlive: true });
+  /** The URL that answered last; calls start there. */
+  private current = 0;
+
+  constructor(urls: readonly string[], options: HttpBbsClientOptions = {}) {
+    if (urls.length === 0) throw new Error('HttpBbsClient needs at least one BBS URL');
+    this.urls = urls.map((url) => url.replace(/\/+$/, ''));
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  }
+
+  /** Closes the kept-alive connections. */
+  close(): void {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
+
+  /** Calls a route that takes a request message; rejects with the in-band error. */
+  async call<N extends RpcRouteName>(name: N, request: MessageProperties<RequestName<N>>): Promise<DecodedMessage<ResponseName<N>>> {
+    const body = await this.exchange(routeNamed(name), encodeMessage(requestNameOf(name), request));
+    return decodeResponse(responseNameOf(name), body);
+  }
+
+  /** Calls a route that takes no request message. */
+  async query<N extends QueryRouteName>(name: N): Promise<DecodedMessage<ResponseName<N>>> {
+    const body = await this.exchange(routeNamed(name), new Uint8Array());
+    return decodeResponse(responseNameOf(name), body);
+  }
+
+  async ping(): Promise<boolean> {
+    return (await this.query('Ping')).available;
+  }
+
+  async domains(): Promise<string[]> {
+    return (await this.query('Domains')).domains;
+  }
+
+  async upsertDomain(domain: string, ttlSeconds: number): Promise<void> {
+    await this.call('UpsertDomain', { domain, ttl: ttlSeconds });
+  }
+
+  async actualLRPGroups(filter: ActualLRPFilter = {}): Promise<ActualLRPGroup[]> {
+    const response = await this.call('ActualLRPGroups', { domain: filter.domain ?? '', cell_id: filter.cell_id ?? '' });
+    return response.actual_lrp_groups.map(actualLrpGroupFromProto);
+  }
+
+  async actualLRPGroupsByProcessGuid(processGuid: string): Promise<ActualLRPGroup[]> {
+    const response = await this.call('ActualLRPGroupsByProcessGuid', { process_guid: processGuid });
+    return response.actual_lrp_groups.map(actualLrpGroupFromProto);
+  }
+
+  async actualLRPGroupByProcessGuidAndIndex(processGuid: string, index: number): Promise<ActualLRPGroup> {
+    const response = await this.call('ActualLRPGroupByProcessGuidAndIndex', { process_guid: processGuid, index });
+    return actualLrpGroupFromProto(response.actual_lrp_group ?? {});
+  }
+
+  async claimActualLRP(processGuid: string, index: number, instanceKey: ActualLRPInstanceKey): Promise<void> {
+    await this.call('ClaimActualLRP', {
+      process_guid: processGuid,
+      index,
+      actual_lrp_instance_key: actualLrpInstanceKeyToProto(instanceKey),
+    });
+  }
+
+  async startActualLRP(key: ActualLRPKey, instanceKey: ActualLRPInstanceKey, netInfo: ActualLRPNetInfo): Promise<void> {
+    await this.call('StartActualLRP', {
+      actual_lrp_key: actualLrpKeyToProto(key),
+      actual_lrp_instance_key: actualLrpInstanceKeyToProto(instanceKey),
+      actual_lrp_net_info: actualLrpNetInfoToProto(netInfo),
+    });
+  }
+
+  async crashActualLRP(key: ActualLRPKey, instanceKey: ActualLRPInstanceKey, errorMessage: string): Promise<void> {
+    await this.call('CrashActualLRP', {
+      actual_lrp_key: actualLrpKeyToProto(key),
+      actual_lrp_instance_key: actualLrpInstanceKeyToProto(instanceKey),
+      error_message: errorMessage,
+    });
+  }
+
+  async failActualLRP(key: ActualLRPKey, errorMessage: string): Promise<void> {
+    await this.call('FailActualLRP', { actual_lrp_key: actualLrpKeyToProto(key), error_message: errorMessage });
+  }
+
+  async removeActualLRP(processGuid: string, index: number, instanceKey?: ActualLRPInstanceKey): Promise<void> {
+    await this.call('RemoveActualLRP', {
+      process_guid: processGuid,
+      index,
+      actual_lrp_instance_key: instanceKey === undefined ? null : actualLrpInstanceKeyToProto(instanceKey),
+    });
+  }
+
+  async retireActualLRP(key: ActualLRPKey): Promise<void> {
+    await this.call('RetireActualLRP', { actual_lrp_key: actualLrpKeyToProto(key) });
+  }
+
+  async removeEvacuatingActualLRP(key: ActualLRPKey, instanceKey: ActualLRPInstanceKey): Promise<void> {
+    await this.call('RemoveEvacuatingActualLRP', {
+      actual_lrp_key: actualLrpKeyToProto(key),
+      actual_lrp_instance_key: actualLrpInstanceKeyToProto(instanceKey),
+    });
+  }
+
+  // Evacuation answers keep_container; when the call fails, Diego's default for the route (bbs client.go).
+
+  async evacuateClaimedActualLRP(key: ActualLRPKey, instanceKey: ActualLRPInstanceKey): Promise<boolean> {
+    return keepContainer(true, () => this.call('EvacuateClaimedActualLRP', {
+      actual_lrp_key: actualLrpKeyToProto(key),
+      actual_lrp_instance_key: actualLrpInstanceKeyToProto(instanceKey),
+    }));
+  }
+
+  async evacuateCrashedActualLRP(key: ActualLRPKey, instanceKey: ActualLRPInstanceKey, errorMessage: string): Promise<boolean> {
+    return keepContainer(false, () => this.call('EvacuateCrashedActualLRP', {
+      actual_lrp_key: actualLrpKeyToProto(key),
+      actual_lrp_instance_key: actualLrpInstanceKeyToProto(instanceKey),
+      error_message: errorMessage,
+    }));
+  }
+
+  async evacuateStoppedActualLRP(key: ActualLRPKey, instanceKey: ActualLRPInstanceKey): Promise<boolean> {
+    return keepContainer(false, () => this.call('EvacuateStoppedActualLRP', {
+      actual_lrp_key: actualLrpKeyToProto(key),
+      actual_lrp_instance_key: actualLrpInstanceKeyToProto(instanceKey),
+    }));
+  }
+
+  async evacuateRunningActualLRP(
+    key: ActualLRPKey,
+    instanceKey: ActualLRPInstanceKey,
+    netInfo: ActualLRPNetInfo,
+    ttlSeconds: number,
+  ): Promise<boolean> {
+    return keepContainer(true, () => this.call('EvacuateRunningActualLRP', {
+      actual_lrp_key: actualLrpKeyToProto(key),
+      actual_lrp_instance_key: actualLrpInstanceKeyToProto(instanceKey),
+      actual_lrp_net_info: actualLrpNetInfoToProto(netInfo),
+      ttl: Long.fromNumber(ttlSeconds, true),
+    }));
+  }
+
+  async desiredLRPs(filter: DesiredLRPFilter = {}): Promise<DesiredLRP[]> {
+    const response = await this.call('DesiredLRPs_r1', { domain: filter.domain ?? '' });
+    return response.desired_lrps.map(desiredLrpFromProto);
+  }
+
+  async desiredLRPByProcessGuid(processGuid: string): Promise<DesiredLRP> {
+    const response = await this.call('DesiredLRPByProcessGuid_r1', { process_guid: processGuid });
+    return desiredLrpFromProto(response.desired_lrp ?? {});
+  }
+
+  async desiredLRPSchedulingInfos(filter: DesiredLRPFilter = {}): Promise<DesiredLRPSchedulingInfo[]> {
+    const response = await this.call('DesiredLRPSchedulingInfos', { domain: filter.domain ?? '' });
+    return response.desired_lrp_scheduling_infos.map(schedulingInfoFromProto);
+  }
+
+  async desireLRP(lrp: DesiredLRP): Promise<void> {
+    await this.call('DesireDesiredLRP', { desired_lrp: desiredLrpToProto(lrp) });
+  }
+
+  async updateDesiredLRP(processGuid: string, update: DesiredLRPUpdate): Promise<void> {
+    await this.call('UpdateDesireLRP', { process_guid: processGuid, update: desiredLrpUpdateToProto(update) });
+  }
+
+  async removeDesiredLRP(processGuid: string): Promise<void> {
+    await this.call('RemoveDesiredLRP', { process_guid: processGuid });
+  }
+
+  async tasks(filter: TaskFilter = {}): Promise<Task[]> {
+    const response = await this.call('Tasks_r1', { domain: filter.domain ?? '', cell_id: filter.cell_id ?? '' });
+    return response.tasks.map(taskFromProto);
+  }
+
+  async taskByGuid(taskGuid: string): Promise<Task> {
+    const response = await this.call('TaskByGuid_r1', { task_guid: taskGuid });
+    return taskFromProto(response.task ?? {});
+  }
+
+  async desireTask(taskGuid: string, domain: string, definition: TaskDefinition): Promise<void> {
+    await this.call('DesireTask', { task_guid: taskGuid, domain, task_definition: taskDefinitionToProto(definition) });
+  }
+
+  async startTask(taskGuid: string, cellId: string): Promise<boolean> {
+    return (await this.call('StartTask', { task_guid: taskGuid, cell_id: cellId })).should_start;
+  }
+
+  async cancelTask(taskGuid: string): Promise<void> {
+    await this.call('CancelTask', { task_guid: taskGuid });
+  }
+
+  async failTask(taskGuid: string, failureReason: string): Promise<void> {
+    await this.call('FailTask', { task_guid: taskGuid, failure_reason: failureReason });
+  }
+
+  async completeTask(taskGuid: string, cellId: string, failed: boolean, failureReason: string, result: string): Promise<void> {
+    await this.call('CompleteTask', { task_guid: taskGuid, cell_id: cellId, failed, failure_reason: failureReason, result });
+  }
+
+  async resolvingTask(taskGuid: string): Promise<void> {
+    await this.call('ResolvingTask', { task_guid: taskGuid });
+  }
+
+  async deleteTask(taskGuid: string): Promise<void> {
+    await this.call('DeleteTask', { task_guid: taskGuid });
+  }
+
+  async cells(): Promise<CellPresence[]> {
+    return (await this.query('Cells_r1')).cells.map(cellPresenceFromProto);
+  }
+
+  async subscribeToEvents(): Promise<EventSubscription> {
+    return this.acrossBbses((url) => openEventStream(this.requestTo(url, routeNamed('EventStream_r0')), this.timeoutMs));
+  }
+
+  /** Sends a request body and resolves with the protobuf response body. */
+  private exchange(route: BbsRoute, body: Uint8Array): Promise<Buffer> {
+    return this.acrossBbses(async (url) => {
+      try {
+        return await this.exchangeOnce(url, route, body);
+      } catch (err) {
+        // A kept-alive connection the server had already closed: the request never reached it, so send it again.
+        if (err instanceof StaleConnectionError) return this.exchangeOnce(url, route, body);
+        throw err;
+      }
+    });
+  }
+
+  /** Tries `attempt` on each BBS once, from the one that answered last, while they cannot be reached. */
+  private async acrossBbses<T>(attempt: (url: string) => Promise<T>): Promise<T> {
+    const failures: string[] = [];
+    for (let i = 0; i < this.urls.length; i++) {
+      const index = (this.current + i) % this.urls.length;
+      const url = this.urls[index] ?? '';
+      try {
+        const result = await attempt(url);
+        this.current = index;
+        return result;
+      } catch (err) {
+        if (!isUnreachable(err)) throw err;
+        failures.push(`${url}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    throw new BbsError('Unavailable', `no BBS could be reached (${failures.join('; ')})`);
+  }
+
+  private requestTo(url: string, route: BbsRoute): http.ClientRequest {
+    const target = new URL(`${url}${route.path}`);
+    const transport = target.protocol === 'https:' ? https : http;
+    const agent = target.protocol === 'https:' ? this.httpsAgent : this.httpAgent;
+    return transport.request(target, { method: route.method, agent });
+  }
+
+  private exchangeOnce(url: string, route: BbsRoute, body: Uint8Array): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      const request = this.requestTo(url, route);
+      const timer = setTimeout(() => request.destroy(new UnreachableError(`no answer within ${this.timeoutMs} ms`)), this.timeoutMs);
+      request.on('error', (err) => {
+        clearTimeout(timer);
+        reject(request.reusedSocket && isUnreachable(err) && !(err instanceof UnreachableError) ? new StaleConnectionError(err.message) : err);
+      });
+      request.on('response', (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('error', (err) => {
+          clearTimeout(timer);
+          reject(err);
+        });
+        response.on('end', () => {
+          clearTimeout(timer);
+          const failure = responseFailure(response);
+          if (failure === null) resolve(Buffer.concat(chunks));
+          else reject(failure);
+        });
+      });
+      request.setHeader('Content-Type', 'application/x-protobuf');
+      request.setHeader('Content-Length', body.byteLength);
+      request.end(body);
+    });
+  }
+}
+
+/** A kept-alive connection that turned out closed: worth one retry on the same BBS. */
+class StaleConnectionError extends Error {}
+
+function routeNamed(name: BbsRouteName): BbsRoute {
+  const route = BbsRoutes.find((candidate) => candidate.name === name);
+  if (route === undefined) throw new Error(`no BBS route ${name}`);
+  return route;
+}
+
+/** A BBS answers 200 protobuf, errors in band; anything else is a router's or a proxy's answer. */
+function responseFailure(response: http.IncomingMessage): BbsError | null {
+  const routerError = response.headers['x-cf-routererror'];
+  if (typeof routerError === 'string') return new BbsError('RouterError', routerError);
+  const contentType = response.headers['content-type'] ?? '';
+  if (response.statusCode === 200 && contentType.startsWith('application/x-protobuf')) return null;
+  return new BbsError('InvalidResponse', `the BBS answered ${response.statusCode ?? 'nothing'} (${contentType || 'no content type'})`);
+}
+
+function decodeResponse<M extends ResponseName<RpcRouteName | QueryRouteName>>(name: M, body: Uint8Array): DecodedMessage<M> {
+  let message: DecodedMessage<M>;
+  try {
+    message = decodeMessage(name, body);
+  } catch (err) {
+    throw new BbsError('InvalidResponse', `could not decode ${name}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const error = inBandError(message);
+  if (error !== null) throw error;
+  return message;
+}
+
+function inBandError(message: unknown): BbsError | null {
+  if (typeof message !== 'object' || message === null || !('error' in message)) return null;
+  const { error } = message;
+  if (typeof error !== 'object' || error === null) return null;
+  const type: unknown = Reflect.get(error, 'type');
+  const text: unknown = Reflect.get(error, 'message');
+  return BbsError.fromProto({ type: typeof type === 'number' ? type : 0, message: typeof text === 'string' ? text : '' });
+}
+
+async function keepContainer(whenFailed: boolean, call: () => Promise<{ keep_container: boolean }>): Promise<boolean> {
+  try {
+    return (await call()).keep_container;
+  } catch {
+    return whenFailed;
+  }
+}
+
+/** Opens the SSE stream; resolves once the BBS answered 200 with the stream's headers. */
+function openEventStream(request: http.ClientRequest, timeoutMs: number): Promise<EventSubscription> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => request.destroy(new UnreachableError(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    request.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    request.once('response', (response) => {
+      clearTimeout(timer);
+      const contentType = response.headers['content-type'] ?? '';
+      if (response.statusCode !== 200 || !contentType.startsWith('text/event-stream')) {
+        response.resume();
+        request.destroy();
+        reject(new BbsError('InvalidResponse', `the BBS answered ${response.statusCode ?? 'nothing'} to the event subscription`));
+        return;
+      }
+      resolve(new SseSubscription(request, response));
+    });
+    request.end();
+  });
+}
+
+/** Parses `id:`/`event:`/`data:` frames (spec §9.4) into events, queued until `next()` takes them. */
+class SseSubscription implements EventSubscription {
+  private readonly queue: BbsEvent[] = [];
+  private readonly waiting: { resolve: (event: BbsEvent | null) => void; reject: (err: Error) => void }[] = [];
+  private failure: Error | null = null;
+  private ended = false;
+  private partial = '';
+  private frame: { id: string; event: string; data: string } = { id: '', event: '', data: '' };
+
+  constructor(
+    private readonly request: http.ClientRequest,
+    response: http.IncomingMessage,
+  ) {
+    response.setEncoding('utf8');
+    response.on('data', (chunk: string) => this.receive(chunk));
+    response.on('end', () => this.finish(null));
+    response.on('error', (err) => this.finish(err));
+    request.on('error', (err) => this.finish(err));
+  }
+
+  next(): Promise<BbsEvent | null> {
+    const event = this.queue.shift();
+    if (event !== undefined) return Promise.resolve(event);
+    if (this.failure !== null) {
+      const failure = this.failure;
+      this.failure = null;
+      return Promise.reject(failure);
+    }
+    if (this.ended) return Promise.resolve(null);
+    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
+  }
+
+  close(): void {
+    this.finish(null);
+    this.request.destroy();
+  }
+
+  private receive(chunk: string): void {
+    const lines = (this.partial + chunk).split('\n');
+    this.partial = lines.pop() ?? '';
+    for (const rawLine of lines) {
+      const line = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
+      if (line === '') {
+        this.dispatch();
+        continue;
+      }
+      const colon = line.indexOf(':');
+      const field = colon === -1 ? line : line.slice(0, colon);
+      const value = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, '');
+      if (field === 'id') this.frame.id = value;
+      else if (field === 'event') this.frame.event = value;
+      else if (field === 'data') this.frame.data = this.frame.data === '' ? value : `${this.frame.data}\n${value}`;
+    }
+  }
+
+  private dispatch(): void {
+    const { id, event, data } = this.frame;
+    this.frame = { id: '', event: '', data: '' };
+    if (event === '') return;
+    let decoded: BbsEvent;
+    try {
+      decoded = decodeEvent(event, Buffer.from(data, 'base64'), id);
+    } catch (err) {
+      this.finish(err instanceof Error ? err : new Error(String(err)));
+      this.request.destroy();
+      return;
+    }
+    const waiter = this.waiting.shift();
+    if (waiter === undefined) this.queue.push(decoded);
+    else waiter.resolve(decoded);
+  }
+
+  /** Ends the subscription; a failure goes to the next `next()` (or to one waiting), once. */
+  private finish(err: Error | null): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (err === null) {
+      for (const waiter of this.waiting.splice(0)) waiter.resolve(null);
+      return;
+    }
+    const waiter = this.waiting.shift();
+    if (waiter === undefined) this.failure = err;
+    else waiter.reject(err);
+    for (const rest of this.waiting.splice(0)) rest.resolve(null);
+  }
+}

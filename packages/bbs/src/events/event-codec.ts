@@ -1,0 +1,114 @@
+/**
+ * BBS events on the wire (spec/bbs.md §9.1): the SSE `event:` name and the protobuf event message, both ways.
+ * The server encodes, the client decodes; both sides use this one table.
+ */
+import {
+  BbsError,
+  actualLrpGroupFromProto,
+  actualLrpGroupToProto,
+  desiredLrpFromProto,
+  desiredLrpToProto,
+  proto,
+  taskFromProto,
+  taskToProto,
+} from '@diego/models';
+import type { BbsEvent } from '../bbs-client';
+
+export type BbsEventType = BbsEvent['type'];
+
+/** The protobuf event message of `event`. */
+export function encodeEvent(event: BbsEvent): Uint8Array {
+  switch (event.type) {
+    case 'desired_lrp_created':
+      return proto.DesiredLRPCreatedEvent.encode({ desired_lrp: desiredLrpToProto(event.desired_lrp) }).finish();
+    case 'desired_lrp_changed':
+      return proto.DesiredLRPChangedEvent.encode({
+        before: desiredLrpToProto(event.before),
+        after: desiredLrpToProto(event.after),
+      }).finish();
+    case 'desired_lrp_removed':
+      return proto.DesiredLRPRemovedEvent.encode({ desired_lrp: desiredLrpToProto(event.desired_lrp) }).finish();
+    case 'actual_lrp_created':
+      return proto.ActualLRPCreatedEvent.encode({ actual_lrp_group: actualLrpGroupToProto(event.actual_lrp_group) }).finish();
+    case 'actual_lrp_changed':
+      return proto.ActualLRPChangedEvent.encode({
+        before: actualLrpGroupToProto(event.before),
+        after: actualLrpGroupToProto(event.after),
+      }).finish();
+    case 'actual_lrp_removed':
+      return proto.ActualLRPRemovedEvent.encode({ actual_lrp_group: actualLrpGroupToProto(event.actual_lrp_group) }).finish();
+    case 'task_created':
+      return proto.TaskCreatedEvent.encode({ task: taskToProto(event.task) }).finish();
+    case 'task_changed':
+      return proto.TaskChangedEvent.encode({ before: taskToProto(event.before), after: taskToProto(event.after) }).finish();
+    case 'task_removed':
+      return proto.TaskRemovedEvent.encode({ task: taskToProto(event.task) }).finish();
+  }
+}
+
+/**
+ * The event named `type` from its protobuf message.
+ * @throws BbsError('InvalidProtobufMessage') for an unknown name or a message that does not decode.
+ */
+export function decodeEvent(type: string, data: Uint8Array, revision: string): BbsEvent {
+  try {
+    return decodeKnownEvent(type, data, revision);
+  } catch (err) {
+    if (err instanceof BbsError) throw err;
+    throw new BbsError('InvalidProtobufMessage', `could not decode ${type} event: ${String(err)}`);
+  }
+}
+
+function decodeKnownEvent(type: string, data: Uint8Array, revision: string): BbsEvent {
+  switch (type) {
+    case 'desired_lrp_created':
+      return { type, revision, desired_lrp: desiredLrpFromProto(required(proto.DesiredLRPCreatedEvent.decode(data).desired_lrp, type)) };
+    case 'desired_lrp_changed': {
+      const message = proto.DesiredLRPChangedEvent.decode(data);
+      return {
+        type,
+        revision,
+        before: desiredLrpFromProto(required(message.before, type)),
+        after: desiredLrpFromProto(required(message.after, type)),
+      };
+    }
+    case 'desired_lrp_removed':
+      return { type, revision, desired_lrp: desiredLrpFromProto(required(proto.DesiredLRPRemovedEvent.decode(data).desired_lrp, type)) };
+    case 'actual_lrp_created':
+      return {
+        type,
+        revision,
+        actual_lrp_group: actualLrpGroupFromProto(required(proto.ActualLRPCreatedEvent.decode(data).actual_lrp_group, type)),
+      };
+    case 'actual_lrp_changed': {
+      const message = proto.ActualLRPChangedEvent.decode(data);
+      return {
+        type,
+        revision,
+        before: actualLrpGroupFromProto(required(message.before, type)),
+        after: actualLrpGroupFromProto(required(message.after, type)),
+      };
+    }
+    case 'actual_lrp_removed':
+      return {
+        type,
+        revision,
+        actual_lrp_group: actualLrpGroupFromProto(required(proto.ActualLRPRemovedEvent.decode(data).actual_lrp_group, type)),
+      };
+    case 'task_created':
+      return { type, revision, task: taskFromProto(required(proto.TaskCreatedEvent.decode(data).task, type)) };
+    case 'task_changed': {
+      const message = proto.TaskChangedEvent.decode(data);
+      return { type, revision, before: taskFromProto(required(message.before, type)), after: taskFromProto(required(message.after, type)) };
+    }
+    case 'task_removed':
+      return { type, revision, task: taskFromProto(required(proto.TaskRemovedEvent.decode(data).task, type)) };
+    default:
+      throw new BbsError('InvalidProtobufMessage', `unknown event type ${type}`);
+  }
+}
+
+function required<T>(value: T | null | undefined, type: string): T {
+  if (value === null || value === undefined) throw new BbsError('InvalidProtobufMessage', `${type} event without its record`);
+  return value;
+}

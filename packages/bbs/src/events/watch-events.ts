@@ -1,0 +1,87 @@
+/**
+ * BBS events from an etcd watch (spec/bbs.md §10.6): every writer's changes, whoever made them, become
+ * `*_created|changed|removed` events. A PUT that created the key is "created", any other PUT "changed" (from its
+ * previous value), a DELETE (lease expiry included) "removed" (from its previous value).
+ */
+import {
+  actualLrpFromJson,
+  convertError,
+  desiredLrpFromJson,
+  taskFromJson,
+  type ActualLRP,
+  type ActualLRPGroup,
+} from '@diego/models';
+import type { IKeyValue, Namespace, Watcher } from 'etcd3';
+import type { Logger } from 'pino';
+import type { BbsEvent } from '../bbs-client';
+import { parseKey, V1_PREFIX } from '../db/etcd/keys';
+
+export interface KeyChange {
+  type: 'Put' | 'Delete';
+  kv: IKeyValue;
+  prev_kv?: IKeyValue | null;
+}
+
+/**
+ * Starts watching the store from now and resolves once etcd has the watch, so no change made after that is
+ * missed. `onEvent` gets events in revision order; `onError` gets a watch that etcd ended.
+ */
+export async function watchBbsEvents(
+  etcd: Namespace,
+  logger: Logger,
+  onEvent: (event: BbsEvent) => void,
+  onError: (err: Error) => void,
+): Promise<Watcher> {
+  const watcher = await etcd.watch().prefix(V1_PREFIX).withPreviousKV().create();
+  // Changes arrive as later I/O callbacks, so listeners attached here see every change after the watch began.
+  watcher.on('data', (response) => {
+    for (const change of response.events) {
+      const event = eventFromChange(change, logger);
+      if (event !== null) onEvent(event);
+    }
+  });
+  watcher.on('error', onError);
+  return watcher;
+}
+
+/** The event a key change means; null for keys that are no DesiredLRP, ActualLRP or Task, or values that do not decode. */
+export function eventFromChange(change: KeyChange, logger: Logger): BbsEvent | null {
+  const key = parseKey(change.kv.key.toString());
+  if (key === null || key.kind === 'domain' || key.kind === 'cell') return null;
+  const revision = change.kv.mod_revision;
+  const previous = change.prev_kv ?? null;
+  const created = change.type === 'Put' && (previous === null || change.kv.create_revision === change.kv.mod_revision);
+  try {
+    switch (key.kind) {
+      case 'desired': {
+        if (created) return { type: 'desired_lrp_created', revision, desired_lrp: desiredLrpFromJson(change.kv.value.toString()) };
+        const before = desiredLrpFromJson(requirePrevious(previous).value.toString());
+        if (change.type === 'Delete') return { type: 'desired_lrp_removed', revision, desired_lrp: before };
+        return { type: 'desired_lrp_changed', revision, before, after: desiredLrpFromJson(change.kv.value.toString()) };
+      }
+      case 'actual': {
+        const group = (lrp: ActualLRP): ActualLRPGroup =>
+          key.evacuating ? { instance: null, evacuating: lrp } : { instance: lrp, evacuating: null };
+        if (created) return { type: 'actual_lrp_created', revision, actual_lrp_group: group(actualLrpFromJson(change.kv.value.toString())) };
+        const before = group(actualLrpFromJson(requirePrevious(previous).value.toString()));
+        if (change.type === 'Delete') return { type: 'actual_lrp_removed', revision, actual_lrp_group: before };
+        return { type: 'actual_lrp_changed', revision, before, after: group(actualLrpFromJson(change.kv.value.toString())) };
+      }
+      case 'task': {
+        if (created) return { type: 'task_created', revision, task: taskFromJson(change.kv.value.toString()) };
+        const before = taskFromJson(requirePrevious(previous).value.toString());
+        if (change.type === 'Delete') return { type: 'task_removed', revision, task: before };
+        return { type: 'task_changed', revision, before, after: taskFromJson(change.kv.value.toString()) };
+      }
+    }
+  } catch (err) {
+    logger.error({ key: change.kv.key.toString(), revision, err: convertError(err).message }, 'failed-to-decode-event-record');
+    return null;
+  }
+}
+
+function requirePrevious(previous: IKeyValue | null): IKeyValue {
+  // etcd leaves prev_kv out only when compaction has already removed the previous revision.
+  if (previous === null) throw new Error('the previous value is no longer in etcd');
+  return previous;
+}

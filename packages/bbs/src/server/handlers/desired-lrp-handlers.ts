@@ -1,0 +1,73 @@
+import {
+  desiredLrpFromProto,
+  desiredLrpToProto,
+  desiredLrpUpdateFromProto,
+  schedulingInfoToProto,
+  validateDesiredLrp,
+  validateDesiredLrpUpdate,
+  validateProcessGuidRequest,
+  type DesiredLRP,
+} from '@diego/models';
+import type { DesiredLRPController } from '../../controllers/desired-lrp-controller';
+import type { Db, DesiredLRPFilter } from '../../db/db';
+import type { RpcHandlers } from '../router';
+import { desiredLrpToV0 } from '../v0';
+import { ifPresent } from './request-parts';
+
+type DesiredLRPRouteName =
+  | 'DesiredLRPs_r1' | 'DesiredLRPByProcessGuid_r1' | 'DesiredLRPSchedulingInfos' | 'DesiredLRPs'
+  | 'DesiredLRPByProcessGuid' | 'DesireDesiredLRP' | 'UpdateDesireLRP' | 'RemoveDesiredLRP';
+
+export type DesiredLRPHandlerStore = Pick<Db, 'desiredLRPs' | 'desiredLRPByProcessGuid' | 'desiredLRPSchedulingInfos'>;
+
+function desiredLRPFilter(domain: string): DesiredLRPFilter {
+  return domain === '' ? {} : { domain };
+}
+
+export function desiredLRPHandlers(
+  db: DesiredLRPHandlerStore,
+  controller: Pick<DesiredLRPController, 'desireDesiredLRP' | 'updateDesiredLRP' | 'removeDesiredLRP'>,
+): Pick<RpcHandlers, DesiredLRPRouteName> {
+  const list = async (domain: string, version: (lrp: DesiredLRP) => DesiredLRP) => {
+    const lrps = await db.desiredLRPs(desiredLRPFilter(domain));
+    return { desired_lrps: lrps.map((lrp) => desiredLrpToProto(version(lrp))) };
+  };
+  const get = async (processGuid: string, version: (lrp: DesiredLRP) => DesiredLRP) => {
+    validateProcessGuidRequest(processGuid);
+    const lrp = await db.desiredLRPByProcessGuid(processGuid);
+    return { desired_lrp: desiredLrpToProto(version(lrp)) };
+  };
+  const current = (lrp: DesiredLRP): DesiredLRP => lrp;
+
+  return {
+    DesiredLRPs_r1: (request) => list(request.domain, current),
+    DesiredLRPs: (request) => list(request.domain, desiredLrpToV0),
+    DesiredLRPByProcessGuid_r1: (request) => get(request.process_guid, current),
+    DesiredLRPByProcessGuid: (request) => get(request.process_guid, desiredLrpToV0),
+
+    DesiredLRPSchedulingInfos: async (request) => {
+      const infos = await db.desiredLRPSchedulingInfos(desiredLRPFilter(request.domain));
+      return { desired_lrp_scheduling_infos: infos.map(schedulingInfoToProto) };
+    },
+
+    DesireDesiredLRP: async (request) => {
+      const lrp = desiredLrpFromProto(request.desired_lrp ?? {});
+      validateDesiredLrp(ifPresent(request.desired_lrp, lrp));
+      await controller.desireDesiredLRP(lrp);
+      return {};
+    },
+
+    UpdateDesireLRP: async (request) => {
+      const update = desiredLrpUpdateFromProto(request.update);
+      validateDesiredLrpUpdate(request.process_guid, ifPresent(request.update, update));
+      await controller.updateDesiredLRP(request.process_guid, update);
+      return {};
+    },
+
+    RemoveDesiredLRP: async (request) => {
+      validateProcessGuidRequest(request.process_guid);
+      await controller.removeDesiredLRP(request.process_guid);
+      return {};
+    },
+  };
+}
