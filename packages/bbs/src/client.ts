@@ -65,8 +65,14 @@ const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'E
 
 function isUnreachable(err: unknown): boolean {
   if (err instanceof UnreachableError) return true;
-  if (!(err instanceof Error) || !('code' in err)) return false;
+  // Duck-typed: Node's errors may come from another realm (jest's sandbox) and fail `instanceof Error`.
+  if (typeof err !== 'object' || err === null || !('code' in err)) return false;
   return typeof err.code === 'string' && UNREACHABLE_CODES.has(err.code);
+}
+
+function messageOf(err: unknown): string {
+  if (typeof err === 'object' && err !== null && 'message' in err && typeof err.message === 'string') return err.message;
+  return String(err);
 }
 
 /**
@@ -317,7 +323,7 @@ export class HttpBbsClient implements BbsClient {
         return result;
       } catch (err) {
         if (!isUnreachable(err)) throw err;
-        failures.push(`${url}: ${err instanceof Error ? err.message : String(err)}`);
+        failures.push(`${url}: ${messageOf(err)}`);
       }
     }
     throw new BbsError('Unavailable', `no BBS could be reached (${failures.join('; ')})`);
@@ -382,7 +388,7 @@ function decodeResponse<M extends ResponseName<RpcRouteName | QueryRouteName>>(n
   try {
     message = decodeMessage(name, body);
   } catch (err) {
-    throw new BbsError('InvalidResponse', `could not decode ${name}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new BbsError('InvalidResponse', `could not decode ${name}: ${messageOf(err)}`);
   }
   const error = inBandError(message);
   if (error !== null) throw error;

@@ -17,8 +17,7 @@ export class DesiredLRPController {
   ) {}
 
   async desireDesiredLRP(lrp: DesiredLRP): Promise<void> {
-    const { createdIndices } = await this.db.desireLRP(lrp);
-    this.logger.info({ process_guid: lrp.process_guid, created_indices: createdIndices.length }, 'desired-lrp-created');
+    await this.db.desireLRP(lrp);
   }
 
   /** Scaling down retires the instances at indices the LRP no longer has. */
