@@ -134,7 +134,7 @@ async function terminate(child: ChildProcess, exited: Promise<string>): Promise<
 }
 
 /** Ports the kernel handed out and released; all held at once so they differ. */
-async function freePorts(count: number): Promise<number[]> {
+export async function freePorts(count: number): Promise<number[]> {
   const servers = Array.from({ length: count }, () => createServer());
   try {
     return await Promise.all(
