@@ -32,8 +32,8 @@ export interface BbsServerOptions {
 }
 
 /**
- * Serves the BBS API over a store in `options.etcd`. Stopping ends open event streams and closes the listener;
- * the etcd client stays the caller's.
+ * Serves the BBS API over a store in `options.etcd`. Stopping (once; again is a no-op) ends open event streams
+ * and closes the listener; the etcd client stays the caller's.
  *
  * @example
  *   const bbs = await startBbsServer({ etcd: keys.namespace, listenAddress: '127.0.0.1:0' });
@@ -49,13 +49,17 @@ export async function startBbsServer(options: BbsServerOptions): Promise<Running
   const { host, port } = parseListenAddress(options.listenAddress);
   await listen(server, host, port);
   const { port: boundPort } = addressOf(server);
+  let stopped: Promise<void> | undefined;
   return {
     address: `${host.includes(':') ? `[${host}]` : host}:${boundPort}`,
-    async stop() {
-      const closed = new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
-      await events.closeAll();
-      server.closeAllConnections();
-      await closed;
+    stop() {
+      stopped ??= (async () => {
+        const closed = new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
+        await events.closeAll();
+        server.closeAllConnections();
+        await closed;
+      })();
+      return stopped;
     },
   };
 }
@@ -72,12 +76,16 @@ export async function startBbs(config: BbsConfig): Promise<RunningServer> {
     throw err;
   }
   logger.info({ address: server.address, etcd_cluster: config.etcdCluster }, 'bbs.started');
+  let stopped: Promise<void> | undefined;
   return {
     address: server.address,
-    async stop() {
-      await server.stop();
-      etcd.close();
-      logger.info({ address: server.address }, 'bbs.stopped');
+    stop() {
+      stopped ??= (async () => {
+        await server.stop();
+        etcd.close();
+        logger.info({ address: server.address }, 'bbs.stopped');
+      })();
+      return stopped;
     },
   };
 }
