@@ -90,6 +90,7 @@ describe('decodeDesiredLrpCreateRequest', () => {
     ['{"action":{"run":{"env":[{"name":1}]}}}', 'json: cannot unmarshal number into Go value of type string'],
     ['{"action":{"run":{"resource_limits":{"nofile":-1}}}}', 'json: cannot unmarshal number -1 into Go value of type uint64'],
     ['{"action":{"serial":{"actions":[{"try":"x"}]}}}', 'json: cannot unmarshal string into Go value of type models.TryAction'],
+    ['{"action":{"parallel":{"actions":["x"]}}}', 'json: cannot unmarshal string into Go value of type models.Action'],
     ['{"egress_rules":[{"port_range":{"start":-1}}]}', 'json: cannot unmarshal number -1 into Go value of type uint32'],
     ['{"egress_rules":[{"icmp_info":{"type":"echo"}}]}', 'json: cannot unmarshal string into Go value of type int32'],
     ['{"egress_rules":[{"destinations":"0.0.0.0/0"}]}', 'json: cannot unmarshal string into Go value of type []string'],

@@ -255,7 +255,7 @@ const actionListSchema = (goType: string): ModelSchema<ActionList> => ({
   properties: {
     // JSONSchemaType has no `$ref` shortcut for array items: each item is typed as a nullable object here and
     // checked by the reference.
-    actions: listOf({ type: 'object', nullable: true, $ref: ACTION_ID } as const, '[]*models.Action'),
+    actions: listOf({ type: 'object', nullable: true, $ref: ACTION_ID, goType: 'models.Action' } as const, '[]*models.Action'),
     log_source: goString,
   },
 });
