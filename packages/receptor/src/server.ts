@@ -33,8 +33,9 @@ export interface StartReceptorOptions {
  */
 export async function startReceptor(config: ReceptorConfig, options: StartReceptorOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? pino({ level: config.logLevel });
+  const bbs = new HttpBbsClient(config.bbsAddress);
   const app = createReceptorApp({
-    bbs: new HttpBbsClient(config.bbsAddress),
+    bbs,
     username: config.username,
     password: config.password,
     corsEnabled: config.corsEnabled,
@@ -61,7 +62,10 @@ export async function startReceptor(config: ReceptorConfig, options: StartRecept
       stopped ??= new Promise<void>((resolve, reject) => {
         server.close((err) => (err === undefined ? resolve() : reject(err)));
         server.closeAllConnections();
-      }).then(() => logger.info({ address }, 'receptor.stopped'));
+      }).then(() => {
+        bbs.close();
+        logger.info({ address }, 'receptor.stopped');
+      });
       return stopped;
     },
   };

@@ -14,7 +14,7 @@ export function taskHandlers(bbs: BbsClient): TaskHandlers {
       const { task_guid, domain, definition } = decodeTaskCreateRequest(await readBody(req));
       subject.task_guid = task_guid;
       subject.domain = domain;
-      if (definition.completion_callback_url !== '') validateCompletionCallbackUrl(definition.completion_callback_url);
+      validateCompletionCallbackUrl(definition.completion_callback_url);
       await bbs.desireTask(task_guid, domain, definition);
       sendEmpty(res, 201);
     },
