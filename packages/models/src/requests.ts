@@ -88,7 +88,9 @@ type ModelSchema<T> = JSONSchemaType<T> & {
   properties: { [K in NullableKeys<T>]: NullableRef<NonNullable<T[K]>> } & { [K in KeysOf<T, bigint>]: typeof INT64_REF };
 };
 
-// ---- schema building blocks (each carries the Go type named in decode errors) ----
+// ---- schema building blocks ----
+// Each carries the Go type that decode errors name. Every member has a default (its Go zero value), so none
+// is ever missing and `required` stays empty.
 
 const INT32_MIN = -(2 ** 31);
 const INT32_MAX = 2 ** 31 - 1;
@@ -109,24 +111,22 @@ const goBool = { type: 'boolean', default: false, goType: 'bool' } as const;
 
 const listOf = <S>(items: S, goType: string) => ({ type: 'array' as const, items, default: [], goType });
 
-/** Every member has a default (its Go zero value), so none is ever missing and `required` stays empty. */
-const envList = (goPackage: string) =>
+const envList = (itemGoType: string, listGoType: string) =>
   listOf(
     {
       type: 'object',
-      goType: `${goPackage}.EnvironmentVariable`,
+      goType: itemGoType,
       additionalProperties: false,
       required: [],
       properties: { name: goString, value: goString },
     } as const,
-    `[]${goPackage === 'models' ? '*' : ''}${goPackage}.EnvironmentVariable`,
+    listGoType,
   );
 
 /** Router key -> any JSON; the `routeValues` keyword stores each value as compact JSON text. */
-const ROUTES_GO_TYPE = 'receptor.RoutingInfo';
 const routesSchema = {
   type: 'object',
-  goType: ROUTES_GO_TYPE,
+  goType: 'receptor.RoutingInfo',
   required: [],
   additionalProperties: true,
   routeValues: true,
@@ -209,7 +209,7 @@ const runActionSchema: ModelSchema<RunAction> = {
     path: goString,
     args: listOf(goString, '[]string'),
     dir: goString,
-    env: envList('models'),
+    env: envList('models.EnvironmentVariable', '[]*models.EnvironmentVariable'),
     resource_limits: nullableRef<ResourceLimits>(resourceLimitsSchema),
     user: goString,
     log_source: goString,
@@ -291,7 +291,7 @@ const taskCreateBodySchema: ModelSchema<TaskCreateBody> = {
     task_guid: goString,
     domain: goString,
     rootfs: goString,
-    env: envList('receptor'),
+    env: envList('receptor.EnvironmentVariable', '[]receptor.EnvironmentVariable'),
     action: actionRef,
     disk_mb: goInt,
     memory_mb: goInt,
@@ -317,7 +317,7 @@ const desiredLrpCreateBodySchema: ModelSchema<DesiredLrpCreateBody> = {
     domain: goString,
     rootfs: goString,
     instances: goInt,
-    env: envList('receptor'),
+    env: envList('receptor.EnvironmentVariable', '[]receptor.EnvironmentVariable'),
     setup: actionRef,
     action: actionRef,
     monitor: actionRef,
