@@ -1,14 +1,15 @@
 /**
  * GET /v1/events (spec/bbs.md §9.4): one etcd watch per subscriber, from the moment it connects; each event
  * written and flushed as `id: <etcd revision>`, `event: <name>`, `data: <base64 protobuf>`. The client closing
- * the connection cancels the watch.
+ * the connection cancels the watch. This is the r0 stream: desired LRPs go out in their V0 form (§4.2).
  */
 import type { ServerResponse } from 'node:http';
 import { convertError } from '@diego/models';
-import type { Namespace } from 'etcd3';
+import type { Namespace, Watcher } from 'etcd3';
 import type { Logger } from 'pino';
 import type { BbsEvent } from '../bbs-client';
 import type { StreamHandler } from '../server/router';
+import { eventToV0 } from '../server/v0';
 import { encodeEvent } from './event-codec';
 import { watchBbsEvents } from './watch-events';
 
@@ -36,12 +37,12 @@ export class EventStreams {
   readonly handler: StreamHandler = async (_request, response) => {
     for (const [name, value] of Object.entries(SSE_HEADERS)) response.setHeader(name, value);
     const closed = new Promise<void>((resolve) => response.once('close', resolve));
-    let watcher;
+    let watcher: Watcher;
     try {
       watcher = await watchBbsEvents(
         this.etcd,
         this.logger,
-        (event) => response.write(sseFrame(event)),
+        (event) => response.write(sseFrame(eventToV0(event))),
         (err) => {
           this.logger.error({ err: err.message }, 'event-watch-failed');
           response.end();

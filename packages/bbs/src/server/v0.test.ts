@@ -1,5 +1,5 @@
 import type { Action, CachedDependency, DesiredLRP, Task } from '@diego/models';
-import { desiredLrpToV0, taskToV0 } from './v0';
+import { desiredLrpToV0, eventToV0, taskToV0 } from './v0';
 
 const run: Action = { run: { path: 'ls', args: [], dir: '', env: [], resource_limits: null, user: 'vcap', log_source: '', suppress_log_output: false } };
 const setup: Action = { download: { artifact: '', from: 'http://blob/app.zip', to: '/app', cache_key: '', log_source: '', user: 'vcap' } };
@@ -75,5 +75,33 @@ describe('taskToV0', () => {
   it('leaves a task without cached dependencies as it is', () => {
     const t = task({});
     expect(taskToV0(t)).toEqual(t);
+  });
+});
+
+describe('eventToV0', () => {
+  const lrp = desiredLrp({ setup, cached_dependencies: dependencies });
+  const v0Setup = { serial: { actions: [expectedDownloads, setup], log_source: '' } };
+
+  it('versions down the desired LRP of created and removed events', () => {
+    expect(eventToV0({ type: 'desired_lrp_created', revision: '7', desired_lrp: lrp })).toMatchObject({
+      type: 'desired_lrp_created',
+      revision: '7',
+      desired_lrp: { setup: v0Setup, cached_dependencies: [] },
+    });
+    expect(eventToV0({ type: 'desired_lrp_removed', revision: '8', desired_lrp: lrp })).toMatchObject({
+      desired_lrp: { setup: v0Setup, cached_dependencies: [] },
+    });
+  });
+
+  it('versions down both sides of a changed event', () => {
+    expect(eventToV0({ type: 'desired_lrp_changed', revision: '9', before: lrp, after: lrp })).toMatchObject({
+      before: { setup: v0Setup, cached_dependencies: [] },
+      after: { setup: v0Setup, cached_dependencies: [] },
+    });
+  });
+
+  it('leaves task events as they are (tasks were never on the r0 stream in V0 form)', () => {
+    const event = { type: 'task_created' as const, revision: '10', task: task({ cached_dependencies: dependencies }) };
+    expect(eventToV0(event)).toBe(event);
   });
 });

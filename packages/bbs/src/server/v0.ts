@@ -1,9 +1,10 @@
 /**
  * "Versioned down to V0" (spec/bbs.md §4.2): the r0 routes serve clients that predate cached dependencies, so
  * each dependency becomes a download action run (in parallel with the others) before the original setup or
- * task action.
+ * task action. The r0 event stream does the same to the desired LRPs it carries.
  */
 import type { Action, CachedDependency, DesiredLRP, Task } from '@diego/models';
+import type { BbsEvent } from '../bbs-client';
 
 function downloadsThen(dependencies: readonly CachedDependency[], user: string, then: Action | null): Action {
   const downloads: Action = {
@@ -40,4 +41,17 @@ export function taskToV0(task: Task): Task {
     action: downloadsThen(task.cached_dependencies, task.legacy_download_user, task.action),
     cached_dependencies: [],
   };
+}
+
+/** The r0 event stream carries desired LRPs in their V0 form; other events are unchanged. */
+export function eventToV0(event: BbsEvent): BbsEvent {
+  switch (event.type) {
+    case 'desired_lrp_created':
+    case 'desired_lrp_removed':
+      return { ...event, desired_lrp: desiredLrpToV0(event.desired_lrp) };
+    case 'desired_lrp_changed':
+      return { ...event, before: desiredLrpToV0(event.before), after: desiredLrpToV0(event.after) };
+    default:
+      return event;
+  }
 }

@@ -69,6 +69,18 @@ describe('EventStream_r0', () => {
     expect(actual?.revision).toBe(await modRevision(etcdKeys.actualLrpInstanceKey('web', 0)));
   });
 
+  it('carries desired LRPs in their V0 form: cached dependencies downloaded before the setup', async () => {
+    const events = await subscribe();
+    const dependency = { name: 'bp', from: 'http://blob/bp.zip', to: '/bp', cache_key: 'bp', log_source: '' };
+    const lrp = newValidDesiredLrp('web', { instances: 0, cached_dependencies: [dependency], legacy_download_user: 'vcap' });
+    await bbs().client.desireLRP(lrp);
+    const [created] = await nextEvents(events, 1);
+    expect(created).toMatchObject({
+      type: 'desired_lrp_created',
+      desired_lrp: { cached_dependencies: [], setup: { serial: { actions: [{ parallel: expect.anything() }, lrp.setup] } } },
+    });
+  });
+
   it('sends changes with before and after, and removals with the last value', async () => {
     await bbs().client.desireLRP(newValidDesiredLrp('web', { instances: 1 }));
     const events = await subscribe();
