@@ -50,9 +50,12 @@ type Emit = 'always' | 'omitempty';
 /** Which of the two JSON forms an encoder writes. */
 type Form = 'stored' | 'response';
 
+/** Characters that JSON or Go's encoding/json escape; most strings have none and are quoted as they are. */
+const NEEDS_ESCAPING = /["\\\u0000-\u001f<>&\u2028\u2029\ud800-\udfff]/;
+
 /** A JSON string literal, escaped as Go's encoding/json does. */
 function quote(value: string): string {
-  return goEscapeJson(JSON.stringify(value));
+  return NEEDS_ESCAPING.test(value) ? goEscapeJson(JSON.stringify(value)) : `"${value}"`;
 }
 
 function list<T>(items: readonly T[], encode: (item: T) => string): string {

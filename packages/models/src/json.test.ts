@@ -20,12 +20,26 @@ describe('parseJson', () => {
     });
   });
 
+  it('tells strings from numbers around escaped quotes and backslashes', () => {
+    expect(parseJson('["a\\\\",1234567890123456789,"b\\"1234567890123456789"]')).toEqual([
+      'a\\',
+      1234567890123456789n,
+      'b"1234567890123456789',
+    ]);
+  });
+
+  it('keeps a long integer under a "__proto__" key as a plain property', () => {
+    const value = parseJson('{"__proto__":1234567890123456789}');
+    expect(Object.getOwnPropertyDescriptor(value, '__proto__')?.value).toBe(1234567890123456789n);
+  });
+
   it('takes the native path for texts without long integers', () => {
     expect(parseJson('{"a":[1,2.5,"x",null,true]}')).toEqual({ a: [1, 2.5, 'x', null, true] });
   });
 
   it.each([
     ['a long integer as a key', '{1234567890123456789:1}'],
+    ['a long integer as a later key', '{"a":1, 1234567890123456789 :1}'],
     ['a leading zero', '{"a":01234567890123456}'],
     ['an unterminated array', '[1234567890123456789'],
     ['an unterminated string', '{"a":"1234567890123456789}'],

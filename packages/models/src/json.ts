@@ -4,17 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 
-/** A run of 16 digits: the only texts that can hold an integer a double may not represent exactly. */
-const LONG_DIGIT_RUN = /\d{16}/;
-
-/**
- * One token at a time, outside strings: a whole JSON string (skipped), or a number literal. Matching whole
- * numbers keeps the digits after a `.` or an `e` from being taken for an integer of their own.
- */
-const STRING_OR_NUMBER = /"(?:[^"\\]|\\[\s\S])*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
-
-/** An integer literal of 16+ digits, as JSON writes it (no leading zero, no fraction, no exponent). */
-const LONG_INTEGER = /^-?[1-9]\d{15,}$/;
+/** Runs of 16+ digits: only texts with one can hold an integer a double may not represent exactly. */
+const LONG_DIGIT_RUNS = /\d{16,}/g;
 
 /**
  * `JSON.parse`, except that integer literals of 16 or more digits (no fraction, no exponent) come back as
@@ -25,30 +16,99 @@ const LONG_INTEGER = /^-?[1-9]\d{15,}$/;
  *   parseJson('{"since":1441087965748636277}') // { since: 1441087965748636277n }
  */
 export function parseJson(text: string): unknown {
-  if (!LONG_DIGIT_RUN.test(text)) return JSON.parse(text);
+  LONG_DIGIT_RUNS.lastIndex = 0;
+  const firstRun = LONG_DIGIT_RUNS.exec(text);
+  if (firstRun === null) return JSON.parse(text);
 
-  // Swap each long integer for a marker string no input can forge (a fresh nonce per call), then turn
-  // the markers back into bigints as the native parser builds the value.
+  // Swap each long integer for a marker string no input can forge (a fresh nonce per call), let the native
+  // parser build the value, then turn the markers back into bigints.
   const marker = `bigint-${randomUUID()}:`;
-  let swapped = false;
-  const prepared = text.replace(STRING_OR_NUMBER, (token) => {
-    if (!LONG_INTEGER.test(token)) return token;
-    swapped = true;
-    return `"${marker}${token}"`;
-  });
-  if (!swapped) return JSON.parse(text);
-
+  const { prepared, swapped } = swapLongIntegers(text, firstRun, marker);
+  if (swapped === 0) return JSON.parse(text);
+  let value: unknown;
   try {
-    return JSON.parse(prepared, function revive(this: unknown, key: string, value: unknown): unknown {
-      // A number where a key belongs is not JSON, though its marker string would be a valid key.
-      if (key.startsWith(marker)) throw new SyntaxError(`Unexpected number in JSON: ${key.slice(marker.length)}`);
-      return typeof value === 'string' && value.startsWith(marker) ? BigInt(value.slice(marker.length)) : value;
-    });
+    value = JSON.parse(prepared);
   } catch (err) {
     // Report the error against the text the caller gave (the markers shift positions and show a nonce).
     JSON.parse(text);
     throw err;
   }
+  return restoreLongIntegers(value, marker, { remaining: swapped });
+}
+
+/**
+ * Quotes every long integer literal outside strings as `"<marker><digits>"`. Only quotes and digit runs are
+ * looked at (with native searches), so texts of mostly strings cost little. Runs that are part of a fraction,
+ * an exponent or a key (which JSON.parse must reject), or have a leading zero, are left as they are.
+ */
+function swapLongIntegers(text: string, firstRun: RegExpExecArray, marker: string): { prepared: string; swapped: number } {
+  let prepared = '';
+  let copied = 0;
+  let swapped = 0;
+  let inString = false;
+  let quoteScan = 0;
+  // LONG_DIGIT_RUNS continues from where `firstRun` was found.
+  for (let run: RegExpExecArray | null = firstRun; run !== null; run = LONG_DIGIT_RUNS.exec(text)) {
+    // Bring the in-string state up to the run: toggle on every unescaped quote before it.
+    for (let q = text.indexOf('"', quoteScan); q !== -1 && q < run.index; q = text.indexOf('"', quoteScan)) {
+      if (!isEscaped(text, q)) inString = !inString;
+      quoteScan = q + 1;
+    }
+    if (inString || text.charCodeAt(run.index) === ZERO) continue;
+    const start = text.charCodeAt(run.index - 1) === MINUS ? run.index - 1 : run.index;
+    const end = run.index + run[0].length;
+    if (start > 0 && NUMBER_PART.test(text.charAt(start - 1))) continue;
+    if (FRACTION_OR_EXPONENT.test(text.charAt(end)) || isFollowedByColon(text, end)) continue;
+    prepared += `${text.slice(copied, start)}"${marker}${text.slice(start, end)}"`;
+    copied = end;
+    swapped++;
+  }
+  return { prepared: prepared + text.slice(copied), swapped };
+}
+
+const ZERO = 0x30;
+const MINUS = 0x2d;
+const BACKSLASH = 0x5c;
+/** A character that makes the digits after it part of a longer number (a fraction or an exponent). */
+const NUMBER_PART = /[\d.eE+-]/;
+const FRACTION_OR_EXPONENT = /[.eE]/;
+const WHITESPACE = /[ \t\n\r]/;
+
+/** A quote preceded by an odd number of backslashes is escaped. */
+function isEscaped(text: string, quote: number): boolean {
+  let backslashes = 0;
+  while (text.charCodeAt(quote - 1 - backslashes) === BACKSLASH) backslashes++;
+  return backslashes % 2 === 1;
+}
+
+function isFollowedByColon(text: string, from: number): boolean {
+  let i = from;
+  while (WHITESPACE.test(text.charAt(i))) i++;
+  return text.charAt(i) === ':';
+}
+
+/** Replaces the marker strings in place, and stops walking once all of them are found. */
+function restoreLongIntegers(value: unknown, marker: string, left: { remaining: number }): unknown {
+  if (typeof value === 'string') {
+    if (!value.startsWith(marker)) return value;
+    left.remaining--;
+    return BigInt(value.slice(marker.length));
+  }
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length && left.remaining > 0; i++) value[i] = restoreLongIntegers(value[i], marker, left);
+    return value;
+  }
+  // for-in allocates nothing; JSON.parse objects have only own, plain keys.
+  for (const key in value) {
+    if (left.remaining === 0) break;
+    const item: unknown = Reflect.get(value, key);
+    if (typeof item !== 'object' && typeof item !== 'string') continue;
+    const restored = restoreLongIntegers(item, marker, left);
+    // defineProperty, not assignment: a key named "__proto__" must stay a plain property.
+    if (restored !== item) Object.defineProperty(value, key, { value: restored, writable: true, enumerable: true, configurable: true });
+  }
+  return value;
 }
 
 /** The characters Go's encoding/json escapes inside strings (HTML-safe output). */
