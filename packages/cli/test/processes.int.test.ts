@@ -1,0 +1,165 @@
+/**
+ * The built `diego` as an operator runs it: real processes, a real etcd, signals. These run the compiled
+ * dist/ (what `npx diego` runs), which `npm test` builds before jest starts.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { eventually, freePorts, startEtcd, type EtcdProcess } from '@diego/test-support';
+
+const repositoryRoot = join(__dirname, '..', '..', '..');
+const main = join(__dirname, '..', 'dist', 'main.js');
+
+/** A running `diego` process and everything it wrote so far. */
+interface DiegoProcess {
+  child: ChildProcess;
+  output(): string;
+  exitCode: Promise<number | null>;
+}
+
+const running: DiegoProcess[] = [];
+let workDir: string;
+
+beforeAll(() => {
+  if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` (npm test does)`);
+});
+
+beforeEach(() => {
+  workDir = mkdtempSync(join(tmpdir(), 'diego-cli-test-'));
+});
+
+afterEach(async () => {
+  // Whatever a failed test left running goes now (its etcd follows through --pdeathsig).
+  for (const diego of running.splice(0)) {
+    if (diego.child.exitCode === null && diego.child.signalCode === null) diego.child.kill('SIGKILL');
+    await diego.exitCode;
+  }
+  rmSync(workDir, { recursive: true, force: true });
+});
+
+function diego(args: string[], command = main): DiegoProcess {
+  const child = spawn(process.execPath, [command, ...args], { cwd: workDir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  const exitCode = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const started = { child, output: () => output, exitCode };
+  running.push(started);
+  return started;
+}
+
+async function outputContains(diegoProcess: DiegoProcess, text: string, timeoutMs = 20_000): Promise<void> {
+  const output = await eventually(
+    () => Promise.resolve(diegoProcess.output()),
+    (seen) => seen.includes(text) || diegoProcess.child.exitCode !== null,
+    { timeoutMs },
+  );
+  if (!output.includes(text)) throw new Error(`diego exited with ${diegoProcess.child.exitCode} before printing "${text}":\n${output}`);
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+describe('diego up', () => {
+  let ports: { etcd: number; etcdPeer: number; bbs: number; receptor: number };
+  let upArgs: string[];
+
+  beforeEach(async () => {
+    const [etcd = 0, etcdPeer = 0, bbs = 0, receptor = 0] = await freePorts(4);
+    ports = { etcd, etcdPeer, bbs, receptor };
+    upArgs = [
+      'up',
+      `--etcdListenAddress=127.0.0.1:${etcd}`,
+      `--etcdPeerAddress=127.0.0.1:${etcdPeer}`,
+      `--bbsListenAddress=127.0.0.1:${bbs}`,
+      `--address=127.0.0.1:${receptor}`,
+      '--logLevel=error',
+    ];
+  });
+
+  it('serves the receptor on its own etcd, stops everything on SIGINT and keeps the state for the next start', async () => {
+    const first = diego(upArgs);
+    await outputContains(first, 'Try:');
+    const receptor = `http://127.0.0.1:${ports.receptor}`;
+    expect(first.output()).toContain(`receptor  ${receptor}`);
+    expect(first.output()).toContain(`etcd      http://127.0.0.1:${ports.etcd} (data ${join(workDir, '.diego', 'etcd')}`);
+
+    expect((await fetch(`${receptor}/v1/domains/cf-apps`, { method: 'PUT' })).status).toBe(204);
+
+    first.child.kill('SIGINT');
+    expect(await first.exitCode).toBe(0);
+    expect(first.output()).toMatch(/stopping receptor\n.*stopping bbs\n.*stopping etcd\n/s);
+    expect(await accepts(ports.etcd)).toBe(false);
+
+    const second = diego(upArgs);
+    await outputContains(second, 'Try:');
+    expect(await (await fetch(`${receptor}/v1/domains`)).json()).toEqual(['cf-apps']);
+    second.child.kill('SIGTERM');
+    expect(await second.exitCode).toBe(0);
+  });
+
+  it('leaves no etcd behind when it is killed outright', async () => {
+    const up = diego(upArgs);
+    await outputContains(up, 'Try:');
+    expect(await accepts(ports.etcd)).toBe(true);
+
+    up.child.kill('SIGKILL');
+    await up.exitCode;
+    await eventually(() => accepts(ports.etcd), (accepting) => !accepting, { timeoutMs: 5000 });
+  });
+
+  it('will not start its etcd where something already listens', async () => {
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(ports.etcd, '127.0.0.1', resolve));
+    try {
+      const up = diego(upArgs);
+      expect(await up.exitCode).toBe(1);
+      expect(up.output()).toContain(`diego up: something already listens on 127.0.0.1:${ports.etcd}`);
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
+    }
+  });
+});
+
+describe('diego bbs and diego receptor', () => {
+  let etcd: EtcdProcess;
+  beforeAll(async () => {
+    etcd = await startEtcd(); // their own: the BBS writes at the root of the key space
+  });
+  afterAll(async () => {
+    await etcd.stop();
+  });
+
+  it('run as separate processes wired by their flags and exit 0 on SIGTERM', async () => {
+    const [bbsPort = 0, receptorPort = 0] = await freePorts(2);
+    const bbs = diego(['bbs', `--listenAddress=127.0.0.1:${bbsPort}`, `-etcdCluster=${etcd.endpoint}`, '-logLevel', 'error']);
+    const receptor = diego(['receptor', '-address', `127.0.0.1:${receptorPort}`, `--bbsAddress=http://127.0.0.1:${bbsPort}`, '--logLevel=error']);
+
+    const receptorUrl = `http://127.0.0.1:${receptorPort}`;
+    for (const port of [bbsPort, receptorPort]) await eventually(() => accepts(port), (accepting) => accepting, { timeoutMs: 20_000 });
+    expect((await fetch(`${receptorUrl}/v1/domains/cf-apps`, { method: 'PUT' })).status).toBe(204);
+    expect(await (await fetch(`${receptorUrl}/v1/domains`)).json()).toEqual(['cf-apps']);
+
+    receptor.child.kill('SIGTERM');
+    bbs.child.kill('SIGTERM');
+    expect([await receptor.exitCode, await bbs.exitCode]).toEqual([0, 0]);
+  });
+});
+
+describe('npx diego', () => {
+  it('is linked into node_modules/.bin and runs the build', async () => {
+    const linked = diego(['--version'], join(repositoryRoot, 'node_modules', '.bin', 'diego'));
+    expect(await linked.exitCode).toBe(0);
+    expect(linked.output()).toBe('diego 0.1.0\n');
+  });
+});
