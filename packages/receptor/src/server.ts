@@ -43,13 +43,18 @@ export async function startReceptor(config: ReceptorConfig, options: StartRecept
   });
   const { host, port } = splitHostPort(config.address);
   const server = createServer(app);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (err) {
+    bbs.close();
+    throw err;
+  }
   const listening = server.address();
   if (listening === null || typeof listening === 'string') throw new Error('the receptor is not on a TCP address');
   const address = formatAddress(listening);

@@ -1,13 +1,12 @@
 // The event stream (spec/receptor-api.md §9): the BBS's events relayed as the receptor's SSE, on a real BBS and etcd,
 // through a receptor listening on a real port (startReceptor).
-import { createServer } from 'node:net';
 import request from 'supertest';
 import pino from 'pino';
 import { HttpBbsClient, type RunningServer } from '@diego/bbs';
 import { parseJson, stringifyJson } from '@diego/models';
 import { createReceptorApp, startReceptor } from '../src';
 import { eventually } from '@diego/test-support';
-import { CapturedLogs, startReceptorUnderTest, type ReceptorUnderTest } from './support/receptor-under-test';
+import { CapturedLogs, deadBbsUrl, startReceptorUnderTest, type ReceptorUnderTest } from './support/receptor-under-test';
 import { asObject, desiredLrpRequest, expectEmpty, taskRequest, uniqueGuid, type JsonObject } from './support/http';
 import { SseClient, type SseEvent } from './support/sse';
 
@@ -64,16 +63,6 @@ function ofType(type: string, test: (data: JsonObject) => boolean = () => true):
 
 function aboutLrp(guid: string, key: string): (data: JsonObject) => boolean {
   return (data) => asObject(data[key]).process_guid === guid;
-}
-
-/** A URL where nothing listens: a port the kernel handed out and took back. */
-async function deadUrl(): Promise<string> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const address = probe.address();
-  await new Promise((resolve) => probe.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no TCP address');
-  return `http://127.0.0.1:${address.port}`;
 }
 
 describe('EventStream', () => {
@@ -188,7 +177,7 @@ describe('EventStream', () => {
 
   it('answers 500 with no body when the BBS subscription fails', async () => {
     const app = createReceptorApp({
-      bbs: new HttpBbsClient([await deadUrl()]),
+      bbs: new HttpBbsClient([await deadBbsUrl()]),
       username: '',
       password: '',
       corsEnabled: false,

@@ -1,7 +1,10 @@
 // The receptor's router (spec/receptor-api.md §1.1, §1.4): pat's answers, not express's.
 import request from 'supertest';
+import pino from 'pino';
+import { HttpBbsClient } from '@diego/bbs';
 import { stringifyJson } from '@diego/models';
-import { startReceptorUnderTest, type ReceptorUnderTest } from './support/receptor-under-test';
+import { createReceptorApp } from '../src';
+import { deadBbsUrl, startReceptorUnderTest, type ReceptorUnderTest } from './support/receptor-under-test';
 import { expectEmpty, expectError, expectJson, taskRequest, uniqueGuid } from './support/http';
 
 let receptor: ReceptorUnderTest;
@@ -100,6 +103,26 @@ describe('path parameters', () => {
     );
     const res = await request(receptor.app).get('/v1/tasks/a%3Cb%3E');
     expect(res.text).toContain('a\\u003cb\\u003e');
+  });
+});
+
+describe('failures the routes do not map', () => {
+  it('answer 500 UnknownError with the underlying message when the BBS cannot be reached', async () => {
+    const bbs = new HttpBbsClient([await deadBbsUrl()]);
+    const app = createReceptorApp({ bbs, username: '', password: '', corsEnabled: false, logger: pino({ level: 'silent' }) });
+    try {
+      for (const req of [
+        request(app).get('/v1/tasks'),
+        request(app).get('/v1/desired_lrps/some-lrp'),
+        request(app).put('/v1/domains/some-domain'),
+      ]) {
+        const res = await req;
+        expectError(res, 500, 'UnknownError');
+        expect(res.body).toMatchObject({ message: expect.stringMatching(/.+/) });
+      }
+    } finally {
+      bbs.close();
+    }
   });
 });
 

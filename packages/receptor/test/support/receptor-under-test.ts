@@ -2,6 +2,7 @@
  * The receptor app wired to a real BBS, started in-process on the test file's own etcd key space. Each test
  * file starts one in `beforeAll` and stops it in `afterAll`; tests keep apart by unique guids and domains.
  */
+import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
 import type { Express } from 'express';
 import pino, { type Logger } from 'pino';
@@ -92,4 +93,14 @@ export async function startReceptorUnderTest(
       }
     },
   };
+}
+
+/** A URL where nothing listens: a port the kernel handed out and took back. */
+export async function deadBbsUrl(): Promise<string> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const address = probe.address();
+  await new Promise((resolve) => probe.close(resolve));
+  if (address === null || typeof address === 'string') throw new Error('no TCP address');
+  return `http://127.0.0.1:${address.port}`;
 }
