@@ -85,7 +85,7 @@ class JsonObjectBuilder {
     return emit === 'omitempty' && !value ? this : this.raw(key, value ? 'true' : 'false');
   }
 
-  /** `emptyAs: 'null'` writes an empty list as `null`, as Go does for a nil slice. */
+  /** `null-when-empty` writes an empty list as `null`, as Go does for a nil slice. */
   list<T>(key: string, items: readonly T[], encode: (item: T) => string, emit: Emit | 'null-when-empty' = 'always'): this {
     if (items.length === 0 && emit !== 'always') return emit === 'omitempty' ? this : this.raw(key, 'null');
     return this.raw(key, list(items, encode));
