@@ -55,8 +55,7 @@ export class EventStreams {
       return;
     }
     response.flushHeaders();
-    const subscribed = watcher;
-    const finished = closed.then(() => subscribed.cancel());
+    const finished = closed.then(() => watcher.cancel());
     this.open.set(response, finished);
     try {
       await finished;
