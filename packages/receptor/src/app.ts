@@ -32,7 +32,6 @@ export interface ReceptorAppOptions {
 export function createReceptorApp({ bbs, username, password, corsEnabled, logger }: ReceptorAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.disable('etag');
   app.use(requestLog(logger));
   if (corsEnabled) app.use(cors());
   app.use(receptorRouter(receptorHandlers(bbs, logger), basicAuth({ username, password })));
