@@ -58,9 +58,9 @@ describe('BbsRoutes', () => {
 
   it('names request and response messages that exist in the generated proto namespace', () => {
     const missing = BbsRoutes.flatMap(({ name, request, response }) =>
-      [request, response]
-        .filter((message): message is string => message !== null && !isProtoMessage(message))
-        .map((message) => `${name}: ${message}`),
+      [request, response].flatMap((message) =>
+        message === null || isProtoMessage(message) ? [] : [`${name}: ${message}`],
+      ),
     );
     expect(missing).toEqual([]);
   });
