@@ -48,7 +48,7 @@ const MEGABYTE = 1024 * 1024;
 
 function cellIdFlag(): FlagDef<string> {
   return {
-    usage: 'the ID this cell registers with (its key is /v1/cell/<cellID>); defaults to the host name',
+    usage: 'the ID this cell registers with (its key is /v1/cell/<cellID>)',
     valueName: 'id',
     defaultText: hostname(),
     parse: (written) => {
