@@ -52,17 +52,24 @@ function runAsRoot(prefix, args, options) {
 }
 
 /**
- * Debian's package starts an etcd service on 127.0.0.1:2379, the address `diego up` gives its own etcd: stop
- * it and keep it from coming back at boot. Only done right after we installed it ourselves.
+ * Debian's package may start an etcd service on 127.0.0.1:2379, the address `diego up` gives its own etcd: stop
+ * it and keep it from coming back at boot. Only done right after we installed the package ourselves.
  */
 function stopPackagedEtcdService(prefix) {
   const quiet = { stdio: 'ignore' };
   if (existsSync('/run/systemd/system')) {
+    const wasRunning = run('systemctl', ['is-active', '--quiet', 'etcd'], quiet) === 0;
     runAsRoot(prefix, ['systemctl', 'disable', '--now', 'etcd'], quiet);
-  } else if (existsSync('/etc/init.d/etcd')) {
-    runAsRoot(prefix, ['/etc/init.d/etcd', 'stop'], quiet);
+    if (wasRunning) say('stopped and disabled the etcd service the package started (diego up and the tests run their own)');
+    return;
   }
-  say('stopped the etcd service the package may have started (diego up and the tests run their own etcd)');
+  // Without systemd the package's init script starts etcd with a pid file. Stop that process only: the
+  // script's own `stop` ends by killing every /usr/bin/etcd on the machine, test and `diego up` ones included.
+  const pidFile = '/run/etcd.pid';
+  const pid = existsSync(pidFile) ? readFileSync(pidFile, 'utf8').trim() : '';
+  if (/^\d+$/.test(pid) && runAsRoot(prefix, ['kill', pid], quiet) === 0) {
+    say('stopped the etcd service the package started (diego up and the tests run their own)');
+  }
 }
 
 function ensureEtcd() {
