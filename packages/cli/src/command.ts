@@ -66,7 +66,11 @@ export function commandLogger(command: string, level: LogLevel): Logger {
   return pino({ name: `diego-${command}`, level });
 }
 
-/** SIGINT/SIGTERM as a promise; a second signal while stopping exits at once (exit handlers still run). */
+/**
+ * SIGINT/SIGTERM as a promise. A second signal while stopping exits at once (exit handlers still run), unless
+ * it comes within a second of the first: that is one Ctrl-C delivered twice, by the terminal to our whole
+ * process group and again by `npm start`, which forwards the signals it gets to its script.
+ */
 export interface StopSignals {
   /** Resolves with the first signal received. */
   readonly received: Promise<NodeJS.Signals>;
@@ -76,17 +80,22 @@ export interface StopSignals {
   dispose(): void;
 }
 
+const SAME_SIGNAL_WINDOW_MS = 1000;
+
 export function listenForStopSignals(io: CliIo): StopSignals {
   const controller = new AbortController();
   let resolveReceived: (signal: NodeJS.Signals) => void = () => undefined;
   const received = new Promise<NodeJS.Signals>((resolve) => {
     resolveReceived = resolve;
   });
+  let firstAt = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (controller.signal.aborted) {
+      if (Date.now() - firstAt < SAME_SIGNAL_WINDOW_MS) return;
       io.stderr.write(`diego: ${signal} again, exiting without waiting\n`);
       process.exit(1);
     }
+    firstAt = Date.now();
     controller.abort();
     resolveReceived(signal);
   };
