@@ -1,5 +1,5 @@
 /** What every `diego <command>` shares: its shape, how it is parsed and run, and how it is stopped. */
-import pino, { type Logger } from 'pino';
+import pino from 'pino';
 import type { LogLevel, RunningServer } from '@diego/bbs';
 import { formatHelp, parseFlags, UsageError, type Environment, type FlagSet, type FlagValues } from './flags';
 
@@ -61,11 +61,6 @@ export async function runCommand<F extends FlagSet, C>(command: Command<F, C>, a
   return command.run(config, io);
 }
 
-/** The JSON logger of a command's own lifecycle events (the servers it starts log for themselves). */
-export function commandLogger(command: string, level: LogLevel): Logger {
-  return pino({ name: `diego-${command}`, level });
-}
-
 /**
  * SIGINT/SIGTERM as a promise. A second signal while stopping exits at once (exit handlers still run), unless
  * it comes within a second of the first: that is one Ctrl-C delivered twice, by the terminal to our whole
@@ -121,7 +116,8 @@ export async function serveUntilStopped(
   start: () => Promise<RunningServer>,
   io: CliIo,
 ): Promise<number> {
-  const logger = commandLogger(command, logLevel);
+  // The command's own lifecycle events; the server logs for itself.
+  const logger = pino({ name: `diego-${command}`, level: logLevel });
   const signals = listenForStopSignals(io);
   try {
     let server: RunningServer;

@@ -33,7 +33,7 @@ const HEALTH_POLL_MS = 100;
 const LOG_TAIL_LINES = 20;
 
 /** The executable `name` in one of PATH's directories, or null. */
-export function findExecutable(name: string, path: string): string | null {
+function findExecutable(name: string, path: string): string | null {
   for (const dir of path.split(delimiter)) {
     if (dir === '') continue;
     const candidate = join(dir, name);
