@@ -60,14 +60,14 @@ function banner(config: UpConfig, etcdUrl: string, bbs: RunningServer, receptor:
   ].join('\n');
 }
 
-interface Started {
+interface Running {
   etcdUrl: string;
   bbs: RunningServer;
   receptor: RunningServer;
 }
 
 /** Starts etcd (unless one is given), the BBS and the receptor in order, recording each in `started`; null when interrupted. */
-async function startAll(config: UpConfig, io: CliIo, aborted: AbortSignal, started: Member[]): Promise<Started | null> {
+async function startAll(config: UpConfig, io: CliIo, aborted: AbortSignal, started: Member[]): Promise<Running | null> {
   let etcdCluster = config.etcdCluster;
   if (etcdCluster === null) {
     const etcd = await startLocalEtcd({
