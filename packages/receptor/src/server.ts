@@ -23,7 +23,7 @@ export interface StartReceptorOptions {
 }
 
 /**
- * Starts the receptor on `config.address` (port 0 picks a free one) and logs `receptor.started` with the address
+ * Starts the receptor on `config.address` (port 0 picks a free one) and logs `receptor-started` with the address
  * it listens on. `stop()` closes the listener and every open connection, event streams included.
  *
  * @example
@@ -32,7 +32,7 @@ export interface StartReceptorOptions {
  *   await receptor.stop();
  */
 export async function startReceptor(config: ReceptorConfig, options: StartReceptorOptions = {}): Promise<RunningServer> {
-  const logger = options.logger ?? pino({ level: config.logLevel });
+  const logger = options.logger ?? pino({ level: config.logLevel }).child({ component: 'receptor' });
   const bbs = new HttpBbsClient(config.bbsAddress);
   const app = createReceptorApp({
     bbs,
@@ -58,7 +58,7 @@ export async function startReceptor(config: ReceptorConfig, options: StartRecept
   const listening = server.address();
   if (listening === null || typeof listening === 'string') throw new Error('the receptor is not on a TCP address');
   const address = formatAddress(listening);
-  logger.info({ address, bbs_address: config.bbsAddress, basic_auth: config.username !== '' }, 'receptor.started');
+  logger.info({ address, bbs_address: config.bbsAddress, basic_auth: config.username !== '' }, 'receptor-started');
 
   let stopped: Promise<void> | undefined;
   return {
@@ -69,7 +69,7 @@ export async function startReceptor(config: ReceptorConfig, options: StartRecept
         server.closeAllConnections();
       }).then(() => {
         bbs.close();
-        logger.info({ address }, 'receptor.stopped');
+        logger.info({ address }, 'receptor-stopped');
       });
       return stopped;
     },

@@ -27,12 +27,12 @@ function config(overrides: Partial<ReceptorConfig> = {}): ReceptorConfig {
 }
 
 describe('startReceptor', () => {
-  it('listens on a free port for port 0, logs receptor.started with the address, and serves the API', async () => {
+  it('listens on a free port for port 0, logs receptor-started with the address, and serves the API', async () => {
     const logs = new CapturedLogs();
     const server = await startReceptor(config(), { logger: logs.logger });
     try {
       expect(server.address).toMatch(/^127\.0\.0\.1:[1-9]\d*$/);
-      expect(logs.entries()).toContainEqual(expect.objectContaining({ msg: 'receptor.started', address: server.address }));
+      expect(logs.entries()).toContainEqual(expect.objectContaining({ msg: 'receptor-started', address: server.address }));
       const res = await fetch(`http://${server.address}/v1/domains`);
       expect([res.status, res.headers.get('content-type'), await res.text()]).toEqual([200, 'application/json', '[]']);
     } finally {
@@ -46,7 +46,7 @@ describe('startReceptor', () => {
     await server.stop();
     await server.stop();
     await expect(fetch(`http://${server.address}/v1/domains`)).rejects.toThrow();
-    expect(logs.entries().filter((entry) => entry.msg === 'receptor.stopped')).toHaveLength(1);
+    expect(logs.entries().filter((entry) => entry.msg === 'receptor-stopped')).toHaveLength(1);
   });
 
   it('turns basic auth on with a username and CORS on with corsEnabled, and never logs the password', async () => {

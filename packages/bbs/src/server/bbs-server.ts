@@ -75,7 +75,7 @@ export async function startBbs(config: BbsConfig): Promise<RunningServer> {
     etcd.close();
     throw err;
   }
-  logger.info({ address: server.address, etcd_cluster: config.etcdCluster }, 'bbs.started');
+  logger.info({ address: server.address, etcd_cluster: config.etcdCluster }, 'bbs-started');
   let stopped: Promise<void> | undefined;
   return {
     address: server.address,
@@ -83,7 +83,7 @@ export async function startBbs(config: BbsConfig): Promise<RunningServer> {
       stopped ??= (async () => {
         await server.stop();
         etcd.close();
-        logger.info({ address: server.address }, 'bbs.stopped');
+        logger.info({ address: server.address }, 'bbs-stopped');
       })();
       return stopped;
     },

@@ -23,8 +23,23 @@ export interface EtcdDbOptions {
 const DEFAULT_PAGE_SIZE = 10_000;
 const DEFAULT_PAGE_BYTES = 2 * 1024 * 1024;
 
-/** The system clock in Unix nanoseconds (millisecond resolution). */
-export const systemClock: Clock = () => BigInt(Date.now()) * 1_000_000n;
+const NS_PER_MS = 1_000_000n;
+/** Beyond this much disagreement with the wall clock (an NTP step, a suspended VM) the anchor is reset. */
+const MAX_DRIFT_NS = 1_000n * NS_PER_MS;
+let anchor = { wallNs: BigInt(Date.now()) * NS_PER_MS, monotonicNs: process.hrtime.bigint() };
+
+/**
+ * The system clock in Unix nanoseconds with nanosecond resolution: the wall clock read once, advanced by the
+ * monotonic clock (Date.now() alone would end every timestamp in six zeros, which reads as a corrupted value).
+ */
+export const systemClock: Clock = () => {
+  const now = anchor.wallNs + (process.hrtime.bigint() - anchor.monotonicNs);
+  const wallNs = BigInt(Date.now()) * NS_PER_MS;
+  const drift = now > wallNs ? now - wallNs : wallNs - now;
+  if (drift <= MAX_DRIFT_NS) return now;
+  anchor = { wallNs, monotonicNs: process.hrtime.bigint() };
+  return wallNs;
+};
 
 /**
  * The store on etcd v3: every resource of the Db contract under the key schema of DESIGN.md, inside the given
