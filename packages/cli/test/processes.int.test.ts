@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventually, freePorts, startEtcd, type EtcdProcess } from '@diego/test-support';
+import { eventually, freePorts, loadFixture, startEtcd, type EtcdProcess } from '@diego/test-support';
 
 const repositoryRoot = join(__dirname, '..', '..', '..');
 const main = join(__dirname, '..', 'dist', 'main.js');
@@ -142,19 +142,53 @@ describe('diego bbs and diego receptor', () => {
     await etcd.stop();
   });
 
-  it('run as separate processes wired by their flags and exit 0 on SIGTERM', async () => {
-    const [bbsPort = 0, receptorPort = 0] = await freePorts(2);
-    const bbs = diego(['bbs', `--listenAddress=127.0.0.1:${bbsPort}`, `-etcdCluster=${etcd.endpoint}`, '-logLevel', 'error']);
-    const receptor = diego(['receptor', '-address', `127.0.0.1:${receptorPort}`, `--bbsAddress=http://127.0.0.1:${bbsPort}`, '--logLevel=error']);
+  it('run as separate processes wired by their flags, serve the API end to end, and exit 0 on SIGTERM', async () => {
+    const [bbsPort = 0, receptorPort = 0, deadPort = 0, bbsDebugPort = 0, receptorDebugPort = 0] = await freePorts(5);
+    const bbs = diego([
+      'bbs', `--listenAddress=127.0.0.1:${bbsPort}`, `-etcdCluster=${etcd.endpoint}`, '-logLevel', 'error',
+      `-debugAddr=127.0.0.1:${bbsDebugPort}`,
+    ]);
+    // A Diego operator's command line: single dashes, and a first BBS that is down (the client moves on).
+    const receptor = diego([
+      'receptor', '-address', `127.0.0.1:${receptorPort}`,
+      `-bbsAddress=http://127.0.0.1:${deadPort},http://127.0.0.1:${bbsPort}`,
+      '-username=operator', '-password=s3cret-pass', '--logLevel=info', `--debugAddr=127.0.0.1:${receptorDebugPort}`,
+    ]);
 
     const receptorUrl = `http://127.0.0.1:${receptorPort}`;
+    const auth = { authorization: `Basic ${Buffer.from('operator:s3cret-pass').toString('base64')}` };
     for (const port of [bbsPort, receptorPort]) await eventually(() => accepts(port), (accepting) => accepting, { timeoutMs: 20_000 });
-    expect((await fetch(`${receptorUrl}/v1/domains/cf-apps`, { method: 'PUT' })).status).toBe(204);
-    expect(await (await fetch(`${receptorUrl}/v1/domains`)).json()).toEqual(['cf-apps']);
+
+    expect((await fetch(`${receptorUrl}/v1/domains`)).status).toBe(401);
+    expect((await fetch(`${receptorUrl}/v1/domains/cf-apps`, { method: 'PUT', headers: auth })).status).toBe(204);
+    expect(await (await fetch(`${receptorUrl}/v1/domains`, { headers: auth })).json()).toEqual(['cf-apps']);
+
+    const task = { task_guid: 'black-box-task', domain: 'cf-tasks', rootfs: 'preloaded:cflinuxfs2', action: { run: { path: 'true', user: 'vcap' } } };
+    expect((await fetch(`${receptorUrl}/v1/tasks`, { method: 'POST', headers: auth, body: JSON.stringify(task) })).status).toBe(201);
+    const storedTask = (await (await fetch(`${receptorUrl}/v1/tasks/black-box-task`, { headers: auth })).json()) as Record<string, unknown>;
+    expect(storedTask).toMatchObject({ task_guid: 'black-box-task', state: 'PENDING', completion_callback_url: '' });
+
+    const fixture = loadFixture('cc-bridge-desired-lrp.json');
+    const processGuid = (JSON.parse(fixture) as { process_guid: string }).process_guid;
+    expect((await fetch(`${receptorUrl}/v1/desired_lrps`, { method: 'POST', headers: auth, body: fixture })).status).toBe(201);
+    const desired = (await (await fetch(`${receptorUrl}/v1/desired_lrps/${processGuid}`, { headers: auth })).json()) as Record<string, unknown>;
+    const { modification_tag: _tag, ...sent } = desired;
+    expect(sent).toEqual(JSON.parse(fixture));
+    const actuals = (await (await fetch(`${receptorUrl}/v1/actual_lrps/${processGuid}`, { headers: auth })).json()) as { state: string }[];
+    expect(actuals.map((actual) => actual.state)).toEqual(['UNCLAIMED', 'UNCLAIMED']);
+    expect((await fetch(`${receptorUrl}/v1/desired_lrps/${processGuid}`, { method: 'DELETE', headers: auth })).status).toBe(204);
+    expect((await fetch(`${receptorUrl}/v1/desired_lrps/${processGuid}`, { headers: auth })).status).toBe(404);
+
+    for (const debugPort of [bbsDebugPort, receptorDebugPort]) {
+      const vars = (await (await fetch(`http://127.0.0.1:${debugPort}/debug/vars`)).json()) as { pid: number };
+      expect([bbs.child.pid, receptor.child.pid]).toContain(vars.pid);
+    }
 
     receptor.child.kill('SIGTERM');
     bbs.child.kill('SIGTERM');
     expect([await receptor.exitCode, await bbs.exitCode]).toEqual([0, 0]);
+    expect(receptor.output()).toContain('request-served');
+    expect(receptor.output()).not.toContain('s3cret-pass');
   });
 });
 

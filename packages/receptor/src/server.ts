@@ -1,21 +1,9 @@
 /** `diego receptor`: the receptor app listening on its address, talking to the BBS at `bbsAddress`. */
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
-import { HttpBbsClient, type RunningServer } from '@diego/bbs';
+import { HttpBbsClient, closeServer, listenOn, startDebugServer, type RunningServer } from '@diego/bbs';
 import { createReceptorApp } from './app';
 import type { ReceptorConfig } from './config';
-
-/** `host:port` -> its parts; the host may be a bracketed IPv6 literal. */
-function splitHostPort(address: string): { host: string; port: number } {
-  const match = /^(?:\[(.*)\]|(.*)):(\d+)$/.exec(address);
-  if (match === null) throw new Error(`invalid listen address (want host:port): ${address}`);
-  return { host: match[1] ?? match[2] ?? '', port: Number(match[3]) };
-}
-
-function formatAddress({ address, family, port }: AddressInfo): string {
-  return family === 'IPv6' ? `[${address}]:${port}` : `${address}:${port}`;
-}
 
 export interface StartReceptorOptions {
   /** Where the logs go; pino on stdout at `config.logLevel` by default. */
@@ -41,36 +29,33 @@ export async function startReceptor(config: ReceptorConfig, options: StartRecept
     corsEnabled: config.corsEnabled,
     logger,
   });
-  const { host, port } = splitHostPort(config.address);
   const server = createServer(app);
+  let address: string;
+  let debug: RunningServer | null = null;
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    address = await listenOn(server, config.address);
+    try {
+      if (config.debugAddress !== null) debug = await startDebugServer(config.debugAddress, logger);
+    } catch (err) {
+      await closeServer(server);
+      throw err;
+    }
   } catch (err) {
     bbs.close();
     throw err;
   }
-  const listening = server.address();
-  if (listening === null || typeof listening === 'string') throw new Error('the receptor is not on a TCP address');
-  const address = formatAddress(listening);
   logger.info({ address, bbs_address: config.bbsAddress, basic_auth: config.username !== '' }, 'receptor-started');
 
   let stopped: Promise<void> | undefined;
   return {
     address,
     stop() {
-      stopped ??= new Promise<void>((resolve, reject) => {
-        server.close((err) => (err === undefined ? resolve() : reject(err)));
-        server.closeAllConnections();
-      }).then(() => {
+      stopped ??= (async () => {
+        await debug?.stop();
+        await closeServer(server);
         bbs.close();
         logger.info({ address }, 'receptor-stopped');
-      });
+      })();
       return stopped;
     },
   };

@@ -2,11 +2,12 @@
  * `diego bbs`: the protobuf-over-HTTP API in front of the etcd store. Every write goes straight to the store;
  * the leader's loops (auctions, convergence) come later.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import { Etcd3, type Namespace } from 'etcd3';
 import pino, { type Logger } from 'pino';
 import type { BbsConfig, RunningServer } from '../config';
+import { startDebugServer } from '../debug-server';
+import { closeServer, listenOn } from '../listen';
 import { ActualLRPController } from '../controllers/actual-lrp-controller';
 import { DesiredLRPController } from '../controllers/desired-lrp-controller';
 import { HttpRepClient, type RepClient } from '../controllers/rep-client';
@@ -46,17 +47,14 @@ export async function startBbsServer(options: BbsServerOptions): Promise<Running
   const handlers = bbsHandlers(db, new HttpRepClient(), events, logger);
   const server = createServer({ keepAlive: true }, createBbsRequestListener(handlers, logger));
 
-  const { host, port } = parseListenAddress(options.listenAddress);
-  await listen(server, host, port);
-  const { port: boundPort } = addressOf(server);
+  const address = await listenOn(server, options.listenAddress);
   let stopped: Promise<void> | undefined;
   return {
-    address: `${host.includes(':') ? `[${host}]` : host}:${boundPort}`,
+    address,
     stop() {
       stopped ??= (async () => {
-        const closed = new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
+        const closed = closeServer(server);
         await events.closeAll();
-        server.closeAllConnections();
         await closed;
       })();
       return stopped;
@@ -69,8 +67,15 @@ export async function startBbs(config: BbsConfig): Promise<RunningServer> {
   const logger = pino({ level: config.logLevel }).child({ component: 'bbs' });
   const etcd = new Etcd3({ hosts: config.etcdCluster });
   let server: RunningServer;
+  let debug: RunningServer | null = null;
   try {
     server = await startBbsServer({ etcd, listenAddress: config.listenAddress, logger });
+    try {
+      if (config.debugAddress !== null) debug = await startDebugServer(config.debugAddress, logger);
+    } catch (err) {
+      await server.stop();
+      throw err;
+    }
   } catch (err) {
     etcd.close();
     throw err;
@@ -81,6 +86,7 @@ export async function startBbs(config: BbsConfig): Promise<RunningServer> {
     address: server.address,
     stop() {
       stopped ??= (async () => {
+        await debug?.stop();
         await server.stop();
         etcd.close();
         logger.info({ address: server.address }, 'bbs-stopped');
@@ -103,29 +109,4 @@ function bbsHandlers(db: Db, rep: RepClient, events: EventStreams, logger: Logge
     ...taskHandlers(db, taskController),
     EventStream_r0: events.handler,
   };
-}
-
-/** `host:port` or `[v6]:port`. */
-function parseListenAddress(address: string): { host: string; port: number } {
-  const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(address);
-  if (match === null) throw new Error(`invalid listen address ${address}: expected host:port`);
-  const port = Number(match[3]);
-  if (port > 65535) throw new Error(`invalid listen address ${address}: port out of range`);
-  return { host: match[1] ?? (match[2] === '' || match[2] === undefined ? '0.0.0.0' : match[2]), port };
-}
-
-function listen(server: Server, host: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-}
-
-function addressOf(server: Server): AddressInfo {
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('the BBS is not listening on a TCP port');
-  return address;
 }

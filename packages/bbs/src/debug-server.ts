@@ -1,0 +1,87 @@
+/**
+ * The `--debugAddr` server of `diego bbs` and `diego receptor` (Diego's debugserver): process figures an
+ * operator can curl, and the log level changed at run time without a restart.
+ *
+ *   curl <debugAddr>/debug/vars
+ *   curl -X PUT <debugAddr>/log-level -d debug
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { LogLevel, RunningServer } from './config';
+import { closeServer, listenOn } from './listen';
+
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'error', 'fatal'];
+const MAX_LEVEL_BODY_BYTES = 64;
+
+function isLogLevel(value: string): value is LogLevel {
+  return (LOG_LEVELS as readonly string[]).includes(value);
+}
+
+function send(res: ServerResponse, status: number, contentType: string, body: string): void {
+  res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+function readSmallBody(req: IncomingMessage): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => {
+      body += chunk;
+      if (body.length > MAX_LEVEL_BODY_BYTES) {
+        resolve(null);
+        req.destroy();
+      }
+    });
+    req.on('end', () => resolve(body));
+    req.on('error', reject);
+  });
+}
+
+function processVars(logger: Logger): Record<string, unknown> {
+  return {
+    pid: process.pid,
+    node_version: process.version,
+    uptime_seconds: Math.round(process.uptime()),
+    log_level: logger.level,
+    memory: process.memoryUsage(),
+    resource_usage: process.resourceUsage(),
+  };
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, logger: Logger): Promise<void> {
+  const path = new URL(req.url ?? '/', 'http://debug').pathname;
+  if (path === '/debug/vars') {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain; charset=utf-8', 'Method Not Allowed\n');
+    return send(res, 200, 'application/json', JSON.stringify(processVars(logger)));
+  }
+  if (path === '/log-level') {
+    if (req.method !== 'PUT' && req.method !== 'POST') return send(res, 405, 'text/plain; charset=utf-8', 'Method Not Allowed\n');
+    const level = (await readSmallBody(req))?.trim() ?? '';
+    if (!isLogLevel(level)) {
+      return send(res, 400, 'text/plain; charset=utf-8', `invalid log level (want one of ${LOG_LEVELS.join(', ')})\n`);
+    }
+    logger.level = level;
+    logger.info({ log_level: level }, 'log-level-changed');
+    res.writeHead(204).end();
+    return;
+  }
+  send(res, 404, 'text/plain; charset=utf-8', '404 page not found\n');
+}
+
+/** Serves the debug endpoints on `address` for the process whose root logger is `logger`. */
+export async function startDebugServer(address: string, logger: Logger): Promise<RunningServer> {
+  const server = createServer((req, res) => {
+    handle(req, res, logger).catch((err: unknown) => {
+      logger.error({ err }, 'debug-request-failed');
+      if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', 'internal error\n');
+    });
+  });
+  const bound = await listenOn(server, address);
+  logger.info({ debug_address: bound }, 'debug-server-started');
+  let stopped: Promise<void> | undefined;
+  return {
+    address: bound,
+    stop: () => (stopped ??= closeServer(server)),
+  };
+}
