@@ -7,3 +7,4 @@ export { startBbs, startBbsServer, type BbsServerOptions } from './server/bbs-se
 export { HttpBbsClient, type HttpBbsClientOptions } from './client';
 export { startDebugServer } from './debug-server';
 export { closeServer, listenOn, parseListenAddress } from './listen';
+export { MAX_REQUEST_BODY_BYTES, RequestBodyTooLarge, readBodyWithin } from './read-body';

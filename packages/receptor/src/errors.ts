@@ -54,6 +54,14 @@ export function invalidMaxAge(directive: string): ReceptorError {
   return new ReceptorError(envelope(400, 'InvalidRequest', `invalid-max-age-directive: ${directive}`));
 }
 
+/** A body the receptor will not read whole; the connection is closed after the answer (the rest is unread). */
+export function bodyTooLarge(limitBytes: number): ReceptorError {
+  return new ReceptorError({
+    ...envelope(413, 'InvalidRequest', `request body exceeds ${limitBytes} bytes`),
+    headers: { Connection: 'close' },
+  });
+}
+
 export function unauthorized(): ReceptorError {
   return new ReceptorError({
     ...envelope(401, 'Unauthorized', 'Unauthorized'),

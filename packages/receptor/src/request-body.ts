@@ -1,13 +1,20 @@
 /** The raw request body, read whatever the Content-Type says (or none): the receptor decodes every body as JSON. */
 import type { Request } from 'express';
+import { RequestBodyTooLarge, readBodyWithin } from '@diego/bbs';
+import { bodyTooLarge } from './errors';
 
+/** A DesiredLRP or Task over this cannot be stored anyway: etcd refuses requests over ~1.5 MiB. */
+export const MAX_RECEPTOR_BODY_BYTES = 1024 * 1024;
+
+/** The body as text; a body over the limit is refused with 413 before it is read whole. */
 export async function readBody(req: Request): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) {
-    chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk), 'utf8'));
+  try {
+    // Invalid UTF-8 becomes U+FFFD, as Go's decoder reads it.
+    return (await readBodyWithin(req, MAX_RECEPTOR_BODY_BYTES)).toString('utf8');
+  } catch (err) {
+    if (err instanceof RequestBodyTooLarge) throw bodyTooLarge(err.limitBytes);
+    throw err;
   }
-  // Invalid UTF-8 becomes U+FFFD, as Go's decoder reads it.
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** The first `name` query parameter; empty or absent both mean none (`?domain=` is no filter). */

@@ -27,6 +27,7 @@ import {
   type RpcRouteName,
   type StreamRouteName,
 } from './messages';
+import { RequestBodyTooLarge, readBodyWithin } from '../read-body';
 
 /** Decoded request in, response properties out; a thrown error goes back in band. */
 export type RpcHandler<N extends RpcRouteName> = (
@@ -132,11 +133,14 @@ function rpcEndpoint<N extends RpcRouteName>(name: N, handlers: RpcHandlers): En
   const requestName = requestNameOf(name);
   const responseName = responseNameOf(name);
   return async (request, response) => {
-    const body = await readBody(request);
     let decoded: DecodedMessage<RequestName<N>>;
     try {
-      decoded = decodeMessage(requestName, body);
+      decoded = decodeMessage(requestName, await readBodyWithin(request));
     } catch (err) {
+      if (err instanceof RequestBodyTooLarge) {
+        response.setHeader('Connection', 'close');
+        return answerProtobuf(response, encodeErrorResponse(responseName, err), { error: err });
+      }
       const error = new BbsError('InvalidProtobufMessage', `could not decode ${requestName}: ${convertError(err).message}`);
       return answerProtobuf(response, encodeErrorResponse(responseName, error), { error });
     }
@@ -154,9 +158,9 @@ function queryEndpoint<N extends QueryRouteName>(name: N, handlers: QueryHandler
   const handler: QueryHandler<N> = handlers[name];
   const responseName = responseNameOf(name);
   return async (request, response) => {
-    // Routes without a request message accept any body, or none.
-    await readBody(request);
     try {
+      // Routes without a request message accept any body, or none (within the limit).
+      await readBodyWithin(request);
       return answerProtobuf(response, encodeMessage(responseName, await handler()), {});
     } catch (err) {
       const error = convertError(err);
@@ -166,13 +170,6 @@ function queryEndpoint<N extends QueryRouteName>(name: N, handlers: QueryHandler
   };
 }
 
-async function readBody(request: IncomingMessage): Promise<Uint8Array> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) {
-    if (Buffer.isBuffer(chunk)) chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
-}
 
 function answerProtobuf(response: ServerResponse, body: Uint8Array, outcome: Omit<Outcome, 'status'>): Outcome {
   response.writeHead(200, { 'Content-Type': 'application/x-protobuf', 'Content-Length': body.byteLength });

@@ -47,6 +47,16 @@ describe('the router', () => {
     expect(await bbs().client.ping()).toBe(true);
     expect(await bbs().client.tasks()).toEqual([]);
   });
+
+  it('refuses a body over 2 MiB in band with InvalidRequest, storing nothing, and keeps serving', async () => {
+    const oversized = new Uint8Array(3 * 1024 * 1024).fill(0x0a);
+    const response = await fetch(`${bbs().url}/v1/tasks/desire`, { method: 'POST', body: oversized });
+    expect(response.status).toBe(200);
+    const answer = proto.TaskLifecycleResponse.decode(new Uint8Array(await response.arrayBuffer()));
+    expect(answer.error).toMatchObject({ type: proto.Error.Type.InvalidRequest, message: 'request body exceeds 2097152 bytes' });
+    expect(await bbs().client.tasks()).toEqual([]);
+    expect(await bbs().client.ping()).toBe(true);
+  });
 });
 
 describe('HttpBbsClient', () => {
