@@ -10,7 +10,7 @@ import { startDebugServer } from '../debug-server';
 import { closeServer, listenOn } from '../listen';
 import { ActualLRPController } from '../controllers/actual-lrp-controller';
 import { DesiredLRPController } from '../controllers/desired-lrp-controller';
-import { HttpRepClient, type RepClient } from '../controllers/rep-client';
+import { HttpRepClient, type RepClient } from '../rep/rep-client';
 import { TaskController } from '../controllers/task-controller';
 import type { Clock, Db } from '../db/db';
 import { EtcdDb } from '../db/etcd/etcd-db';
