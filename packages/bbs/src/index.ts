@@ -8,3 +8,4 @@ export { HttpBbsClient, type HttpBbsClientOptions } from './client';
 export { startDebugServer } from './debug-server';
 export { closeServer, listenOn, parseListenAddress } from './listen';
 export { MAX_REQUEST_BODY_BYTES, RequestBodyTooLarge, readBodyWithin } from './read-body';
+export { TaskCompletionWorkers, type TaskCompletionStore, type TaskCompletionWorkersOptions } from './task-callbacks/task-completion-workers';
