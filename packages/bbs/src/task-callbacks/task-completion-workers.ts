@@ -105,7 +105,7 @@ export class TaskCompletionWorkers implements LeaderLoop, TaskCompletionSubmitte
       run.agents.destroy();
       throw err;
     }
-    this.logger.info({ workers: this.workers }, 'task-completion-workers-started');
+    if (this.run === run) this.logger.info({ workers: this.workers }, 'task-completion-workers-started');
   }
 
   /** Stops following, drops what waits, aborts the callbacks in flight; resolves once nothing of it runs. */

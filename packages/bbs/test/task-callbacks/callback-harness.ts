@@ -4,7 +4,7 @@
  */
 import { createServer, type ServerResponse } from 'node:http';
 import type { Namespace } from 'etcd3';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { TaskCompletionWorkers, type TaskCompletionStore, type TaskCompletionWorkersOptions } from '@diego/bbs';
 import { eventually } from '@diego/test-support';
 
@@ -101,10 +101,10 @@ export class LogLines {
 export async function startWorkers(
   db: TaskCompletionStore,
   etcd: Namespace,
-  logs: LogLines,
+  logger: Logger,
   options: Omit<TaskCompletionWorkersOptions, 'db' | 'etcd' | 'logger'> = {},
 ): Promise<TaskCompletionWorkers> {
-  const workers = new TaskCompletionWorkers({ db, etcd, logger: logs.logger, ...options });
+  const workers = new TaskCompletionWorkers({ db, etcd, logger, ...options });
   await workers.start();
   return workers;
 }

@@ -28,7 +28,7 @@ afterEach(async () => {
 });
 
 async function workers(options: Parameters<typeof startWorkers>[3] = {}, store: EtcdDb = db): Promise<TaskCompletionWorkers> {
-  const started = await startWorkers(store, keys.namespace, logs, options);
+  const started = await startWorkers(store, keys.namespace, logs.logger, options);
   running.push(started);
   return started;
 }
