@@ -1,5 +1,5 @@
 import type { CellState, RepLRP, RepTask, Resources } from '../rep/rep-api';
-import { DEFAULT_STARTING_CONTAINER_WEIGHT, PlacementError, scheduleAuctions, type AuctionCell, type AuctionResults } from './scheduler';
+import { DEFAULT_STARTING_CONTAINER_WEIGHT, scheduleAuctions, type AuctionCell, type AuctionResults } from './scheduler';
 
 const PRELOADED = 'preloaded:cflinuxfs2';
 const options = { startingContainerWeight: DEFAULT_STARTING_CONTAINER_WEIGHT };
