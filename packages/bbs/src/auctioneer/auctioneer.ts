@@ -1,0 +1,403 @@
+/**
+ * The auctioneer (spec/bbs.md §8.4), one of the leader's loops: it places LRP instances and tasks on cells.
+ *
+ * Work comes in two ways. The store's changes, followed through an etcd watch while the loop runs: an instance
+ * record created UNCLAIMED or changed into UNCLAIMED (crash restart, evacuation, unclaim) and a task created
+ * PENDING are auctioned at once, whoever wrote them. And the converger's explicit requests (stale unclaimed
+ * instances, kicked tasks) through {@link AuctionRequester}.
+ *
+ * Requests gather in a batch. Whenever it has work a round runs (requests arriving meanwhile wait for the next):
+ * list the cells, GET every cell's `/state` in parallel, drop evacuating cells, take the batch, drop what the
+ * store no longer waits for, schedule (scheduler.ts), POST each winning cell its `/work` in parallel, and record
+ * the failures: FailActualLRP / FailTask with the placement error. Work a cell refuses fails the same way.
+ */
+import { convertError, isBbsError, type CellPresence } from '@diego/models';
+import type { Namespace, Watcher } from 'etcd3';
+import type { Logger } from 'pino';
+import type { BbsEvent } from '../bbs-client';
+import type { Clock, Db } from '../db/db';
+import { systemClock } from '../db/etcd/etcd-db';
+import { watchBbsEvents } from '../events/watch-events';
+import type { AuctionRequester, LeaderLoop, LRPStartRequest, TaskStartRequest } from '../leader/contracts';
+import { lrpIdentifier, type RepLRP, type RepTask, type Work } from '../rep/rep-api';
+import { HttpRepClient, type RepClient } from '../rep/rep-client';
+import { AuctionBatch } from './auction-batch';
+import { DEFAULT_STARTING_CONTAINER_WEIGHT, PlacementError, scheduleAuctions, type AuctionCell } from './scheduler';
+
+export type AuctioneerStore = Pick<
+  Db,
+  'cells' | 'desiredLRPByProcessGuid' | 'actualLRPGroupsByProcessGuid' | 'taskByGuid' | 'failActualLRP' | 'failTask'
+>;
+
+export interface AuctioneerOptions {
+  db: AuctioneerStore;
+  /** The store's key space, watched for instances and tasks to place. */
+  etcd: Namespace;
+  logger: Logger;
+  /** The cells' rep API; over HTTP by default. */
+  rep?: RepClient;
+  /**
+   * `-cellStateTimeout`: how long each cell has to answer `/state` (default 1 s). When no cell answers, the
+   * round asks again up to 3 times, doubling it each time.
+   */
+  cellStateTimeoutMs?: number;
+  /** How long requests gather before a round starts (default 0: at once; the records of one write still share a round). */
+  batchDelayMs?: number;
+  /** After the cells could not be listed, how long before the round is tried again (default 1 s). */
+  retryDelayMs?: number;
+  /** `-startingContainerWeight` (default 0.25). */
+  startingContainerWeight?: number;
+  /** Unix nanoseconds, for how long work waited; the system clock by default. */
+  clock?: Clock;
+}
+
+/** When no cell answers `/state`, this many more tries, each with twice the timeout. */
+const STATE_RETRIES = 3;
+
+/**
+ * The reason an instance or task fails when the cell it was given refuses it. A rep refuses what its executor
+ * could not reserve a container for: the cell filled up between its `/state` answer and the work arriving.
+ */
+const REFUSED_BY_CELL = PlacementError.InsufficientResources;
+
+/**
+ * @example
+ *   const auctioneer = new Auctioneer({ db, etcd, logger });
+ *   await auctioneer.start();          // when this BBS becomes the leader
+ *   auctioneer.requestLRPAuctions([{ process_guid, domain, indices: [0], memory_mb, disk_mb, rootfs }]);
+ *   await auctioneer.stop();           // when it stops being the leader
+ */
+export class Auctioneer implements AuctionRequester, LeaderLoop {
+  readonly name = 'auctioneer';
+  private readonly db: AuctioneerStore;
+  private readonly etcd: Namespace;
+  private readonly logger: Logger;
+  private readonly rep: RepClient;
+  private readonly cellStateTimeoutMs: number;
+  private readonly batchDelayMs: number;
+  private readonly retryDelayMs: number;
+  private readonly startingContainerWeight: number;
+  private readonly clock: Clock;
+  private readonly batch: AuctionBatch;
+
+  private running = false;
+  private watcher: Watcher | null = null;
+  /** The next round, waiting for its delay. */
+  private timer: NodeJS.Timeout | null = null;
+  /** The next attempt to watch the store after etcd ended the watch and watching again failed. */
+  private watchRetry: NodeJS.Timeout | null = null;
+  private round: Promise<void> | null = null;
+  /** Instances whose desired LRP is being read for its resources, per process guid. */
+  private readonly awaitingDesired = new Map<string, { domain: string; indices: number[] }>();
+  /** Work started outside a round (desired LRP reads, re-watching) that stop() waits for. */
+  private readonly pending = new Set<Promise<void>>();
+
+  constructor(options: AuctioneerOptions) {
+    this.db = options.db;
+    this.etcd = options.etcd;
+    this.logger = options.logger.child({ component: 'auctioneer' });
+    this.rep = options.rep ?? new HttpRepClient();
+    this.cellStateTimeoutMs = options.cellStateTimeoutMs ?? 1000;
+    this.batchDelayMs = options.batchDelayMs ?? 0;
+    this.retryDelayMs = options.retryDelayMs ?? 1000;
+    this.startingContainerWeight = options.startingContainerWeight ?? DEFAULT_STARTING_CONTAINER_WEIGHT;
+    this.clock = options.clock ?? systemClock;
+    this.batch = new AuctionBatch(this.clock);
+  }
+
+  /** Follows the store and runs rounds until stopped; requests made before start wait for it. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.watcher = await this.watchStore();
+    this.running = true;
+    this.logger.info('auctioneer-started');
+    this.scheduleRound(this.batchDelayMs);
+  }
+
+  /** Stops following the store; resolves once the round in flight has finished. Queued requests stay queued. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    if (this.timer !== null) clearTimeout(this.timer);
+    if (this.watchRetry !== null) clearTimeout(this.watchRetry);
+    this.timer = null;
+    this.watchRetry = null;
+    await this.watcher?.cancel();
+    this.watcher = null;
+    await this.round;
+    while (this.pending.size > 0) await Promise.all(this.pending);
+    this.logger.info('auctioneer-stopped');
+  }
+
+  requestLRPAuctions(starts: LRPStartRequest[]): void {
+    const valid = starts.filter((start) => {
+      const ok = start.process_guid !== '' && start.domain !== '' && start.indices.length > 0 && start.memory_mb >= 0 && start.disk_mb >= 0;
+      if (!ok) this.logger.error({ process_guid: start.process_guid, domain: start.domain, indices: start.indices }, 'invalid-lrp-start-request');
+      return ok;
+    });
+    if (valid.length === 0) return;
+    this.batch.addLRPStarts(valid);
+    this.scheduleRound(this.batchDelayMs);
+  }
+
+  requestTaskAuctions(tasks: TaskStartRequest[]): void {
+    const valid = tasks.filter((task) => {
+      const ok = task.task_guid !== '' && task.domain !== '' && task.memory_mb >= 0 && task.disk_mb >= 0;
+      if (!ok) this.logger.error({ task_guid: task.task_guid, domain: task.domain }, 'invalid-task-start-request');
+      return ok;
+    });
+    if (valid.length === 0) return;
+    this.batch.addTaskStarts(valid);
+    this.scheduleRound(this.batchDelayMs);
+  }
+
+  // ---- following the store ----
+
+  private watchStore(): Promise<Watcher> {
+    return watchBbsEvents(this.etcd, this.logger, (event) => this.onStoreEvent(event), (err) => this.onWatchFailed(err));
+  }
+
+  private onStoreEvent(event: BbsEvent): void {
+    switch (event.type) {
+      case 'actual_lrp_created': {
+        const lrp = event.actual_lrp_group.instance;
+        if (lrp?.state === 'UNCLAIMED') this.auctionInstance(lrp.process_guid, lrp.domain, lrp.index);
+        return;
+      }
+      case 'actual_lrp_changed': {
+        const { instance: before } = event.before;
+        const { instance: after } = event.after;
+        // UNCLAIMED -> UNCLAIMED is a failed placement being recorded: auctioning it again would loop.
+        if (after?.state === 'UNCLAIMED' && before !== null && before.state !== 'UNCLAIMED') {
+          this.auctionInstance(after.process_guid, after.domain, after.index);
+        }
+        return;
+      }
+      case 'task_created': {
+        const { task } = event;
+        if (task.state !== 'PENDING') return;
+        this.requestTaskAuctions([{ task_guid: task.task_guid, domain: task.domain, memory_mb: task.memory_mb, disk_mb: task.disk_mb, rootfs: task.rootfs }]);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  /**
+   * An instance's resources are its desired LRP's. The indices of one process guid that show up while its desired
+   * LRP is being read (all those of one desire or scale-up) share that read and one request.
+   */
+  private auctionInstance(processGuid: string, domain: string, index: number): void {
+    const awaiting = this.awaitingDesired.get(processGuid);
+    if (awaiting !== undefined) {
+      awaiting.indices.push(index);
+      return;
+    }
+    const entry = { domain, indices: [index] };
+    this.awaitingDesired.set(processGuid, entry);
+    this.track(this.requestWithDesiredResources(processGuid, entry));
+  }
+
+  private async requestWithDesiredResources(processGuid: string, entry: { domain: string; indices: number[] }): Promise<void> {
+    try {
+      const desired = await this.db.desiredLRPByProcessGuid(processGuid);
+      this.awaitingDesired.delete(processGuid);
+      const { domain, indices } = entry;
+      this.requestLRPAuctions([{ process_guid: processGuid, domain, indices, memory_mb: desired.memory_mb, disk_mb: desired.disk_mb, rootfs: desired.rootfs }]);
+    } catch (err) {
+      this.awaitingDesired.delete(processGuid);
+      // No desired LRP: nothing to run; its instances are retired by whoever removed it, or by convergence.
+      if (isBbsError(err, 'ResourceNotFound')) return;
+      // The instances stay UNCLAIMED: convergence requests them again once they are stale.
+      this.logger.error({ process_guid: processGuid, indices: entry.indices, err: convertError(err).message }, 'failed-to-fetch-desired-lrp');
+    }
+  }
+
+  /** etcd ended the watch (it was compacted past, for one): watch again from now; convergence covers the gap. */
+  private onWatchFailed(err: Error): void {
+    this.logger.error({ err: err.message }, 'store-watch-failed');
+    const failed = this.watcher;
+    this.watcher = null;
+    this.track((async () => {
+      await failed?.cancel();
+      await this.rewatch();
+    })());
+  }
+
+  private async rewatch(): Promise<void> {
+    if (!this.running) return;
+    try {
+      const watcher = await this.watchStore();
+      if (this.running) this.watcher = watcher;
+      else await watcher.cancel();
+    } catch (err) {
+      this.logger.error({ err: convertError(err).message }, 'failed-to-watch-store');
+      if (!this.running) return;
+      this.watchRetry = setTimeout(() => {
+        this.watchRetry = null;
+        this.track(this.rewatch());
+      }, this.retryDelayMs);
+    }
+  }
+
+  private track(work: Promise<void>): void {
+    this.pending.add(work);
+    void work.finally(() => this.pending.delete(work));
+  }
+
+  // ---- rounds ----
+
+  private scheduleRound(delayMs: number): void {
+    if (!this.running || this.round !== null || this.timer !== null || this.batch.isEmpty) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.round = this.runRound()
+        .catch((err: unknown) => {
+          this.logger.error({ err: convertError(err).message }, 'auction-failed');
+          return this.retryDelayMs;
+        })
+        .then((nextDelayMs) => {
+          this.round = null;
+          this.scheduleRound(nextDelayMs);
+        });
+    }, delayMs);
+  }
+
+  /** One auction; resolves with the delay before the next one. */
+  private async runRound(): Promise<number> {
+    const startedAt = this.clock();
+    let presences: CellPresence[];
+    try {
+      presences = await this.db.cells();
+    } catch (err) {
+      this.logger.error({ err: convertError(err).message }, 'failed-to-fetch-cells');
+      return this.retryDelayMs;
+    }
+    const cells = await this.fetchCellStates(presences);
+    const { lrps, tasks, queuedSince } = this.batch.drain();
+    const waiting = await this.stillWaiting(lrps, tasks);
+    const results = scheduleAuctions(
+      cells.map(({ presence, state }) => ({ cellId: presence.cell_id, state })),
+      waiting,
+      { startingContainerWeight: this.startingContainerWeight },
+    );
+    const presenceById = new Map(cells.map(({ presence }) => [presence.cell_id, presence]));
+    const refusals = await Promise.all(results.work.map(({ cellId, work }) => this.commit(presenceById.get(cellId), work)));
+    const failedLRPs = [...results.failedLRPs, ...refusals.flatMap((r) => r.LRPs.map((lrp) => ({ lrp, placementError: REFUSED_BY_CELL })))];
+    const failedTasks = [...results.failedTasks, ...refusals.flatMap((r) => r.Tasks.map((task) => ({ task, placementError: REFUSED_BY_CELL })))];
+    await Promise.all([
+      ...failedLRPs.map(({ lrp, placementError }) => this.failLRP(lrp, placementError)),
+      ...failedTasks.map(({ task, placementError }) => this.failTask(task, placementError)),
+    ]);
+    const now = this.clock();
+    this.logger.info({
+      cells: cells.length,
+      lrps: waiting.lrps.length,
+      lrps_failed: failedLRPs.length,
+      tasks: waiting.tasks.length,
+      tasks_failed: failedTasks.length,
+      dropped: lrps.length + tasks.length - waiting.lrps.length - waiting.tasks.length,
+      waited_ms: queuedSince === null ? 0 : nsToMs(startedAt - queuedSince),
+      duration_ms: nsToMs(now - startedAt),
+    }, 'auction-finished');
+    return this.batchDelayMs;
+  }
+
+  /**
+   * The states of the cells taking part: those that answered and are not evacuating. When none answers, it
+   * asks again with twice the timeout, up to STATE_RETRIES times.
+   */
+  private async fetchCellStates(presences: readonly CellPresence[]): Promise<{ presence: CellPresence; state: AuctionCell['state'] }[]> {
+    let timeoutMs = this.cellStateTimeoutMs;
+    for (let attempt = 0; ; attempt++, timeoutMs *= 2) {
+      const answers = await Promise.allSettled(presences.map((presence) => this.rep.state(presence, timeoutMs)));
+      const answered: { presence: CellPresence; state: AuctionCell['state'] }[] = [];
+      answers.forEach((answer, i) => {
+        const presence = presences[i];
+        if (presence === undefined) return;
+        if (answer.status === 'fulfilled') answered.push({ presence, state: answer.value });
+        else this.logger.error({ cell_id: presence.cell_id, timeout_ms: timeoutMs, err: convertError(answer.reason).message }, 'failed-to-get-cell-state');
+      });
+      if (answered.length > 0 || presences.length === 0 || attempt === STATE_RETRIES) {
+        return answered.filter(({ presence, state }) => {
+          if (state.Evacuating) this.logger.info({ cell_id: presence.cell_id }, 'skipping-evacuating-cell');
+          return !state.Evacuating;
+        });
+      }
+    }
+  }
+
+  /**
+   * Drops what no longer needs a cell: an instance that is no longer UNCLAIMED (a cell claimed it, or it is gone)
+   * and a task that is no longer PENDING. A request whose record cannot be read is kept.
+   */
+  private async stillWaiting(lrps: RepLRP[], tasks: RepTask[]): Promise<{ lrps: RepLRP[]; tasks: RepTask[] }> {
+    const unclaimed = await Promise.all([...new Set(lrps.map((lrp) => lrp.process_guid))].map(async (processGuid) => {
+      try {
+        const groups = await this.db.actualLRPGroupsByProcessGuid(processGuid);
+        return groups.flatMap(({ instance }) => (instance?.state === 'UNCLAIMED' ? [lrpIdentifier(instance)] : []));
+      } catch (err) {
+        this.logger.error({ process_guid: processGuid, err: convertError(err).message }, 'failed-to-fetch-actual-lrps');
+        return lrps.filter((lrp) => lrp.process_guid === processGuid).map(lrpIdentifier);
+      }
+    }));
+    const unclaimedIds = new Set(unclaimed.flat());
+    const pendingTasks = await Promise.all(tasks.map(async (task) => {
+      try {
+        return (await this.db.taskByGuid(task.TaskGuid)).state === 'PENDING';
+      } catch (err) {
+        if (isBbsError(err, 'ResourceNotFound')) return false;
+        this.logger.error({ task_guid: task.TaskGuid, err: convertError(err).message }, 'failed-to-fetch-task');
+        return true;
+      }
+    }));
+    return { lrps: lrps.filter((lrp) => unclaimedIds.has(lrpIdentifier(lrp))), tasks: tasks.filter((_task, i) => pendingTasks[i] === true) };
+  }
+
+  /**
+   * POSTs the work to its cell; resolves with what the cell refused, as it was sent. A cell that cannot be
+   * reached or answers badly may have started part of it: nothing is failed then, convergence sorts it out.
+   */
+  private async commit(presence: CellPresence | undefined, work: Work): Promise<Work> {
+    if (presence === undefined) return { LRPs: [], Tasks: [] };
+    const fields = { cell_id: presence.cell_id, lrps: work.LRPs.length, tasks: work.Tasks.length };
+    try {
+      const refused = await this.rep.perform(presence, work);
+      const refusedLRPs = new Set(refused.LRPs.map(lrpIdentifier));
+      const refusedTasks = new Set(refused.Tasks.map((task) => task.TaskGuid));
+      this.logger.info({ ...fields, lrps_refused: refusedLRPs.size, tasks_refused: refusedTasks.size }, 'committed-work');
+      return {
+        LRPs: work.LRPs.filter((lrp) => refusedLRPs.has(lrpIdentifier(lrp))),
+        Tasks: work.Tasks.filter((task) => refusedTasks.has(task.TaskGuid)),
+      };
+    } catch (err) {
+      this.logger.error({ ...fields, err: convertError(err).message }, 'failed-to-commit-work');
+      return { LRPs: [], Tasks: [] };
+    }
+  }
+
+  private async failLRP(lrp: RepLRP, placementError: string): Promise<void> {
+    const fields = { process_guid: lrp.process_guid, index: lrp.index, placement_error: placementError };
+    try {
+      await this.db.failActualLRP({ process_guid: lrp.process_guid, index: lrp.index, domain: lrp.domain }, placementError);
+      this.logger.info(fields, 'failed-to-place-actual-lrp');
+    } catch (err) {
+      this.logger.error({ ...fields, err: convertError(err).message }, 'failed-to-fail-actual-lrp');
+    }
+  }
+
+  private async failTask(task: RepTask, placementError: string): Promise<void> {
+    const fields = { task_guid: task.TaskGuid, placement_error: placementError };
+    try {
+      await this.db.failTask(task.TaskGuid, placementError);
+      this.logger.info(fields, 'failed-to-place-task');
+    } catch (err) {
+      this.logger.error({ ...fields, err: convertError(err).message }, 'failed-to-fail-task');
+    }
+  }
+}
+
+function nsToMs(ns: bigint): number {
+  return Number(ns / 1_000_000n);
+}
