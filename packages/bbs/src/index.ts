@@ -9,3 +9,6 @@ export { startDebugServer } from './debug-server';
 export { closeServer, listenOn, parseListenAddress } from './listen';
 export { MAX_REQUEST_BODY_BYTES, RequestBodyTooLarge, readBodyWithin } from './read-body';
 export { TaskCompletionWorkers, type TaskCompletionStore, type TaskCompletionWorkersOptions } from './task-callbacks/task-completion-workers';
+export * from './rep/rep-api';
+export { HttpRepClient, type HttpRepClientOptions, type RepClient } from './rep/rep-client';
+export { Auctioneer, type AuctioneerOptions, type AuctioneerStore } from './auctioneer/auctioneer';
