@@ -35,6 +35,18 @@ export interface CellDb {
   heartbeatCell(cellId: string, leaseId: string): Promise<void>;
   /** Revokes the cell's lease: the presence is gone at once. */
   removeCell(cellId: string): Promise<void>;
+  /**
+   * Calls `onGone` with the id of every presence that disappears from now on (lease expired, removed); resolves
+   * once watching. `onError` gets a watch that etcd ended. Resolves to the function that stops watching.
+   */
+  watchCellDisappearances(onGone: (cellId: string) => void, onError: (err: Error) => void): Promise<() => Promise<void>>;
+}
+
+/** What convergence gathered: the records that decode, after deleting those that do not. */
+export interface Gathered<T> {
+  records: T[];
+  /** Records deleted because they did not decode or validate. */
+  pruned: number;
 }
 
 export interface DesiredLRPFilter {
@@ -101,6 +113,16 @@ export interface ActualLRPDb {
   /** §5.2 Unclaim (evacuation, crash restarts); `changed` false when already UNCLAIMED. */
   unclaimActualLRP(key: ActualLRPKey, instanceKey?: ActualLRPInstanceKey): Promise<{ changed: boolean; after: ActualLRP }>;
 
+  // §8.3 convergence
+  /** Every actual LRP group, after deleting the records that do not decode or validate. */
+  gatherAndPruneActualLRPs(): Promise<Gathered<ActualLRPGroup>>;
+  /**
+   * Unclaims an instance CLAIMED or RUNNING on `cellId` while that cell has no presence (the post-2016-04 rule:
+   * the record stays, since = now, crash_count kept). False, without a write, when the record is no longer on
+   * that cell or the cell is back.
+   */
+  unclaimActualLRPOnMissingCell(key: ActualLRPKey, cellId: string): Promise<boolean>;
+
   // §5.3 evacuation
   removeEvacuatingActualLRP(key: ActualLRPKey, instanceKey: ActualLRPInstanceKey): Promise<void>;
   evacuateClaimedActualLRP(key: ActualLRPKey, instanceKey: ActualLRPInstanceKey): Promise<EvacuationResult>;
@@ -132,6 +154,16 @@ export interface TaskDb {
   resolvingTask(taskGuid: string): Promise<Change<Task>>;
   /** Requires RESOLVING; a plain delete. */
   deleteTask(taskGuid: string): Promise<Task>;
+
+  // §8.2 convergence: each write is made only if the task is still exactly as gathered (else ResourceConflict).
+  /** Every task, after deleting the records that do not decode or validate. */
+  gatherAndPruneTasks(): Promise<Gathered<Task>>;
+  /** Completes a PENDING or RUNNING task as failed (first_completed_at = updated_at = now). */
+  failTaskIfUnchanged(task: Task, failureReason: string): Promise<Change<Task>>;
+  /** RESOLVING -> COMPLETED (updated_at = now), so that its callback is sent again. */
+  demoteResolvingTaskIfUnchanged(task: Task): Promise<Change<Task>>;
+  /** Deletes an expired task. */
+  deleteTaskIfUnchanged(task: Task): Promise<void>;
 }
 
 export interface Db extends DomainDb, CellDb, DesiredLRPDb, ActualLRPDb, TaskDb {}

@@ -11,7 +11,7 @@ import {
   type ActualLRPNetInfo,
   type ErrorType,
 } from '@diego/models';
-import type { ActualLRPDb, ActualLRPFilter, CellDb, Change, RetireResult } from '../db';
+import type { ActualLRPDb, ActualLRPFilter, CellDb, Change, Gathered, RetireResult } from '../db';
 import {
   EMPTY_INSTANCE_KEY,
   decodeActualLrp,
@@ -263,6 +263,25 @@ export class EtcdActualLRPDb implements ActualLRPLifecycleDb {
   ): Promise<{ changed: boolean; after: ActualLRP }> {
     const current = await this.ctx.store.get(actualLrpInstanceKey(key.process_guid, key.index), decodeActualLrp);
     return this.unclaimRead(current, key, instanceKey);
+  }
+
+  async gatherAndPruneActualLRPs(): Promise<Gathered<ActualLRPGroup>> {
+    const { items, pruned } = await this.ctx.store.listDecodedPruning(ACTUAL_LRP_PREFIX, decodeActualLrp);
+    return { records: groupByIndex(items), pruned };
+  }
+
+  async unclaimActualLRPOnMissingCell(key: ActualLRPKey, cellId: string): Promise<boolean> {
+    const current = await this.readInstance(key);
+    if (current === null) return false;
+    const lrp = current.value;
+    if ((lrp.state !== 'CLAIMED' && lrp.state !== 'RUNNING') || lrp.cell_id !== cellId) return false;
+    try {
+      await this.cells.cellById(cellId);
+      return false;
+    } catch (err) {
+      if (!isBbsError(err, 'ResourceNotFound')) throw err;
+    }
+    return (await this.unclaimRead(current, key, instanceKeyOf(lrp))).changed;
   }
 
   /** The instance record with its revision, or null. */

@@ -2,7 +2,7 @@ import { cellPresenceFromJson, cellPresenceToJson, type CellPresence } from '@di
 import type { CellDb } from '../db';
 import type { DbContext } from './context';
 import { resourceNotFound } from './errors';
-import { CELL_PREFIX, cellKey } from './keys';
+import { CELL_PREFIX, cellKey, parseKey } from './keys';
 
 /**
  * Cell presences: `/v1/cell/<cell_id>` = CellPresence JSON under the cell's lease. The BBS writes it for the cell
@@ -52,5 +52,16 @@ export class EtcdCellDb implements CellDb {
     if (current.lease === '0') await store.delete(key);
     else await store.revokeLease(current.lease);
     logger.info({ cell_id: cellId }, 'cell-removed');
+  }
+
+  async watchCellDisappearances(onGone: (cellId: string) => void, onError: (err: Error) => void): Promise<() => Promise<void>> {
+    return this.ctx.store.watchDeletes(
+      CELL_PREFIX,
+      (key) => {
+        const parsed = parseKey(key);
+        if (parsed?.kind === 'cell') onGone(parsed.cellId);
+      },
+      onError,
+    );
   }
 }

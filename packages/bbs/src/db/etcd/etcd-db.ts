@@ -87,6 +87,7 @@ export class EtcdDb implements Db {
   readonly registerCell: Db['registerCell'] = (...args) => this.cellDb.registerCell(...args);
   readonly heartbeatCell: Db['heartbeatCell'] = (...args) => this.cellDb.heartbeatCell(...args);
   readonly removeCell: Db['removeCell'] = (...args) => this.cellDb.removeCell(...args);
+  readonly watchCellDisappearances: Db['watchCellDisappearances'] = (...args) => this.cellDb.watchCellDisappearances(...args);
 
   // Desired LRPs
   readonly desiredLRPs: Db['desiredLRPs'] = (...args) => this.desiredDb.desiredLRPs(...args);
@@ -113,6 +114,9 @@ export class EtcdDb implements Db {
   readonly removeActualLRP: Db['removeActualLRP'] = (...args) => this.actualDb.removeActualLRP(...args);
   readonly retireActualLRP: Db['retireActualLRP'] = (...args) => this.actualDb.retireActualLRP(...args);
   readonly unclaimActualLRP: Db['unclaimActualLRP'] = (...args) => this.actualDb.unclaimActualLRP(...args);
+  readonly gatherAndPruneActualLRPs: Db['gatherAndPruneActualLRPs'] = (...args) => this.actualDb.gatherAndPruneActualLRPs(...args);
+  readonly unclaimActualLRPOnMissingCell: Db['unclaimActualLRPOnMissingCell'] = (...args) =>
+    this.actualDb.unclaimActualLRPOnMissingCell(...args);
 
   // Evacuation
   readonly removeEvacuatingActualLRP: Db['removeEvacuatingActualLRP'] = (...args) =>
@@ -136,4 +140,9 @@ export class EtcdDb implements Db {
   readonly completeTask: Db['completeTask'] = (...args) => this.taskDb.completeTask(...args);
   readonly resolvingTask: Db['resolvingTask'] = (...args) => this.taskDb.resolvingTask(...args);
   readonly deleteTask: Db['deleteTask'] = (...args) => this.taskDb.deleteTask(...args);
+  readonly gatherAndPruneTasks: Db['gatherAndPruneTasks'] = (...args) => this.taskDb.gatherAndPruneTasks(...args);
+  readonly failTaskIfUnchanged: Db['failTaskIfUnchanged'] = (...args) => this.taskDb.failTaskIfUnchanged(...args);
+  readonly demoteResolvingTaskIfUnchanged: Db['demoteResolvingTaskIfUnchanged'] = (...args) =>
+    this.taskDb.demoteResolvingTaskIfUnchanged(...args);
+  readonly deleteTaskIfUnchanged: Db['deleteTaskIfUnchanged'] = (...args) => this.taskDb.deleteTaskIfUnchanged(...args);
 }

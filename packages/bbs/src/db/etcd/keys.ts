@@ -13,6 +13,11 @@ export const ACTUAL_LRP_PREFIX = '/v1/actual/';
 export const TASK_PREFIX = '/v1/task/';
 export const DOMAIN_PREFIX = '/v1/domain/';
 export const CELL_PREFIX = '/v1/cell/';
+/**
+ * The BBS election: each candidate's key is this prefix and its lease id (etcd3's Campaign, as Go's
+ * concurrency.Election), and the key with the lowest create revision leads.
+ */
+export const BBS_LOCK_PREFIX = '/v1/locks/bbs_lock/';
 
 const INSTANCE = 'instance';
 const EVACUATING = 'evacuating';

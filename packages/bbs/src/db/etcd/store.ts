@@ -163,6 +163,41 @@ export class EtcdStore {
     return { items: decoded, revision };
   }
 
+  /**
+   * `list`, decoded, deleting the records that fail to decode (convergence prunes them, spec §8.2, §8.3). Each
+   * delete compares the revision listed, so a record rewritten since is left alone.
+   */
+  async listDecodedPruning<T>(prefix: string, decode: Decode<T>): Promise<ListResult<T> & { pruned: number }> {
+    const { items, revision } = await this.list(prefix);
+    const decoded: Versioned<T>[] = [];
+    let pruned = 0;
+    for (const item of items) {
+      try {
+        decoded.push({ ...item, value: decode(item.value) });
+      } catch (err) {
+        try {
+          await this.compareAndDelete(item.key, item.modRevision);
+          pruned += 1;
+          this.options.logger.error({ key: item.key, error: invalidRecord(err).message }, 'pruned-invalid-record');
+        } catch (deleteErr) {
+          if (!isBbsError(deleteErr, 'ResourceNotFound') && !isBbsError(deleteErr, 'ResourceConflict')) throw deleteErr;
+        }
+      }
+    }
+    return { items: decoded, revision, pruned };
+  }
+
+  /**
+   * Calls `onDelete` with every key under `prefix` deleted from now on, lease expiry included; resolves once etcd
+   * has the watch. `onError` gets a watch that etcd ended. The returned function cancels the watch.
+   */
+  async watchDeletes(prefix: string, onDelete: (key: string) => void, onError: (err: Error) => void): Promise<() => Promise<void>> {
+    const watcher = await etcdCall(this.ns.watch().prefix(prefix).only('delete').create());
+    watcher.on('delete', (kv) => onDelete(kv.key.toString()));
+    watcher.on('error', onError);
+    return () => watcher.cancel();
+  }
+
   /** The keys under `prefix`, without values (domains are keys only). */
   async keys(prefix: string): Promise<string[]> {
     return etcdCall(this.ns.getAll().prefix(prefix).keys());

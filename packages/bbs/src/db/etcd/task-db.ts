@@ -4,12 +4,14 @@ import {
   taskFromJson,
   taskStateName,
   taskToJson,
+  validateDesireTask,
   validateTaskTransition,
   type Task,
   type TaskDefinition,
 } from '@diego/models';
-import type { Change, TaskDb, TaskFilter } from '../db';
+import type { Change, Gathered, TaskDb, TaskFilter } from '../db';
 import type { DbContext } from './context';
+import { resourceConflict } from './errors';
 import { TASK_PREFIX, taskKey } from './keys';
 import type { Versioned } from './store';
 
@@ -113,6 +115,39 @@ export class EtcdTaskDb implements TaskDb {
     return current.value;
   }
 
+  async gatherAndPruneTasks(): Promise<Gathered<Task>> {
+    const { items, pruned } = await this.ctx.store.listDecodedPruning(TASK_PREFIX, decodeStoredTask);
+    return { records: items.map((item) => item.value), pruned };
+  }
+
+  async failTaskIfUnchanged(task: Task, failureReason: string): Promise<Change<Task>> {
+    const current = await this.readUnchanged(task);
+    refuseIfCompleted(current.value);
+    return this.complete(current, true, failureReason, '');
+  }
+
+  async demoteResolvingTaskIfUnchanged(task: Task): Promise<Change<Task>> {
+    const current = await this.readUnchanged(task);
+    const before = current.value;
+    if (before.state !== 'RESOLVING') throw invalidStateTransition(taskStateName(before.state), taskStateName('COMPLETED'));
+    const after: Task = { ...before, state: 'COMPLETED', updated_at: this.ctx.clock() };
+    await this.swap(current, after);
+    return { before, after };
+  }
+
+  async deleteTaskIfUnchanged(task: Task): Promise<void> {
+    const current = await this.readUnchanged(task);
+    await this.ctx.store.compareAndDelete(current.key, current.modRevision);
+    this.ctx.logger.info({ task_guid: task.task_guid }, 'task-deleted');
+  }
+
+  /** The stored task with its revision, if it is still exactly `task`; ResourceConflict when it changed. */
+  private async readUnchanged(task: Task): Promise<Versioned<Task>> {
+    const current = await this.read(task.task_guid);
+    if (taskToJson(current.value) !== taskToJson(task)) throw resourceConflict();
+    return current;
+  }
+
   private read(taskGuid: string): Promise<Versioned<Task>> {
     return this.ctx.store.get(taskKey(taskGuid), taskFromJson);
   }
@@ -139,6 +174,13 @@ export class EtcdTaskDb implements TaskDb {
     this.ctx.logger.info({ task_guid: before.task_guid, failed }, 'task-completed');
     return { before, after };
   }
+}
+
+/** A stored task that decodes and is one DesireTask would accept (bbs convergence deletes the others). */
+function decodeStoredTask(text: string): Task {
+  const task = taskFromJson(text);
+  validateDesireTask(task.task_guid, task.domain, task);
+  return task;
 }
 
 /** Cancel and fail end a task that has not completed yet. */
