@@ -8,6 +8,8 @@ import {
   validateActualLrpInstanceRequest,
   validateActualLrpKeyRequest,
   validateActualLrpRunningRequest,
+  validateCellHeartbeatRequest,
+  validateCellIdRequest,
   validateCellPresence,
   validateClaimActualLrpRequest,
   validateCompletionCallbackUrl,
@@ -19,6 +21,7 @@ import {
   validateFailTaskRequest,
   validateProcessGuidAndIndexRequest,
   validateProcessGuidRequest,
+  validateRegisterCellRequest,
   validateTaskGuidRequest,
   validateTaskOnCellRequest,
 } from './validation';
@@ -436,6 +439,31 @@ describe('validateCellPresence', () => {
         'Invalid field: cell_id, Invalid field: rep_address, Invalid field: memory_mb, Invalid field: disk_mb, Invalid field: containers',
       ),
     );
+  });
+});
+
+describe('cell presence requests', () => {
+  it('accepts a registration with a presence and a TTL', () => {
+    expect(outcome(() => validateRegisterCellRequest(cellPresence(), 10))).toBe('valid');
+  });
+
+  it('refuses a registration without a presence, with a cell_id that would nest its key, or without a TTL', () => {
+    expect(outcome(() => validateRegisterCellRequest(null, 10))).toBe(invalidRequest('Invalid field: cell_presence'));
+    expect(outcome(() => validateRegisterCellRequest(cellPresence({ cell_id: 'a/b' }), 10))).toBe(invalidRequest('Invalid field: cell_id'));
+    expect(outcome(() => validateRegisterCellRequest(cellPresence({ rep_address: '' }), 0))).toBe(
+      invalidRequest('Invalid field: rep_address, Invalid field: ttl'),
+    );
+  });
+
+  it('wants a heartbeat to name the cell and a decimal lease id', () => {
+    expect(outcome(() => validateCellHeartbeatRequest('cell-1', '7587862126958366225'))).toBe('valid');
+    expect(outcome(() => validateCellHeartbeatRequest('', '0x12'))).toBe(invalidRequest('Invalid field: cell_id, Invalid field: lease_id'));
+    expect(outcome(() => validateCellHeartbeatRequest('cell-1', ''))).toBe(invalidRequest('Invalid field: lease_id'));
+  });
+
+  it('wants a removal to name the cell', () => {
+    expect(outcome(() => validateCellIdRequest('cell-1'))).toBe('valid');
+    expect(outcome(() => validateCellIdRequest(''))).toBe(invalidRequest('Invalid field: cell_id'));
   });
 });
 

@@ -399,13 +399,42 @@ export function validateProcessGuidRequest(processGuid: string): void {
 
 // ---- cells ----
 
-/** Cell presence -> InvalidRequest: ids set, memory and containers > 0, disk >= 0. */
-export function validateCellPresence(cell: CellPresence): void {
-  throwIfAny('InvalidRequest', [
+function cellPresenceFailures(cell: CellPresence): string[] {
+  return [
     ...invalidIf(cell.cell_id === '', 'cell_id'),
     ...invalidIf(cell.rep_address === '', 'rep_address'),
     ...invalidIf(cell.capacity.memory_mb <= 0, 'memory_mb'),
     ...invalidIf(cell.capacity.disk_mb < 0, 'disk_mb'),
     ...invalidIf(cell.capacity.containers <= 0, 'containers'),
+  ];
+}
+
+/** Cell presence -> InvalidRequest: ids set, memory and containers > 0, disk >= 0. */
+export function validateCellPresence(cell: CellPresence): void {
+  throwIfAny('InvalidRequest', cellPresenceFailures(cell));
+}
+
+/**
+ * RegisterCell: a valid presence (null when the request had none) whose cell_id has no `/` (it is the last
+ * segment of the key /v1/cell/<cell_id>), and a TTL of at least a second.
+ */
+export function validateRegisterCellRequest(cell: CellPresence | null, ttlSeconds: number): void {
+  throwIfAny('InvalidRequest', [
+    ...(cell === null ? [invalidField('cell_presence')] : cellPresenceFailures(cell)),
+    ...invalidIf(cell !== null && cell.cell_id.includes('/'), 'cell_id'),
+    ...invalidIf(ttlSeconds < 1, 'ttl'),
   ]);
+}
+
+/** CellHeartbeat: the cell and the decimal etcd lease id RegisterCell answered. */
+export function validateCellHeartbeatRequest(cellId: string, leaseId: string): void {
+  throwIfAny('InvalidRequest', [
+    ...invalidIf(cellId === '', 'cell_id'),
+    ...invalidIf(!/^[1-9][0-9]*$/.test(leaseId), 'lease_id'),
+  ]);
+}
+
+/** RemoveCell: a cell id. */
+export function validateCellIdRequest(cellId: string): void {
+  throwIfAny('InvalidRequest', invalidIf(cellId === '', 'cell_id'));
 }
