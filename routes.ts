@@ -100,6 +100,8 @@ export const BbsRoutes = [
   { name: 'DesireDesiredLRP', method: 'POST', path: '/v1/desired_lrp/desire', request: 'DesireLRPRequest', response: 'DesiredLRPLifecycleResponse' },
   { name: 'UpdateDesireLRP', method: 'POST', path: '/v1/desired_lrp/update', request: 'UpdateDesiredLRPRequest', response: 'DesiredLRPLifecycleResponse' },
   { name: 'RemoveDesiredLRP', method: 'POST', path: '/v1/desired_lrp/remove', request: 'RemoveDesiredLRPRequest', response: 'DesiredLRPLifecycleResponse' },
+  /** Runs one LRP convergence pass (§8.3) synchronously; the leader also runs it on its own. */
+  { name: 'ConvergeLRPs', method: 'POST', path: '/v1/lrps/converge', request: null, response: 'ConvergeLRPsResponse' },
 
   // tasks
   { name: 'Tasks_r1', method: 'POST', path: '/v1/tasks/list.r1', request: 'TasksRequest', response: 'TasksResponse' },
@@ -115,9 +117,15 @@ export const BbsRoutes = [
   { name: 'CompleteTask', method: 'POST', path: '/v1/tasks/complete', request: 'CompleteTaskRequest', response: 'TaskLifecycleResponse' },
   { name: 'ResolvingTask', method: 'POST', path: '/v1/tasks/resolving', request: 'TaskGuidRequest', response: 'TaskLifecycleResponse' },
   { name: 'DeleteTask', method: 'POST', path: '/v1/tasks/delete', request: 'TaskGuidRequest', response: 'TaskLifecycleResponse' },
+  /** Runs one task convergence pass (§8.2) with the request's durations, synchronously. */
+  { name: 'ConvergeTasks', method: 'POST', path: '/v1/tasks/converge', request: 'ConvergeTasksRequest', response: 'ConvergeTasksResponse' },
 
   // cells
   { name: 'Cells_r1', method: 'GET', path: '/v1/cells/list.r1', request: null, response: 'CellsResponse' },
+  // Cell presence through the BBS (ours: Diego's rep held a consul lock itself; DESIGN.md "Cells never touch etcd").
+  { name: 'RegisterCell', method: 'POST', path: '/v1/cells/register', request: 'RegisterCellRequest', response: 'RegisterCellResponse' },
+  { name: 'CellHeartbeat', method: 'POST', path: '/v1/cells/heartbeat', request: 'CellHeartbeatRequest', response: 'CellHeartbeatResponse' },
+  { name: 'RemoveCell', method: 'POST', path: '/v1/cells/remove', request: 'RemoveCellRequest', response: 'RemoveCellResponse' },
 
   // events (SSE of base64 protobuf events)
   { name: 'EventStream_r0', method: 'GET', path: '/v1/events', request: null, response: null },

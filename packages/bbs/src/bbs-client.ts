@@ -9,6 +9,16 @@ import type {
 } from '@diego/models';
 import type { ActualLRPFilter, DesiredLRPFilter, TaskFilter } from './db/db';
 
+/** The three durations of task convergence (spec §8.2), in milliseconds. */
+export interface TaskConvergenceDurations {
+  /** A task untouched this long is kicked: re-auctioned when PENDING, its callback re-sent when COMPLETED. */
+  kickTaskDurationMs: number;
+  /** A task still PENDING this long after its creation fails. */
+  expirePendingTaskDurationMs: number;
+  /** A completed task is deleted this long after it first completed. */
+  expireCompletedTaskDurationMs: number;
+}
+
 /** A BBS event, decoded; `revision` is the etcd revision that produced it (the SSE `id:`). */
 export type BbsEvent = { revision: string } & (
   | { type: 'desired_lrp_created'; desired_lrp: DesiredLRP }
@@ -71,6 +81,17 @@ export interface BbsClient {
   deleteTask(taskGuid: string): Promise<void>;
 
   cells(): Promise<CellPresence[]>;
+  /** Writes the cell's presence under a new lease of `ttlSeconds`; resolves with the lease id to heartbeat with. */
+  registerCell(cell: CellPresence, ttlSeconds: number): Promise<string>;
+  /** Keeps the presence alive; ResourceNotFound when its lease is gone (the cell must register again). */
+  cellHeartbeat(cellId: string, leaseId: string): Promise<void>;
+  /** Ends the presence at once. */
+  removeCell(cellId: string): Promise<void>;
+
+  /** One LRP convergence pass (spec §8.3), done when this resolves. */
+  convergeLRPs(): Promise<void>;
+  /** One task convergence pass (spec §8.2) with these durations (milliseconds), done when this resolves. */
+  convergeTasks(durations: TaskConvergenceDurations): Promise<void>;
 
   /** Rejects when the subscription cannot be made (the receptor answers 500 with an empty body). */
   subscribeToEvents(): Promise<EventSubscription>;

@@ -14,6 +14,7 @@ import {
   actualLrpKeyToProto,
   actualLrpNetInfoToProto,
   cellPresenceFromProto,
+  cellPresenceToProto,
   desiredLrpFromProto,
   desiredLrpToProto,
   desiredLrpUpdateToProto,
@@ -33,7 +34,7 @@ import {
 } from '@diego/models';
 import { BbsRoutes, type BbsRoute, type BbsRouteName } from '@diego/routes';
 import Long from 'long';
-import type { BbsClient, BbsEvent, EventSubscription } from './bbs-client';
+import type { BbsClient, BbsEvent, EventSubscription, TaskConvergenceDurations } from './bbs-client';
 import type { ActualLRPFilter, DesiredLRPFilter, TaskFilter } from './db/db';
 import { decodeEvent } from './events/event-codec';
 import {
@@ -51,6 +52,8 @@ import {
 
 /** BBS `-communicationTimeout`. */
 const DEFAULT_TIMEOUT_MS = 10_000;
+/** Go time.Duration on the wire is nanoseconds. */
+const NS_PER_MS = 1_000_000;
 
 export interface HttpBbsClientOptions {
   /** Per attempt, until the whole response (or an event stream's headers) arrived. Default 10 s. */
@@ -292,6 +295,31 @@ export class HttpBbsClient implements BbsClient {
 
   async cells(): Promise<CellPresence[]> {
     return (await this.query('Cells_r1')).cells.map(cellPresenceFromProto);
+  }
+
+  async registerCell(cell: CellPresence, ttlSeconds: number): Promise<string> {
+    return (await this.call('RegisterCell', { cell_presence: cellPresenceToProto(cell), ttl: ttlSeconds })).lease_id;
+  }
+
+  async cellHeartbeat(cellId: string, leaseId: string): Promise<void> {
+    await this.call('CellHeartbeat', { cell_id: cellId, lease_id: leaseId });
+  }
+
+  async removeCell(cellId: string): Promise<void> {
+    await this.call('RemoveCell', { cell_id: cellId });
+  }
+
+  async convergeLRPs(): Promise<void> {
+    await this.query('ConvergeLRPs');
+  }
+
+  async convergeTasks(durations: TaskConvergenceDurations): Promise<void> {
+    const nanoseconds = (ms: number): Long => Long.fromNumber(ms).multiply(NS_PER_MS);
+    await this.call('ConvergeTasks', {
+      kick_task_duration: nanoseconds(durations.kickTaskDurationMs),
+      expire_pending_task_duration: nanoseconds(durations.expirePendingTaskDurationMs),
+      expire_completed_task_duration: nanoseconds(durations.expireCompletedTaskDurationMs),
+    });
   }
 
   async subscribeToEvents(): Promise<EventSubscription> {

@@ -9,6 +9,16 @@ export interface BbsConfig {
   logLevel: LogLevel;
   /** host:port for /debug endpoints (`--debugAddr`); null = none. */
   debugAddress: string | null;
+  /** This BBS's API URL as announced in the leader election (`--advertiseURL`); default http://<listenAddress>. */
+  advertiseUrl?: string;
+  /** The converger's period (`--convergeRepeatInterval`), default 30 s. */
+  convergeRepeatIntervalMs?: number;
+  /** Task convergence kicks tasks untouched this long (`--kickTaskDuration`), default 30 s. */
+  kickTaskDurationMs?: number;
+  /** ...fails tasks PENDING this long (`--expirePendingTaskDuration`), default 30 min. */
+  expirePendingTaskDurationMs?: number;
+  /** ...deletes tasks completed this long ago (`--expireCompletedTaskDuration`), default 120 s. */
+  expireCompletedTaskDurationMs?: number;
 }
 
 /** A started process component. */

@@ -4,9 +4,12 @@
  *
  *   curl <debugAddr>/debug/vars
  *   curl -X PUT <debugAddr>/log-level -d debug
+ *   curl <debugAddr>/metrics     (when the process has metrics: Prometheus text format)
+ *   curl <debugAddr>/healthz     (when the process has a health check: 200 ok, or 503)
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { LogLevel, RunningServer } from './config';
 import { closeServer, listenOn } from './listen';
 
@@ -38,8 +41,19 @@ function readSmallBody(req: IncomingMessage): Promise<string | null> {
   });
 }
 
-function processVars(logger: Logger): Record<string, unknown> {
+/** What a process adds to the debug endpoints beyond the log level. */
+export interface DebugServerOptions {
+  /** Served at /metrics. */
+  metrics?: Registry;
+  /** Answered at /healthz: 200 when it resolves true, 503 when false or rejected. */
+  healthy?: () => Promise<boolean>;
+  /** Merged into /debug/vars (the BBS says whether it leads). */
+  vars?: () => Record<string, unknown>;
+}
+
+function processVars(logger: Logger, options: DebugServerOptions): Record<string, unknown> {
   return {
+    ...options.vars?.(),
     pid: process.pid,
     node_version: process.version,
     uptime_seconds: Math.round(process.uptime()),
@@ -49,11 +63,21 @@ function processVars(logger: Logger): Record<string, unknown> {
   };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, logger: Logger): Promise<void> {
+async function handle(req: IncomingMessage, res: ServerResponse, logger: Logger, options: DebugServerOptions): Promise<void> {
   const path = new URL(req.url ?? '/', 'http://debug').pathname;
+  const isRead = req.method === 'GET' || req.method === 'HEAD';
   if (path === '/debug/vars') {
-    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain; charset=utf-8', 'Method Not Allowed\n');
-    return send(res, 200, 'application/json', JSON.stringify(processVars(logger)));
+    if (!isRead) return send(res, 405, 'text/plain; charset=utf-8', 'Method Not Allowed\n');
+    return send(res, 200, 'application/json', JSON.stringify(processVars(logger, options)));
+  }
+  if (path === '/metrics' && options.metrics !== undefined) {
+    if (!isRead) return send(res, 405, 'text/plain; charset=utf-8', 'Method Not Allowed\n');
+    return send(res, 200, options.metrics.contentType, await options.metrics.metrics());
+  }
+  if (path === '/healthz' && options.healthy !== undefined) {
+    if (!isRead) return send(res, 405, 'text/plain; charset=utf-8', 'Method Not Allowed\n');
+    const healthy = await options.healthy().catch(() => false);
+    return send(res, healthy ? 200 : 503, 'text/plain; charset=utf-8', healthy ? 'ok\n' : 'unhealthy\n');
   }
   if (path === '/log-level') {
     if (req.method !== 'PUT' && req.method !== 'POST') return send(res, 405, 'text/plain; charset=utf-8', 'Method Not Allowed\n');
@@ -70,9 +94,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, logger: Logger)
 }
 
 /** Serves the debug endpoints on `address` for the process whose root logger is `logger`. */
-export async function startDebugServer(address: string, logger: Logger): Promise<RunningServer> {
+export async function startDebugServer(address: string, logger: Logger, options: DebugServerOptions = {}): Promise<RunningServer> {
   const server = createServer((req, res) => {
-    handle(req, res, logger).catch((err: unknown) => {
+    handle(req, res, logger, options).catch((err: unknown) => {
       logger.error({ err }, 'debug-request-failed');
       if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', 'internal error\n');
     });

@@ -3,7 +3,14 @@ export * from './db/db';
 export * from './bbs-client';
 export { EtcdDb, systemClock, type EtcdDbOptions } from './db/etcd/etcd-db';
 export * as etcdKeys from './db/etcd/keys';
-export { startBbs, startBbsServer, type BbsServerOptions } from './server/bbs-server';
+export {
+  startBbs,
+  startBbsServer,
+  type BbsLeaderOptions,
+  type BbsServer,
+  type BbsServerOptions,
+  type RunningBbs,
+} from './server/bbs-server';
 export { HttpBbsClient, type HttpBbsClientOptions } from './client';
 export { startDebugServer } from './debug-server';
 export { closeServer, listenOn, parseListenAddress } from './listen';
@@ -12,3 +19,21 @@ export { TaskCompletionWorkers, type TaskCompletionStore, type TaskCompletionWor
 export * from './rep/rep-api';
 export { HttpRepClient, type HttpRepClientOptions, type RepClient } from './rep/rep-client';
 export { Auctioneer, type AuctioneerOptions, type AuctioneerStore } from './auctioneer/auctioneer';
+export {
+  CellPresenceMaintainer,
+  DEFAULT_CELL_PRESENCE_TTL_SECONDS,
+  type CellPresenceMaintainerOptions,
+} from './cell-presence';
+export * from './leader/contracts';
+export { LeaderElection, type BbsPresence, type LeaderElectionOptions } from './leader/election';
+export { BbsMetrics, type LRPConvergenceReport, type TaskConvergenceReport } from './metrics';
+export {
+  Converger,
+  DEFAULT_CONVERGE_REPEAT_INTERVAL_MS,
+  DEFAULT_TASK_CONVERGENCE_DURATIONS,
+  taskConvergenceDurationsNs,
+  type ConvergerOptions,
+} from './converger/converger';
+export { LRPConvergenceController, type LRPConvergenceControllerOptions } from './converger/lrp-convergence-controller';
+export { TaskConvergenceController, type TaskConvergenceControllerOptions } from './converger/task-convergence-controller';
+export { type TaskConvergenceDurationsNs } from './converger/task-convergence';

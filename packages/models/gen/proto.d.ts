@@ -2052,6 +2052,456 @@ export namespace models {
     }
 
     /**
+     * Properties of a RegisterCellRequest.
+     * @deprecated Use models.RegisterCellRequest.$Properties instead.
+     */
+    interface IRegisterCellRequest extends models.RegisterCellRequest.$Properties {
+    }
+
+    /** Represents a RegisterCellRequest. */
+    class RegisterCellRequest {
+
+        /**
+         * Constructs a new RegisterCellRequest.
+         * @param [properties] Properties to set
+         */
+        constructor(properties?: models.RegisterCellRequest.$Properties);
+
+        /** Unknown fields preserved while decoding when enabled */
+        $unknowns?: Uint8Array[];
+
+        /** RegisterCellRequest cell_presence. */
+        cell_presence?: (models.CellPresence.$Properties|null);
+
+        /** RegisterCellRequest ttl. */
+        ttl: number;
+
+        /**
+         * Creates a new RegisterCellRequest instance using the specified properties.
+         * @param [properties] Properties to set
+         * @returns RegisterCellRequest instance
+         */
+        static create(properties: models.RegisterCellRequest.$Shape): models.RegisterCellRequest & models.RegisterCellRequest.$Shape;
+        static create(properties?: models.RegisterCellRequest.$Properties): models.RegisterCellRequest;
+
+        /**
+         * Encodes the specified RegisterCellRequest message. Does not implicitly {@link models.RegisterCellRequest.verify|verify} messages.
+         * @param message RegisterCellRequest message or plain object to encode
+         * @param [writer] Writer to encode to
+         * @returns Writer
+         */
+        static encode(message: models.RegisterCellRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+        /**
+         * Decodes a RegisterCellRequest message from the specified reader or buffer.
+         * @param reader Reader or buffer to decode from
+         * @param [length] Message length if known beforehand
+         * @returns {models.RegisterCellRequest & models.RegisterCellRequest.$Shape} RegisterCellRequest
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): models.RegisterCellRequest & models.RegisterCellRequest.$Shape;
+
+        /**
+         * Gets the type url for RegisterCellRequest
+         * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns The type url
+         */
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace RegisterCellRequest {
+
+        /** Properties of a RegisterCellRequest. */
+        interface $Properties {
+
+            /** RegisterCellRequest cell_presence */
+            cell_presence?: (models.CellPresence.$Properties|null);
+
+            /** RegisterCellRequest ttl */
+            ttl?: (number|null);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+        }
+
+        /** Shape of a RegisterCellRequest. */
+        type $Shape = models.RegisterCellRequest.$Properties;
+    }
+
+    /**
+     * Properties of a RegisterCellResponse.
+     * @deprecated Use models.RegisterCellResponse.$Properties instead.
+     */
+    interface IRegisterCellResponse extends models.RegisterCellResponse.$Properties {
+    }
+
+    /** Represents a RegisterCellResponse. */
+    class RegisterCellResponse {
+
+        /**
+         * Constructs a new RegisterCellResponse.
+         * @param [properties] Properties to set
+         */
+        constructor(properties?: models.RegisterCellResponse.$Properties);
+
+        /** Unknown fields preserved while decoding when enabled */
+        $unknowns?: Uint8Array[];
+
+        /** RegisterCellResponse error. */
+        error?: (models.Error.$Properties|null);
+
+        /** RegisterCellResponse lease_id. */
+        lease_id: string;
+
+        /**
+         * Creates a new RegisterCellResponse instance using the specified properties.
+         * @param [properties] Properties to set
+         * @returns RegisterCellResponse instance
+         */
+        static create(properties: models.RegisterCellResponse.$Shape): models.RegisterCellResponse & models.RegisterCellResponse.$Shape;
+        static create(properties?: models.RegisterCellResponse.$Properties): models.RegisterCellResponse;
+
+        /**
+         * Encodes the specified RegisterCellResponse message. Does not implicitly {@link models.RegisterCellResponse.verify|verify} messages.
+         * @param message RegisterCellResponse message or plain object to encode
+         * @param [writer] Writer to encode to
+         * @returns Writer
+         */
+        static encode(message: models.RegisterCellResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+        /**
+         * Decodes a RegisterCellResponse message from the specified reader or buffer.
+         * @param reader Reader or buffer to decode from
+         * @param [length] Message length if known beforehand
+         * @returns {models.RegisterCellResponse & models.RegisterCellResponse.$Shape} RegisterCellResponse
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): models.RegisterCellResponse & models.RegisterCellResponse.$Shape;
+
+        /**
+         * Gets the type url for RegisterCellResponse
+         * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns The type url
+         */
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace RegisterCellResponse {
+
+        /** Properties of a RegisterCellResponse. */
+        interface $Properties {
+
+            /** RegisterCellResponse error */
+            error?: (models.Error.$Properties|null);
+
+            /** RegisterCellResponse lease_id */
+            lease_id?: (string|null);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+        }
+
+        /** Shape of a RegisterCellResponse. */
+        type $Shape = models.RegisterCellResponse.$Properties;
+    }
+
+    /**
+     * Properties of a CellHeartbeatRequest.
+     * @deprecated Use models.CellHeartbeatRequest.$Properties instead.
+     */
+    interface ICellHeartbeatRequest extends models.CellHeartbeatRequest.$Properties {
+    }
+
+    /** Represents a CellHeartbeatRequest. */
+    class CellHeartbeatRequest {
+
+        /**
+         * Constructs a new CellHeartbeatRequest.
+         * @param [properties] Properties to set
+         */
+        constructor(properties?: models.CellHeartbeatRequest.$Properties);
+
+        /** Unknown fields preserved while decoding when enabled */
+        $unknowns?: Uint8Array[];
+
+        /** CellHeartbeatRequest cell_id. */
+        cell_id: string;
+
+        /** CellHeartbeatRequest lease_id. */
+        lease_id: string;
+
+        /**
+         * Creates a new CellHeartbeatRequest instance using the specified properties.
+         * @param [properties] Properties to set
+         * @returns CellHeartbeatRequest instance
+         */
+        static create(properties: models.CellHeartbeatRequest.$Shape): models.CellHeartbeatRequest & models.CellHeartbeatRequest.$Shape;
+        static create(properties?: models.CellHeartbeatRequest.$Properties): models.CellHeartbeatRequest;
+
+        /**
+         * Encodes the specified CellHeartbeatRequest message. Does not implicitly {@link models.CellHeartbeatRequest.verify|verify} messages.
+         * @param message CellHeartbeatRequest message or plain object to encode
+         * @param [writer] Writer to encode to
+         * @returns Writer
+         */
+        static encode(message: models.CellHeartbeatRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+        /**
+         * Decodes a CellHeartbeatRequest message from the specified reader or buffer.
+         * @param reader Reader or buffer to decode from
+         * @param [length] Message length if known beforehand
+         * @returns {models.CellHeartbeatRequest & models.CellHeartbeatRequest.$Shape} CellHeartbeatRequest
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): models.CellHeartbeatRequest & models.CellHeartbeatRequest.$Shape;
+
+        /**
+         * Gets the type url for CellHeartbeatRequest
+         * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns The type url
+         */
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace CellHeartbeatRequest {
+
+        /** Properties of a CellHeartbeatRequest. */
+        interface $Properties {
+
+            /** CellHeartbeatRequest cell_id */
+            cell_id?: (string|null);
+
+            /** CellHeartbeatRequest lease_id */
+            lease_id?: (string|null);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+        }
+
+        /** Shape of a CellHeartbeatRequest. */
+        type $Shape = models.CellHeartbeatRequest.$Properties;
+    }
+
+    /**
+     * Properties of a CellHeartbeatResponse.
+     * @deprecated Use models.CellHeartbeatResponse.$Properties instead.
+     */
+    interface ICellHeartbeatResponse extends models.CellHeartbeatResponse.$Properties {
+    }
+
+    /** Represents a CellHeartbeatResponse. */
+    class CellHeartbeatResponse {
+
+        /**
+         * Constructs a new CellHeartbeatResponse.
+         * @param [properties] Properties to set
+         */
+        constructor(properties?: models.CellHeartbeatResponse.$Properties);
+
+        /** Unknown fields preserved while decoding when enabled */
+        $unknowns?: Uint8Array[];
+
+        /** CellHeartbeatResponse error. */
+        error?: (models.Error.$Properties|null);
+
+        /**
+         * Creates a new CellHeartbeatResponse instance using the specified properties.
+         * @param [properties] Properties to set
+         * @returns CellHeartbeatResponse instance
+         */
+        static create(properties: models.CellHeartbeatResponse.$Shape): models.CellHeartbeatResponse & models.CellHeartbeatResponse.$Shape;
+        static create(properties?: models.CellHeartbeatResponse.$Properties): models.CellHeartbeatResponse;
+
+        /**
+         * Encodes the specified CellHeartbeatResponse message. Does not implicitly {@link models.CellHeartbeatResponse.verify|verify} messages.
+         * @param message CellHeartbeatResponse message or plain object to encode
+         * @param [writer] Writer to encode to
+         * @returns Writer
+         */
+        static encode(message: models.CellHeartbeatResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+        /**
+         * Decodes a CellHeartbeatResponse message from the specified reader or buffer.
+         * @param reader Reader or buffer to decode from
+         * @param [length] Message length if known beforehand
+         * @returns {models.CellHeartbeatResponse & models.CellHeartbeatResponse.$Shape} CellHeartbeatResponse
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): models.CellHeartbeatResponse & models.CellHeartbeatResponse.$Shape;
+
+        /**
+         * Gets the type url for CellHeartbeatResponse
+         * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns The type url
+         */
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace CellHeartbeatResponse {
+
+        /** Properties of a CellHeartbeatResponse. */
+        interface $Properties {
+
+            /** CellHeartbeatResponse error */
+            error?: (models.Error.$Properties|null);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+        }
+
+        /** Shape of a CellHeartbeatResponse. */
+        type $Shape = models.CellHeartbeatResponse.$Properties;
+    }
+
+    /**
+     * Properties of a RemoveCellRequest.
+     * @deprecated Use models.RemoveCellRequest.$Properties instead.
+     */
+    interface IRemoveCellRequest extends models.RemoveCellRequest.$Properties {
+    }
+
+    /** Represents a RemoveCellRequest. */
+    class RemoveCellRequest {
+
+        /**
+         * Constructs a new RemoveCellRequest.
+         * @param [properties] Properties to set
+         */
+        constructor(properties?: models.RemoveCellRequest.$Properties);
+
+        /** Unknown fields preserved while decoding when enabled */
+        $unknowns?: Uint8Array[];
+
+        /** RemoveCellRequest cell_id. */
+        cell_id: string;
+
+        /**
+         * Creates a new RemoveCellRequest instance using the specified properties.
+         * @param [properties] Properties to set
+         * @returns RemoveCellRequest instance
+         */
+        static create(properties: models.RemoveCellRequest.$Shape): models.RemoveCellRequest & models.RemoveCellRequest.$Shape;
+        static create(properties?: models.RemoveCellRequest.$Properties): models.RemoveCellRequest;
+
+        /**
+         * Encodes the specified RemoveCellRequest message. Does not implicitly {@link models.RemoveCellRequest.verify|verify} messages.
+         * @param message RemoveCellRequest message or plain object to encode
+         * @param [writer] Writer to encode to
+         * @returns Writer
+         */
+        static encode(message: models.RemoveCellRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+        /**
+         * Decodes a RemoveCellRequest message from the specified reader or buffer.
+         * @param reader Reader or buffer to decode from
+         * @param [length] Message length if known beforehand
+         * @returns {models.RemoveCellRequest & models.RemoveCellRequest.$Shape} RemoveCellRequest
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): models.RemoveCellRequest & models.RemoveCellRequest.$Shape;
+
+        /**
+         * Gets the type url for RemoveCellRequest
+         * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns The type url
+         */
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace RemoveCellRequest {
+
+        /** Properties of a RemoveCellRequest. */
+        interface $Properties {
+
+            /** RemoveCellRequest cell_id */
+            cell_id?: (string|null);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+        }
+
+        /** Shape of a RemoveCellRequest. */
+        type $Shape = models.RemoveCellRequest.$Properties;
+    }
+
+    /**
+     * Properties of a RemoveCellResponse.
+     * @deprecated Use models.RemoveCellResponse.$Properties instead.
+     */
+    interface IRemoveCellResponse extends models.RemoveCellResponse.$Properties {
+    }
+
+    /** Represents a RemoveCellResponse. */
+    class RemoveCellResponse {
+
+        /**
+         * Constructs a new RemoveCellResponse.
+         * @param [properties] Properties to set
+         */
+        constructor(properties?: models.RemoveCellResponse.$Properties);
+
+        /** Unknown fields preserved while decoding when enabled */
+        $unknowns?: Uint8Array[];
+
+        /** RemoveCellResponse error. */
+        error?: (models.Error.$Properties|null);
+
+        /**
+         * Creates a new RemoveCellResponse instance using the specified properties.
+         * @param [properties] Properties to set
+         * @returns RemoveCellResponse instance
+         */
+        static create(properties: models.RemoveCellResponse.$Shape): models.RemoveCellResponse & models.RemoveCellResponse.$Shape;
+        static create(properties?: models.RemoveCellResponse.$Properties): models.RemoveCellResponse;
+
+        /**
+         * Encodes the specified RemoveCellResponse message. Does not implicitly {@link models.RemoveCellResponse.verify|verify} messages.
+         * @param message RemoveCellResponse message or plain object to encode
+         * @param [writer] Writer to encode to
+         * @returns Writer
+         */
+        static encode(message: models.RemoveCellResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+        /**
+         * Decodes a RemoveCellResponse message from the specified reader or buffer.
+         * @param reader Reader or buffer to decode from
+         * @param [length] Message length if known beforehand
+         * @returns {models.RemoveCellResponse & models.RemoveCellResponse.$Shape} RemoveCellResponse
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): models.RemoveCellResponse & models.RemoveCellResponse.$Shape;
+
+        /**
+         * Gets the type url for RemoveCellResponse
+         * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns The type url
+         */
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace RemoveCellResponse {
+
+        /** Properties of a RemoveCellResponse. */
+        interface $Properties {
+
+            /** RemoveCellResponse error */
+            error?: (models.Error.$Properties|null);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+        }
+
+        /** Shape of a RemoveCellResponse. */
+        type $Shape = models.RemoveCellResponse.$Properties;
+    }
+
+    /**
      * Properties of an ActualLRPGroupsRequest.
      * @deprecated Use models.ActualLRPGroupsRequest.$Properties instead.
      */

@@ -4865,6 +4865,1035 @@ $root.models = (function() {
         return CellsResponse;
     })();
 
+    models.RegisterCellRequest = (function() {
+
+        /**
+         * Properties of a RegisterCellRequest.
+         * @typedef {Object} models.RegisterCellRequest.$Properties
+         * @property {models.CellPresence.$Properties|null} [cell_presence] RegisterCellRequest cell_presence
+         * @property {number|null} [ttl] RegisterCellRequest ttl
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of a RegisterCellRequest.
+         * @memberof models
+         * @interface IRegisterCellRequest
+         * @augments models.RegisterCellRequest.$Properties
+         * @deprecated Use models.RegisterCellRequest.$Properties instead.
+         */
+
+        /**
+         * Shape of a RegisterCellRequest.
+         * @typedef {models.RegisterCellRequest.$Properties} models.RegisterCellRequest.$Shape
+         */
+
+        /**
+         * Constructs a new RegisterCellRequest.
+         * @memberof models
+         * @classdesc Represents a RegisterCellRequest.
+         * @constructor
+         * @param {models.RegisterCellRequest.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        var RegisterCellRequest = function (properties) {
+            if (properties)
+                for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * RegisterCellRequest cell_presence.
+         * @member {models.CellPresence.$Properties|null|undefined} cell_presence
+         * @memberof models.RegisterCellRequest
+         * @instance
+         */
+        RegisterCellRequest.prototype.cell_presence = null;
+
+        /**
+         * RegisterCellRequest ttl.
+         * @member {number} ttl
+         * @memberof models.RegisterCellRequest
+         * @instance
+         */
+        RegisterCellRequest.prototype.ttl = 0;
+
+        /**
+         * Creates a new RegisterCellRequest instance using the specified properties.
+         * @function create
+         * @memberof models.RegisterCellRequest
+         * @static
+         * @param {models.RegisterCellRequest.$Properties=} [properties] Properties to set
+         * @returns {models.RegisterCellRequest} RegisterCellRequest instance
+         * @type {{
+         *   (properties: models.RegisterCellRequest.$Shape): models.RegisterCellRequest & models.RegisterCellRequest.$Shape;
+         *   (properties?: models.RegisterCellRequest.$Properties): models.RegisterCellRequest;
+         * }}
+         */
+        RegisterCellRequest.create = function(properties) {
+            return new RegisterCellRequest(properties);
+        };
+
+        /**
+         * Encodes the specified RegisterCellRequest message. Does not implicitly {@link models.RegisterCellRequest.verify|verify} messages.
+         * @function encode
+         * @memberof models.RegisterCellRequest
+         * @static
+         * @param {models.RegisterCellRequest.$Properties} message RegisterCellRequest message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        RegisterCellRequest.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.cell_presence != null && $Object.hasOwnProperty.call(message, "cell_presence"))
+                $root.models.CellPresence.encode(message.cell_presence, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+            if (message.ttl != null && $Object.hasOwnProperty.call(message, "ttl"))
+                writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.ttl);
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (var i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes a RegisterCellRequest message from the specified reader or buffer.
+         * @function decode
+         * @memberof models.RegisterCellRequest
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {models.RegisterCellRequest & models.RegisterCellRequest.$Shape} RegisterCellRequest
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        RegisterCellRequest.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            var end, message;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.models.RegisterCellRequest();
+            while (reader.pos < end) {
+                var start = reader.pos;
+                var tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                var wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 2)
+                            break;
+                        message.cell_presence = $root.models.CellPresence.decode(reader, reader.size(), $undefined, _depth + 1, message.cell_presence);
+                        continue;
+                    }
+                case 2: {
+                        if (wireType !== 0)
+                            break;
+                        message.ttl = reader.uint32();
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for RegisterCellRequest
+         * @function getTypeUrl
+         * @memberof models.RegisterCellRequest
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        RegisterCellRequest.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/models.RegisterCellRequest";
+        };
+
+        return RegisterCellRequest;
+    })();
+
+    models.RegisterCellResponse = (function() {
+
+        /**
+         * Properties of a RegisterCellResponse.
+         * @typedef {Object} models.RegisterCellResponse.$Properties
+         * @property {models.Error.$Properties|null} [error] RegisterCellResponse error
+         * @property {string|null} [lease_id] RegisterCellResponse lease_id
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of a RegisterCellResponse.
+         * @memberof models
+         * @interface IRegisterCellResponse
+         * @augments models.RegisterCellResponse.$Properties
+         * @deprecated Use models.RegisterCellResponse.$Properties instead.
+         */
+
+        /**
+         * Shape of a RegisterCellResponse.
+         * @typedef {models.RegisterCellResponse.$Properties} models.RegisterCellResponse.$Shape
+         */
+
+        /**
+         * Constructs a new RegisterCellResponse.
+         * @memberof models
+         * @classdesc Represents a RegisterCellResponse.
+         * @constructor
+         * @param {models.RegisterCellResponse.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        var RegisterCellResponse = function (properties) {
+            if (properties)
+                for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * RegisterCellResponse error.
+         * @member {models.Error.$Properties|null|undefined} error
+         * @memberof models.RegisterCellResponse
+         * @instance
+         */
+        RegisterCellResponse.prototype.error = null;
+
+        /**
+         * RegisterCellResponse lease_id.
+         * @member {string} lease_id
+         * @memberof models.RegisterCellResponse
+         * @instance
+         */
+        RegisterCellResponse.prototype.lease_id = "";
+
+        /**
+         * Creates a new RegisterCellResponse instance using the specified properties.
+         * @function create
+         * @memberof models.RegisterCellResponse
+         * @static
+         * @param {models.RegisterCellResponse.$Properties=} [properties] Properties to set
+         * @returns {models.RegisterCellResponse} RegisterCellResponse instance
+         * @type {{
+         *   (properties: models.RegisterCellResponse.$Shape): models.RegisterCellResponse & models.RegisterCellResponse.$Shape;
+         *   (properties?: models.RegisterCellResponse.$Properties): models.RegisterCellResponse;
+         * }}
+         */
+        RegisterCellResponse.create = function(properties) {
+            return new RegisterCellResponse(properties);
+        };
+
+        /**
+         * Encodes the specified RegisterCellResponse message. Does not implicitly {@link models.RegisterCellResponse.verify|verify} messages.
+         * @function encode
+         * @memberof models.RegisterCellResponse
+         * @static
+         * @param {models.RegisterCellResponse.$Properties} message RegisterCellResponse message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        RegisterCellResponse.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.error != null && $Object.hasOwnProperty.call(message, "error"))
+                $root.models.Error.encode(message.error, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+            if (message.lease_id != null && $Object.hasOwnProperty.call(message, "lease_id"))
+                writer.uint32(/* id 2, wireType 2 =*/18).string(message.lease_id);
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (var i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes a RegisterCellResponse message from the specified reader or buffer.
+         * @function decode
+         * @memberof models.RegisterCellResponse
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {models.RegisterCellResponse & models.RegisterCellResponse.$Shape} RegisterCellResponse
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        RegisterCellResponse.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            var end, message;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.models.RegisterCellResponse();
+            while (reader.pos < end) {
+                var start = reader.pos;
+                var tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                var wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 2)
+                            break;
+                        message.error = $root.models.Error.decode(reader, reader.size(), $undefined, _depth + 1, message.error);
+                        continue;
+                    }
+                case 2: {
+                        if (wireType !== 2)
+                            break;
+                        message.lease_id = reader.string();
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for RegisterCellResponse
+         * @function getTypeUrl
+         * @memberof models.RegisterCellResponse
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        RegisterCellResponse.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/models.RegisterCellResponse";
+        };
+
+        return RegisterCellResponse;
+    })();
+
+    models.CellHeartbeatRequest = (function() {
+
+        /**
+         * Properties of a CellHeartbeatRequest.
+         * @typedef {Object} models.CellHeartbeatRequest.$Properties
+         * @property {string|null} [cell_id] CellHeartbeatRequest cell_id
+         * @property {string|null} [lease_id] CellHeartbeatRequest lease_id
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of a CellHeartbeatRequest.
+         * @memberof models
+         * @interface ICellHeartbeatRequest
+         * @augments models.CellHeartbeatRequest.$Properties
+         * @deprecated Use models.CellHeartbeatRequest.$Properties instead.
+         */
+
+        /**
+         * Shape of a CellHeartbeatRequest.
+         * @typedef {models.CellHeartbeatRequest.$Properties} models.CellHeartbeatRequest.$Shape
+         */
+
+        /**
+         * Constructs a new CellHeartbeatRequest.
+         * @memberof models
+         * @classdesc Represents a CellHeartbeatRequest.
+         * @constructor
+         * @param {models.CellHeartbeatRequest.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        var CellHeartbeatRequest = function (properties) {
+            if (properties)
+                for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * CellHeartbeatRequest cell_id.
+         * @member {string} cell_id
+         * @memberof models.CellHeartbeatRequest
+         * @instance
+         */
+        CellHeartbeatRequest.prototype.cell_id = "";
+
+        /**
+         * CellHeartbeatRequest lease_id.
+         * @member {string} lease_id
+         * @memberof models.CellHeartbeatRequest
+         * @instance
+         */
+        CellHeartbeatRequest.prototype.lease_id = "";
+
+        /**
+         * Creates a new CellHeartbeatRequest instance using the specified properties.
+         * @function create
+         * @memberof models.CellHeartbeatRequest
+         * @static
+         * @param {models.CellHeartbeatRequest.$Properties=} [properties] Properties to set
+         * @returns {models.CellHeartbeatRequest} CellHeartbeatRequest instance
+         * @type {{
+         *   (properties: models.CellHeartbeatRequest.$Shape): models.CellHeartbeatRequest & models.CellHeartbeatRequest.$Shape;
+         *   (properties?: models.CellHeartbeatRequest.$Properties): models.CellHeartbeatRequest;
+         * }}
+         */
+        CellHeartbeatRequest.create = function(properties) {
+            return new CellHeartbeatRequest(properties);
+        };
+
+        /**
+         * Encodes the specified CellHeartbeatRequest message. Does not implicitly {@link models.CellHeartbeatRequest.verify|verify} messages.
+         * @function encode
+         * @memberof models.CellHeartbeatRequest
+         * @static
+         * @param {models.CellHeartbeatRequest.$Properties} message CellHeartbeatRequest message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        CellHeartbeatRequest.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.cell_id != null && $Object.hasOwnProperty.call(message, "cell_id"))
+                writer.uint32(/* id 1, wireType 2 =*/10).string(message.cell_id);
+            if (message.lease_id != null && $Object.hasOwnProperty.call(message, "lease_id"))
+                writer.uint32(/* id 2, wireType 2 =*/18).string(message.lease_id);
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (var i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes a CellHeartbeatRequest message from the specified reader or buffer.
+         * @function decode
+         * @memberof models.CellHeartbeatRequest
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {models.CellHeartbeatRequest & models.CellHeartbeatRequest.$Shape} CellHeartbeatRequest
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        CellHeartbeatRequest.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            var end, message;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.models.CellHeartbeatRequest();
+            while (reader.pos < end) {
+                var start = reader.pos;
+                var tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                var wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 2)
+                            break;
+                        message.cell_id = reader.string();
+                        continue;
+                    }
+                case 2: {
+                        if (wireType !== 2)
+                            break;
+                        message.lease_id = reader.string();
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for CellHeartbeatRequest
+         * @function getTypeUrl
+         * @memberof models.CellHeartbeatRequest
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        CellHeartbeatRequest.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/models.CellHeartbeatRequest";
+        };
+
+        return CellHeartbeatRequest;
+    })();
+
+    models.CellHeartbeatResponse = (function() {
+
+        /**
+         * Properties of a CellHeartbeatResponse.
+         * @typedef {Object} models.CellHeartbeatResponse.$Properties
+         * @property {models.Error.$Properties|null} [error] CellHeartbeatResponse error
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of a CellHeartbeatResponse.
+         * @memberof models
+         * @interface ICellHeartbeatResponse
+         * @augments models.CellHeartbeatResponse.$Properties
+         * @deprecated Use models.CellHeartbeatResponse.$Properties instead.
+         */
+
+        /**
+         * Shape of a CellHeartbeatResponse.
+         * @typedef {models.CellHeartbeatResponse.$Properties} models.CellHeartbeatResponse.$Shape
+         */
+
+        /**
+         * Constructs a new CellHeartbeatResponse.
+         * @memberof models
+         * @classdesc Represents a CellHeartbeatResponse.
+         * @constructor
+         * @param {models.CellHeartbeatResponse.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        var CellHeartbeatResponse = function (properties) {
+            if (properties)
+                for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * CellHeartbeatResponse error.
+         * @member {models.Error.$Properties|null|undefined} error
+         * @memberof models.CellHeartbeatResponse
+         * @instance
+         */
+        CellHeartbeatResponse.prototype.error = null;
+
+        /**
+         * Creates a new CellHeartbeatResponse instance using the specified properties.
+         * @function create
+         * @memberof models.CellHeartbeatResponse
+         * @static
+         * @param {models.CellHeartbeatResponse.$Properties=} [properties] Properties to set
+         * @returns {models.CellHeartbeatResponse} CellHeartbeatResponse instance
+         * @type {{
+         *   (properties: models.CellHeartbeatResponse.$Shape): models.CellHeartbeatResponse & models.CellHeartbeatResponse.$Shape;
+         *   (properties?: models.CellHeartbeatResponse.$Properties): models.CellHeartbeatResponse;
+         * }}
+         */
+        CellHeartbeatResponse.create = function(properties) {
+            return new CellHeartbeatResponse(properties);
+        };
+
+        /**
+         * Encodes the specified CellHeartbeatResponse message. Does not implicitly {@link models.CellHeartbeatResponse.verify|verify} messages.
+         * @function encode
+         * @memberof models.CellHeartbeatResponse
+         * @static
+         * @param {models.CellHeartbeatResponse.$Properties} message CellHeartbeatResponse message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        CellHeartbeatResponse.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.error != null && $Object.hasOwnProperty.call(message, "error"))
+                $root.models.Error.encode(message.error, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (var i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes a CellHeartbeatResponse message from the specified reader or buffer.
+         * @function decode
+         * @memberof models.CellHeartbeatResponse
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {models.CellHeartbeatResponse & models.CellHeartbeatResponse.$Shape} CellHeartbeatResponse
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        CellHeartbeatResponse.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            var end, message;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.models.CellHeartbeatResponse();
+            while (reader.pos < end) {
+                var start = reader.pos;
+                var tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                var wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 2)
+                            break;
+                        message.error = $root.models.Error.decode(reader, reader.size(), $undefined, _depth + 1, message.error);
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for CellHeartbeatResponse
+         * @function getTypeUrl
+         * @memberof models.CellHeartbeatResponse
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        CellHeartbeatResponse.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/models.CellHeartbeatResponse";
+        };
+
+        return CellHeartbeatResponse;
+    })();
+
+    models.RemoveCellRequest = (function() {
+
+        /**
+         * Properties of a RemoveCellRequest.
+         * @typedef {Object} models.RemoveCellRequest.$Properties
+         * @property {string|null} [cell_id] RemoveCellRequest cell_id
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of a RemoveCellRequest.
+         * @memberof models
+         * @interface IRemoveCellRequest
+         * @augments models.RemoveCellRequest.$Properties
+         * @deprecated Use models.RemoveCellRequest.$Properties instead.
+         */
+
+        /**
+         * Shape of a RemoveCellRequest.
+         * @typedef {models.RemoveCellRequest.$Properties} models.RemoveCellRequest.$Shape
+         */
+
+        /**
+         * Constructs a new RemoveCellRequest.
+         * @memberof models
+         * @classdesc Represents a RemoveCellRequest.
+         * @constructor
+         * @param {models.RemoveCellRequest.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        var RemoveCellRequest = function (properties) {
+            if (properties)
+                for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * RemoveCellRequest cell_id.
+         * @member {string} cell_id
+         * @memberof models.RemoveCellRequest
+         * @instance
+         */
+        RemoveCellRequest.prototype.cell_id = "";
+
+        /**
+         * Creates a new RemoveCellRequest instance using the specified properties.
+         * @function create
+         * @memberof models.RemoveCellRequest
+         * @static
+         * @param {models.RemoveCellRequest.$Properties=} [properties] Properties to set
+         * @returns {models.RemoveCellRequest} RemoveCellRequest instance
+         * @type {{
+         *   (properties: models.RemoveCellRequest.$Shape): models.RemoveCellRequest & models.RemoveCellRequest.$Shape;
+         *   (properties?: models.RemoveCellRequest.$Properties): models.RemoveCellRequest;
+         * }}
+         */
+        RemoveCellRequest.create = function(properties) {
+            return new RemoveCellRequest(properties);
+        };
+
+        /**
+         * Encodes the specified RemoveCellRequest message. Does not implicitly {@link models.RemoveCellRequest.verify|verify} messages.
+         * @function encode
+         * @memberof models.RemoveCellRequest
+         * @static
+         * @param {models.RemoveCellRequest.$Properties} message RemoveCellRequest message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        RemoveCellRequest.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.cell_id != null && $Object.hasOwnProperty.call(message, "cell_id"))
+                writer.uint32(/* id 1, wireType 2 =*/10).string(message.cell_id);
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (var i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes a RemoveCellRequest message from the specified reader or buffer.
+         * @function decode
+         * @memberof models.RemoveCellRequest
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {models.RemoveCellRequest & models.RemoveCellRequest.$Shape} RemoveCellRequest
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        RemoveCellRequest.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            var end, message;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.models.RemoveCellRequest();
+            while (reader.pos < end) {
+                var start = reader.pos;
+                var tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                var wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 2)
+                            break;
+                        message.cell_id = reader.string();
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for RemoveCellRequest
+         * @function getTypeUrl
+         * @memberof models.RemoveCellRequest
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        RemoveCellRequest.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/models.RemoveCellRequest";
+        };
+
+        return RemoveCellRequest;
+    })();
+
+    models.RemoveCellResponse = (function() {
+
+        /**
+         * Properties of a RemoveCellResponse.
+         * @typedef {Object} models.RemoveCellResponse.$Properties
+         * @property {models.Error.$Properties|null} [error] RemoveCellResponse error
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of a RemoveCellResponse.
+         * @memberof models
+         * @interface IRemoveCellResponse
+         * @augments models.RemoveCellResponse.$Properties
+         * @deprecated Use models.RemoveCellResponse.$Properties instead.
+         */
+
+        /**
+         * Shape of a RemoveCellResponse.
+         * @typedef {models.RemoveCellResponse.$Properties} models.RemoveCellResponse.$Shape
+         */
+
+        /**
+         * Constructs a new RemoveCellResponse.
+         * @memberof models
+         * @classdesc Represents a RemoveCellResponse.
+         * @constructor
+         * @param {models.RemoveCellResponse.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        var RemoveCellResponse = function (properties) {
+            if (properties)
+                for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * RemoveCellResponse error.
+         * @member {models.Error.$Properties|null|undefined} error
+         * @memberof models.RemoveCellResponse
+         * @instance
+         */
+        RemoveCellResponse.prototype.error = null;
+
+        /**
+         * Creates a new RemoveCellResponse instance using the specified properties.
+         * @function create
+         * @memberof models.RemoveCellResponse
+         * @static
+         * @param {models.RemoveCellResponse.$Properties=} [properties] Properties to set
+         * @returns {models.RemoveCellResponse} RemoveCellResponse instance
+         * @type {{
+         *   (properties: models.RemoveCellResponse.$Shape): models.RemoveCellResponse & models.RemoveCellResponse.$Shape;
+         *   (properties?: models.RemoveCellResponse.$Properties): models.RemoveCellResponse;
+         * }}
+         */
+        RemoveCellResponse.create = function(properties) {
+            return new RemoveCellResponse(properties);
+        };
+
+        /**
+         * Encodes the specified RemoveCellResponse message. Does not implicitly {@link models.RemoveCellResponse.verify|verify} messages.
+         * @function encode
+         * @memberof models.RemoveCellResponse
+         * @static
+         * @param {models.RemoveCellResponse.$Properties} message RemoveCellResponse message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        RemoveCellResponse.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.error != null && $Object.hasOwnProperty.call(message, "error"))
+                $root.models.Error.encode(message.error, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (var i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes a RemoveCellResponse message from the specified reader or buffer.
+         * @function decode
+         * @memberof models.RemoveCellResponse
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {models.RemoveCellResponse & models.RemoveCellResponse.$Shape} RemoveCellResponse
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        RemoveCellResponse.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            var end, message;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.models.RemoveCellResponse();
+            while (reader.pos < end) {
+                var start = reader.pos;
+                var tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                var wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 2)
+                            break;
+                        message.error = $root.models.Error.decode(reader, reader.size(), $undefined, _depth + 1, message.error);
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for RemoveCellResponse
+         * @function getTypeUrl
+         * @memberof models.RemoveCellResponse
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        RemoveCellResponse.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/models.RemoveCellResponse";
+        };
+
+        return RemoveCellResponse;
+    })();
+
     models.ActualLRPGroupsRequest = (function() {
 
         /**

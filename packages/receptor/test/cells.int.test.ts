@@ -2,7 +2,7 @@
 import request from 'supertest';
 import pino from 'pino';
 import { EtcdDb } from '@diego/bbs';
-import { newValidCellPresence } from '@diego/test-support';
+import { eventually, newValidCellPresence } from '@diego/test-support';
 import { startReceptorUnderTest, type ReceptorUnderTest } from './support/receptor-under-test';
 import { asObjects, expectJson } from './support/http';
 
@@ -54,6 +54,16 @@ describe('Cells', () => {
       ['cell_id', 'zone', 'capacity', 'rootfs_providers'],
       ['cell_id', 'zone', 'capacity', 'rootfs_providers'],
     ]);
+  });
+
+  it('lists a cell registered through the BBS while it heartbeats, and no longer once its lease expires', async () => {
+    const ids = async (): Promise<unknown[]> =>
+      asObjects(expectJson(await request(receptor.app).get('/v1/cells'), 200)).map((cell) => cell.cell_id);
+    // etcd raises shorter TTLs to its minimum, 2 s on the test etcd.
+    const lease = await receptor.bbs.registerCell(newValidCellPresence('cell-expiring'), 2);
+    await receptor.bbs.cellHeartbeat('cell-expiring', lease);
+    expect(await ids()).toContain('cell-expiring');
+    await eventually(ids, (listed) => !listed.includes('cell-expiring'), { timeoutMs: 5000, intervalMs: 100 });
   });
 
   it('no longer lists a cell whose presence is gone', async () => {

@@ -1,11 +1,27 @@
 /**
- * `diego bbs`: the protobuf-over-HTTP API in front of the etcd store. Every write goes straight to the store;
- * the leader's loops (auctions, convergence) come later.
+ * `diego bbs`: the protobuf-over-HTTP API in front of the etcd store. Every BBS serves the API; the one that
+ * wins the etcd election /v1/locks/bbs_lock also runs the leader's loops: the task completion workers, the
+ * auctioneer and the converger.
  */
+import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { Etcd3, type Namespace } from 'etcd3';
 import pino, { type Logger } from 'pino';
+import { Auctioneer } from '../auctioneer/auctioneer';
+import type { TaskConvergenceDurations } from '../bbs-client';
 import type { BbsConfig, RunningServer } from '../config';
+import {
+  Converger,
+  DEFAULT_CONVERGE_REPEAT_INTERVAL_MS,
+  DEFAULT_TASK_CONVERGENCE_DURATIONS,
+  taskConvergenceDurationsNs,
+} from '../converger/converger';
+import { LRPConvergenceController } from '../converger/lrp-convergence-controller';
+import { TaskConvergenceController } from '../converger/task-convergence-controller';
+import type { AuctionRequester, LeaderLoop, TaskCompletionSubmitter } from '../leader/contracts';
+import { LeaderElection } from '../leader/election';
+import { BbsMetrics } from '../metrics';
+import { TaskCompletionWorkers } from '../task-callbacks/task-completion-workers';
 import { startDebugServer } from '../debug-server';
 import { closeServer, listenOn } from '../listen';
 import { ActualLRPController } from '../controllers/actual-lrp-controller';
@@ -13,10 +29,11 @@ import { DesiredLRPController } from '../controllers/desired-lrp-controller';
 import { HttpRepClient, type RepClient } from '../rep/rep-client';
 import { TaskController } from '../controllers/task-controller';
 import type { Clock, Db } from '../db/db';
-import { EtcdDb } from '../db/etcd/etcd-db';
+import { EtcdDb, systemClock } from '../db/etcd/etcd-db';
 import { EventStreams } from '../events/event-stream';
 import { actualLRPHandlers } from './handlers/actual-lrp-handlers';
 import { cellHandlers } from './handlers/cell-handlers';
+import { convergenceHandlers } from './handlers/convergence-handlers';
 import { desiredLRPHandlers } from './handlers/desired-lrp-handlers';
 import { domainHandlers } from './handlers/domain-handlers';
 import { taskHandlers } from './handlers/task-handlers';
@@ -30,6 +47,33 @@ export interface BbsServerOptions {
   /** Silent by default. */
   logger?: Logger;
   clock?: Clock;
+  /**
+   * Campaign in the election and, while leading, run the completion workers, the auctioneer and the converger.
+   * Off by default: an API-only BBS that never campaigns (the loops would act on a test's fixtures).
+   */
+  leader?: BbsLeaderOptions;
+  /** Where requests, convergence and leadership are recorded; a registry of its own by default. */
+  metrics?: BbsMetrics;
+}
+
+export interface BbsLeaderOptions {
+  /** This BBS's API URL, announced in the election value. */
+  advertiseUrl: string;
+  /** Default 30 s. */
+  convergeRepeatIntervalMs?: number;
+  /** Diego's defaults: 30 s, 30 min, 120 s. */
+  taskConvergenceDurations?: Partial<TaskConvergenceDurations>;
+  /** The election lease's TTL (default 10 s). */
+  electionTtlSeconds?: number;
+  /** After a failed or lost campaign (default 5 s). */
+  campaignRetryIntervalMs?: number;
+}
+
+/** A started BBS server. */
+export interface BbsServer extends RunningServer {
+  /** Whether this BBS leads now (never without the `leader` option). */
+  isLeader(): boolean;
+  readonly metrics: BbsMetrics;
 }
 
 /**
@@ -40,19 +84,60 @@ export interface BbsServerOptions {
  *   const bbs = await startBbsServer({ etcd: keys.namespace, listenAddress: '127.0.0.1:0' });
  *   const client = new HttpBbsClient([`http://${bbs.address}`]);
  */
-export async function startBbsServer(options: BbsServerOptions): Promise<RunningServer> {
+export async function startBbsServer(options: BbsServerOptions): Promise<BbsServer> {
   const logger = options.logger ?? pino({ level: 'silent' });
   const db = new EtcdDb(options.etcd, { logger, ...(options.clock === undefined ? {} : { clock: options.clock }) });
   const events = new EventStreams(options.etcd, logger.child({ component: 'events' }));
-  const handlers = bbsHandlers(db, new HttpRepClient(), events, logger);
-  const server = createServer({ keepAlive: true }, createBbsRequestListener(handlers, logger));
+  const clock = options.clock ?? systemClock;
+  const metrics = options.metrics ?? new BbsMetrics();
+  const auctioneer = new Auctioneer({ db, etcd: options.etcd, logger: logger.child({ component: 'auctioneer' }), clock });
+  const completions = new TaskCompletionWorkers({ db, etcd: options.etcd, logger });
+  const { handlers, lrpConvergence, taskConvergence } = bbsHandlers(db, new HttpRepClient(), events, logger, {
+    auctioneer,
+    completions,
+    clock,
+    metrics,
+  });
+  const server = createServer(
+    { keepAlive: true },
+    createBbsRequestListener(handlers, logger, (route, seconds) => metrics.recordRequest(route, seconds)),
+  );
 
   const address = await listenOn(server, options.listenAddress);
+  let election: LeaderElection | null = null;
+  if (options.leader !== undefined) {
+    const leader = options.leader;
+    const converger = new Converger({
+      lrps: lrpConvergence,
+      tasks: taskConvergence,
+      cells: db,
+      taskDurations: taskConvergenceDurationsNs({ ...DEFAULT_TASK_CONVERGENCE_DURATIONS, ...leader.taskConvergenceDurations }),
+      repeatIntervalMs: leader.convergeRepeatIntervalMs ?? DEFAULT_CONVERGE_REPEAT_INTERVAL_MS,
+      logger: logger.child({ component: 'converger' }),
+    });
+    // In this order: callbacks and auctions are taken in before the converger's first pass sends them any.
+    const loops: LeaderLoop[] = [completions, auctioneer, converger];
+    election = new LeaderElection({
+      etcd: options.etcd,
+      presence: { id: randomUUID(), url: leader.advertiseUrl },
+      loops,
+      logger,
+      ...(leader.electionTtlSeconds === undefined ? {} : { ttlSeconds: leader.electionTtlSeconds }),
+      ...(leader.campaignRetryIntervalMs === undefined ? {} : { retryIntervalMs: leader.campaignRetryIntervalMs }),
+      onLeadershipChange: (isLeader) => metrics.recordLeadership(isLeader),
+    });
+    metrics.recordLeadership(false);
+    election.start();
+  }
   let stopped: Promise<void> | undefined;
   return {
     address,
+    metrics,
+    isLeader: () => election?.isLeader ?? false,
     stop() {
       stopped ??= (async () => {
+        // The loops stop, and the election is resigned, while the store is still there for them.
+        await election?.stop();
         const closed = closeServer(server);
         await events.closeAll();
         await closed;
@@ -62,16 +147,32 @@ export async function startBbsServer(options: BbsServerOptions): Promise<Running
   };
 }
 
-/** `diego bbs`: connects to the etcd cluster and serves until stopped. */
-export async function startBbs(config: BbsConfig): Promise<RunningServer> {
+/** How long /healthz waits for etcd to answer. */
+const HEALTH_CHECK_TIMEOUT_MS = 2_000;
+
+/** A started `diego bbs`. */
+export interface RunningBbs extends RunningServer {
+  isLeader(): boolean;
+}
+
+/** `diego bbs`: connects to the etcd cluster, serves, and campaigns to lead, until stopped. */
+export async function startBbs(config: BbsConfig): Promise<RunningBbs> {
   const logger = pino({ level: config.logLevel }).child({ component: 'bbs' });
   const etcd = new Etcd3({ hosts: config.etcdCluster });
-  let server: RunningServer;
+  const advertiseUrl = config.advertiseUrl ?? `http://${config.listenAddress}`;
+  let server: BbsServer;
   let debug: RunningServer | null = null;
   try {
-    server = await startBbsServer({ etcd, listenAddress: config.listenAddress, logger });
+    server = await startBbsServer({ etcd, listenAddress: config.listenAddress, logger, leader: leaderOptions(config, advertiseUrl) });
     try {
-      if (config.debugAddress !== null) debug = await startDebugServer(config.debugAddress, logger);
+      if (config.debugAddress !== null) {
+        const started = server;
+        debug = await startDebugServer(config.debugAddress, logger, {
+          metrics: started.metrics.registry,
+          healthy: () => etcdAnswers(etcd, HEALTH_CHECK_TIMEOUT_MS),
+          vars: () => ({ leader: started.isLeader(), advertise_url: advertiseUrl }),
+        });
+      }
     } catch (err) {
       await server.stop();
       throw err;
@@ -80,10 +181,12 @@ export async function startBbs(config: BbsConfig): Promise<RunningServer> {
     etcd.close();
     throw err;
   }
-  logger.info({ address: server.address, etcd_cluster: config.etcdCluster }, 'bbs-started');
+  logger.info({ address: server.address, etcd_cluster: config.etcdCluster, advertise_url: advertiseUrl }, 'bbs-started');
   let stopped: Promise<void> | undefined;
+  const running = server;
   return {
-    address: server.address,
+    address: running.address,
+    isLeader: () => running.isLeader(),
     stop() {
       stopped ??= (async () => {
         await debug?.stop();
@@ -96,17 +199,62 @@ export async function startBbs(config: BbsConfig): Promise<RunningServer> {
   };
 }
 
-function bbsHandlers(db: Db, rep: RepClient, events: EventStreams, logger: Logger): BbsHandlers {
+/** The leader's part of a BbsConfig: every duration the flags did not give keeps Diego's default. */
+function leaderOptions(config: BbsConfig, advertiseUrl: string): BbsLeaderOptions {
+  return {
+    advertiseUrl,
+    ...(config.convergeRepeatIntervalMs === undefined ? {} : { convergeRepeatIntervalMs: config.convergeRepeatIntervalMs }),
+    taskConvergenceDurations: {
+      ...(config.kickTaskDurationMs === undefined ? {} : { kickTaskDurationMs: config.kickTaskDurationMs }),
+      ...(config.expirePendingTaskDurationMs === undefined ? {} : { expirePendingTaskDurationMs: config.expirePendingTaskDurationMs }),
+      ...(config.expireCompletedTaskDurationMs === undefined ? {} : { expireCompletedTaskDurationMs: config.expireCompletedTaskDurationMs }),
+    },
+  };
+}
+
+/** Whether etcd answers a status request within `timeoutMs`. */
+async function etcdAnswers(etcd: Etcd3, timeoutMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
+  try {
+    return await Promise.race([etcd.maintenance.status().then(() => true, () => false), timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Where convergence sends its follow-ups, and what it records with. */
+interface ConvergenceParts {
+  auctioneer: AuctionRequester;
+  completions: TaskCompletionSubmitter;
+  clock: Clock;
+  metrics: BbsMetrics;
+}
+
+function bbsHandlers(
+  db: Db,
+  rep: RepClient,
+  events: EventStreams,
+  logger: Logger,
+  { auctioneer, completions, clock, metrics }: ConvergenceParts,
+): { handlers: BbsHandlers; lrpConvergence: LRPConvergenceController; taskConvergence: TaskConvergenceController } {
   const actualLRPController = new ActualLRPController(db, rep, logger.child({ component: 'actual-lrp-controller' }));
   const desiredLRPController = new DesiredLRPController(db, actualLRPController, logger.child({ component: 'desired-lrp-controller' }));
   const taskController = new TaskController(db, rep, logger.child({ component: 'task-controller' }));
-  return {
+  const convergerLogger = logger.child({ component: 'converger' });
+  const lrpConvergence = new LRPConvergenceController({ db, actualLRPs: actualLRPController, auctioneer, logger: convergerLogger, clock, metrics });
+  const taskConvergence = new TaskConvergenceController({ db, auctioneer, completions, logger: convergerLogger, clock, metrics });
+  const handlers: BbsHandlers = {
     Ping: async () => ({ available: true }),
     ...domainHandlers(db),
     ...cellHandlers(db),
     ...actualLRPHandlers(db, actualLRPController),
     ...desiredLRPHandlers(db, desiredLRPController),
     ...taskHandlers(db, taskController),
+    ...convergenceHandlers(lrpConvergence, taskConvergence),
     EventStream_r0: events.handler,
   };
+  return { handlers, lrpConvergence, taskConvergence };
 }

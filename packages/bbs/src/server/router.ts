@@ -63,11 +63,14 @@ interface Outcome {
 
 type Endpoint = (request: IncomingMessage, response: ServerResponse) => Promise<Outcome>;
 
+/** Told of every request a route answered (event streams excluded: they last as long as their subscriber). */
+export type RequestObserver = (route: BbsRouteName, seconds: number) => void;
+
 /**
  * Builds the request listener. Throws at start-up when two routes share a name or a method and path, or when
  * a route is of no kind the server knows.
  */
-export function createBbsRequestListener(handlers: BbsHandlers, logger: Logger): RequestListener {
+export function createBbsRequestListener(handlers: BbsHandlers, logger: Logger, observeRequest?: RequestObserver): RequestListener {
   const rpcHandlers: RpcHandlers = handlers;
   const queryHandlers: QueryHandlers = handlers;
   const streamHandlers: StreamHandlers = handlers;
@@ -100,7 +103,12 @@ export function createBbsRequestListener(handlers: BbsHandlers, logger: Logger):
       handled = route.endpoint(request, response);
     }
     handled.then(
-      (outcome) => logRequest(logger, request, routeName, started, outcome),
+      (outcome) => {
+        if (route !== undefined && !isStreamRouteName(route.name)) {
+          observeRequest?.(route.name, Number(process.hrtime.bigint() - started) / 1e9);
+        }
+        logRequest(logger, request, routeName, started, outcome);
+      },
       (err: unknown) => {
         // Only a broken connection gets here: every handler error is answered in band.
         logger.error({ route: routeName, method: request.method, path: pathname, err: convertError(err).message }, 'request-failed');
