@@ -34,6 +34,7 @@ export {
   taskConvergenceDurationsNs,
   type ConvergerOptions,
 } from './converger/converger';
+export { ActualLRPController } from './controllers/actual-lrp-controller';
 export { LRPConvergenceController, type LRPConvergenceControllerOptions } from './converger/lrp-convergence-controller';
 export { TaskConvergenceController, type TaskConvergenceControllerOptions } from './converger/task-convergence-controller';
 export { type TaskConvergenceDurationsNs } from './converger/task-convergence';
