@@ -2,3 +2,4 @@ export * from './etcd';
 export * from './etcd-client';
 export * from './eventually';
 export * from './fixtures';
+export * from './test-cell';
