@@ -76,6 +76,11 @@ describe('diego bbs', () => {
       etcdCluster: ['http://127.0.0.1:2379'],
       logLevel: 'info',
       debugAddress: null,
+      advertiseUrl: 'http://0.0.0.0:8889',
+      convergeRepeatIntervalMs: 30_000,
+      kickTaskDurationMs: 30_000,
+      expirePendingTaskDurationMs: 1_800_000,
+      expireCompletedTaskDurationMs: 120_000,
     });
   });
 
@@ -86,7 +91,32 @@ describe('diego bbs', () => {
       etcdCluster: ['http://etcd-0:2379', 'http://etcd-1:2379'],
       logLevel: 'debug',
       debugAddress: '127.0.0.1:17017',
+      advertiseUrl: 'http://127.0.0.1:0',
+      convergeRepeatIntervalMs: 30_000,
+      kickTaskDurationMs: 30_000,
+      expirePendingTaskDurationMs: 1_800_000,
+      expireCompletedTaskDurationMs: 120_000,
     });
+  });
+
+  it('takes the convergence durations and the advertised URL, from flags or their environment variables', () => {
+    const args = ['-convergeRepeatInterval=5s', '-kickTaskDuration', '10s', '-expirePendingTaskDuration=1h', '-advertiseURL=http://bbs-0.example:8889'];
+    expect(parseCommandLine(bbsCommand, args, { DIEGO_BBS_EXPIRE_COMPLETED_TASK_DURATION: '2m' })).toMatchObject({
+      convergeRepeatIntervalMs: 5000,
+      kickTaskDurationMs: 10_000,
+      expirePendingTaskDurationMs: 3_600_000,
+      expireCompletedTaskDurationMs: 120_000,
+      advertiseUrl: 'http://bbs-0.example:8889',
+    });
+    expect(parseCommandLine(bbsCommand, [], { DIEGO_BBS_ADVERTISE_URL: 'https://bbs.example' })).toMatchObject({ advertiseUrl: 'https://bbs.example' });
+    expect(usageError(() => parseCommandLine(bbsCommand, ['-advertiseURL=bbs:8889'], {}))).toMatch(/-advertiseURL/);
+    expect(usageError(() => parseCommandLine(bbsCommand, ['-convergeRepeatInterval=0s'], {}))).toMatch(/-convergeRepeatInterval/);
+  });
+
+  it('takes the event heartbeat interval as a Go duration, from the flag or its environment variable', () => {
+    expect(parseCommandLine(bbsCommand, ['--eventHeartbeatInterval=500ms'], {})).toMatchObject({ eventHeartbeatIntervalMs: 500 });
+    expect(parseCommandLine(bbsCommand, [], { DIEGO_BBS_EVENT_HEARTBEAT_INTERVAL: '1m' })).toMatchObject({ eventHeartbeatIntervalMs: 60_000 });
+    expect(usageError(() => parseCommandLine(bbsCommand, ['--eventHeartbeatInterval=15'], {}))).toMatch(/-eventHeartbeatInterval/);
   });
 
   it('reads its environment variables', () => {

@@ -35,6 +35,11 @@ export function urlListFlag(usage: string, defaultText: string): FlagDef<string[
   };
 }
 
+/** One http(s) URL. */
+export function urlFlag(usage: string, defaultText: string): FlagDef<string> {
+  return { usage, valueName: 'url', defaultText, parse: (written) => parseEndpointUrl(onlyText(written)) };
+}
+
 /** The same flag where an empty value (the default) means "none" (null). */
 export function optional<T>(flag: FlagDef<T>): FlagDef<T | null> {
   return { ...flag, defaultText: '', parse: (written) => (onlyText(written) === '' ? null : flag.parse(written)) };
