@@ -46,6 +46,8 @@ export interface TestCellOptions {
   evacuating?: boolean;
   /** Refuses all work it is sent, whether it fits or not. */
   refuseAll?: boolean;
+  /** Answers `/state` only after this long (a slow cell); 0 by default. */
+  stateDelayMs?: number;
   /** The presence's lease TTL (default 10 s); a dead cell disappears from the cells this long after dying. */
   presenceTtlSeconds?: number;
   /** Silent by default. */
@@ -124,20 +126,21 @@ class RunningTestCell implements TestCell {
   private readonly presenceTtlSeconds: number | undefined;
   private evacuating: boolean;
   private refuseAll: boolean;
+  private readonly stateDelayMs: number;
   /** Cut when the cell dies: its presence can no longer reach the BBS. */
   private dead = false;
   private nextHostPort = FIRST_HOST_PORT;
   /** By instance guid: a cell may be sent an index it already holds (the claim then settles which one stays). */
   private readonly heldLRPs = new Map<string, HeldLRP>();
   private readonly heldTasks = new Map<string, RepTask>();
-  /** Work after a 202 (stop), which stop() waits for. */
+  /** Requests being handled and work after a 202 (stop), which stop() waits for. */
   private readonly pending = new Set<Promise<void>>();
   private readonly server = createServer((request, response) => {
-    this.handle(request, response).catch((err: unknown) => {
-      this.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'test-cell-request-failed');
+    this.track(this.handle(request, response).catch((err: unknown) => {
+      this.logger.error({ err: messageOf(err) }, 'test-cell-request-failed');
       if (!response.headersSent) response.writeHead(500);
       response.end();
-    });
+    }));
   });
   private presence: CellPresenceMaintainer | null = null;
   private stopped: Promise<void> | null = null;
@@ -151,6 +154,7 @@ class RunningTestCell implements TestCell {
     this.zone = options.zone ?? 'z1';
     this.evacuating = options.evacuating ?? false;
     this.refuseAll = options.refuseAll ?? false;
+    this.stateDelayMs = options.stateDelayMs ?? 0;
     this.presenceTtlSeconds = options.presenceTtlSeconds;
     this.logger = (options.logger ?? pino({ level: 'silent' })).child({ component: 'test-cell', cell_id: options.cellId });
   }
@@ -255,6 +259,7 @@ class RunningTestCell implements TestCell {
     let match: RegExpExecArray | null;
     if (request.method === 'GET' && path === '/state') {
       this.stateRequests++;
+      if (this.stateDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.stateDelayMs));
       respondJson(response, this.state());
     } else if (request.method === 'POST' && path === '/work') {
       let work: Work;

@@ -251,3 +251,30 @@ describe('the auctioneer', () => {
     });
   });
 });
+
+describe('the auctioneer with a 50 ms cell state timeout', () => {
+  const auction = useAuction({ cellStateTimeoutMs: 50 });
+
+  it('asks again with twice the timeout while no cell answers, and uses a slow cell once it does', async () => {
+    const { client, startCell, instances } = auction();
+    // Answers after 120 ms: never within 50 or 100 ms; within 200 ms, or 400 ms on a busy machine. Without the
+    // doubling every try would time out.
+    const slow = await startCell({ cellId: 'slow', stateDelayMs: 120 });
+
+    await client.desireLRP(runnableLrp('app'));
+    const [lrp] = await eventually(() => instances('app'), (lrps) => lrps[0]?.state === 'RUNNING');
+    expect(lrp?.cell_id).toBe('slow');
+    expect(slow.stateRequests).toBeGreaterThanOrEqual(3);
+  });
+
+  it('gives up after three more tries, doubling the timeout up to 400 ms', async () => {
+    const { client, startCell, instances } = auction();
+    const tooSlow = await startCell({ cellId: 'too-slow', stateDelayMs: 500 });
+
+    await client.desireLRP(runnableLrp('app'));
+    const [lrp] = await eventually(() => instances('app'), (lrps) => lrps[0]?.placement_error !== '');
+    expect(lrp?.placement_error).toBe('unable to communicate to compatible cells');
+    expect(tooSlow.stateRequests).toBe(4);
+    expect(tooSlow.workReceived).toEqual([]);
+  });
+});
