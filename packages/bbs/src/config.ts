@@ -19,6 +19,8 @@ export interface BbsConfig {
   expirePendingTaskDurationMs?: number;
   /** ...deletes tasks completed this long ago (`--expireCompletedTaskDuration`), default 120 s. */
   expireCompletedTaskDurationMs?: number;
+  /** How often an idle event stream gets a `: heartbeat` comment (`--eventHeartbeatInterval`), default 15 s. */
+  eventHeartbeatIntervalMs?: number;
 }
 
 /** A started process component. */

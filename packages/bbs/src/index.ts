@@ -11,6 +11,15 @@ export {
   type BbsServerOptions,
   type RunningBbs,
 } from './server/bbs-server';
+export { EventHub, type EventHubCounts, type EventHubOptions, type HubSubscription, type SubscriptionEnd } from './events/event-hub';
+export {
+  COMPACTED_EVENT,
+  DEFAULT_HEARTBEAT_INTERVAL_MS,
+  HEARTBEAT_COMMENT,
+  REVISION_HEADER,
+  parseRevision,
+  resumeRevision,
+} from './events/resume';
 export { HttpBbsClient, type HttpBbsClientOptions } from './client';
 export { startDebugServer } from './debug-server';
 export { closeServer, listenOn, parseListenAddress } from './listen';

@@ -1,17 +1,20 @@
 /**
- * GET /v1/events (spec/bbs.md §9.4): one etcd watch per subscriber, from the moment it connects; each event
- * written and flushed as `id: <etcd revision>`, `event: <name>`, `data: <base64 protobuf>`. The client closing
- * the connection cancels the watch. This is the r0 stream: desired LRPs go out in their V0 form (§4.2).
+ * GET /v1/events (spec/bbs.md §9.4, with resume): a subscription to the event hub written as server-sent events,
+ * `id: <etcd revision>`, `event: <name>`, `data: <base64 protobuf>`. The events of one revision go out in one
+ * write, and a stream only ends between revisions, so resuming after an id loses nothing. `Last-Event-ID` (or
+ * `?last_event_id=`) resumes after that revision; when etcd no longer has that history the stream ends with
+ * `event: compacted` and the compact revision. An idle stream gets a `: heartbeat` comment every interval.
+ * This is the r0 stream: desired LRPs go out in their V0 form (§4.2).
  */
-import type { ServerResponse } from 'node:http';
-import { convertError } from '@diego/models';
-import type { Namespace, Watcher } from 'etcd3';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { convertError, type BbsError } from '@diego/models';
 import type { Logger } from 'pino';
 import type { BbsEvent } from '../bbs-client';
 import type { StreamHandler } from '../server/router';
 import { eventToV0 } from '../server/v0';
 import { encodeEvent } from './event-codec';
-import { watchBbsEvents } from './watch-events';
+import type { EventHub, HubSubscription } from './event-hub';
+import { COMPACTED_EVENT, DEFAULT_HEARTBEAT_INTERVAL_MS, HEARTBEAT_COMMENT, resumeRevision } from './resume';
 
 const SSE_HEADERS = {
   'Content-Type': 'text/event-stream; charset=utf-8',
@@ -24,52 +27,123 @@ export function sseFrame(event: BbsEvent): string {
   return `id: ${event.revision}\nevent: ${event.type}\ndata: ${Buffer.from(encodeEvent(event)).toString('base64')}\n\n`;
 }
 
-/** Serves event streams, and ends them all when the server stops. */
+/** The frame that ends a stream whose resume point was compacted away. */
+export function compactedFrame(compactRevision: string): string {
+  return `event: ${COMPACTED_EVENT}\ndata: ${compactRevision}\n\n`;
+}
+
+export interface EventStreamsOptions {
+  logger: Logger;
+  /** How often an idle stream gets a heartbeat comment (default 15 s). */
+  heartbeatIntervalMs?: number;
+}
+
+/** Serves event streams from the hub, and ends them all when the server stops. */
 export class EventStreams {
-  /** Each open stream's response, and the promise that settles once its watch is cancelled. */
-  private readonly open = new Map<ServerResponse, Promise<void>>();
+  /** Each open stream's handler, settled once its response has ended. */
+  private readonly open = new Set<Promise<void>>();
+  private readonly logger: Logger;
+  private readonly heartbeatIntervalMs: number;
 
   constructor(
-    private readonly etcd: Namespace,
-    private readonly logger: Logger,
-  ) {}
+    private readonly hub: EventHub,
+    options: EventStreamsOptions,
+  ) {
+    this.logger = options.logger;
+    this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
+  }
 
-  readonly handler: StreamHandler = async (_request, response) => {
-    for (const [name, value] of Object.entries(SSE_HEADERS)) response.setHeader(name, value);
-    const closed = new Promise<void>((resolve) => response.once('close', resolve));
-    let watcher: Watcher;
+  readonly handler: StreamHandler = async (request, response) => {
+    const streaming = this.serve(request, response);
+    this.open.add(streaming);
     try {
-      watcher = await watchBbsEvents(
-        this.etcd,
-        this.logger,
-        (event) => response.write(sseFrame(eventToV0(event))),
-        (err) => {
-          this.logger.error({ err: err.message }, 'event-watch-failed');
-          response.end();
-        },
-      );
-    } catch (err) {
-      this.logger.error({ err: convertError(err).message }, 'failed-to-subscribe-to-events');
-      for (const name of Object.keys(SSE_HEADERS)) response.removeHeader(name);
-      response.writeHead(500, { 'Content-Length': 0 }).end();
-      return;
-    }
-    response.flushHeaders();
-    const finished = closed.then(() => watcher.cancel());
-    this.open.set(response, finished);
-    try {
-      await finished;
+      await streaming;
     } finally {
-      this.open.delete(response);
+      this.open.delete(streaming);
     }
   };
 
-  /** Ends every open stream and resolves once their watches are cancelled. */
-  async closeAll(): Promise<void> {
-    const finishing = [...this.open.entries()].map(([response, finished]) => {
-      response.end();
-      return finished;
-    });
-    await Promise.allSettled(finishing);
+  /**
+   * Resolves once every open stream has ended and its last bytes are out (the hub must be closed first, which
+   * ends them), or after `graceMs` for streams whose clients stopped reading.
+   */
+  async closeAll(graceMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+    try {
+      await Promise.race([Promise.allSettled([...this.open]), grace]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
+
+  private async serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    let subscription: HubSubscription;
+    try {
+      const url = new URL(request.url ?? '/', 'http://bbs');
+      subscription = await this.hub.subscribe(resumeRevision(request.headers['last-event-id'], url.searchParams.get('last_event_id')));
+    } catch (err) {
+      this.refuse(response, convertError(err));
+      return;
+    }
+    if (response.destroyed) {
+      // The client left while the subscription was being made.
+      subscription.close();
+      return;
+    }
+    const leave = (): void => subscription.close();
+    response.once('close', leave);
+    response.writeHead(200, SSE_HEADERS);
+    response.flushHeaders();
+    const heartbeat = setInterval(() => {
+      if (!response.destroyed && !response.writableNeedDrain) response.write(HEARTBEAT_COMMENT);
+    }, this.heartbeatIntervalMs);
+    try {
+      for (let batch = await subscription.next(); batch !== null && !response.destroyed; batch = await subscription.next()) {
+        if (!response.write(batch.map((event) => sseFrame(eventToV0(event))).join(''))) await drained(response);
+      }
+      const end = subscription.end;
+      if (end?.reason === 'compacted' && !response.destroyed) response.write(compactedFrame(end.compactRevision));
+    } finally {
+      clearInterval(heartbeat);
+      response.off('close', leave);
+      subscription.close();
+      response.end();
+    }
+    await sent(response);
+  }
+
+  /** 400 with the reason for an id that is no revision; otherwise Diego's 500 with no body. */
+  private refuse(response: ServerResponse, error: BbsError): void {
+    if (error.type === 'InvalidRequest') {
+      this.logger.info({ err: error.message }, 'refused-event-subscription');
+      const body = `${error.message}\n`;
+      response.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body) }).end(body);
+      return;
+    }
+    this.logger.error({ err: error.message }, 'failed-to-subscribe-to-events');
+    response.writeHead(500, { 'Content-Length': 0 }).end();
+  }
+}
+
+/** Resolves once the response's last bytes went out, or its connection closed. */
+function sent(response: ServerResponse): Promise<void> {
+  if (response.writableFinished || response.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    response.once('finish', resolve);
+    response.once('close', resolve);
+  });
+}
+
+/** Resolves once the response can take more, or has closed. */
+function drained(response: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      response.off('drain', done);
+      response.off('close', done);
+      resolve();
+    };
+    response.on('drain', done);
+    response.on('close', done);
+  });
 }

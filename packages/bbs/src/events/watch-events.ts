@@ -1,7 +1,8 @@
 /**
- * BBS events from an etcd watch (spec/bbs.md §10.6): every writer's changes, whoever made them, become
+ * BBS events from etcd key changes (spec/bbs.md §10.6): every writer's changes, whoever made them, become
  * `*_created|changed|removed` events. A PUT that created the key is "created", any other PUT "changed" (from its
- * previous value), a DELETE (lease expiry included) "removed" (from its previous value).
+ * previous value), a DELETE (lease expiry included) "removed" (from its previous value). The events of one
+ * revision (one transaction: a desired LRP with its instances, an evacuation) stay together, in write order.
  */
 import {
   actualLrpFromJson,
@@ -15,11 +16,12 @@ import type { IKeyValue, Namespace, Watcher } from 'etcd3';
 import type { Logger } from 'pino';
 import type { BbsEvent } from '../bbs-client';
 import { parseKey, V1_PREFIX } from '../db/etcd/keys';
+import type { KeyChange } from './revision-watch';
 
-export interface KeyChange {
-  type: 'Put' | 'Delete';
-  kv: IKeyValue;
-  prev_kv?: IKeyValue | null;
+/** The events one etcd revision produced, in the order the transaction wrote them. */
+export interface EventGroup {
+  revision: bigint;
+  events: BbsEvent[];
 }
 
 /**
@@ -50,7 +52,8 @@ export function eventFromChange(change: KeyChange, logger: Logger): BbsEvent | n
   if (key === null || key.kind === 'domain' || key.kind === 'cell') return null;
   const revision = change.kv.mod_revision;
   const previous = change.prev_kv ?? null;
-  const created = change.type === 'Put' && (previous === null || change.kv.create_revision === change.kv.mod_revision);
+  // Judged by the key's own revisions: a missing previous value alone may only mean compaction removed it.
+  const created = change.type === 'Put' && change.kv.create_revision === change.kv.mod_revision;
   try {
     switch (key.kind) {
       case 'desired': {
@@ -84,4 +87,18 @@ function requirePrevious(previous: IKeyValue | null): IKeyValue {
   // etcd leaves prev_kv out only when compaction has already removed the previous revision.
   if (previous === null) throw new Error('the previous value is no longer in etcd');
   return previous;
+}
+
+/** The events of `changes` (whole revisions, in order) grouped by revision; revisions without events are left out. */
+export function eventGroups(changes: readonly KeyChange[], logger: Logger): EventGroup[] {
+  const groups: EventGroup[] = [];
+  for (const change of changes) {
+    const event = eventFromChange(change, logger);
+    if (event === null) continue;
+    const revision = BigInt(event.revision);
+    const last = groups[groups.length - 1];
+    if (last !== undefined && last.revision === revision) last.events.push(event);
+    else groups.push({ revision, events: [event] });
+  }
+  return groups;
 }

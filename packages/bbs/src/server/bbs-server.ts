@@ -30,6 +30,7 @@ import { HttpRepClient, type RepClient } from '../rep/rep-client';
 import { TaskController } from '../controllers/task-controller';
 import type { Clock, Db } from '../db/db';
 import { EtcdDb, systemClock } from '../db/etcd/etcd-db';
+import { EventHub, type EventHubCounts } from '../events/event-hub';
 import { EventStreams } from '../events/event-stream';
 import { actualLRPHandlers } from './handlers/actual-lrp-handlers';
 import { cellHandlers } from './handlers/cell-handlers';
@@ -47,6 +48,12 @@ export interface BbsServerOptions {
   /** Silent by default. */
   logger?: Logger;
   clock?: Clock;
+  /** How often an idle event stream gets a heartbeat comment (default 15 s, `--eventHeartbeatInterval`). */
+  eventHeartbeatIntervalMs?: number;
+  /** Events an event subscriber may have waiting before it is dropped (default 1024). */
+  eventBufferSize?: number;
+  /** Recent events the hub keeps for subscribers that resume (default 1024). */
+  eventHistorySize?: number;
   /**
    * Campaign in the election and, while leading, run the completion workers, the auctioneer and the converger.
    * Off by default: an API-only BBS that never campaigns (the loops would act on a test's fixtures).
@@ -71,10 +78,15 @@ export interface BbsLeaderOptions {
 
 /** A started BBS server. */
 export interface BbsServer extends RunningServer {
+  /** Open event subscriptions and etcd watches (read-only; they go back to 0 when every stream has closed). */
+  readonly events: EventHubCounts;
   /** Whether this BBS leads now (never without the `leader` option). */
   isLeader(): boolean;
   readonly metrics: BbsMetrics;
 }
+
+/** How long stopping waits for event streams to send their last bytes to clients that stopped reading. */
+const STREAM_CLOSE_GRACE_MS = 1_000;
 
 /**
  * Serves the BBS API over a store in `options.etcd`. Stopping (once; again is a no-op) ends open event streams
@@ -87,7 +99,16 @@ export interface BbsServer extends RunningServer {
 export async function startBbsServer(options: BbsServerOptions): Promise<BbsServer> {
   const logger = options.logger ?? pino({ level: 'silent' });
   const db = new EtcdDb(options.etcd, { logger, ...(options.clock === undefined ? {} : { clock: options.clock }) });
-  const events = new EventStreams(options.etcd, logger.child({ component: 'events' }));
+  const eventLogger = logger.child({ component: 'events' });
+  const hub = new EventHub(options.etcd, {
+    logger: eventLogger,
+    ...(options.eventBufferSize === undefined ? {} : { bufferSize: options.eventBufferSize }),
+    ...(options.eventHistorySize === undefined ? {} : { historySize: options.eventHistorySize }),
+  });
+  const events = new EventStreams(hub, {
+    logger: eventLogger,
+    ...(options.eventHeartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: options.eventHeartbeatIntervalMs }),
+  });
   const clock = options.clock ?? systemClock;
   const metrics = options.metrics ?? new BbsMetrics();
   const auctioneer = new Auctioneer({ db, etcd: options.etcd, logger: logger.child({ component: 'auctioneer' }), clock });
@@ -134,13 +155,17 @@ export async function startBbsServer(options: BbsServerOptions): Promise<BbsServ
     address,
     metrics,
     isLeader: () => election?.isLeader ?? false,
+    get events() {
+      return hub.counts;
+    },
     stop() {
       stopped ??= (async () => {
         // The loops stop, and the election is resigned, while the store is still there for them.
         await election?.stop();
-        const closed = closeServer(server);
-        await events.closeAll();
-        await closed;
+        // Streams end first, between revisions, so that their clients can resume from the last id they got.
+        hub.close();
+        await events.closeAll(STREAM_CLOSE_GRACE_MS);
+        await closeServer(server);
       })();
       return stopped;
     },
@@ -163,14 +188,20 @@ export async function startBbs(config: BbsConfig): Promise<RunningBbs> {
   let server: BbsServer;
   let debug: RunningServer | null = null;
   try {
-    server = await startBbsServer({ etcd, listenAddress: config.listenAddress, logger, leader: leaderOptions(config, advertiseUrl) });
+    server = await startBbsServer({
+      etcd,
+      listenAddress: config.listenAddress,
+      logger,
+      ...(config.eventHeartbeatIntervalMs === undefined ? {} : { eventHeartbeatIntervalMs: config.eventHeartbeatIntervalMs }),
+      leader: leaderOptions(config, advertiseUrl),
+    });
     try {
       if (config.debugAddress !== null) {
         const started = server;
         debug = await startDebugServer(config.debugAddress, logger, {
           metrics: started.metrics.registry,
           healthy: () => etcdAnswers(etcd, HEALTH_CHECK_TIMEOUT_MS),
-          vars: () => ({ leader: started.isLeader(), advertise_url: advertiseUrl }),
+          vars: () => ({ leader: started.isLeader(), advertise_url: advertiseUrl, events: started.events }),
         });
       }
     } catch (err) {
