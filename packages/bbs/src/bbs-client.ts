@@ -7,7 +7,7 @@ import type {
   ActualLRPGroup, ActualLRPInstanceKey, ActualLRPKey, ActualLRPNetInfo, CellPresence, DesiredLRP,
   DesiredLRPSchedulingInfo, DesiredLRPUpdate, Task, TaskDefinition,
 } from '@diego/models';
-import type { ActualLRPFilter, DesiredLRPFilter, TaskFilter } from './db/db';
+import type { ActualLRPFilter, DesiredLRPFilter, Listed, TaskFilter } from './db/db';
 
 /** The three durations of task convergence (spec §8.2), in milliseconds. */
 export interface TaskConvergenceDurations {
@@ -36,6 +36,20 @@ export interface EventSubscription {
   /** Resolves with the next event; null when the stream has ended. */
   next(): Promise<BbsEvent | null>;
   close(): void;
+  /**
+   * Once the stream has ended: the compact revision when it ended because etcd no longer holds the history after
+   * the revision it resumed from (`event: compacted`): re-list, then subscribe after the list's revision. Null
+   * otherwise.
+   */
+  readonly compactRevision: string | null;
+}
+
+export interface SubscribeOptions {
+  /**
+   * Every event after this etcd revision (an event's `revision`, or a list's), none twice; from now when absent.
+   * Sent as `Last-Event-ID`.
+   */
+  afterRevision?: string;
 }
 
 export interface BbsClient {
@@ -46,6 +60,10 @@ export interface BbsClient {
 
   actualLRPGroups(filter?: ActualLRPFilter): Promise<ActualLRPGroup[]>;
   actualLRPGroupsByProcessGuid(processGuid: string): Promise<ActualLRPGroup[]>;
+  /** `actualLRPGroups` with the etcd revision it was read at. */
+  listActualLRPGroups(filter?: ActualLRPFilter): Promise<Listed<ActualLRPGroup>>;
+  /** `actualLRPGroupsByProcessGuid` with the etcd revision it was read at. */
+  listActualLRPGroupsByProcessGuid(processGuid: string): Promise<Listed<ActualLRPGroup>>;
   actualLRPGroupByProcessGuidAndIndex(processGuid: string, index: number): Promise<ActualLRPGroup>;
 
   claimActualLRP(processGuid: string, index: number, instanceKey: ActualLRPInstanceKey): Promise<void>;
@@ -64,6 +82,8 @@ export interface BbsClient {
     ttlSeconds: number): Promise<boolean>;
 
   desiredLRPs(filter?: DesiredLRPFilter): Promise<DesiredLRP[]>;
+  /** `desiredLRPs` with the etcd revision it was read at (to follow the event stream from). */
+  listDesiredLRPs(filter?: DesiredLRPFilter): Promise<Listed<DesiredLRP>>;
   desiredLRPByProcessGuid(processGuid: string): Promise<DesiredLRP>;
   desiredLRPSchedulingInfos(filter?: DesiredLRPFilter): Promise<DesiredLRPSchedulingInfo[]>;
   desireLRP(lrp: DesiredLRP): Promise<void>;
@@ -71,6 +91,8 @@ export interface BbsClient {
   removeDesiredLRP(processGuid: string): Promise<void>;
 
   tasks(filter?: TaskFilter): Promise<Task[]>;
+  /** `tasks` with the etcd revision it was read at. */
+  listTasks(filter?: TaskFilter): Promise<Listed<Task>>;
   taskByGuid(taskGuid: string): Promise<Task>;
   desireTask(taskGuid: string, domain: string, definition: TaskDefinition): Promise<void>;
   startTask(taskGuid: string, cellId: string): Promise<boolean>;
@@ -93,6 +115,9 @@ export interface BbsClient {
   /** One task convergence pass (spec §8.2) with these durations (milliseconds), done when this resolves. */
   convergeTasks(durations: TaskConvergenceDurations): Promise<void>;
 
-  /** Rejects when the subscription cannot be made (the receptor answers 500 with an empty body). */
-  subscribeToEvents(): Promise<EventSubscription>;
+  /**
+   * Rejects when the subscription cannot be made (the receptor answers 500 with an empty body), with
+   * `InvalidRequest` for an `afterRevision` that is no revision.
+   */
+  subscribeToEvents(options?: SubscribeOptions): Promise<EventSubscription>;
 }

@@ -34,9 +34,10 @@ import {
 } from '@diego/models';
 import { BbsRoutes, type BbsRoute, type BbsRouteName } from '@diego/routes';
 import Long from 'long';
-import type { BbsClient, BbsEvent, EventSubscription, TaskConvergenceDurations } from './bbs-client';
-import type { ActualLRPFilter, DesiredLRPFilter, TaskFilter } from './db/db';
+import type { BbsClient, BbsEvent, EventSubscription, SubscribeOptions, TaskConvergenceDurations } from './bbs-client';
+import type { ActualLRPFilter, DesiredLRPFilter, Listed, TaskFilter } from './db/db';
 import { decodeEvent } from './events/event-codec';
+import { COMPACTED_EVENT, REVISION_HEADER } from './events/resume';
 import {
   decodeMessage,
   encodeMessage,
@@ -106,13 +107,24 @@ export class HttpBbsClient implements BbsClient {
 
   /** Calls a route that takes a request message; rejects with the in-band error. */
   async call<N extends RpcRouteName>(name: N, request: MessageProperties<RequestName<N>>): Promise<DecodedMessage<ResponseName<N>>> {
-    const body = await this.exchange(routeNamed(name), encodeMessage(requestNameOf(name), request));
+    const { body } = await this.exchange(routeNamed(name), encodeMessage(requestNameOf(name), request));
     return decodeResponse(responseNameOf(name), body);
+  }
+
+  /** `call` of a list route, with the etcd revision the BBS read the list at (its `X-Diego-Revision` header). */
+  async callListing<N extends RpcRouteName>(
+    name: N,
+    request: MessageProperties<RequestName<N>>,
+  ): Promise<{ response: DecodedMessage<ResponseName<N>>; revision: string }> {
+    const { body, revision } = await this.exchange(routeNamed(name), encodeMessage(requestNameOf(name), request));
+    const response = decodeResponse(responseNameOf(name), body);
+    if (revision === null) throw new BbsError('InvalidResponse', `the BBS answered ${name} without ${REVISION_HEADER}`);
+    return { response, revision };
   }
 
   /** Calls a route that takes no request message. */
   async query<N extends QueryRouteName>(name: N): Promise<DecodedMessage<ResponseName<N>>> {
-    const body = await this.exchange(routeNamed(name), new Uint8Array());
+    const { body } = await this.exchange(routeNamed(name), new Uint8Array());
     return decodeResponse(responseNameOf(name), body);
   }
 
@@ -129,13 +141,21 @@ export class HttpBbsClient implements BbsClient {
   }
 
   async actualLRPGroups(filter: ActualLRPFilter = {}): Promise<ActualLRPGroup[]> {
-    const response = await this.call('ActualLRPGroups', { domain: filter.domain ?? '', cell_id: filter.cell_id ?? '' });
-    return response.actual_lrp_groups.map(actualLrpGroupFromProto);
+    return (await this.listActualLRPGroups(filter)).items;
   }
 
   async actualLRPGroupsByProcessGuid(processGuid: string): Promise<ActualLRPGroup[]> {
-    const response = await this.call('ActualLRPGroupsByProcessGuid', { process_guid: processGuid });
-    return response.actual_lrp_groups.map(actualLrpGroupFromProto);
+    return (await this.listActualLRPGroupsByProcessGuid(processGuid)).items;
+  }
+
+  async listActualLRPGroups(filter: ActualLRPFilter = {}): Promise<Listed<ActualLRPGroup>> {
+    const { response, revision } = await this.callListing('ActualLRPGroups', { domain: filter.domain ?? '', cell_id: filter.cell_id ?? '' });
+    return { items: response.actual_lrp_groups.map(actualLrpGroupFromProto), revision };
+  }
+
+  async listActualLRPGroupsByProcessGuid(processGuid: string): Promise<Listed<ActualLRPGroup>> {
+    const { response, revision } = await this.callListing('ActualLRPGroupsByProcessGuid', { process_guid: processGuid });
+    return { items: response.actual_lrp_groups.map(actualLrpGroupFromProto), revision };
   }
 
   async actualLRPGroupByProcessGuidAndIndex(processGuid: string, index: number): Promise<ActualLRPGroup> {
@@ -229,8 +249,12 @@ export class HttpBbsClient implements BbsClient {
   }
 
   async desiredLRPs(filter: DesiredLRPFilter = {}): Promise<DesiredLRP[]> {
-    const response = await this.call('DesiredLRPs_r1', { domain: filter.domain ?? '' });
-    return response.desired_lrps.map(desiredLrpFromProto);
+    return (await this.listDesiredLRPs(filter)).items;
+  }
+
+  async listDesiredLRPs(filter: DesiredLRPFilter = {}): Promise<Listed<DesiredLRP>> {
+    const { response, revision } = await this.callListing('DesiredLRPs_r1', { domain: filter.domain ?? '' });
+    return { items: response.desired_lrps.map(desiredLrpFromProto), revision };
   }
 
   async desiredLRPByProcessGuid(processGuid: string): Promise<DesiredLRP> {
@@ -256,8 +280,12 @@ export class HttpBbsClient implements BbsClient {
   }
 
   async tasks(filter: TaskFilter = {}): Promise<Task[]> {
-    const response = await this.call('Tasks_r1', { domain: filter.domain ?? '', cell_id: filter.cell_id ?? '' });
-    return response.tasks.map(taskFromProto);
+    return (await this.listTasks(filter)).items;
+  }
+
+  async listTasks(filter: TaskFilter = {}): Promise<Listed<Task>> {
+    const { response, revision } = await this.callListing('Tasks_r1', { domain: filter.domain ?? '', cell_id: filter.cell_id ?? '' });
+    return { items: response.tasks.map(taskFromProto), revision };
   }
 
   async taskByGuid(taskGuid: string): Promise<Task> {
@@ -322,12 +350,17 @@ export class HttpBbsClient implements BbsClient {
     });
   }
 
-  async subscribeToEvents(): Promise<EventSubscription> {
-    return this.acrossBbses((url) => openEventStream(this.requestTo(url, routeNamed('EventStream_r0')), this.timeoutMs));
+  async subscribeToEvents(options: SubscribeOptions = {}): Promise<EventSubscription> {
+    const { afterRevision } = options;
+    return this.acrossBbses((url) => {
+      const request = this.requestTo(url, routeNamed('EventStream_r0'));
+      if (afterRevision !== undefined) request.setHeader('Last-Event-ID', afterRevision);
+      return openEventStream(request, this.timeoutMs);
+    });
   }
 
-  /** Sends a request body and resolves with the protobuf response body. */
-  private exchange(route: BbsRoute, body: Uint8Array): Promise<Buffer> {
+  /** Sends a request body and resolves with the protobuf response body and the list revision header. */
+  private exchange(route: BbsRoute, body: Uint8Array): Promise<Answer> {
     return this.acrossBbses(async (url) => {
       try {
         return await this.exchangeOnce(url, route, body);
@@ -364,7 +397,7 @@ export class HttpBbsClient implements BbsClient {
     return transport.request(target, { method: route.method, agent });
   }
 
-  private exchangeOnce(url: string, route: BbsRoute, body: Uint8Array): Promise<Buffer> {
+  private exchangeOnce(url: string, route: BbsRoute, body: Uint8Array): Promise<Answer> {
     return new Promise((resolve, reject) => {
       const request = this.requestTo(url, route);
       const timer = setTimeout(() => request.destroy(new UnreachableError(`no answer within ${this.timeoutMs} ms`)), this.timeoutMs);
@@ -382,7 +415,8 @@ export class HttpBbsClient implements BbsClient {
         response.on('end', () => {
           clearTimeout(timer);
           const failure = responseFailure(response);
-          if (failure === null) resolve(Buffer.concat(chunks));
+          const revision = response.headers[REVISION_HEADER.toLowerCase()];
+          if (failure === null) resolve({ body: Buffer.concat(chunks), revision: typeof revision === 'string' ? revision : null });
           else reject(failure);
         });
       });
@@ -395,6 +429,12 @@ export class HttpBbsClient implements BbsClient {
 
 /** A kept-alive connection that turned out closed: worth one retry on the same BBS. */
 class StaleConnectionError extends Error {}
+
+/** A BBS's protobuf answer, and the etcd revision a list was read at (null for other routes). */
+interface Answer {
+  body: Buffer;
+  revision: string | null;
+}
 
 function routeNamed(name: BbsRouteName): BbsRoute {
   const route = BbsRoutes.find((candidate) => candidate.name === name);
@@ -454,7 +494,11 @@ function openEventStream(request: http.ClientRequest, timeoutMs: number): Promis
       if (response.statusCode !== 200 || !contentType.startsWith('text/event-stream')) {
         response.resume();
         request.destroy();
-        reject(new BbsError('InvalidResponse', `the BBS answered ${response.statusCode ?? 'nothing'} to the event subscription`));
+        reject(
+          response.statusCode === 400
+            ? new BbsError('InvalidRequest', 'the BBS refused the event id to resume after')
+            : new BbsError('InvalidResponse', `the BBS answered ${response.statusCode ?? 'nothing'} to the event subscription`),
+        );
         return;
       }
       resolve(new SseSubscription(request, response));
@@ -465,6 +509,7 @@ function openEventStream(request: http.ClientRequest, timeoutMs: number): Promis
 
 /** Parses `id:`/`event:`/`data:` frames (spec §9.4) into events, queued until `next()` takes them. */
 class SseSubscription implements EventSubscription {
+  compactRevision: string | null = null;
   private readonly queue: BbsEvent[] = [];
   private readonly waiting: { resolve: (event: BbsEvent | null) => void; reject: (err: Error) => void }[] = [];
   private failure: Error | null = null;
@@ -522,6 +567,12 @@ class SseSubscription implements EventSubscription {
     const { id, event, data } = this.frame;
     this.frame = { id: '', event: '', data: '' };
     if (event === '') return;
+    if (event === COMPACTED_EVENT) {
+      this.compactRevision = data;
+      this.finish(null);
+      this.request.destroy();
+      return;
+    }
     let decoded: BbsEvent;
     try {
       decoded = decodeEvent(event, Buffer.from(data, 'base64'), id);

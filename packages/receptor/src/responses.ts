@@ -3,6 +3,7 @@
  * Content-Length, or no body and no Content-Type. Written with `end` so that express adds no ETag or charset.
  */
 import type { Response } from 'express';
+import { REVISION_HEADER, type Listed } from '@diego/bbs';
 
 /** `json` is already-encoded JSON text (the models' encoders keep int64s exact). */
 export function sendJson(res: Response, status: number, json: string): void {
@@ -16,6 +17,15 @@ export function sendJson(res: Response, status: number, json: string): void {
 export function sendEmpty(res: Response, status: number): void {
   res.status(status);
   res.end();
+}
+
+/**
+ * A list as a JSON array, with the etcd revision it was read at in `X-Diego-Revision`: following `/v1/events`
+ * from that revision (`Last-Event-ID`) then misses and repeats nothing.
+ */
+export function sendList<T>(res: Response, listed: Listed<T>, encode: (item: T) => string): void {
+  res.setHeader(REVISION_HEADER, listed.revision);
+  sendJson(res, 200, jsonArray(listed.items.map(encode)));
 }
 
 /** A JSON array of already-encoded elements. */

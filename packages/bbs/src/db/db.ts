@@ -17,6 +17,15 @@ export interface Change<T> {
   after: T;
 }
 
+/**
+ * A list and the etcd revision it was read at: the state after every change up to and including that revision,
+ * so following the event stream from it (`Last-Event-ID: <revision>`) misses and repeats nothing.
+ */
+export interface Listed<T> {
+  items: T[];
+  revision: string;
+}
+
 export interface DomainDb {
   /** The fresh domains. */
   domains(): Promise<string[]>;
@@ -56,6 +65,10 @@ export interface DesiredLRPFilter {
 export interface DesiredLRPDb {
   desiredLRPs(filter?: DesiredLRPFilter): Promise<DesiredLRP[]>;
   desiredLRPSchedulingInfos(filter?: DesiredLRPFilter): Promise<DesiredLRPSchedulingInfo[]>;
+  /** `desiredLRPs` with the revision it was read at. */
+  listDesiredLRPs(filter?: DesiredLRPFilter): Promise<Listed<DesiredLRP>>;
+  /** `desiredLRPSchedulingInfos` with the revision it was read at. */
+  listDesiredLRPSchedulingInfos(filter?: DesiredLRPFilter): Promise<Listed<DesiredLRPSchedulingInfo>>;
   /** ResourceNotFound when absent. */
   desiredLRPByProcessGuid(processGuid: string): Promise<DesiredLRP>;
   /**
@@ -91,6 +104,10 @@ export interface ActualLRPDb {
   /** A group appears when at least one of its records passes the filter (applied per record). */
   actualLRPGroups(filter?: ActualLRPFilter): Promise<ActualLRPGroup[]>;
   actualLRPGroupsByProcessGuid(processGuid: string): Promise<ActualLRPGroup[]>;
+  /** `actualLRPGroups` with the revision it was read at. */
+  listActualLRPGroups(filter?: ActualLRPFilter): Promise<Listed<ActualLRPGroup>>;
+  /** `actualLRPGroupsByProcessGuid` with the revision it was read at. */
+  listActualLRPGroupsByProcessGuid(processGuid: string): Promise<Listed<ActualLRPGroup>>;
   /** ResourceNotFound when neither record exists. */
   actualLRPGroupByProcessGuidAndIndex(processGuid: string, index: number): Promise<ActualLRPGroup>;
 
@@ -140,6 +157,8 @@ export interface TaskFilter {
 
 export interface TaskDb {
   tasks(filter?: TaskFilter): Promise<Task[]>;
+  /** `tasks` with the revision it was read at. */
+  listTasks(filter?: TaskFilter): Promise<Listed<Task>>;
   /** ResourceNotFound when absent. */
   taskByGuid(taskGuid: string): Promise<Task>;
   /** PENDING, created_at = updated_at = now. ResourceExists. */

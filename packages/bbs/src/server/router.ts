@@ -9,6 +9,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import { BbsError, convertError } from '@diego/models';
 import { BbsRoutes, type BbsRouteName } from '@diego/routes';
 import type { Logger } from 'pino';
+import { REVISION_HEADER } from '../events/resume';
 import {
   carriesError,
   decodeMessage,
@@ -29,9 +30,16 @@ import {
 } from './messages';
 import { RequestBodyTooLarge, readBodyWithin } from '../read-body';
 
+/** What a handler may say about its answer besides the message. */
+export interface RpcReply {
+  /** The etcd revision a list was read at, sent as the `X-Diego-Revision` header (README "Event stream"). */
+  readAt(revision: string): void;
+}
+
 /** Decoded request in, response properties out; a thrown error goes back in band. */
 export type RpcHandler<N extends RpcRouteName> = (
   request: DecodedMessage<RequestName<N>>,
+  reply: RpcReply,
 ) => Promise<MessageProperties<ResponseName<N>>>;
 
 export type QueryHandler<N extends QueryRouteName> = () => Promise<MessageProperties<ResponseName<N>>>;
@@ -154,8 +162,10 @@ function rpcEndpoint<N extends RpcRouteName>(name: N, handlers: RpcHandlers): En
     }
     const guids = requestGuids(decoded);
     try {
-      return answerProtobuf(response, encodeMessage(responseName, await handler(decoded)), { guids });
+      const message = await handler(decoded, { readAt: (revision) => response.setHeader(REVISION_HEADER, revision) });
+      return answerProtobuf(response, encodeMessage(responseName, message), { guids });
     } catch (err) {
+      response.removeHeader(REVISION_HEADER);
       const error = convertError(err);
       return answerProtobuf(response, encodeErrorResponse(responseName, error), { guids, error });
     }

@@ -4,7 +4,7 @@ import { actualLrpGroupResponseJson, BbsError, convertError, resolveActualLrpGro
 import type { BbsClient } from '@diego/bbs';
 import { indexNotANumber } from '../errors';
 import { queryParam } from '../request-body';
-import { jsonArray, sendEmpty, sendJson } from '../responses';
+import { sendEmpty, sendJson, sendList } from '../responses';
 import type { RequestSubject } from '../request-state';
 import type { Handlers } from './handler';
 
@@ -34,13 +34,11 @@ export function actualLrpHandlers(bbs: BbsClient, logger: Logger): ActualLrpHand
   return {
     async ActualLRPs({ req, res }) {
       const domain = queryParam(req, 'domain');
-      const groups = await bbs.actualLRPGroups(domain === undefined ? undefined : { domain });
-      sendJson(res, 200, jsonArray(groups.map(actualLrpGroupResponseJson)));
+      sendList(res, await bbs.listActualLRPGroups(domain === undefined ? undefined : { domain }), actualLrpGroupResponseJson);
     },
 
     async ActualLRPsByProcessGuid({ res, param }) {
-      const groups = await bbs.actualLRPGroupsByProcessGuid(param('process_guid'));
-      sendJson(res, 200, jsonArray(groups.map(actualLrpGroupResponseJson)));
+      sendList(res, await bbs.listActualLRPGroupsByProcessGuid(param('process_guid')), actualLrpGroupResponseJson);
     },
 
     async ActualLRPByProcessGuidAndIndex({ res, param, subject }) {

@@ -5,7 +5,7 @@ import {
 } from '@diego/models';
 import type { BbsClient } from '@diego/bbs';
 import { queryParam, readBody } from '../request-body';
-import { jsonArray, sendEmpty, sendJson } from '../responses';
+import { sendEmpty, sendJson, sendList } from '../responses';
 import type { Handlers } from './handler';
 
 export type DesiredLrpHandlers = Pick<
@@ -35,8 +35,7 @@ export function desiredLrpHandlers(bbs: BbsClient): DesiredLrpHandlers {
 
     async DesiredLRPs({ req, res }) {
       const domain = queryParam(req, 'domain');
-      const lrps = await bbs.desiredLRPs(domain === undefined ? undefined : { domain });
-      sendJson(res, 200, jsonArray(lrps.map(desiredLrpResponseJson)));
+      sendList(res, await bbs.listDesiredLRPs(domain === undefined ? undefined : { domain }), desiredLrpResponseJson);
     },
 
     async GetDesiredLRP({ res, param }) {

@@ -3,7 +3,7 @@ import { decodeTaskCreateRequest, taskResponseJson, validateCompletionCallbackUr
 import type { BbsClient } from '@diego/bbs';
 import { unmappedFailure } from '../errors';
 import { queryParam, readBody } from '../request-body';
-import { jsonArray, sendEmpty, sendJson } from '../responses';
+import { sendEmpty, sendJson, sendList } from '../responses';
 import type { Handlers } from './handler';
 
 export type TaskHandlers = Pick<Handlers, 'CreateTask' | 'Tasks' | 'GetTask' | 'DeleteTask' | 'CancelTask'>;
@@ -21,8 +21,7 @@ export function taskHandlers(bbs: BbsClient): TaskHandlers {
 
     async Tasks({ req, res }) {
       const domain = queryParam(req, 'domain');
-      const tasks = await bbs.tasks(domain === undefined ? undefined : { domain });
-      sendJson(res, 200, jsonArray(tasks.map(taskResponseJson)));
+      sendList(res, await bbs.listTasks(domain === undefined ? undefined : { domain }), taskResponseJson);
     },
 
     async GetTask({ res, param }) {

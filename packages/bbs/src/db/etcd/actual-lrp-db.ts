@@ -11,7 +11,7 @@ import {
   type ActualLRPNetInfo,
   type ErrorType,
 } from '@diego/models';
-import type { ActualLRPDb, ActualLRPFilter, CellDb, Change, Gathered, RetireResult } from '../db';
+import type { ActualLRPDb, ActualLRPFilter, CellDb, Change, Gathered, Listed, RetireResult } from '../db';
 import {
   EMPTY_INSTANCE_KEY,
   decodeActualLrp,
@@ -61,13 +61,21 @@ export class EtcdActualLRPDb implements ActualLRPLifecycleDb {
   ) {}
 
   async actualLRPGroups(filter: ActualLRPFilter = {}): Promise<ActualLRPGroup[]> {
-    const { items } = await this.ctx.store.listDecoded(ACTUAL_LRP_PREFIX, decodeActualLrp);
-    return groupByIndex(items.filter((item) => passes(filter, item.value)));
+    return (await this.listActualLRPGroups(filter)).items;
   }
 
   async actualLRPGroupsByProcessGuid(processGuid: string): Promise<ActualLRPGroup[]> {
-    const { items } = await this.ctx.store.listDecoded(actualLrpProcessPrefix(processGuid), decodeActualLrp);
-    return groupByIndex(items);
+    return (await this.listActualLRPGroupsByProcessGuid(processGuid)).items;
+  }
+
+  async listActualLRPGroups(filter: ActualLRPFilter = {}): Promise<Listed<ActualLRPGroup>> {
+    const { items, revision } = await this.ctx.store.listDecoded(ACTUAL_LRP_PREFIX, decodeActualLrp);
+    return { items: groupByIndex(items.filter((item) => passes(filter, item.value))), revision };
+  }
+
+  async listActualLRPGroupsByProcessGuid(processGuid: string): Promise<Listed<ActualLRPGroup>> {
+    const { items, revision } = await this.ctx.store.listDecoded(actualLrpProcessPrefix(processGuid), decodeActualLrp);
+    return { items: groupByIndex(items), revision };
   }
 
   async actualLRPGroupByProcessGuidAndIndex(processGuid: string, index: number): Promise<ActualLRPGroup> {

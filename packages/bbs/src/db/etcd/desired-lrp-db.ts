@@ -6,7 +6,7 @@ import {
   type DesiredLRPSchedulingInfo,
   type DesiredLRPUpdate,
 } from '@diego/models';
-import type { Change, DesiredLRPDb, DesiredLRPFilter } from '../db';
+import type { Change, DesiredLRPDb, DesiredLRPFilter, Listed } from '../db';
 import type { EtcdActualLRPDb } from './actual-lrp-db';
 import { incremented, newModificationTag } from './actual-lrp-records';
 import type { DbContext } from './context';
@@ -30,12 +30,21 @@ export class EtcdDesiredLRPDb implements DesiredLRPDb {
   ) {}
 
   async desiredLRPs(filter: DesiredLRPFilter = {}): Promise<DesiredLRP[]> {
-    const { items } = await this.ctx.store.listDecoded(DESIRED_LRP_PREFIX, desiredLrpFromJson);
-    return items.map((item) => item.value).filter((lrp) => !filter.domain || lrp.domain === filter.domain);
+    return (await this.listDesiredLRPs(filter)).items;
   }
 
   async desiredLRPSchedulingInfos(filter: DesiredLRPFilter = {}): Promise<DesiredLRPSchedulingInfo[]> {
-    return (await this.desiredLRPs(filter)).map(schedulingInfo);
+    return (await this.listDesiredLRPSchedulingInfos(filter)).items;
+  }
+
+  async listDesiredLRPs(filter: DesiredLRPFilter = {}): Promise<Listed<DesiredLRP>> {
+    const { items, revision } = await this.ctx.store.listDecoded(DESIRED_LRP_PREFIX, desiredLrpFromJson);
+    return { items: items.map((item) => item.value).filter((lrp) => !filter.domain || lrp.domain === filter.domain), revision };
+  }
+
+  async listDesiredLRPSchedulingInfos(filter: DesiredLRPFilter = {}): Promise<Listed<DesiredLRPSchedulingInfo>> {
+    const { items, revision } = await this.listDesiredLRPs(filter);
+    return { items: items.map(schedulingInfo), revision };
   }
 
   async desiredLRPByProcessGuid(processGuid: string): Promise<DesiredLRP> {

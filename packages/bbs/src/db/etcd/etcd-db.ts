@@ -98,6 +98,9 @@ export class EtcdDb implements Db {
   readonly desireLRP: Db['desireLRP'] = (...args) => this.desiredDb.desireLRP(...args);
   readonly updateDesiredLRP: Db['updateDesiredLRP'] = (...args) => this.desiredDb.updateDesiredLRP(...args);
   readonly removeDesiredLRP: Db['removeDesiredLRP'] = (...args) => this.desiredDb.removeDesiredLRP(...args);
+  readonly listDesiredLRPs: Db['listDesiredLRPs'] = (...args) => this.desiredDb.listDesiredLRPs(...args);
+  readonly listDesiredLRPSchedulingInfos: Db['listDesiredLRPSchedulingInfos'] = (...args) =>
+    this.desiredDb.listDesiredLRPSchedulingInfos(...args);
 
   // Actual LRPs
   readonly actualLRPGroups: Db['actualLRPGroups'] = (...args) => this.actualDb.actualLRPGroups(...args);
@@ -105,6 +108,9 @@ export class EtcdDb implements Db {
     this.actualDb.actualLRPGroupsByProcessGuid(...args);
   readonly actualLRPGroupByProcessGuidAndIndex: Db['actualLRPGroupByProcessGuidAndIndex'] = (...args) =>
     this.actualDb.actualLRPGroupByProcessGuidAndIndex(...args);
+  readonly listActualLRPGroups: Db['listActualLRPGroups'] = (...args) => this.actualDb.listActualLRPGroups(...args);
+  readonly listActualLRPGroupsByProcessGuid: Db['listActualLRPGroupsByProcessGuid'] = (...args) =>
+    this.actualDb.listActualLRPGroupsByProcessGuid(...args);
   readonly createUnclaimedActualLRP: Db['createUnclaimedActualLRP'] = (...args) =>
     this.actualDb.createUnclaimedActualLRP(...args);
   readonly claimActualLRP: Db['claimActualLRP'] = (...args) => this.actualDb.claimActualLRP(...args);
@@ -132,6 +138,7 @@ export class EtcdDb implements Db {
 
   // Tasks
   readonly tasks: Db['tasks'] = (...args) => this.taskDb.tasks(...args);
+  readonly listTasks: Db['listTasks'] = (...args) => this.taskDb.listTasks(...args);
   readonly taskByGuid: Db['taskByGuid'] = (...args) => this.taskDb.taskByGuid(...args);
   readonly desireTask: Db['desireTask'] = (...args) => this.taskDb.desireTask(...args);
   readonly startTask: Db['startTask'] = (...args) => this.taskDb.startTask(...args);

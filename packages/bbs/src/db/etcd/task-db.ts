@@ -9,7 +9,7 @@ import {
   type Task,
   type TaskDefinition,
 } from '@diego/models';
-import type { Change, Gathered, TaskDb, TaskFilter } from '../db';
+import type { Change, Gathered, Listed, TaskDb, TaskFilter } from '../db';
 import type { DbContext } from './context';
 import { resourceConflict } from './errors';
 import { TASK_PREFIX, taskKey } from './keys';
@@ -28,10 +28,15 @@ export class EtcdTaskDb implements TaskDb {
   constructor(private readonly ctx: DbContext) {}
 
   async tasks(filter: TaskFilter = {}): Promise<Task[]> {
-    const { items } = await this.ctx.store.listDecoded(TASK_PREFIX, taskFromJson);
-    return items
+    return (await this.listTasks(filter)).items;
+  }
+
+  async listTasks(filter: TaskFilter = {}): Promise<Listed<Task>> {
+    const { items, revision } = await this.ctx.store.listDecoded(TASK_PREFIX, taskFromJson);
+    const tasks = items
       .map((item) => item.value)
       .filter((task) => (!filter.domain || task.domain === filter.domain) && (!filter.cell_id || task.cell_id === filter.cell_id));
+    return { items: tasks, revision };
   }
 
   async taskByGuid(taskGuid: string): Promise<Task> {

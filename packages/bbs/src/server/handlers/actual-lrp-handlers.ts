@@ -29,7 +29,7 @@ type ActualLRPRouteName =
 
 export type ActualLRPHandlerStore = Pick<
   Db,
-  | 'actualLRPGroups' | 'actualLRPGroupsByProcessGuid' | 'actualLRPGroupByProcessGuidAndIndex' | 'claimActualLRP'
+  | 'listActualLRPGroups' | 'listActualLRPGroupsByProcessGuid' | 'actualLRPGroupByProcessGuidAndIndex' | 'claimActualLRP'
   | 'startActualLRP' | 'crashActualLRP' | 'failActualLRP' | 'removeActualLRP' | 'removeEvacuatingActualLRP'
   | 'evacuateClaimedActualLRP' | 'evacuateCrashedActualLRP' | 'evacuateStoppedActualLRP' | 'evacuateRunningActualLRP'
 >;
@@ -75,15 +75,17 @@ export function actualLRPHandlers(
   controller: Pick<ActualLRPController, 'retireActualLRP'>,
 ): Pick<RpcHandlers, ActualLRPRouteName> {
   return {
-    ActualLRPGroups: async (request) => {
-      const groups = await db.actualLRPGroups(actualLRPFilter(request.domain, request.cell_id));
-      return { actual_lrp_groups: groups.map(actualLrpGroupToProto) };
+    ActualLRPGroups: async (request, reply) => {
+      const groups = await db.listActualLRPGroups(actualLRPFilter(request.domain, request.cell_id));
+      reply.readAt(groups.revision);
+      return { actual_lrp_groups: groups.items.map(actualLrpGroupToProto) };
     },
 
-    ActualLRPGroupsByProcessGuid: async (request) => {
+    ActualLRPGroupsByProcessGuid: async (request, reply) => {
       validateProcessGuidRequest(request.process_guid);
-      const groups = await db.actualLRPGroupsByProcessGuid(request.process_guid);
-      return { actual_lrp_groups: groups.map(actualLrpGroupToProto) };
+      const groups = await db.listActualLRPGroupsByProcessGuid(request.process_guid);
+      reply.readAt(groups.revision);
+      return { actual_lrp_groups: groups.items.map(actualLrpGroupToProto) };
     },
 
     ActualLRPGroupByProcessGuidAndIndex: async (request) => {

@@ -10,7 +10,7 @@ import {
 } from '@diego/models';
 import type { DesiredLRPController } from '../../controllers/desired-lrp-controller';
 import type { Db, DesiredLRPFilter } from '../../db/db';
-import type { RpcHandlers } from '../router';
+import type { RpcHandlers, RpcReply } from '../router';
 import { desiredLrpToV0 } from '../v0';
 import { ifPresent } from './request-parts';
 
@@ -18,7 +18,7 @@ type DesiredLRPRouteName =
   | 'DesiredLRPs_r1' | 'DesiredLRPByProcessGuid_r1' | 'DesiredLRPSchedulingInfos' | 'DesiredLRPs'
   | 'DesiredLRPByProcessGuid' | 'DesireDesiredLRP' | 'UpdateDesireLRP' | 'RemoveDesiredLRP';
 
-export type DesiredLRPHandlerStore = Pick<Db, 'desiredLRPs' | 'desiredLRPByProcessGuid' | 'desiredLRPSchedulingInfos'>;
+export type DesiredLRPHandlerStore = Pick<Db, 'listDesiredLRPs' | 'desiredLRPByProcessGuid' | 'listDesiredLRPSchedulingInfos'>;
 
 function desiredLRPFilter(domain: string): DesiredLRPFilter {
   return domain === '' ? {} : { domain };
@@ -28,9 +28,10 @@ export function desiredLRPHandlers(
   db: DesiredLRPHandlerStore,
   controller: Pick<DesiredLRPController, 'desireDesiredLRP' | 'updateDesiredLRP' | 'removeDesiredLRP'>,
 ): Pick<RpcHandlers, DesiredLRPRouteName> {
-  const list = async (domain: string, version: (lrp: DesiredLRP) => DesiredLRP) => {
-    const lrps = await db.desiredLRPs(desiredLRPFilter(domain));
-    return { desired_lrps: lrps.map((lrp) => desiredLrpToProto(version(lrp))) };
+  const list = async (domain: string, version: (lrp: DesiredLRP) => DesiredLRP, reply: RpcReply) => {
+    const lrps = await db.listDesiredLRPs(desiredLRPFilter(domain));
+    reply.readAt(lrps.revision);
+    return { desired_lrps: lrps.items.map((lrp) => desiredLrpToProto(version(lrp))) };
   };
   const get = async (processGuid: string, version: (lrp: DesiredLRP) => DesiredLRP) => {
     validateProcessGuidRequest(processGuid);
@@ -40,14 +41,15 @@ export function desiredLRPHandlers(
   const current = (lrp: DesiredLRP): DesiredLRP => lrp;
 
   return {
-    DesiredLRPs_r1: (request) => list(request.domain, current),
-    DesiredLRPs: (request) => list(request.domain, desiredLrpToV0),
+    DesiredLRPs_r1: (request, reply) => list(request.domain, current, reply),
+    DesiredLRPs: (request, reply) => list(request.domain, desiredLrpToV0, reply),
     DesiredLRPByProcessGuid_r1: (request) => get(request.process_guid, current),
     DesiredLRPByProcessGuid: (request) => get(request.process_guid, desiredLrpToV0),
 
-    DesiredLRPSchedulingInfos: async (request) => {
-      const infos = await db.desiredLRPSchedulingInfos(desiredLRPFilter(request.domain));
-      return { desired_lrp_scheduling_infos: infos.map(schedulingInfoToProto) };
+    DesiredLRPSchedulingInfos: async (request, reply) => {
+      const infos = await db.listDesiredLRPSchedulingInfos(desiredLRPFilter(request.domain));
+      reply.readAt(infos.revision);
+      return { desired_lrp_scheduling_infos: infos.items.map(schedulingInfoToProto) };
     },
 
     DesireDesiredLRP: async (request) => {

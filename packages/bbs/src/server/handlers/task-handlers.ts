@@ -9,7 +9,7 @@ import {
 } from '@diego/models';
 import type { TaskController } from '../../controllers/task-controller';
 import type { Db, TaskFilter } from '../../db/db';
-import type { RpcHandlers } from '../router';
+import type { RpcHandlers, RpcReply } from '../router';
 import { taskToV0 } from '../v0';
 import { ifPresent } from './request-parts';
 
@@ -19,7 +19,7 @@ type TaskRouteName =
 
 export type TaskHandlerStore = Pick<
   Db,
-  'tasks' | 'taskByGuid' | 'desireTask' | 'startTask' | 'failTask' | 'completeTask' | 'resolvingTask' | 'deleteTask'
+  'listTasks' | 'taskByGuid' | 'desireTask' | 'startTask' | 'failTask' | 'completeTask' | 'resolvingTask' | 'deleteTask'
 >;
 
 function taskFilter(domain: string, cellId: string): TaskFilter {
@@ -27,9 +27,10 @@ function taskFilter(domain: string, cellId: string): TaskFilter {
 }
 
 export function taskHandlers(db: TaskHandlerStore, controller: Pick<TaskController, 'cancelTask'>): Pick<RpcHandlers, TaskRouteName> {
-  const list = async (domain: string, cellId: string, version: (task: Task) => Task) => {
-    const tasks = await db.tasks(taskFilter(domain, cellId));
-    return { tasks: tasks.map((task) => taskToProto(version(task))) };
+  const list = async (domain: string, cellId: string, version: (task: Task) => Task, reply: RpcReply) => {
+    const tasks = await db.listTasks(taskFilter(domain, cellId));
+    reply.readAt(tasks.revision);
+    return { tasks: tasks.items.map((task) => taskToProto(version(task))) };
   };
   const get = async (taskGuid: string, version: (task: Task) => Task) => {
     validateTaskGuidRequest(taskGuid);
@@ -38,8 +39,8 @@ export function taskHandlers(db: TaskHandlerStore, controller: Pick<TaskControll
   const current = (task: Task): Task => task;
 
   return {
-    Tasks_r1: (request) => list(request.domain, request.cell_id, current),
-    Tasks: (request) => list(request.domain, request.cell_id, taskToV0),
+    Tasks_r1: (request, reply) => list(request.domain, request.cell_id, current, reply),
+    Tasks: (request, reply) => list(request.domain, request.cell_id, taskToV0, reply),
     TaskByGuid_r1: (request) => get(request.task_guid, current),
     TaskByGuid: (request) => get(request.task_guid, taskToV0),
 
