@@ -19,6 +19,8 @@ export interface ReceptorAppOptions {
   password: string;
   corsEnabled: boolean;
   logger: Logger;
+  /** How often an idle event stream gets a heartbeat comment (default 15 s). */
+  eventHeartbeatIntervalMs?: number;
 }
 
 /**
@@ -29,12 +31,13 @@ export interface ReceptorAppOptions {
  *     password: '', corsEnabled: false, logger: pino() });
  *   app.listen(8887);
  */
-export function createReceptorApp({ bbs, username, password, corsEnabled, logger }: ReceptorAppOptions): Express {
+export function createReceptorApp({ bbs, username, password, corsEnabled, logger, eventHeartbeatIntervalMs }: ReceptorAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(requestLog(logger));
   if (corsEnabled) app.use(cors());
-  app.use(receptorRouter(receptorHandlers(bbs, logger), basicAuth({ username, password })));
+  const events = eventHeartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: eventHeartbeatIntervalMs };
+  app.use(receptorRouter(receptorHandlers(bbs, logger, events), basicAuth({ username, password })));
   app.use(receptorErrorMiddleware());
   return app;
 }

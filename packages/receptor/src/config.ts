@@ -12,4 +12,6 @@ export interface ReceptorConfig {
   corsEnabled: boolean;
   logLevel: LogLevel;
   debugAddress: string | null;
+  /** How often an idle event stream gets a `: heartbeat` comment (`--eventHeartbeatInterval`), default 15 s. */
+  eventHeartbeatIntervalMs?: number;
 }

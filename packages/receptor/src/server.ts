@@ -28,6 +28,7 @@ export async function startReceptor(config: ReceptorConfig, options: StartRecept
     password: config.password,
     corsEnabled: config.corsEnabled,
     logger,
+    ...(config.eventHeartbeatIntervalMs === undefined ? {} : { eventHeartbeatIntervalMs: config.eventHeartbeatIntervalMs }),
   });
   const server = createServer(app);
   let address: string;

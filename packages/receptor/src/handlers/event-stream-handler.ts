@@ -1,11 +1,21 @@
 /**
  * GET /v1/events (spec/receptor-api.md §9): the BBS's events relayed as the receptor's server-sent events. Only
- * the six LRP event types reach receptor clients; actual LRPs are sent resolved (§3.11). The SSE `id:` is the
- * etcd revision that produced the event.
+ * the six LRP event types reach receptor clients (a 2015 Go client fails on any other name); actual LRPs are sent
+ * resolved (§3.11). The SSE `id:` is the etcd revision that produced the event: the client's `Last-Event-ID` (or
+ * `?last_event_id=`) is passed on to the BBS, which resumes after it, or ends with `event: compacted` (relayed)
+ * when etcd no longer holds that history. An idle stream gets a `: heartbeat` comment every interval.
  */
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { actualLrpGroupResponseJson, desiredLrpResponseJson } from '@diego/models';
-import type { BbsClient, BbsEvent, EventSubscription } from '@diego/bbs';
+import {
+  COMPACTED_EVENT,
+  DEFAULT_HEARTBEAT_INTERVAL_MS,
+  HEARTBEAT_COMMENT,
+  resumeRevision,
+  type BbsClient,
+  type BbsEvent,
+  type EventSubscription,
+} from '@diego/bbs';
 import type { Handlers } from './handler';
 
 export type EventStreamHandlers = Pick<Handlers, 'EventStream'>;
@@ -57,10 +67,24 @@ async function relay(subscription: EventSubscription, res: Response): Promise<vo
   }
 }
 
-export function eventStreamHandlers(bbs: BbsClient): EventStreamHandlers {
+export interface EventStreamOptions {
+  /** How often an idle stream gets a heartbeat comment (default 15 s, `--eventHeartbeatInterval`). */
+  heartbeatIntervalMs?: number;
+}
+
+/** The revision the client resumes after, if it asked to. */
+function resumeAfter(req: Request): string | undefined {
+  const query = req.query.last_event_id;
+  return resumeRevision(req.headers['last-event-id'], typeof query === 'string' ? query : undefined);
+}
+
+export function eventStreamHandlers(bbs: BbsClient, options: EventStreamOptions = {}): EventStreamHandlers {
+  const heartbeatIntervalMs = options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
   return {
-    async EventStream({ res }) {
-      const subscription = await bbs.subscribeToEvents();
+    async EventStream({ req, res }) {
+      const afterRevision = resumeAfter(req);
+      const subscription = await bbs.subscribeToEvents(afterRevision === undefined ? {} : { afterRevision });
+      let heartbeat: NodeJS.Timeout | undefined;
       try {
         if (clientLeft(res)) return;
         res.writeHead(200, {
@@ -69,8 +93,15 @@ export function eventStreamHandlers(bbs: BbsClient): EventStreamHandlers {
           Connection: 'keep-alive',
         });
         res.flushHeaders();
+        heartbeat = setInterval(() => {
+          if (!clientLeft(res) && !res.writableNeedDrain) res.write(HEARTBEAT_COMMENT);
+        }, heartbeatIntervalMs);
         await relay(subscription, res);
+        if (subscription.compactRevision !== null && !clientLeft(res)) {
+          res.write(`event: ${COMPACTED_EVENT}\ndata: ${subscription.compactRevision}\n\n`);
+        }
       } finally {
+        clearInterval(heartbeat);
         subscription.close();
       }
       // The BBS's stream ended (or the client left): so does this one. A failure goes to the error middleware,

@@ -6,18 +6,18 @@ import { authCookieHandlers } from './auth-cookie-handler';
 import { cellHandlers } from './cell-handlers';
 import { desiredLrpHandlers } from './desired-lrp-handlers';
 import { domainHandlers } from './domain-handlers';
-import { eventStreamHandlers } from './event-stream-handler';
+import { eventStreamHandlers, type EventStreamOptions } from './event-stream-handler';
 import type { Handlers } from './handler';
 import { taskHandlers } from './task-handlers';
 
-export function receptorHandlers(bbs: BbsClient, logger: Logger): Handlers {
+export function receptorHandlers(bbs: BbsClient, logger: Logger, events: EventStreamOptions = {}): Handlers {
   return {
     ...taskHandlers(bbs),
     ...desiredLrpHandlers(bbs),
     ...actualLrpHandlers(bbs, logger),
     ...cellHandlers(bbs),
     ...domainHandlers(bbs),
-    ...eventStreamHandlers(bbs),
+    ...eventStreamHandlers(bbs, events),
     ...authCookieHandlers(),
   };
 }
