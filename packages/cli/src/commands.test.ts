@@ -76,6 +76,7 @@ describe('diego bbs', () => {
       etcdCluster: ['http://127.0.0.1:2379'],
       logLevel: 'info',
       debugAddress: null,
+      eventHeartbeatIntervalMs: 15_000,
       advertiseUrl: 'http://0.0.0.0:8889',
       convergeRepeatIntervalMs: 30_000,
       kickTaskDurationMs: 30_000,
@@ -91,6 +92,7 @@ describe('diego bbs', () => {
       etcdCluster: ['http://etcd-0:2379', 'http://etcd-1:2379'],
       logLevel: 'debug',
       debugAddress: '127.0.0.1:17017',
+      eventHeartbeatIntervalMs: 15_000,
       advertiseUrl: 'http://127.0.0.1:0',
       convergeRepeatIntervalMs: 30_000,
       kickTaskDurationMs: 30_000,
@@ -145,6 +147,14 @@ describe('diego receptor', () => {
       corsEnabled: false,
       logLevel: 'info',
       debugAddress: null,
+      eventHeartbeatIntervalMs: 15_000,
+    });
+  });
+
+  it('takes the event heartbeat interval as a Go duration', () => {
+    expect(parseCommandLine(receptorCommand, ['-eventHeartbeatInterval', '2s'], {})).toMatchObject({ eventHeartbeatIntervalMs: 2000 });
+    expect(parseCommandLine(receptorCommand, [], { DIEGO_RECEPTOR_EVENT_HEARTBEAT_INTERVAL: '30s' })).toMatchObject({
+      eventHeartbeatIntervalMs: 30_000,
     });
   });
 

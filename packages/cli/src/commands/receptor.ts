@@ -2,7 +2,7 @@
 import { startReceptor, type ReceptorConfig } from '@diego/receptor';
 import { serveUntilStopped, type Command } from '../command';
 import { UsageError } from '../flags';
-import { addressFlag, boolFlag, logLevelFlag, optional, stringFlag, urlListFlag } from '../flag-types';
+import { addressFlag, boolFlag, durationFlag, logLevelFlag, optional, stringFlag, urlListFlag } from '../flag-types';
 
 export const receptorFlags = {
   address: addressFlag('where the receptor API listens', '0.0.0.0:8887'),
@@ -12,6 +12,7 @@ export const receptorFlags = {
   corsEnabled: boolFlag('allow cross-origin requests and answer CORS preflights'),
   logLevel: logLevelFlag(),
   debugAddr: optional(addressFlag('where the debug endpoints listen; none when empty', '')),
+  eventHeartbeatInterval: durationFlag('how often an idle /v1/events stream gets a heartbeat comment', '15s'),
 };
 
 /** A password without a user name would silently leave the API open: refuse it. */
@@ -38,6 +39,7 @@ export const receptorCommand: Command<typeof receptorFlags, ReceptorConfig> = {
       corsEnabled: values.corsEnabled,
       logLevel: values.logLevel,
       debugAddress: values.debugAddr,
+      eventHeartbeatIntervalMs: values.eventHeartbeatInterval,
     };
   },
   run: (config, io) => serveUntilStopped('receptor', config.logLevel, () => startReceptor(config), io),
