@@ -48,6 +48,8 @@ export interface TestCellOptions {
   refuseAll?: boolean;
   /** Answers `/state` only after this long (a slow cell); 0 by default. */
   stateDelayMs?: number;
+  /** Takes and starts the work it is sent, then drops the connection instead of answering `/work`. */
+  hangUpOnWork?: boolean;
   /** The presence's lease TTL (default 10 s); a dead cell disappears from the cells this long after dying. */
   presenceTtlSeconds?: number;
   /** Silent by default. */
@@ -127,6 +129,7 @@ class RunningTestCell implements TestCell {
   private evacuating: boolean;
   private refuseAll: boolean;
   private readonly stateDelayMs: number;
+  private readonly hangUpOnWork: boolean;
   /** Cut when the cell dies: its presence can no longer reach the BBS. */
   private dead = false;
   private nextHostPort = FIRST_HOST_PORT;
@@ -155,6 +158,7 @@ class RunningTestCell implements TestCell {
     this.evacuating = options.evacuating ?? false;
     this.refuseAll = options.refuseAll ?? false;
     this.stateDelayMs = options.stateDelayMs ?? 0;
+    this.hangUpOnWork = options.hangUpOnWork ?? false;
     this.presenceTtlSeconds = options.presenceTtlSeconds;
     this.logger = (options.logger ?? pino({ level: 'silent' })).child({ component: 'test-cell', cell_id: options.cellId });
   }
@@ -269,7 +273,9 @@ class RunningTestCell implements TestCell {
         response.writeHead(400).end();
         return;
       }
-      respondJson(response, await this.perform(work));
+      const refused = await this.perform(work);
+      if (this.hangUpOnWork) request.socket.destroy();
+      else respondJson(response, refused);
     } else if (request.method === 'POST' && (match = /^\/v1\/lrps\/([^/]+)\/instances\/([^/]+)\/stop$/.exec(path)) !== null) {
       response.writeHead(202).end();
       this.track(this.stopInstance(decodeURIComponent(match[2] ?? '')));

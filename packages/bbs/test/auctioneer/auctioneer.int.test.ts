@@ -201,6 +201,19 @@ describe('the auctioneer', () => {
       expect(refusing.lrps()).toEqual([]);
     });
 
+    it('fails nothing when a cell does not answer /work: it may have started the work', async () => {
+      const { client, startCell } = auction();
+      await startCell({ cellId: 'hangs-up', hangUpOnWork: true });
+
+      for (const guid of ['task', 'marker']) {
+        const { task_guid, domain, definition } = newValidTask(guid, { rootfs: PRELOADED, memory_mb: 64, disk_mb: 64 });
+        await client.desireTask(task_guid, domain, definition);
+        // Rounds run one at a time: once the marker is placed, the first task's round is over.
+        await eventually(() => client.taskByGuid(guid), (task) => task.state === 'RUNNING');
+      }
+      expect(await client.taskByGuid('task')).toMatchObject({ state: 'RUNNING', failed: false, cell_id: 'hangs-up' });
+    });
+
     it('places work on the cells that answer when a registered cell is dead', async () => {
       const { client, startCell, instances } = auction();
       const dead = await startCell({ cellId: 'dead', memoryMB: 100_000, diskMB: 100_000 });
