@@ -5,10 +5,9 @@ import pino from 'pino';
 import { HttpBbsClient, type RunningServer } from '@diego/bbs';
 import { parseJson, stringifyJson } from '@diego/models';
 import { createReceptorApp, startReceptor } from '../src';
-import { eventually } from '@diego/test-support';
+import { eventually, SseClient, type SseEvent } from '@diego/test-support';
 import { CapturedLogs, deadBbsUrl, startReceptorUnderTest, type ReceptorUnderTest } from './support/receptor-under-test';
 import { asObject, desiredLrpRequest, expectEmpty, taskRequest, uniqueGuid, type JsonObject } from './support/http';
-import { SseClient, type SseEvent } from './support/sse';
 
 const USERNAME = 'user';
 const PASSWORD = 'password';

@@ -3,3 +3,4 @@ export * from './etcd-client';
 export * from './eventually';
 export * from './fixtures';
 export * from './test-cell';
+export * from './sse-client';
