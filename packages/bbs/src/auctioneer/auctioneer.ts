@@ -11,7 +11,7 @@
  * store no longer waits for, schedule (scheduler.ts), POST each winning cell its `/work` in parallel, and record
  * the failures: FailActualLRP / FailTask with the placement error. Work a cell refuses fails the same way.
  */
-import { convertError, isBbsError, type CellPresence } from '@diego/models';
+import { convertError, isBbsError, type CellPresence, type DesiredLRP } from '@diego/models';
 import type { Namespace, Watcher } from 'etcd3';
 import type { Logger } from 'pino';
 import type { BbsEvent } from '../bbs-client';
@@ -19,10 +19,10 @@ import type { Clock, Db } from '../db/db';
 import { systemClock } from '../db/etcd/etcd-db';
 import { watchBbsEvents } from '../events/watch-events';
 import type { AuctionRequester, LeaderLoop, LRPStartRequest, TaskStartRequest } from '../leader/contracts';
-import { lrpIdentifier, type RepLRP, type RepTask, type Work } from '../rep/rep-api';
+import { lrpIdentifier, type CellState, type RepLRP, type RepTask, type Work } from '../rep/rep-api';
 import { HttpRepClient, type RepClient } from '../rep/rep-client';
 import { AuctionBatch } from './auction-batch';
-import { DEFAULT_STARTING_CONTAINER_WEIGHT, PlacementError, scheduleAuctions, type AuctionCell } from './scheduler';
+import { DEFAULT_STARTING_CONTAINER_WEIGHT, PlacementError, scheduleAuctions } from './scheduler';
 
 export type AuctioneerStore = Pick<
   Db,
@@ -200,18 +200,21 @@ export class Auctioneer implements AuctionRequester, LeaderLoop {
   }
 
   private async requestWithDesiredResources(processGuid: string, entry: { domain: string; indices: number[] }): Promise<void> {
+    let desired: DesiredLRP;
     try {
-      const desired = await this.db.desiredLRPByProcessGuid(processGuid);
-      this.awaitingDesired.delete(processGuid);
-      const { domain, indices } = entry;
-      this.requestLRPAuctions([{ process_guid: processGuid, domain, indices, memory_mb: desired.memory_mb, disk_mb: desired.disk_mb, rootfs: desired.rootfs }]);
+      desired = await this.db.desiredLRPByProcessGuid(processGuid);
     } catch (err) {
-      this.awaitingDesired.delete(processGuid);
       // No desired LRP: nothing to run; its instances are retired by whoever removed it, or by convergence.
       if (isBbsError(err, 'ResourceNotFound')) return;
       // The instances stay UNCLAIMED: convergence requests them again once they are stale.
       this.logger.error({ process_guid: processGuid, indices: entry.indices, err: convertError(err).message }, 'failed-to-fetch-desired-lrp');
+      return;
+    } finally {
+      // Indices showing up from now on need a read of their own.
+      this.awaitingDesired.delete(processGuid);
     }
+    const { domain, indices } = entry;
+    this.requestLRPAuctions([{ process_guid: processGuid, domain, indices, memory_mb: desired.memory_mb, disk_mb: desired.disk_mb, rootfs: desired.rootfs }]);
   }
 
   /** etcd ended the watch (it was compacted past, for one): watch again from now; convergence covers the gap. */
@@ -242,8 +245,10 @@ export class Auctioneer implements AuctionRequester, LeaderLoop {
   }
 
   private track(work: Promise<void>): void {
-    this.pending.add(work);
-    void work.finally(() => this.pending.delete(work));
+    const tracked: Promise<void> = work
+      .catch((err: unknown) => this.logger.error({ err: convertError(err).message }, 'auctioneer-background-work-failed'))
+      .finally(() => this.pending.delete(tracked));
+    this.pending.add(tracked);
   }
 
   // ---- rounds ----
@@ -308,11 +313,11 @@ export class Auctioneer implements AuctionRequester, LeaderLoop {
    * The states of the cells taking part: those that answered and are not evacuating. When none answers, it
    * asks again with twice the timeout, up to STATE_RETRIES times.
    */
-  private async fetchCellStates(presences: readonly CellPresence[]): Promise<{ presence: CellPresence; state: AuctionCell['state'] }[]> {
+  private async fetchCellStates(presences: readonly CellPresence[]): Promise<{ presence: CellPresence; state: CellState }[]> {
     let timeoutMs = this.cellStateTimeoutMs;
     for (let attempt = 0; ; attempt++, timeoutMs *= 2) {
       const answers = await Promise.allSettled(presences.map((presence) => this.rep.state(presence, timeoutMs)));
-      const answered: { presence: CellPresence; state: AuctionCell['state'] }[] = [];
+      const answered: { presence: CellPresence; state: CellState }[] = [];
       answers.forEach((answer, i) => {
         const presence = presences[i];
         if (presence === undefined) return;
