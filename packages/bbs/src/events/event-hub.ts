@@ -26,8 +26,6 @@ export interface EventHubOptions {
   bufferSize?: number;
   /** Recent events kept for resuming subscribers. Default 1024. */
   historySize?: number;
-  /** The first pause before reopening a broken etcd watch (it grows). */
-  watchRetryMs?: number;
 }
 
 /** Why a subscription ended. */
@@ -220,7 +218,7 @@ export class EventHub {
           onCompacted: (compactRevision) => this.liveLost(live, { reason: 'compacted', compactRevision }),
           onClosed: () => this.liveLost(live, { reason: 'failed' }),
         },
-        this.watchOptions(),
+        { logger: this.options.logger },
       ),
     };
     return live;
@@ -284,7 +282,7 @@ export class EventHub {
         onCompacted: (compactRevision) => subscriber.finish({ reason: 'compacted', compactRevision }),
         onClosed: () => subscriber.finish({ reason: 'failed' }),
       },
-      this.watchOptions(),
+      { logger: this.options.logger },
     );
   }
 
@@ -299,9 +297,5 @@ export class EventHub {
   private release(subscriber: Subscriber): void {
     this.subscribers.delete(subscriber);
     if (this.subscribers.size === 0) this.stopLive();
-  }
-
-  private watchOptions(): { logger: Logger; retryMs?: number } {
-    return { logger: this.options.logger, ...(this.options.watchRetryMs === undefined ? {} : { retryMs: this.options.watchRetryMs }) };
   }
 }

@@ -37,13 +37,11 @@ export interface RevisionWatchHandlers {
 
 export interface RevisionWatchOptions {
   logger: Logger;
-  /** The first wait before reopening a broken stream; it doubles up to `maxRetryMs`. Default 100 ms. */
-  retryMs?: number;
-  maxRetryMs?: number;
 }
 
-const DEFAULT_RETRY_MS = 100;
-const DEFAULT_MAX_RETRY_MS = 5_000;
+/** The first pause before reopening a broken stream; it doubles up to the second. */
+const FIRST_RETRY_MS = 100;
+const MAX_RETRY_MS = 5_000;
 
 /**
  * Watches `prefix` (with previous values) from `startRevision`. A broken stream is reopened from the revision
@@ -63,9 +61,7 @@ export class RevisionWatch {
   private retryTimer: NodeJS.Timeout | null = null;
   private closed = false;
   private nextRevision: bigint;
-  private readonly retryMs: number;
-  private readonly maxRetryMs: number;
-  private pause: number;
+  private pause = FIRST_RETRY_MS;
 
   constructor(
     private readonly etcd: Namespace,
@@ -75,9 +71,6 @@ export class RevisionWatch {
     private readonly options: RevisionWatchOptions,
   ) {
     this.nextRevision = startRevision;
-    this.retryMs = options.retryMs ?? DEFAULT_RETRY_MS;
-    this.maxRetryMs = options.maxRetryMs ?? DEFAULT_MAX_RETRY_MS;
-    this.pause = this.retryMs;
     this.open();
   }
 
@@ -117,7 +110,7 @@ export class RevisionWatch {
         return;
       }
       if (response.created) {
-        this.pause = this.retryMs;
+        this.pause = FIRST_RETRY_MS;
         return;
       }
       fragments.push(...response.events);
@@ -173,7 +166,7 @@ export class RevisionWatch {
       this.retryTimer = null;
       if (!this.closed) this.open();
     }, this.pause);
-    this.pause = Math.min(this.pause * 2, this.maxRetryMs);
+    this.pause = Math.min(this.pause * 2, MAX_RETRY_MS);
   }
 
   private release(): void {
