@@ -37,17 +37,20 @@ describe('EventStream_r0', () => {
     expect(bbs.server.events.subscribers).toBe(2);
 
     // Big changes (10 KiB annotations) until the slow client's socket buffers and then its 8 events are full.
+    // Each change waits until the fast subscriber has it, so on a loaded machine too it never falls behind.
     let updates = 0;
+    const update = async (annotation: string): Promise<void> => {
+      updates += 1;
+      await bbs.client.updateDesiredLRP('web', { instances: null, routes: null, annotation });
+      const expected = updates;
+      await eventually(async () => fastReader.events.length, (count) => count >= expected, { timeoutMs: 10_000, intervalMs: 1 });
+    };
     while (bbs.server.events.subscribers === 2) {
       if (updates === 2000) throw new Error('the slow subscriber was never dropped');
-      updates += 1;
-      await bbs.client.updateDesiredLRP('web', { instances: null, routes: null, annotation: `${updates}`.padEnd(10 * 1024, '.') });
+      await update(`${updates + 1}`.padEnd(10 * 1024, '.'));
     }
     // A few more, which only the fast one gets.
-    for (let i = 0; i < 3; i++) {
-      updates += 1;
-      await bbs.client.updateDesiredLRP('web', { instances: null, routes: null, annotation: `${updates}` });
-    }
+    for (let i = 0; i < 3; i++) await update(`${updates + 1}`);
 
     await eventually(async () => fastReader.events.length, (count) => count === updates, { timeoutMs: 10_000 });
     const annotations = fastReader.events.map((event) => (event.type === 'desired_lrp_changed' ? event.after.annotation.replace(/\.+$/, '') : ''));

@@ -18,13 +18,13 @@ afterEach(async () => {
   await keys.cleanup();
 });
 
-async function startLeaderCapableBbs(name: string): Promise<BbsServer> {
+async function startLeaderCapableBbs(name: string, electionTtlSeconds = 2): Promise<BbsServer> {
   const bbs = await startBbsServer({
     etcd: keys.namespace,
     listenAddress: '127.0.0.1:0',
     logger,
-    // etcd's shortest lease: a lost leader is replaced within seconds.
-    leader: { advertiseUrl: `http://${name}.bbs.example:8889`, electionTtlSeconds: 2, campaignRetryIntervalMs: 100, convergeRepeatIntervalMs: 3_600_000 },
+    // etcd's shortest lease by default: a lost leader is replaced within seconds.
+    leader: { advertiseUrl: `http://${name}.bbs.example:8889`, electionTtlSeconds, campaignRetryIntervalMs: 100, convergeRepeatIntervalMs: 3_600_000 },
   });
   running.push(bbs);
   return bbs;
@@ -75,13 +75,13 @@ describe('the BBS election', () => {
   });
 
   it('hands leadership over at once when the leader stops (it resigns)', async () => {
-    const servers = [await startLeaderCapableBbs('bbs-a'), await startLeaderCapableBbs('bbs-b')];
+    // Diego's 10 s lease: a handover well under it can only come from the resignation, not from expiry.
+    const servers = [await startLeaderCapableBbs('bbs-a', 10), await startLeaderCapableBbs('bbs-b', 10)];
     const [leader] = await eventually(() => leaders(servers), (found) => found.length === 1, { timeoutMs: 5000 });
     if (leader === undefined) throw new Error('no leader');
     await leader.stop();
     const rest = servers.filter((bbs) => bbs !== leader);
-    // Well under the lease TTL: the resignation revoked the old leader's lease.
-    await eventually(() => leaders(rest), (found) => found.length === 1, { timeoutMs: 1500 });
+    await eventually(() => leaders(rest), (found) => found.length === 1, { timeoutMs: 5000 });
     expect(await keys.namespace.getAll().prefix('/v1/locks/bbs_lock/').keys()).toHaveLength(1);
   });
 
