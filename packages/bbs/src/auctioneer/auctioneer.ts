@@ -95,7 +95,7 @@ export class Auctioneer implements AuctionRequester, LeaderLoop {
   constructor(options: AuctioneerOptions) {
     this.db = options.db;
     this.etcd = options.etcd;
-    this.logger = options.logger.child({ component: 'auctioneer' });
+    this.logger = options.logger.child({ session: 'auctioneer' });
     this.rep = options.rep ?? new HttpRepClient();
     this.cellStateTimeoutMs = options.cellStateTimeoutMs ?? 1000;
     this.batchDelayMs = options.batchDelayMs ?? 0;

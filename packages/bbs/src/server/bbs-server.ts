@@ -99,7 +99,7 @@ const STREAM_CLOSE_GRACE_MS = 1_000;
 export async function startBbsServer(options: BbsServerOptions): Promise<BbsServer> {
   const logger = options.logger ?? pino({ level: 'silent' });
   const db = new EtcdDb(options.etcd, { logger, ...(options.clock === undefined ? {} : { clock: options.clock }) });
-  const eventLogger = logger.child({ component: 'events' });
+  const eventLogger = logger.child({ session: 'events' });
   const hub = new EventHub(options.etcd, {
     logger: eventLogger,
     ...(options.eventBufferSize === undefined ? {} : { bufferSize: options.eventBufferSize }),
@@ -111,7 +111,7 @@ export async function startBbsServer(options: BbsServerOptions): Promise<BbsServ
   });
   const clock = options.clock ?? systemClock;
   const metrics = options.metrics ?? new BbsMetrics();
-  const auctioneer = new Auctioneer({ db, etcd: options.etcd, logger: logger.child({ component: 'auctioneer' }), clock });
+  const auctioneer = new Auctioneer({ db, etcd: options.etcd, logger, clock });
   const completions = new TaskCompletionWorkers({ db, etcd: options.etcd, logger });
   const { handlers, lrpConvergence, taskConvergence } = bbsHandlers(db, new HttpRepClient(), events, logger, {
     auctioneer,
@@ -134,7 +134,7 @@ export async function startBbsServer(options: BbsServerOptions): Promise<BbsServ
       cells: db,
       taskDurations: taskConvergenceDurationsNs({ ...DEFAULT_TASK_CONVERGENCE_DURATIONS, ...leader.taskConvergenceDurations }),
       repeatIntervalMs: leader.convergeRepeatIntervalMs ?? DEFAULT_CONVERGE_REPEAT_INTERVAL_MS,
-      logger: logger.child({ component: 'converger' }),
+      logger: logger.child({ session: 'converger' }),
     });
     // In this order: callbacks and auctions are taken in before the converger's first pass sends them any.
     const loops: LeaderLoop[] = [completions, auctioneer, converger];
@@ -271,10 +271,10 @@ function bbsHandlers(
   logger: Logger,
   { auctioneer, completions, clock, metrics }: ConvergenceParts,
 ): { handlers: BbsHandlers; lrpConvergence: LRPConvergenceController; taskConvergence: TaskConvergenceController } {
-  const actualLRPController = new ActualLRPController(db, rep, logger.child({ component: 'actual-lrp-controller' }));
-  const desiredLRPController = new DesiredLRPController(db, actualLRPController, logger.child({ component: 'desired-lrp-controller' }));
-  const taskController = new TaskController(db, rep, logger.child({ component: 'task-controller' }));
-  const convergerLogger = logger.child({ component: 'converger' });
+  const actualLRPController = new ActualLRPController(db, rep, logger.child({ session: 'actual-lrp-controller' }));
+  const desiredLRPController = new DesiredLRPController(db, actualLRPController, logger.child({ session: 'desired-lrp-controller' }));
+  const taskController = new TaskController(db, rep, logger.child({ session: 'task-controller' }));
+  const convergerLogger = logger.child({ session: 'converger' });
   const lrpConvergence = new LRPConvergenceController({ db, actualLRPs: actualLRPController, auctioneer, logger: convergerLogger, clock, metrics });
   const taskConvergence = new TaskConvergenceController({ db, auctioneer, completions, logger: convergerLogger, clock, metrics });
   const handlers: BbsHandlers = {

@@ -79,7 +79,7 @@ export class TaskCompletionWorkers implements LeaderLoop, TaskCompletionSubmitte
     if (!(callbackTimeoutMs > 0)) throw new Error(`callbackTimeoutMs must be positive, got ${callbackTimeoutMs}`);
     this.db = db;
     this.etcd = etcd;
-    this.logger = logger.child({ component: 'task-completion-workers' });
+    this.logger = logger.child({ session: 'task-completion-workers' });
     this.workers = taskCallbackWorkers;
     this.callbackTimeoutMs = callbackTimeoutMs;
   }

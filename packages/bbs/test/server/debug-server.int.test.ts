@@ -33,7 +33,7 @@ describe('debug server', () => {
   });
 
   it('changes the log level of the whole process with PUT /log-level, children included', async () => {
-    const child = captured.logger.child({ component: 'etcd-db' });
+    const child = captured.logger.child({ session: 'etcd-db' });
     child.debug('before-the-change');
     const res = await fetch(`http://${debug.address}/log-level`, { method: 'PUT', body: 'debug\n' });
     expect(res.status).toBe(204);

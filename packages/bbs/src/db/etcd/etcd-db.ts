@@ -59,7 +59,7 @@ export class EtcdDb implements Db {
   private readonly taskDb: EtcdTaskDb;
 
   constructor(namespace: Namespace, options: EtcdDbOptions = {}) {
-    const logger = (options.logger ?? pino()).child({ component: 'etcd-db' });
+    const logger = (options.logger ?? pino()).child({ session: 'etcd-db' });
     const ctx: DbContext = {
       store: new EtcdStore(namespace, {
         pageSize: options.pageSize ?? DEFAULT_PAGE_SIZE,
