@@ -4,3 +4,4 @@ export * from './eventually';
 export * from './fixtures';
 export * from './test-cell';
 export * from './sse-client';
+export * from './cutting-proxy';

@@ -12,12 +12,12 @@
  * the failures: FailActualLRP / FailTask with the placement error. Work a cell refuses fails the same way.
  */
 import { convertError, isBbsError, type CellPresence, type DesiredLRP } from '@diego/models';
-import type { Namespace, Watcher } from 'etcd3';
+import type { Namespace } from 'etcd3';
 import type { Logger } from 'pino';
 import type { BbsEvent } from '../bbs-client';
 import type { Clock, Db } from '../db/db';
 import { systemClock } from '../db/etcd/etcd-db';
-import { watchBbsEvents } from '../events/watch-events';
+import { watchBbsEvents, type BbsEventWatch } from '../events/watch-events';
 import type { AuctionRequester, LeaderLoop, LRPStartRequest, TaskStartRequest } from '../leader/contracts';
 import { lrpIdentifier, type CellState, type RepLRP, type RepTask, type Work } from '../rep/rep-api';
 import { HttpRepClient, type RepClient } from '../rep/rep-client';
@@ -81,7 +81,7 @@ export class Auctioneer implements AuctionRequester, LeaderLoop {
   private readonly batch: AuctionBatch;
 
   private running = false;
-  private watcher: Watcher | null = null;
+  private watcher: BbsEventWatch | null = null;
   /** The next round, waiting for its delay. */
   private timer: NodeJS.Timeout | null = null;
   /** The next attempt to watch the store after etcd ended the watch and watching again failed. */
@@ -153,7 +153,7 @@ export class Auctioneer implements AuctionRequester, LeaderLoop {
 
   // ---- following the store ----
 
-  private watchStore(): Promise<Watcher> {
+  private watchStore(): Promise<BbsEventWatch> {
     return watchBbsEvents(this.etcd, this.logger, (event) => this.onStoreEvent(event), (err) => this.onWatchFailed(err));
   }
 

@@ -12,11 +12,11 @@ import {
   type ActualLRP,
   type ActualLRPGroup,
 } from '@diego/models';
-import type { IKeyValue, Namespace, Watcher } from 'etcd3';
+import type { IKeyValue, Namespace } from 'etcd3';
 import type { Logger } from 'pino';
 import type { BbsEvent } from '../bbs-client';
 import { parseKey, V1_PREFIX } from '../db/etcd/keys';
-import type { KeyChange } from './revision-watch';
+import { RevisionWatch, type KeyChange } from './revision-watch';
 
 /** The events one etcd revision produced, in the order the transaction wrote them. */
 export interface EventGroup {
@@ -24,26 +24,44 @@ export interface EventGroup {
   events: BbsEvent[];
 }
 
+/** An in-process follower of the store's changes; cancel() stops it (no callback after that). */
+export interface BbsEventWatch {
+  cancel(): Promise<void>;
+}
+
 /**
- * Starts watching the store from now and resolves once etcd has the watch, so no change made after that is
- * missed. `onEvent` gets events in revision order; `onError` gets a watch that etcd ended.
+ * Follows the store's changes from now: every change after the revision current when this is called reaches
+ * `onEvent`, in revision order, none twice, across broken etcd streams (a RevisionWatch reopens from the next
+ * revision). `onError` gets the end of the watch: etcd compacted the history it still had to send, or the client
+ * was closed.
  */
 export async function watchBbsEvents(
   etcd: Namespace,
   logger: Logger,
   onEvent: (event: BbsEvent) => void,
   onError: (err: Error) => void,
-): Promise<Watcher> {
-  const watcher = await etcd.watch().prefix(V1_PREFIX).withPreviousKV().create();
-  // Changes arrive as later I/O callbacks, so listeners attached here see every change after the watch began.
-  watcher.on('data', (response) => {
-    for (const change of response.events) {
-      const event = eventFromChange(change, logger);
-      if (event !== null) onEvent(event);
-    }
-  });
-  watcher.on('error', onError);
-  return watcher;
+): Promise<BbsEventWatch> {
+  // Any read says which revision the store is at; the watch starts right after it.
+  const { header } = await etcd.get(V1_PREFIX).exec();
+  const watch = new RevisionWatch(
+    etcd,
+    V1_PREFIX,
+    BigInt(header.revision) + 1n,
+    {
+      onChanges: (changes) => {
+        for (const change of changes) {
+          const event = eventFromChange(change, logger);
+          if (event !== null) onEvent(event);
+        }
+      },
+      onCompacted: (compactRevision) => onError(new Error(`etcd compacted the history past revision ${compactRevision}`)),
+      onClosed: () => onError(new Error('the etcd client was closed')),
+    },
+    { logger },
+  );
+  return {
+    cancel: async () => watch.close(),
+  };
 }
 
 /** The event a key change means; null for keys that are no DesiredLRP, ActualLRP or Task, or values that do not decode. */

@@ -3,11 +3,11 @@
  * Completions are noticed on the store's etcd watch, so a callback fires whichever BBS completed the task.
  */
 import { convertError, taskResponseJson, type Task } from '@diego/models';
-import type { Namespace, Watcher } from 'etcd3';
+import type { Namespace } from 'etcd3';
 import type { Logger } from 'pino';
 import type { BbsEvent } from '../bbs-client';
 import type { Db } from '../db/db';
-import { watchBbsEvents } from '../events/watch-events';
+import { watchBbsEvents, type BbsEventWatch } from '../events/watch-events';
 import type { LeaderLoop, TaskCompletionSubmitter } from '../leader/contracts';
 import { CallbackAgents, postCallback, type CallbackOutcome } from './callback-request';
 
@@ -43,7 +43,7 @@ interface Run {
   readonly pending: Set<string>;
   readonly handling: Set<Promise<void>>;
   /** The live watch; null while it is being (re)created and after etcd ended it. */
-  watcher: Watcher | null;
+  watcher: BbsEventWatch | null;
   /** Settles once the latest (re)creation of the watch has finished, successfully or not. */
   following: Promise<void>;
 }
@@ -165,8 +165,8 @@ export class TaskCompletionWorkers implements LeaderLoop, TaskCompletionSubmitte
 
   private onWatchError(run: Run, err: Error): void {
     this.logger.error({ err: err.message }, 'task-completion-watch-failed');
-    // etcd ended the watch and it is detached already (cancelling it would wait for ever). Follow again from now;
-    // completions in between are resubmitted by convergence.
+    // The watch is over (compaction, or the client closed): follow again from now; completions in between are
+    // resubmitted by convergence.
     run.watcher = null;
     if (this.run === run) void this.follow(run).catch(() => undefined);
   }

@@ -1,48 +1,9 @@
 // The BBS's etcd connection breaks under an open event stream (a TCP proxy between the BBS and the test etcd cuts
 // it): the BBS watches again from the revision after the last one it delivered, so the stream goes on with every
 // change made meanwhile, none twice.
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { Etcd3 } from 'etcd3';
-import { newValidTask, TEST_ETCD_ENV, testKeySpace, type TestKeySpace } from '@diego/test-support';
+import { CuttingProxy, newValidTask, TEST_ETCD_ENV, testKeySpace, type TestKeySpace } from '@diego/test-support';
 import { startEventsBbs, storeOn, subjectOf, takeEvents, type EventsBbs } from './event-harness';
-
-/** Forwards TCP to `target`; `cut()` breaks every connection made so far (new ones go through again). */
-class CuttingProxy {
-  private readonly sockets = new Set<Socket>();
-  private readonly server: Server;
-
-  constructor(target: URL) {
-    this.server = createServer((downstream) => {
-      const upstream = createConnection({ host: target.hostname, port: Number(target.port) });
-      for (const [from, to] of [[downstream, upstream], [upstream, downstream]] as const) {
-        this.sockets.add(from);
-        from.on('error', () => to.destroy());
-        from.on('close', () => {
-          this.sockets.delete(from);
-          to.destroy();
-        });
-        from.pipe(to);
-      }
-    });
-  }
-
-  /** Listens on a free loopback port; resolves with it. */
-  async listen(): Promise<number> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    const address = this.server.address();
-    if (address === null || typeof address === 'string') throw new Error('no TCP address');
-    return address.port;
-  }
-
-  cut(): void {
-    for (const socket of this.sockets) socket.destroy();
-  }
-
-  async stop(): Promise<void> {
-    this.cut();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
 
 let keys: TestKeySpace;
 let proxy: CuttingProxy;
