@@ -1,1 +1,2 @@
-export {};
+export * from './executor/contracts';
+export { ProcessExecutor, type ProcessExecutorOptions } from './executor/process-executor';

@@ -1,0 +1,146 @@
+/**
+ * `diego cell`: the rep in front of an executor. It serves the rep API, registers its presence through the BBS
+ * (DESIGN.md: cells never touch etcd) and runs the work the auctioneer sends it.
+ */
+import { networkInterfaces } from 'node:os';
+import pino, { type Logger } from 'pino';
+import {
+  CellPresenceMaintainer,
+  HttpBbsClient,
+  closeServer,
+  listenOn,
+  parseListenAddress,
+  rootfsProvidersFromPresence,
+  type BbsClient,
+  type CellState,
+  type RunningServer,
+} from '@diego/bbs';
+import type { CellPresence } from '@diego/models';
+import type { CellConfig } from './config';
+import type { Executor } from './executor/contracts';
+import { Rep, type RepBbs } from './rep/rep';
+import { repServer } from './rep/rep-server';
+
+/** The BBS calls of a cell: its presence and its rep's. */
+export type CellBbs = RepBbs & Pick<BbsClient, 'registerCell' | 'cellHeartbeat' | 'removeCell'>;
+
+export interface CellOptions {
+  /** Runs the containers. */
+  executor: Executor;
+  /** Default: an HttpBbsClient over `config.bbsAddress`, closed on stop. */
+  bbs?: CellBbs;
+  /** Default: pino at `config.logLevel`. */
+  logger?: Logger;
+  /** The presence's lease TTL (default 10 s). */
+  presenceTtlSeconds?: number;
+  /** How often an evacuating cell checks on its instances (default 1 s). */
+  evacuationPollingIntervalMs?: number;
+}
+
+/** A started cell. */
+export interface RunningCell extends RunningServer {
+  readonly cellId: string;
+  /** Its presence's rep_address, `http://host:port`. */
+  readonly repAddress: string;
+  /** What `GET /state` answers now. */
+  state(): CellState;
+  /**
+   * SIGTERM: drains (spec/bbs.md §5.3) for up to `config.evacuationTimeoutMs`, then stops. `stop()` during it
+   * stops at once.
+   */
+  evacuate(): Promise<void>;
+}
+
+/**
+ * @example
+ *   const cell = await startCell(config, { executor });
+ *   process.once('SIGTERM', () => void cell.evacuate());
+ *   process.once('SIGINT', () => void cell.stop());
+ */
+export async function startCell(config: CellConfig, options: CellOptions): Promise<RunningCell> {
+  const logger = (options.logger ?? pino({ level: config.logLevel })).child({ component: 'cell', cell_id: config.cellId });
+  let bbs: CellBbs;
+  let closeBbs = (): void => undefined;
+  if (options.bbs === undefined) {
+    const http = new HttpBbsClient(config.bbsAddress);
+    bbs = http;
+    closeBbs = () => http.close();
+  } else {
+    bbs = options.bbs;
+  }
+  const rootfsProviders = { preloaded: config.preloadedRootFses.map((rootfs) => rootfs.name) };
+  const rep = new Rep({
+    cellId: config.cellId,
+    zone: config.zone,
+    total: { MemoryMB: config.memoryMb, DiskMB: config.diskMb, Containers: config.containers },
+    rootfsProviders: rootfsProvidersFromPresence(rootfsProviders),
+    executor: options.executor,
+    bbs,
+    logger,
+    ...(options.evacuationPollingIntervalMs === undefined ? {} : { evacuationPollingIntervalMs: options.evacuationPollingIntervalMs }),
+  });
+  const server = repServer(rep, logger);
+  let address: string;
+  try {
+    address = await listenOn(server, config.listenAddress);
+  } catch (err) {
+    closeBbs();
+    throw err;
+  }
+  const repAddress = `http://${advertisedAddress(address)}`;
+  const presence: CellPresence = {
+    cell_id: config.cellId,
+    rep_address: repAddress,
+    zone: config.zone,
+    capacity: { memory_mb: config.memoryMb, disk_mb: config.diskMb, containers: config.containers },
+    rootfs_providers: rootfsProviders,
+  };
+  const maintainer = new CellPresenceMaintainer({
+    bbs,
+    presence,
+    logger,
+    ...(options.presenceTtlSeconds === undefined ? {} : { ttlSeconds: options.presenceTtlSeconds }),
+  });
+  await maintainer.start();
+  logger.info({ address, rep_address: repAddress, zone: config.zone, rootfs_providers: rootfsProviders }, 'cell-started');
+
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopped ??= (async () => {
+      // Presence first: the auctioneer stops sending work, then nothing is left running.
+      await maintainer.stop();
+      await rep.shutdown();
+      await closeServer(server);
+      closeBbs();
+      logger.info('cell-stopped');
+    })();
+    return stopped;
+  };
+  let evacuated: Promise<void> | undefined;
+  return {
+    cellId: config.cellId,
+    address,
+    repAddress,
+    state: () => rep.state(),
+    evacuate: () => {
+      evacuated ??= (async () => {
+        await rep.evacuate(config.evacuationTimeoutMs);
+        await stop();
+      })();
+      return evacuated;
+    },
+    stop,
+  };
+}
+
+/**
+ * The host the BBS and the auctioneer reach the cell on: the listen host, or for every interface (0.0.0.0, ::)
+ * this machine's first external IPv4 address (loopback when it has none).
+ */
+function advertisedAddress(address: string): string {
+  const { host, port } = parseListenAddress(address);
+  if (host !== '0.0.0.0' && host !== '::') return address;
+  const external = Object.values(networkInterfaces()).flat()
+    .find((info) => info !== undefined && info.family === 'IPv4' && !info.internal);
+  return `${external?.address ?? '127.0.0.1'}:${port}`;
+}

@@ -1,0 +1,31 @@
+/** The cell's configuration, compiled from `diego cell`'s flags (packages/cli/src/commands/cell.ts). */
+import type { LogLevel } from '@diego/bbs';
+
+/** A rootfs the cell has on disk, offered as `preloaded:<name>`. */
+export interface PreloadedRootFs {
+  name: string;
+  /** Where it lives on the cell; null when only the name was given. */
+  path: string | null;
+}
+
+/**
+ * @example
+ *   { cellId: 'cell-z1-0', zone: 'z1', listenAddress: '0.0.0.0:1800', bbsAddress: ['http://127.0.0.1:8889'],
+ *     memoryMb: 8192, diskMb: 40960, containers: 256, preloadedRootFses: [{ name: 'cflinuxfs2', path: null }],
+ *     evacuationTimeoutMs: 600_000, workDir: '/var/vcap/data/cell', logLevel: 'info' }
+ */
+export interface CellConfig {
+  cellId: string;
+  zone: string;
+  listenAddress: string;
+  bbsAddress: string[];
+  memoryMb: number;
+  diskMb: number;
+  containers: number;
+  preloadedRootFses: PreloadedRootFs[];
+  /** How long an evacuating cell keeps its instances and tasks before it stops them anyway. */
+  evacuationTimeoutMs: number;
+  /** Absolute. */
+  workDir: string;
+  logLevel: LogLevel;
+}
