@@ -1,0 +1,219 @@
+/**
+ * The nine actions with Diego's semantics, run inside a ProcessContainer. Each returns a RunResult; a
+ * cancelled action (its AbortSignal aborted) ends with `cancelled` after its processes were killed.
+ */
+import { readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import type { Logger } from 'pino';
+import type { Action, ActionList, EnvironmentVariable, RunAction } from '@diego/models';
+import { extractArchive, fetchArchive, uploadFile } from './artifacts';
+import type { RunResult } from './contracts';
+import { formatGoDuration } from './go-duration';
+import type { ProcessContainer } from './process-container';
+
+export const SUCCEEDED: RunResult = { failed: false, failureReason: '' };
+const CANCELLED: RunResult = { failed: true, failureReason: 'cancelled' };
+
+/** What actions need besides the container: the cell's settings. */
+export interface ActionContext {
+  container: ProcessContainer;
+  cacheDir: string;
+  /** Whether processes may switch user (the cell is root). */
+  canSwitchUser: boolean;
+  logger: Logger;
+  /** Users already reported missing, so each is logged once. */
+  missingUsers: Set<string>;
+}
+
+export async function runAction(action: Action | null, ctx: ActionContext, signal: AbortSignal): Promise<RunResult> {
+  if (signal.aborted) return CANCELLED;
+  if (action === null) return { failed: true, failureReason: 'missing action' };
+  if (action.download) return runDownload(action.download, ctx, signal);
+  if (action.upload) return runUpload(action.upload.from, action.upload.to, ctx, signal);
+  if (action.run) return runRun(action.run, ctx, signal);
+  if (action.timeout) return runTimeout(action.timeout.action, action.timeout.timeout, ctx, signal);
+  if (action.emit_progress) {
+    const { action: inner, start_message, success_message, failure_message_prefix, log_source } = action.emit_progress;
+    if (start_message !== '') ctx.container.writeLine(start_message, log_source, 'executor');
+    const result = await runAction(inner, ctx, signal);
+    if (!result.failed && success_message !== '') ctx.container.writeLine(success_message, log_source, 'executor');
+    if (result.failed && failure_message_prefix !== '') {
+      ctx.container.writeLine(`${failure_message_prefix}: ${result.failureReason}`, log_source, 'executor');
+    }
+    return result;
+  }
+  if (action.try) {
+    const result = await runAction(action.try.action, ctx, signal);
+    if (result.failed && !signal.aborted) {
+      ctx.container.writeLine(`try: ignoring failure: ${result.failureReason}`, action.try.log_source, 'executor');
+      return SUCCEEDED;
+    }
+    return result;
+  }
+  if (action.parallel) return runParallel(action.parallel, ctx, signal);
+  if (action.serial) {
+    for (const inner of action.serial.actions) {
+      const result = await runAction(inner, ctx, signal);
+      if (result.failed) return result;
+    }
+    return SUCCEEDED;
+  }
+  if (action.codependent) return runCodependent(action.codependent, ctx, signal);
+  return { failed: true, failureReason: 'unknown action' };
+}
+
+/** The run action's process environment, lowest precedence first: the host's basics, the container's env,
+ *  the run action's env, then the instance's identity and addresses (LRP instances only). */
+export function runEnvironment(container: ProcessContainer, runEnv: EnvironmentVariable[]): Record<string, string> {
+  const env: Record<string, string> = {
+    HOME: container.homeDir,
+    TMPDIR: container.isolated ? '/tmp' : container.tmpDir,
+    PATH: process.env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin',
+  };
+  for (const { name, value } of [...container.spec.env, ...runEnv]) env[name] = value;
+  const instance = container.spec.instance;
+  if (instance !== null) {
+    const first = container.ports[0];
+    env['INSTANCE_INDEX'] = `${instance.index}`;
+    env['INSTANCE_GUID'] = container.guid;
+    if (first !== undefined) env['PORT'] = `${first.host_port}`;
+    env['CF_INSTANCE_IP'] = container.address;
+    env['CF_INSTANCE_PORT'] = first === undefined ? '' : `${first.host_port}`;
+    env['CF_INSTANCE_ADDR'] = first === undefined ? '' : `${container.address}:${first.host_port}`;
+    env['CF_INSTANCE_PORTS'] = JSON.stringify(
+      container.ports.map((p) => ({ external: p.host_port, internal: p.container_port })),
+    );
+  }
+  return env;
+}
+
+async function runRun(run: RunAction, ctx: ActionContext, signal: AbortSignal): Promise<RunResult> {
+  const { container } = ctx;
+  let dir: string;
+  try {
+    dir = container.resolvePath(run.dir);
+  } catch (err) {
+    return { failed: true, failureReason: errorMessage(err) };
+  }
+  const exit = await container.runProcess(
+    {
+      path: run.path,
+      args: run.args,
+      dir,
+      env: runEnvironment(container, run.env),
+      nofile: run.resource_limits?.nofile ?? 0,
+      user: userFor(run.user, ctx),
+      logSource: run.log_source,
+      suppressOutput: run.suppress_log_output,
+    },
+    signal,
+  );
+  if (exit.cancelled) return CANCELLED;
+  return exit.status === 0 ? SUCCEEDED : { failed: true, failureReason: `Exited with status ${exit.status}` };
+}
+
+async function runDownload(
+  download: { from: string; to: string; cache_key: string; artifact: string },
+  ctx: ActionContext,
+  signal: AbortSignal,
+): Promise<RunResult> {
+  const what = download.artifact || download.from;
+  try {
+    const into = ctx.container.resolvePath(download.to);
+    const archive = await fetchArchive(download.from, download.cache_key, ctx.cacheDir, signal);
+    ctx.logger.info({ from: download.from, cache_key: download.cache_key, cached: archive.cached }, 'download-fetched');
+    try {
+      await extractArchive(archive.file, into, signal);
+    } finally {
+      if (archive.temporary) await rm(archive.file, { force: true });
+    }
+    return SUCCEEDED;
+  } catch (err) {
+    if (signal.aborted) return CANCELLED;
+    return { failed: true, failureReason: `failed to download ${what}: ${errorMessage(err)}` };
+  }
+}
+
+async function runUpload(from: string, to: string, ctx: ActionContext, signal: AbortSignal): Promise<RunResult> {
+  try {
+    await uploadFile(ctx.container.resolvePath(from), to, signal);
+    return SUCCEEDED;
+  } catch (err) {
+    if (signal.aborted) return CANCELLED;
+    return { failed: true, failureReason: `failed to upload ${from}: ${errorMessage(err)}` };
+  }
+}
+
+async function runTimeout(
+  inner: Action | null,
+  timeoutNs: bigint,
+  ctx: ActionContext,
+  signal: AbortSignal,
+): Promise<RunResult> {
+  const child = linkedController(signal);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.abort();
+  }, Number(timeoutNs / 1_000_000n));
+  try {
+    const result = await runAction(inner, ctx, child.signal);
+    if (timedOut && !signal.aborted) return { failed: true, failureReason: `exceeded ${formatGoDuration(timeoutNs)} timeout` };
+    return result;
+  } finally {
+    clearTimeout(timer);
+    child.dispose();
+  }
+}
+
+async function runParallel(list: ActionList, ctx: ActionContext, signal: AbortSignal): Promise<RunResult> {
+  const results = await Promise.all(list.actions.map((inner) => runAction(inner, ctx, signal)));
+  return results.find((r) => r.failed) ?? SUCCEEDED;
+}
+
+/** Ends when any child ends, and then counts as a failure; the other children are cancelled. */
+async function runCodependent(list: ActionList, ctx: ActionContext, signal: AbortSignal): Promise<RunResult> {
+  const child = linkedController(signal);
+  try {
+    const running = list.actions.map((inner) => runAction(inner, ctx, child.signal));
+    const first = await Promise.race(running);
+    child.abort();
+    await Promise.all(running);
+    if (signal.aborted) return CANCELLED;
+    return first.failed ? first : { failed: true, failureReason: 'Codependent step exited' };
+  } finally {
+    child.dispose();
+  }
+}
+
+/** An AbortController that also aborts when `parent` does; dispose() unhooks it from the parent. */
+export function linkedController(parent: AbortSignal): { signal: AbortSignal; abort(): void; dispose(): void } {
+  const controller = new AbortController();
+  const abort = (): void => controller.abort();
+  if (parent.aborted) controller.abort();
+  else parent.addEventListener('abort', abort, { once: true });
+  return {
+    signal: controller.signal,
+    abort,
+    dispose: () => parent.removeEventListener('abort', abort),
+  };
+}
+
+/** The host user to run as: `user` when it exists and the cell may switch to it, else the cell's own. */
+function userFor(user: string, ctx: ActionContext): { uid: number; gid: number } | null {
+  if (!ctx.canSwitchUser || user === '') return null;
+  const entry = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .map((line) => line.split(':'))
+    .find((fields) => fields[0] === user);
+  if (entry !== undefined) return { uid: Number(entry[2]), gid: Number(entry[3]) };
+  if (!ctx.missingUsers.has(user)) {
+    ctx.missingUsers.add(user);
+    ctx.logger.info({ user }, 'user-not-on-host-running-as-cell-user');
+  }
+  return null;
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
