@@ -18,6 +18,7 @@ import {
 import type { CellPresence } from '@diego/models';
 import type { CellConfig } from './config';
 import type { Executor } from './executor/contracts';
+import { ProcessExecutor } from './executor/process-executor';
 import { Rep, type RepBbs } from './rep/rep';
 import { repServer } from './rep/rep-server';
 
@@ -25,8 +26,8 @@ import { repServer } from './rep/rep-server';
 export type CellBbs = RepBbs & Pick<BbsClient, 'registerCell' | 'cellHeartbeat' | 'removeCell'>;
 
 export interface CellOptions {
-  /** Runs the containers. */
-  executor: Executor;
+  /** Runs the containers. Default: a ProcessExecutor in `config.workDir` with the preloaded rootfses' paths. */
+  executor?: Executor;
   /** Default: an HttpBbsClient over `config.bbsAddress`, closed on stop. */
   bbs?: CellBbs;
   /** Default: pino at `config.logLevel`. */
@@ -53,11 +54,11 @@ export interface RunningCell extends RunningServer {
 
 /**
  * @example
- *   const cell = await startCell(config, { executor });
+ *   const cell = await startCell(config);
  *   process.once('SIGTERM', () => void cell.evacuate());
  *   process.once('SIGINT', () => void cell.stop());
  */
-export async function startCell(config: CellConfig, options: CellOptions): Promise<RunningCell> {
+export async function startCell(config: CellConfig, options: CellOptions = {}): Promise<RunningCell> {
   const logger = (options.logger ?? pino({ level: config.logLevel })).child({ component: 'cell', cell_id: config.cellId });
   let bbs: CellBbs;
   let closeBbs = (): void => undefined;
@@ -74,7 +75,7 @@ export async function startCell(config: CellConfig, options: CellOptions): Promi
     zone: config.zone,
     total: { MemoryMB: config.memoryMb, DiskMB: config.diskMb, Containers: config.containers },
     rootfsProviders: rootfsProvidersFromPresence(rootfsProviders),
-    executor: options.executor,
+    executor: options.executor ?? new ProcessExecutor({ workDir: config.workDir, preloadedRootfs: preloadedRootfsPaths(config), logger }),
     bbs,
     logger,
     ...(options.evacuationPollingIntervalMs === undefined ? {} : { evacuationPollingIntervalMs: options.evacuationPollingIntervalMs }),
@@ -131,6 +132,11 @@ export async function startCell(config: CellConfig, options: CellOptions): Promi
     },
     stop,
   };
+}
+
+/** The preloaded rootfses given with a path; the others run on the host's root. */
+function preloadedRootfsPaths(config: CellConfig): Record<string, string> {
+  return Object.fromEntries(config.preloadedRootFses.flatMap((rootfs) => (rootfs.path === null ? [] : [[rootfs.name, rootfs.path]])));
 }
 
 /**
