@@ -36,6 +36,8 @@ export interface CellOptions {
   presenceTtlSeconds?: number;
   /** How often an evacuating cell checks on its instances (default 1 s). */
   evacuationPollingIntervalMs?: number;
+  /** Gives up starting (registration is retried until the BBS answers): startCell then rejects. */
+  signal?: AbortSignal;
 }
 
 /** A started cell. */
@@ -102,7 +104,15 @@ export async function startCell(config: CellConfig, options: CellOptions = {}): 
     logger,
     ...(options.presenceTtlSeconds === undefined ? {} : { ttlSeconds: options.presenceTtlSeconds }),
   });
+  const giveUp = (): void => void maintainer.stop();
+  options.signal?.addEventListener('abort', giveUp, { once: true });
   await maintainer.start();
+  options.signal?.removeEventListener('abort', giveUp);
+  if (options.signal?.aborted === true) {
+    await closeServer(server);
+    closeBbs();
+    throw new Error('stopped before the cell registered');
+  }
   logger.info({ address, rep_address: repAddress, zone: config.zone, rootfs_providers: rootfsProviders }, 'cell-started');
 
   let stopped: Promise<void> | undefined;

@@ -1,12 +1,15 @@
 /**
- * `diego cell`: the rep + executor. The cell itself is not built yet, so this command validates its flags
- * (an operator's command line or compose file can be checked today) and then says so and exits non-zero.
+ * `diego cell`: the rep + executor (@diego/cell). It registers with the BBS, takes work from the auctioneer and
+ * runs it as processes on this machine. SIGTERM evacuates (its instances move to other cells first), SIGINT
+ * stops at once; a second signal during an evacuation stops at once.
  */
 import { statfsSync } from 'node:fs';
 import { hostname, totalmem } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import type { LogLevel } from '@diego/bbs';
-import type { Command } from '../command';
+import pino, { type Logger } from 'pino';
+import { startCell, type CellConfig, type PreloadedRootFs, type RunningCell } from '@diego/cell';
+export type { CellConfig, PreloadedRootFs } from '@diego/cell';
+import type { CliIo, Command } from '../command';
 import { UsageError, type FlagDef } from '../flags';
 import {
   addressFlag,
@@ -17,29 +20,6 @@ import {
   stringFlag,
   urlListFlag,
 } from '../flag-types';
-
-/** A rootfs the cell has on disk, offered as `preloaded:<name>`. */
-export interface PreloadedRootFs {
-  name: string;
-  /** Where it lives on the cell; null when only the name was given. */
-  path: string | null;
-}
-
-/** The cell's configuration as the CLI compiles it; it moves to @diego/cell when the cell is built. */
-export interface CellConfig {
-  cellId: string;
-  zone: string;
-  listenAddress: string;
-  bbsAddress: string[];
-  memoryMb: number;
-  diskMb: number;
-  containers: number;
-  preloadedRootFses: PreloadedRootFs[];
-  evacuationTimeoutMs: number;
-  /** Absolute. */
-  workDir: string;
-  logLevel: LogLevel;
-}
 
 // The cell ID is the last segment of its etcd key, /v1/cell/<cellID>.
 const CELL_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -112,10 +92,13 @@ function fileSystemMegabytes(path: string): number {
 
 export const cellCommand: Command<typeof cellFlags, CellConfig> = {
   name: 'cell',
-  summary: 'a cell (rep + executor): not available yet, validates its flags',
+  summary: 'a cell (rep + executor): registers with the BBS and runs the work it is given',
   description:
-    'Would run a cell: register with the BBS, accept work from the auctioneer and run it. The cell is not\n' +
-    'built yet: this command checks its flags and exits with status 1.',
+    'Runs a cell: registers its presence with the BBS, serves the rep API (/state, /work) on -listenAddr and\n' +
+    'runs the LRP instances and tasks the auctioneer places on it as processes under -workDir.\n' +
+    'SIGTERM evacuates: the cell takes no more work, its running instances start on other cells before it\n' +
+    'stops its own, its tasks run to their end, for at most -evacuationTimeout. SIGINT, or a second signal,\n' +
+    'stops at once. Either way every container is destroyed and the cell leaves the BBS; exit status 0.',
   flags: cellFlags,
   compile: (values) => {
     if (values.zone === '') throw new UsageError('-zone must be specified (the availability zone of this cell)');
@@ -134,12 +117,56 @@ export const cellCommand: Command<typeof cellFlags, CellConfig> = {
       logLevel: values.logLevel,
     };
   },
-  run: (config, io) => {
-    io.stderr.write(
-      `diego cell: the cell (rep + executor) is not available yet. Its flags are valid: cell "${config.cellId}" ` +
-        `in zone "${config.zone}", ${config.memoryMb} MB memory, ${config.diskMb} MB disk, ` +
-        `${config.containers} containers, BBS at ${config.bbsAddress.join(', ')}.\n`,
-    );
-    return Promise.resolve(1);
-  },
+  run: (config, io) => runCell(config, io),
 };
+
+/** A signal right after the first is the same Ctrl-C or SIGTERM delivered twice (the terminal and `npm start`). */
+const SAME_SIGNAL_WINDOW_MS = 1000;
+
+/** Starts the cell and runs it until a signal has stopped it: SIGTERM evacuates, SIGINT or a second signal stops. */
+async function runCell(config: CellConfig, io: CliIo): Promise<number> {
+  const logger = pino({ level: config.logLevel });
+  const starting = new AbortController();
+  let cell: RunningCell | null = null;
+  let firstSignalAt: number | null = null;
+  let resolveStopped: () => void = () => undefined;
+  const stopped = new Promise<void>((resolve) => {
+    resolveStopped = resolve;
+  });
+  const onSignal = (signal: NodeJS.Signals): void => {
+    const now = Date.now();
+    if (firstSignalAt !== null && now - firstSignalAt < SAME_SIGNAL_WINDOW_MS) return;
+    const isFirst = firstSignalAt === null;
+    firstSignalAt ??= now;
+    if (cell === null) {
+      starting.abort();
+    } else if (isFirst && signal === 'SIGTERM') {
+      logSignal(logger, signal, 'evacuating');
+      void cell.evacuate().then(resolveStopped);
+    } else {
+      logSignal(logger, signal, 'stopping');
+      void cell.stop().then(resolveStopped);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    try {
+      cell = await startCell(config, { logger, signal: starting.signal });
+    } catch (err) {
+      if (starting.signal.aborted) return 0;
+      logger.fatal({ component: 'cell', err }, 'failed-to-start');
+      io.stderr.write(`diego cell: ${err instanceof Error ? err.message : String(err)}\n`);
+      return 1;
+    }
+    await stopped;
+    return 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+function logSignal(logger: Logger, signal: NodeJS.Signals, event: string): void {
+  logger.info({ component: 'cell', signal }, event);
+}
