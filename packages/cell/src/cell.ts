@@ -144,9 +144,9 @@ export async function startCell(config: CellConfig, options: CellOptions = {}): 
   };
 }
 
-/** The preloaded rootfses given with a path; the others run on the host's root. */
+/** Each preloaded rootfs's root on this machine: its path, or the host's own root when it was given no path. */
 function preloadedRootfsPaths(config: CellConfig): Record<string, string> {
-  return Object.fromEntries(config.preloadedRootFses.flatMap((rootfs) => (rootfs.path === null ? [] : [[rootfs.name, rootfs.path]])));
+  return Object.fromEntries(config.preloadedRootFses.map((rootfs) => [rootfs.name, rootfs.path ?? '/']));
 }
 
 /**
