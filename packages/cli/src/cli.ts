@@ -5,6 +5,7 @@ import { runCommand, type CliIo, type Command } from './command';
 import type { FlagSet } from './flags';
 import { bbsCommand } from './commands/bbs';
 import { cellCommand } from './commands/cell';
+import * as operator from './commands/operator';
 import { receptorCommand } from './commands/receptor';
 import { upCommand } from './commands/up';
 
@@ -18,7 +19,29 @@ function subcommand<F extends FlagSet, C>(command: Command<F, C>): Subcommand {
   return { name: command.name, summary: command.summary, run: (args, io) => runCommand(command, args, io) };
 }
 
-const SUBCOMMANDS: readonly Subcommand[] = [subcommand(receptorCommand), subcommand(bbsCommand), subcommand(cellCommand), subcommand(upCommand)];
+const SERVER_SUBCOMMANDS: readonly Subcommand[] = [subcommand(receptorCommand), subcommand(bbsCommand), subcommand(cellCommand), subcommand(upCommand)];
+
+/** cfdot's role, through the receptor (--receptorURL or RECEPTOR_URL). */
+const OPERATOR_SUBCOMMANDS: readonly Subcommand[] = [
+  subcommand(operator.desiredLrpsCommand),
+  subcommand(operator.desiredLrpCommand),
+  subcommand(operator.actualLrpsCommand),
+  subcommand(operator.tasksCommand),
+  subcommand(operator.taskCommand),
+  subcommand(operator.cellsCommand),
+  subcommand(operator.domainsCommand),
+  subcommand(operator.setDomainCommand),
+  subcommand(operator.createDesiredLrpCommand),
+  subcommand(operator.updateDesiredLrpCommand),
+  subcommand(operator.deleteDesiredLrpCommand),
+  subcommand(operator.createTaskCommand),
+  subcommand(operator.cancelTaskCommand),
+  subcommand(operator.deleteTaskCommand),
+  subcommand(operator.retireActualLrpCommand),
+  subcommand(operator.eventsCommand),
+];
+
+const SUBCOMMANDS: readonly Subcommand[] = [...SERVER_SUBCOMMANDS, ...OPERATOR_SUBCOMMANDS];
 
 function usage(): string {
   const width = Math.max(...SUBCOMMANDS.map((command) => command.name.length));
@@ -28,7 +51,10 @@ function usage(): string {
     "Cloud Foundry Diego's control plane.",
     '',
     'Commands:',
-    ...SUBCOMMANDS.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`),
+    ...SERVER_SUBCOMMANDS.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`),
+    '',
+    'Operator commands (through the receptor: --receptorURL or RECEPTOR_URL, default http://127.0.0.1:8887):',
+    ...OPERATOR_SUBCOMMANDS.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`),
     '',
     "Run 'diego <command> --help' for a command's flags and their environment variables.",
     'diego --version prints the version.',

@@ -23,8 +23,13 @@ export interface Command<F extends FlagSet, C> {
   /** The paragraph under the usage line of `--help`. */
   readonly description: string;
   readonly flags: F;
-  /** Turns valid flag values into the command's configuration; throws UsageError for combinations that make no sense. */
-  compile(values: FlagValues<F>): C;
+  /** What follows the flags in the usage line (`GUID INDEX`) for a command that takes arguments; absent: flags only. */
+  readonly argumentsUsage?: string;
+  /**
+   * Turns valid flag values (and the arguments, for a command that takes them) into the command's configuration;
+   * throws UsageError for combinations that make no sense.
+   */
+  compile(values: FlagValues<F>, args: readonly string[]): C;
   /** Runs until done or stopped; resolves to the process exit code. */
   run(config: C, io: CliIo): Promise<number>;
 }
@@ -40,8 +45,8 @@ export function parseCommandLine<F extends FlagSet, C>(
   args: readonly string[],
   env: Environment,
 ): C | null {
-  const parsed = parseFlags(command.name, command.flags, args, env);
-  return parsed.kind === 'help' ? null : command.compile(parsed.values);
+  const parsed = parseFlags(command.name, command.flags, args, env, command.argumentsUsage !== undefined);
+  return parsed.kind === 'help' ? null : command.compile(parsed.values, parsed.args);
 }
 
 /** Parses, then runs; a usage error is printed with a pointer to --help and is exit code 2, as with Go's flag. */
@@ -55,7 +60,7 @@ export async function runCommand<F extends FlagSet, C>(command: Command<F, C>, a
     return 2;
   }
   if (config === null) {
-    io.stdout.write(formatHelp(command.name, command.description, command.flags));
+    io.stdout.write(formatHelp(command.name, command.description, command.flags, command.argumentsUsage));
     return 0;
   }
   return command.run(config, io);

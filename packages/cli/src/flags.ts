@@ -23,6 +23,10 @@ export interface FlagDef<T> {
   readonly isBoolean?: true;
   /** Each occurrence adds a value instead of replacing the previous one (its env var is comma-separated). */
   readonly isRepeatable?: true;
+  /** A one-letter spelling accepted on the command line too (`-d` for `-domain`), as cfdot's short flags. */
+  readonly shortName?: string;
+  /** The environment variable that sets it, when it is not `DIEGO_<COMMAND>_<FLAG>` (e.g. `RECEPTOR_URL`). */
+  readonly envVar?: string;
   /**
    * Turns what was written into the value: every occurrence in order for a repeatable flag, otherwise
    * exactly one string (the last occurrence, the env var or the default). Throws an Error saying what is
@@ -59,11 +63,19 @@ export function parseGoBool(text: string): boolean {
   throw new Error('not a boolean (true or false)');
 }
 
-export type ParsedCommandLine<F extends FlagSet> = { kind: 'values'; values: FlagValues<F> } | { kind: 'help' };
+/** The variable that sets `flagName` of `command`: its own `envVar`, or `DIEGO_<COMMAND>_<FLAG>`. */
+function flagEnvVar(command: string, flagName: string, flag: FlagDef<unknown>): string {
+  return flag.envVar ?? envVarName(command, flagName);
+}
+
+/** `args`: what was not a flag, in order, for a command that takes arguments (always empty otherwise). */
+export type ParsedCommandLine<F extends FlagSet> = { kind: 'values'; values: FlagValues<F>; args: string[] } | { kind: 'help' };
 
 /**
  * Parses a command's arguments (everything after the subcommand) against its flags, falling back to the
- * environment and then to the defaults. Returns `{ kind: 'help' }` for `-h`, `-help`, `--help`.
+ * environment and then to the defaults. Returns `{ kind: 'help' }` for `-h`, `-help`, `--help`. A command
+ * that `takesArguments` gets what is not a flag in `args` (flags and arguments may be mixed, as with cfdot;
+ * everything after `--` is an argument); any other command takes only flags.
  *
  * @example
  * parseFlags('bbs', bbsFlags, ['-listenAddress', '127.0.0.1:0'], process.env)
@@ -74,27 +86,33 @@ export function parseFlags<F extends FlagSet>(
   flags: F,
   args: readonly string[],
   env: Environment,
+  takesArguments = false,
 ): ParsedCommandLine<F> {
   const written = new Map<string, string[]>();
+  const positional: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] ?? '';
     if (arg === '--') {
-      const extra = args[i + 1];
-      if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}": diego ${command} takes only flags`);
+      const rest = args.slice(i + 1);
+      if (!takesArguments && rest[0] !== undefined) throw new UsageError(`unexpected argument "${rest[0]}": diego ${command} takes only flags`);
+      positional.push(...rest);
       break;
     }
     if (!arg.startsWith('-') || arg === '-') {
-      throw new UsageError(`unexpected argument "${arg}": diego ${command} takes only flags`);
+      if (!takesArguments) throw new UsageError(`unexpected argument "${arg}": diego ${command} takes only flags`);
+      positional.push(arg);
+      continue;
     }
     const body = arg.startsWith('--') ? arg.slice(2) : arg.slice(1);
     if (body === '' || body.startsWith('-') || body.startsWith('=')) throw new UsageError(`bad flag syntax: ${arg}`);
     const equals = body.indexOf('=');
-    const name = equals === -1 ? body : body.slice(0, equals);
+    const writtenName = equals === -1 ? body : body.slice(0, equals);
     const inlineValue = equals === -1 ? undefined : body.slice(equals + 1);
 
-    if (name === 'help' || name === 'h') return { kind: 'help' };
-    const flag = flags[name];
-    if (flag === undefined) throw new UsageError(`flag provided but not defined: -${name}`);
+    if (writtenName === 'help' || writtenName === 'h') return { kind: 'help' };
+    const name = flags[writtenName] === undefined ? Object.keys(flags).find((key) => flags[key]?.shortName === writtenName) : writtenName;
+    const flag = name === undefined ? undefined : flags[name];
+    if (name === undefined || flag === undefined) throw new UsageError(`flag provided but not defined: -${writtenName}`);
 
     let value: string;
     if (flag.isBoolean) {
@@ -112,7 +130,7 @@ export function parseFlags<F extends FlagSet>(
 
   const values: Record<string, unknown> = {};
   for (const [name, flag] of Object.entries(flags)) {
-    const variable = envVarName(command, name);
+    const variable = flagEnvVar(command, name, flag);
     const fromCommandLine = written.get(name);
     // An empty variable counts as unset: compose files and shells often leave one defined but blank.
     const fromEnv = env[variable] || undefined;
@@ -138,19 +156,24 @@ export function parseFlags<F extends FlagSet>(
   }
   // Each entry was produced by its own flag's parse, which is exactly what FlagValues<F> states; the
   // compiler cannot follow a mapped type through Object.entries.
-  return { kind: 'values', values: values as FlagValues<F> };
+  return { kind: 'values', values: values as FlagValues<F>, args: positional };
 }
 
-/** The --help text of a command: usage line, description, then each flag with its default and variable. */
-export function formatHelp(command: string, description: string, flags: FlagSet): string {
-  const lines = [`Usage: diego ${command} [flags]`, '', description, '', 'Flags (a flag on the command line wins over its environment variable):'];
+/**
+ * The --help text of a command: usage line (with `argumentsUsage`, e.g. `GUID INDEX`, for a command that
+ * takes arguments), description, then each flag with its default and variable.
+ */
+export function formatHelp(command: string, description: string, flags: FlagSet, argumentsUsage?: string): string {
+  const usageLine = `Usage: diego ${command} [flags]${argumentsUsage === undefined ? '' : ` ${argumentsUsage}`}`;
+  const lines = [usageLine, '', description, '', 'Flags (a flag on the command line wins over its environment variable):'];
   for (const [name, flag] of Object.entries(flags)) {
-    lines.push(`  --${name}${flag.valueName === undefined ? '' : ` ${flag.valueName}`}`);
+    const spelling = `${flag.shortName === undefined ? '' : `-${flag.shortName}, `}--${name}`;
+    lines.push(`  ${spelling}${flag.valueName === undefined ? '' : ` ${flag.valueName}`}`);
     const details = [flag.usage];
     if (flag.defaultText !== '') details.push(`(default "${flag.defaultText}")`);
     if (flag.isRepeatable) details.push('(repeatable)');
     lines.push(`        ${details.join(' ')}`);
-    lines.push(`        env ${envVarName(command, name)}${flag.isRepeatable ? ' (comma-separated)' : ''}`);
+    lines.push(`        env ${flagEnvVar(command, name, flag)}${flag.isRepeatable ? ' (comma-separated)' : ''}`);
   }
   return `${lines.join('\n')}\n`;
 }

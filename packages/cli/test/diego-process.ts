@@ -1,0 +1,72 @@
+/**
+ * The built `diego` (dist/main.js, what `npx diego` runs) as a child process, for tests that drive it as an
+ * operator does. Every process started is tracked so that `stopAll` leaves none behind.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { eventually } from '@diego/test-support';
+
+export const DIEGO_MAIN = join(__dirname, '..', 'dist', 'main.js');
+
+export function assertBuilt(): void {
+  if (!existsSync(DIEGO_MAIN)) throw new Error(`${DIEGO_MAIN} is missing: run \`npm run build\` (npm test does)`);
+}
+
+/** A running `diego` and what it wrote so far. */
+export interface DiegoProcess {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  exitCode: Promise<number | null>;
+}
+
+const started = new Set<DiegoProcess>();
+
+export function spawnDiego(args: readonly string[], { cwd, env = {} }: { cwd?: string; env?: Record<string, string> } = {}): DiegoProcess {
+  // Only what the test gives: no RECEPTOR_URL or DIEGO_* of the developer's shell leaks in.
+  const child = spawn(process.execPath, [DIEGO_MAIN, ...args], {
+    ...(cwd === undefined ? {} : { cwd }),
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exitCode = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  const diego: DiegoProcess = { child, stdout: () => stdout, stderr: () => stderr, exitCode };
+  started.add(diego);
+  void exitCode.then(() => started.delete(diego));
+  return diego;
+}
+
+/** Runs a short-lived `diego` command to its end. */
+export async function runDiego(
+  args: readonly string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<{ exitCode: number | null; stdout: string; stderr: string }> {
+  const diego = spawnDiego(args, options);
+  const exitCode = await diego.exitCode;
+  return { exitCode, stdout: diego.stdout(), stderr: diego.stderr() };
+}
+
+/** Waits until the process's stdout contains `text`; fails early, with what it wrote, if it exits first. */
+export async function stdoutContains(diego: DiegoProcess, text: string, timeoutMs = 20_000): Promise<void> {
+  await eventually(
+    () => Promise.resolve(diego.stdout()),
+    (seen) => seen.includes(text) || diego.child.exitCode !== null,
+    { timeoutMs },
+  );
+  if (!diego.stdout().includes(text)) {
+    throw new Error(`diego exited with ${String(diego.child.exitCode)} before printing "${text}":\n${diego.stdout()}\n${diego.stderr()}`);
+  }
+}
+
+/** Kills whatever a test left running (after a failure) and waits for it to be gone. */
+export async function stopAll(): Promise<void> {
+  for (const diego of [...started]) {
+    if (diego.child.exitCode === null && diego.child.signalCode === null) diego.child.kill('SIGKILL');
+    await diego.exitCode;
+  }
+}
