@@ -71,18 +71,19 @@ function accepts(port: number): Promise<boolean> {
 }
 
 describe('diego up', () => {
-  let ports: { etcd: number; etcdPeer: number; bbs: number; receptor: number };
+  let ports: { etcd: number; etcdPeer: number; bbs: number; receptor: number; cell: number };
   let upArgs: string[];
 
   beforeEach(async () => {
-    const [etcd = 0, etcdPeer = 0, bbs = 0, receptor = 0] = await freePorts(4);
-    ports = { etcd, etcdPeer, bbs, receptor };
+    const [etcd = 0, etcdPeer = 0, bbs = 0, receptor = 0, cell = 0] = await freePorts(5);
+    ports = { etcd, etcdPeer, bbs, receptor, cell };
     upArgs = [
       'up',
       `--etcdListenAddress=127.0.0.1:${etcd}`,
       `--etcdPeerAddress=127.0.0.1:${etcdPeer}`,
       `--bbsListenAddress=127.0.0.1:${bbs}`,
       `--address=127.0.0.1:${receptor}`,
+      `--cellListenAddress=127.0.0.1:${cell}`,
       '--logLevel=error',
     ];
   });
@@ -100,7 +101,7 @@ describe('diego up', () => {
     first.child.kill('SIGINT');
     first.child.kill('SIGINT');
     expect(await first.exitCode).toBe(0);
-    expect(first.output()).toMatch(/stopping receptor\n.*stopping bbs\n.*stopping etcd\n/s);
+    expect(first.output()).toMatch(/stopping cell\n.*stopping receptor\n.*stopping bbs\n.*stopping etcd\n/s);
     expect(await accepts(ports.etcd)).toBe(false);
 
     const second = diego(upArgs);

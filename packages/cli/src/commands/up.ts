@@ -1,13 +1,23 @@
-/** `diego up`: a whole control plane on one machine (local etcd, one BBS, one receptor), in one process. */
+/** `diego up`: a whole Diego on one machine (local etcd, one BBS, one receptor, one cell), in one process. */
 import { join, resolve } from 'node:path';
 import { startBbs, type LogLevel, type RunningServer } from '@diego/bbs';
+import { startCell, type CellConfig, type RunningCell } from '@diego/cell';
 import { startReceptor } from '@diego/receptor';
 import { dialableUrl } from '../address';
 import { listenForStopSignals, type CliIo, type Command } from '../command';
 import { UsageError } from '../flags';
 import { addressFlag, logLevelFlag, optional, stringFlag, urlListFlag } from '../flag-types';
 import { startLocalEtcd } from '../local-etcd';
+import { cellCommand } from './cell';
 import { checkBasicAuth, receptorFlags } from './receptor';
+
+/** The one cell of `diego up`: what `diego cell -cellID=cell-z1-0 -zone=z1` would be. */
+const CELL_ID = 'cell-z1-0';
+const CELL_ZONE = 'z1';
+/** Apps ask for `preloaded:cflinuxfs2`; on one machine the host's own root stands in for it. */
+const CELL_ROOTFS = { name: 'cflinuxfs2', path: '/' };
+const CELL_CONTAINERS = 256;
+const CELL_EVACUATION_TIMEOUT_MS = 10 * 60 * 1000;
 
 export const upFlags = {
   etcdCluster: optional(urlListFlag('use this etcd (client URLs, comma-separated) instead of starting one', '')),
@@ -15,6 +25,7 @@ export const upFlags = {
   etcdPeerAddress: addressFlag('where the local etcd listens for peers', '127.0.0.1:2380'),
   dataDir: stringFlag("where the local etcd keeps its data (<dataDir>/etcd) and log (<dataDir>/etcd.log)", '.diego', 'dir'),
   bbsListenAddress: addressFlag('where the BBS listens', '127.0.0.1:8889'),
+  cellListenAddress: addressFlag("where the cell's rep API (/state, /work) listens", '127.0.0.1:1800'),
   address: receptorFlags.address,
   username: receptorFlags.username,
   password: receptorFlags.password,
@@ -30,6 +41,7 @@ export interface UpConfig {
   /** Absolute. */
   dataDir: string;
   bbsListenAddress: string;
+  cellListenAddress: string;
   receptorAddress: string;
   username: string;
   password: string;
@@ -43,7 +55,7 @@ interface Member {
   stop(): Promise<void>;
 }
 
-function banner(config: UpConfig, etcdUrl: string, bbs: RunningServer, receptor: RunningServer): string {
+function banner(config: UpConfig, { etcdUrl, bbs, receptor, cell }: Running): string {
   const receptorUrl = dialableUrl(receptor.address);
   const etcdWhere = config.etcdCluster === null ? ` (data ${join(config.dataDir, 'etcd')}, log ${join(config.dataDir, 'etcd.log')})` : '';
   // curl asks for the password itself when given only the user name, so it is never printed here.
@@ -53,9 +65,11 @@ function banner(config: UpConfig, etcdUrl: string, bbs: RunningServer, receptor:
     `  etcd      ${etcdUrl}${etcdWhere}`,
     `  bbs       ${dialableUrl(bbs.address)}`,
     `  receptor  ${receptorUrl}`,
+    `  cell      ${cell.cellId} in zone ${CELL_ZONE} at ${cell.repAddress} (containers under ${join(config.dataDir, 'cell')})`,
     'Try:',
     `  curl -i${auth} -X PUT ${receptorUrl}/v1/domains/cf-apps`,
     `  curl -s${auth} ${receptorUrl}/v1/domains`,
+    `  npx diego cells --receptorURL=${receptorUrl}`,
     '',
   ].join('\n');
 }
@@ -64,9 +78,30 @@ interface Running {
   etcdUrl: string;
   bbs: RunningServer;
   receptor: RunningServer;
+  cell: RunningCell;
 }
 
-/** Starts etcd (unless one is given), the BBS and the receptor in order, recording each in `started`; null when interrupted. */
+/** The cell's configuration, compiled as `diego cell` compiles its flags (memory and disk: this machine's). */
+function cellConfig(config: UpConfig, bbsUrl: string): CellConfig {
+  return cellCommand.compile(
+    {
+      cellID: CELL_ID,
+      zone: CELL_ZONE,
+      listenAddr: config.cellListenAddress,
+      bbsAddress: [bbsUrl],
+      memoryMB: 'auto',
+      diskMB: 'auto',
+      containers: CELL_CONTAINERS,
+      preloadedRootFS: [CELL_ROOTFS],
+      evacuationTimeout: CELL_EVACUATION_TIMEOUT_MS,
+      workDir: join(config.dataDir, 'cell'),
+      logLevel: config.logLevel,
+    },
+    [],
+  );
+}
+
+/** Starts etcd (unless one is given), the BBS, the receptor and the cell in order, recording each in `started`; null when interrupted. */
 async function startAll(config: UpConfig, io: CliIo, aborted: AbortSignal, started: Member[]): Promise<Running | null> {
   let etcdCluster = config.etcdCluster;
   if (etcdCluster === null) {
@@ -95,7 +130,11 @@ async function startAll(config: UpConfig, io: CliIo, aborted: AbortSignal, start
     debugAddress: null,
   });
   started.push({ name: 'receptor', stop: () => receptor.stop() });
-  return { etcdUrl: etcdCluster.join(','), bbs, receptor };
+  if (aborted.aborted) return null;
+  // Stopped first: its containers go before the BBS it reports their end to.
+  const cell = await startCell(cellConfig(config, dialableUrl(bbs.address)), { signal: aborted });
+  started.push({ name: 'cell', stop: () => cell.stop() });
+  return { etcdUrl: etcdCluster.join(','), bbs, receptor, cell };
 }
 
 function describe(error: unknown): string {
@@ -109,7 +148,7 @@ async function runUp(config: UpConfig, io: CliIo): Promise<number> {
   try {
     const running = await startAll(config, io, signals.aborted, started);
     if (running !== null) {
-      io.stdout.write(banner(config, running.etcdUrl, running.bbs, running.receptor));
+      io.stdout.write(banner(config, running));
       await signals.received;
     }
   } catch (error) {
@@ -134,11 +173,12 @@ async function runUp(config: UpConfig, io: CliIo): Promise<number> {
 
 export const upCommand: Command<typeof upFlags, UpConfig> = {
   name: 'up',
-  summary: 'a local etcd, one BBS and one receptor in one process, for one machine',
+  summary: 'a local etcd, one BBS, one receptor and one cell in one process, for one machine',
   description:
     'Starts etcd (its data under <dataDir>/etcd, so state survives a restart; or uses --etcdCluster), one BBS\n' +
-    'and one receptor, prints where each listens, and stops them all on Ctrl-C or SIGTERM. The cell,\n' +
-    'auctioneer and converger are not built yet.',
+    '(the leader: auctioneer and converger), one receptor and one cell (cell-z1-0 in zone z1, containers under\n' +
+    '<dataDir>/cell, preloaded:cflinuxfs2 run on the host root), prints where each listens, and stops them all,\n' +
+    'the cell first, on Ctrl-C or SIGTERM.',
   flags: upFlags,
   compile: (values) => {
     checkBasicAuth(values.username, values.password);
@@ -156,6 +196,7 @@ export const upCommand: Command<typeof upFlags, UpConfig> = {
       etcdPeerAddress: values.etcdPeerAddress,
       dataDir: resolve(values.dataDir),
       bbsListenAddress: values.bbsListenAddress,
+      cellListenAddress: values.cellListenAddress,
       receptorAddress: values.address,
       username: values.username,
       password: values.password,
