@@ -270,6 +270,7 @@ describe('diego up', () => {
       etcdPeerAddress: '127.0.0.1:2380',
       dataDir: join(process.cwd(), '.diego'),
       bbsListenAddress: '127.0.0.1:8889',
+      cellListenAddress: '127.0.0.1:1800',
       receptorAddress: '0.0.0.0:8887',
       username: '',
       password: '',
