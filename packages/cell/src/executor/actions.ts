@@ -214,6 +214,9 @@ function userFor(user: string, ctx: ActionContext): { uid: number; gid: number }
   return null;
 }
 
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+/** An error's message; `instanceof Error` is not enough, as errors from another realm (node's fs under
+ *  jest's vm) fail it. */
+export function errorMessage(err: unknown): string {
+  if (typeof err === 'object' && err !== null && 'message' in err && typeof err.message === 'string') return err.message;
+  return String(err);
 }

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino, { type Logger } from 'pino';
 import type { PortMapping } from '@diego/models';
-import { linkedController, runAction, type ActionContext } from './actions';
+import { errorMessage, linkedController, runAction, type ActionContext } from './actions';
 import type {
   Container,
   ContainerSpec,
@@ -134,8 +134,7 @@ export class ProcessExecutor implements Executor {
     try {
       return { failed: false, failureReason: '', result: await readHead(ctx.container.resolvePath(spec.resultFile)) };
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      return { failed: true, failureReason: `failed to read result file ${spec.resultFile}: ${message}`, result: '' };
+      return { failed: true, failureReason: `failed to read result file ${spec.resultFile}: ${errorMessage(err)}`, result: '' };
     }
   }
 
