@@ -27,6 +27,8 @@ export interface FlagDef<T> {
   readonly shortName?: string;
   /** The environment variable that sets it, when it is not `DIEGO_<COMMAND>_<FLAG>` (e.g. `RECEPTOR_URL`). */
   readonly envVar?: string;
+  /** What was written may hold a password (`http://user:pass@host`): an error about it does not repeat it. */
+  readonly isSecret?: true;
   /**
    * Turns what was written into the value: every occurrence in order for a repeatable flag, otherwise
    * exactly one string (the last occurrence, the env var or the default). Throws an Error saying what is
@@ -150,7 +152,8 @@ export function parseFlags<F extends FlagSet>(
       values[name] = flag.parse(texts);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      const shown = texts.length === 1 ? `"${texts[0] ?? ''}"` : JSON.stringify(texts);
+      const written = texts.length === 1 ? `"${texts[0] ?? ''}"` : JSON.stringify(texts);
+      const shown = flag.isSecret ? '(not shown: it may hold a password)' : written;
       throw new UsageError(`invalid value ${shown} for ${source}: ${reason}`);
     }
   }

@@ -47,6 +47,12 @@ describe('where operator commands find the receptor', () => {
     expect(() => parseCommandLine(desiredLrpsCommand, ['--password=secret'], {})).toThrow(UsageError);
     expect(() => parseCommandLine(desiredLrpsCommand, ['--receptorURL=http://127.0.0.1:8887/v1'], {})).toThrow(/without a path/);
   });
+
+  it('never repeats the password of a receptor URL it refuses', () => {
+    const refuse = (): unknown => parseCommandLine(desiredLrpsCommand, ['--receptorURL=http://ops:hunter2@127.0.0.1:8887/v1'], {});
+    expect(refuse).toThrow('invalid value (not shown: it may hold a password) for flag -receptorURL: "http://127.0.0.1:8887/v1" must be');
+    expect(refuse).not.toThrow(/hunter2/);
+  });
 });
 
 describe('operator command lines', () => {

@@ -26,6 +26,7 @@ function receptorUrlFlag(): FlagDef<ReceptorUrl> {
     valueName: 'url',
     defaultText: 'http://127.0.0.1:8887',
     envVar: 'RECEPTOR_URL',
+    isSecret: true,
     parse: (written) => {
       const text = written[written.length - 1] ?? '';
       let parsed: URL;
@@ -38,6 +39,7 @@ function receptorUrlFlag(): FlagDef<ReceptorUrl> {
       const password = decodeURIComponent(parsed.password);
       parsed.username = '';
       parsed.password = '';
+      // parseEndpointUrl names the URL in its errors: give it the one without the credentials.
       return { url: parseEndpointUrl(parsed.href), username, password };
     },
   };
