@@ -45,7 +45,10 @@ const NAMESPACE_INIT_SCRIPT = [
   'set -e',
   // $1: the container's tmp dir; $2: the root (/ or a preloaded rootfs); $3: the container dir.
   'if [ "$2" = / ]; then mount --bind "$1" /tmp',
-  'else mount --bind "$1" "$2/tmp"; mkdir -p "$2$3"; mount --bind "$3" "$2$3"; fi',
+  // A preloaded rootfs: the container's tmp over its /tmp, and the container dir at the same path inside it
+  // (left as an empty directory in the rootfs afterwards), so paths mean the same in and out of the chroot.
+  // In that order, as the container dir may lie under /tmp (then the directory is made in the container's tmp).
+  'else mkdir -p "$2/tmp"; mount --bind "$1" "$2/tmp"; mkdir -p "$2$3"; mount --bind "$3" "$2$3"; fi',
   'echo ready',
   'exec sleep infinity',
 ].join('\n');
@@ -202,11 +205,15 @@ export class ProcessContainer implements Container {
     const program = [launch.path, ...launch.args];
     if (this.namespace === null) return ['setpriv', '--pdeathsig', 'KILL', ...limits, ...program];
     const user = launch.user === null ? [] : [`--setuid=${launch.user.uid}`, `--setgid=${launch.user.gid}`];
-    const root = this.rootPath === '/' ? [] : [`--root=${this.rootPath}`];
+    const enter = ['nsenter', `--target=${this.namespace.initPid}`, '--pid', '--mount'];
+    if (this.rootPath === '/') {
+      return ['setpriv', '--pdeathsig', 'KILL', ...limits, ...enter, `--wd=${launch.dir}`, ...user, '--', ...program];
+    }
+    // nsenter's --root would open the rootfs outside the namespace (without its mounts): chroot once inside.
+    const userspec = launch.user === null ? [] : [`--userspec=${launch.user.uid}:${launch.user.gid}`];
     return [
-      'setpriv', '--pdeathsig', 'KILL', ...limits,
-      'nsenter', `--target=${this.namespace.initPid}`, '--pid', '--mount', ...root, `--wd=${launch.dir}`, ...user,
-      '--', ...program,
+      'setpriv', '--pdeathsig', 'KILL', ...limits, ...enter, '--wd=/', '--',
+      'chroot', ...userspec, this.rootPath, '/bin/sh', '-c', 'cd "$0" && exec "$@"', launch.dir, ...program,
     ];
   }
 

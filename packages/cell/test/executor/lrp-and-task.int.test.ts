@@ -2,8 +2,12 @@
  * runLrp's monitor semantics with short intervals, runTask's result file, container refusal, destroy (no
  * process of the container left), and an HTTP app reachable on its host port through PORT.
  */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import {
+  chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { eventually } from '@diego/test-support';
 import type { Action } from '@diego/models';
 import type { Container, LrpRunSpec } from '../../src';
@@ -180,5 +184,42 @@ describe('containers', () => {
     lrp.stop.abort();
     await lrp.done;
     await container.destroy(); // idempotent
+  });
+});
+
+(isRoot ? describe : describe.skip)('a preloaded rootfs other than the host root', () => {
+  let rootfs: string;
+
+  /** A rootfs with only /bin/sh (and the libraries it needs) and an /etc/rootfs-name the host does not have. */
+  beforeAll(() => {
+    rootfs = mkdtempSync(join(tmpdir(), 'diego-rootfs-'));
+    const shell = realpathSync('/bin/sh');
+    const libraries = execFileSync('ldd', [shell], { encoding: 'utf8' }).match(/\/\S+/g) ?? [];
+    for (const file of [...libraries, '/bin/sh']) {
+      mkdirSync(join(rootfs, dirname(file)), { recursive: true });
+      copyFileSync(realpathSync(file), join(rootfs, file));
+    }
+    chmodSync(join(rootfs, 'bin', 'sh'), 0o755);
+    mkdirSync(join(rootfs, 'etc'));
+    writeFileSync(join(rootfs, 'etc', 'rootfs-name'), 'tiny\n');
+  });
+  afterAll(() => rmSync(rootfs, { recursive: true, force: true }));
+
+  it('runs the container chrooted into it, with its own /tmp and the container dir as the working dir', async () => {
+    const chrooted = startExecutor({ preloadedRootfs: { tiny: rootfs } });
+    try {
+      const container = await chrooted.executor.createContainer(containerSpec('chrooted', { rootfs: 'preloaded:tiny' }));
+      const result = await chrooted.executor.runTask(
+        container,
+        { action: sh('read name < /etc/rootfs-name; echo "$name $PWD" > /tmp/result'), resultFile: '/tmp/result' },
+        new AbortController().signal,
+      );
+      expect(result).toEqual({
+        failed: false, failureReason: '', result: `tiny ${join(chrooted.workDir, 'containers', 'chrooted')}\n`,
+      });
+      expect(existsSync('/etc/rootfs-name')).toBe(false);
+    } finally {
+      await chrooted.cleanUp();
+    }
   });
 });
