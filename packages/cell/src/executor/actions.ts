@@ -9,9 +9,9 @@ import type { Action, ActionList, EnvironmentVariable, RunAction } from '@diego/
 import { extractArchive, fetchArchive, uploadFile } from './artifacts';
 import type { RunResult } from './contracts';
 import { formatGoDuration } from './go-duration';
-import type { ProcessContainer } from './process-container';
+import type { ProcessContainer, ProcessExit } from './process-container';
 
-export const SUCCEEDED: RunResult = { failed: false, failureReason: '' };
+const SUCCEEDED: RunResult = { failed: false, failureReason: '' };
 const CANCELLED: RunResult = { failed: true, failureReason: 'cancelled' };
 
 /** What actions need besides the container: the cell's settings. */
@@ -64,7 +64,7 @@ export async function runAction(action: Action | null, ctx: ActionContext, signa
 
 /** The run action's process environment, lowest precedence first: the host's basics, the container's env,
  *  the run action's env, then the instance's identity and addresses (LRP instances only). */
-export function runEnvironment(container: ProcessContainer, runEnv: EnvironmentVariable[]): Record<string, string> {
+function runEnvironment(container: ProcessContainer, runEnv: EnvironmentVariable[]): Record<string, string> {
   const env: Record<string, string> = {
     HOME: container.homeDir,
     TMPDIR: container.isolated ? '/tmp' : container.tmpDir,
@@ -89,25 +89,22 @@ export function runEnvironment(container: ProcessContainer, runEnv: EnvironmentV
 
 async function runRun(run: RunAction, ctx: ActionContext, signal: AbortSignal): Promise<RunResult> {
   const { container } = ctx;
-  let dir: string;
+  let exit: ProcessExit;
   try {
-    dir = container.resolvePath(run.dir);
-  } catch (err) {
-    return { failed: true, failureReason: errorMessage(err) };
-  }
-  const exit = await container.runProcess(
-    {
+    const launch = {
       path: run.path,
       args: run.args,
-      dir,
+      dir: container.resolvePath(run.dir),
       env: runEnvironment(container, run.env),
       nofile: run.resource_limits?.nofile ?? 0,
       user: userFor(run.user, ctx),
       logSource: run.log_source,
       suppressOutput: run.suppress_log_output,
-    },
-    signal,
-  );
+    };
+    exit = await container.runProcess(launch, signal);
+  } catch (err) {
+    return { failed: true, failureReason: `cannot run ${run.path}: ${errorMessage(err)}` };
+  }
   if (exit.cancelled) return CANCELLED;
   return exit.status === 0 ? SUCCEEDED : { failed: true, failureReason: `Exited with status ${exit.status}` };
 }

@@ -41,6 +41,14 @@ describe('run', () => {
     expect(await runTask(container, sh('exit 17'))).toEqual({ failed: true, failureReason: 'Exited with status 17', result: '' });
   });
 
+  it('fails a program that does not exist, and a dir outside the container', async () => {
+    const container = await newContainer();
+    expect(await runTask(container, run('/no/such/program'))).toEqual({ failed: true, failureReason: 'Exited with status 127', result: '' });
+    expect((await runTask(container, sh('true', { dir: '../..' }))).failureReason).toBe(
+      'cannot run /bin/sh: path ../.. is outside the container',
+    );
+  });
+
   it('runs in dir, relative to the container directory', async () => {
     const container = await newContainer();
     const result = await runTask(container, serial(sh('mkdir -p app/sub'), sh('pwd > /tmp/result', { dir: 'app/sub' })));
