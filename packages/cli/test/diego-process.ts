@@ -18,24 +18,41 @@ export interface DiegoProcess {
   child: ChildProcess;
   stdout(): string;
   stderr(): string;
+  /** stdout and stderr as they came. */
+  output(): string;
   exitCode: Promise<number | null>;
 }
 
 const started = new Set<DiegoProcess>();
 
-export function spawnDiego(args: readonly string[], { cwd, env = {} }: { cwd?: string; env?: Record<string, string> } = {}): DiegoProcess {
+export interface SpawnOptions {
+  cwd?: string;
+  /** Added to PATH, the only variable passed on otherwise. */
+  env?: Record<string, string>;
+  /** The script node runs; dist/main.js by default (node_modules/.bin/diego to test the link). */
+  executable?: string;
+}
+
+export function spawnDiego(args: readonly string[], { cwd, env = {}, executable = DIEGO_MAIN }: SpawnOptions = {}): DiegoProcess {
   // Only what the test gives: no RECEPTOR_URL or DIEGO_* of the developer's shell leaks in.
-  const child = spawn(process.execPath, [DIEGO_MAIN, ...args], {
+  const child = spawn(process.execPath, [executable, ...args], {
     ...(cwd === undefined ? {} : { cwd }),
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
   let stderr = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  let output = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+    output += chunk;
+  });
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+    output += chunk;
+  });
   const exitCode = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
-  const diego: DiegoProcess = { child, stdout: () => stdout, stderr: () => stderr, exitCode };
+  const diego: DiegoProcess = { child, stdout: () => stdout, stderr: () => stderr, output: () => output, exitCode };
   started.add(diego);
   void exitCode.then(() => started.delete(diego));
   return diego;
@@ -44,7 +61,7 @@ export function spawnDiego(args: readonly string[], { cwd, env = {} }: { cwd?: s
 /** Runs a short-lived `diego` command to its end. */
 export async function runDiego(
   args: readonly string[],
-  options: { cwd?: string; env?: Record<string, string> } = {},
+  options: SpawnOptions = {},
 ): Promise<{ exitCode: number | null; stdout: string; stderr: string }> {
   const diego = spawnDiego(args, options);
   const exitCode = await diego.exitCode;

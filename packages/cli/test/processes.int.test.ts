@@ -2,29 +2,18 @@
  * The built `diego` as an operator runs it: real processes, a real etcd, signals. These run the compiled
  * dist/ (what `npx diego` runs), which `npm test` builds before jest starts.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually, freePorts, loadFixture, startEtcd, type EtcdProcess } from '@diego/test-support';
+import { assertBuilt, spawnDiego, stdoutContains, stopAll, type DiegoProcess } from './diego-process';
 
 const repositoryRoot = join(__dirname, '..', '..', '..');
-const main = join(__dirname, '..', 'dist', 'main.js');
 
-/** A running `diego` process and everything it wrote so far. */
-interface DiegoProcess {
-  child: ChildProcess;
-  output(): string;
-  exitCode: Promise<number | null>;
-}
-
-const running: DiegoProcess[] = [];
 let workDir: string;
 
-beforeAll(() => {
-  if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` (npm test does)`);
-});
+beforeAll(assertBuilt);
 
 beforeEach(() => {
   workDir = mkdtempSync(join(tmpdir(), 'diego-cli-test-'));
@@ -32,31 +21,12 @@ beforeEach(() => {
 
 afterEach(async () => {
   // Whatever a failed test left running goes now (its etcd follows through --pdeathsig).
-  for (const diego of running.splice(0)) {
-    if (diego.child.exitCode === null && diego.child.signalCode === null) diego.child.kill('SIGKILL');
-    await diego.exitCode;
-  }
+  await stopAll();
   rmSync(workDir, { recursive: true, force: true });
 });
 
-function diego(args: string[], command = main): DiegoProcess {
-  const child = spawn(process.execPath, [command, ...args], { cwd: workDir, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  const exitCode = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const started = { child, output: () => output, exitCode };
-  running.push(started);
-  return started;
-}
-
-async function outputContains(diegoProcess: DiegoProcess, text: string, timeoutMs = 20_000): Promise<void> {
-  const output = await eventually(
-    () => Promise.resolve(diegoProcess.output()),
-    (seen) => seen.includes(text) || diegoProcess.child.exitCode !== null,
-    { timeoutMs },
-  );
-  if (!output.includes(text)) throw new Error(`diego exited with ${diegoProcess.child.exitCode} before printing "${text}":\n${output}`);
+function diego(args: string[], executable?: string): DiegoProcess {
+  return spawnDiego(args, { cwd: workDir, ...(executable === undefined ? {} : { executable }) });
 }
 
 function accepts(port: number): Promise<boolean> {
@@ -90,7 +60,7 @@ describe('diego up', () => {
 
   it('serves the receptor on its own etcd, stops everything on SIGINT and keeps the state for the next start', async () => {
     const first = diego(upArgs);
-    await outputContains(first, 'Try:');
+    await stdoutContains(first, 'Try:');
     const receptor = `http://127.0.0.1:${ports.receptor}`;
     expect(first.output()).toContain(`receptor  ${receptor}`);
     expect(first.output()).toContain(`etcd      http://127.0.0.1:${ports.etcd} (data ${join(workDir, '.diego', 'etcd')}`);
@@ -105,7 +75,7 @@ describe('diego up', () => {
     expect(await accepts(ports.etcd)).toBe(false);
 
     const second = diego(upArgs);
-    await outputContains(second, 'Try:');
+    await stdoutContains(second, 'Try:');
     expect(await (await fetch(`${receptor}/v1/domains`)).json()).toEqual(['cf-apps']);
     second.child.kill('SIGTERM');
     expect(await second.exitCode).toBe(0);
@@ -113,7 +83,7 @@ describe('diego up', () => {
 
   it('leaves no etcd behind when it is killed outright', async () => {
     const up = diego(upArgs);
-    await outputContains(up, 'Try:');
+    await stdoutContains(up, 'Try:');
     expect(await accepts(ports.etcd)).toBe(true);
 
     up.child.kill('SIGKILL');
