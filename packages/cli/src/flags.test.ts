@@ -151,3 +151,39 @@ describe('formatHelp', () => {
     expect(help).toMatch(/--tag tag\n\s+tags \(repeatable\)\n\s+env DIEGO_DEMO_TAG \(comma-separated\)\n/);
   });
 });
+
+describe('commands that take arguments, short names and own variables', () => {
+  const operatorFlags = {
+    domain: { ...stringFlag('a domain', '', 'domain'), shortName: 'd' },
+    receptorURL: { ...stringFlag('the receptor', 'http://127.0.0.1:8887', 'url'), envVar: 'RECEPTOR_URL' },
+  };
+
+  function parseWithArguments(args: string[], env: Record<string, string> = {}) {
+    const parsed = parseFlags('demo', operatorFlags, args, env, true);
+    if (parsed.kind !== 'values') throw new Error('expected values, got help');
+    return parsed;
+  }
+
+  it('collects what is not a flag, in order, wherever it is, and everything after --', () => {
+    expect(parseWithArguments(['guid', '-d', 'cf-apps', '0'])).toEqual({ values: { domain: 'cf-apps', receptorURL: 'http://127.0.0.1:8887' }, args: ['guid', '0'], kind: 'values' });
+    expect(parseWithArguments(['--', '-1', '--domain=x']).args).toEqual(['-1', '--domain=x']);
+    expect(parseWithArguments(['-']).args).toEqual(['-']);
+  });
+
+  it('accepts the short name as the flag itself, in every syntax', () => {
+    for (const args of [['-d', 'x'], ['-d=x'], ['--d', 'x'], ['--domain=x']]) expect(parseWithArguments(args).values.domain).toBe('x');
+    expect(usageError(() => parseWithArguments(['-x']))).toBe('flag provided but not defined: -x');
+  });
+
+  it('reads a flag from its own variable instead of DIEGO_<COMMAND>_<FLAG>, and says so in the help', () => {
+    expect(parseWithArguments([], { RECEPTOR_URL: 'http://10.0.0.1:8887', DIEGO_DEMO_RECEPTOR_URL: 'http://ignored' }).values.receptorURL).toBe('http://10.0.0.1:8887');
+    const help = formatHelp('demo', 'A demo.', operatorFlags, 'GUID INDEX');
+    expect(help).toMatch(/^Usage: diego demo \[flags\] GUID INDEX\n/);
+    expect(help).toMatch(/ {2}-d, --domain domain\n\s+a domain\n\s+env DIEGO_DEMO_DOMAIN\n/);
+    expect(help).toMatch(/ {2}--receptorURL url\n.*\n\s+env RECEPTOR_URL\n/);
+  });
+
+  it('still refuses arguments to a command that takes only flags', () => {
+    expect(usageError(() => parseFlags('demo', operatorFlags, ['guid'], {}))).toBe('unexpected argument "guid": diego demo takes only flags');
+  });
+});
