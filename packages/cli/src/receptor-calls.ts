@@ -113,7 +113,7 @@ export async function performCall(command: string, call: ReceptorCall, io: CliIo
 }
 
 /** One server-sent event as the receptor writes it (`id:` absent on `event: compacted`). */
-interface ServerSentEvent {
+export interface ServerSentEvent {
   type: string;
   id: string | null;
   data: string;
@@ -123,7 +123,7 @@ interface ServerSentEvent {
  * Server-sent events from a stream of text chunks: `event:`, `id:` and `data:` fields, dispatched at a blank
  * line; comments (`: heartbeat`) and events without data are skipped.
  */
-async function* serverSentEvents(chunks: AsyncIterable<string>): AsyncGenerator<ServerSentEvent> {
+export async function* serverSentEvents(chunks: AsyncIterable<string>): AsyncGenerator<ServerSentEvent> {
   let buffered = '';
   let type = 'message';
   let id: string | null = null;
