@@ -14,6 +14,7 @@ export const DEFAULT_CELL_REGISTRATION_RETRY_MS = 5_000;
 export interface CellPresenceMaintainerOptions {
   bbs: Pick<BbsClient, 'registerCell' | 'cellHeartbeat' | 'removeCell'>;
   presence: CellPresence;
+  /** The cell's logger, which already names the cell (cell_id); the maintainer adds its session. */
   logger: Logger;
   /** How long the presence outlives the last heartbeat (default 10 s). */
   ttlSeconds?: number;
@@ -47,7 +48,7 @@ export class CellPresenceMaintainer {
     this.ttlSeconds = options.ttlSeconds ?? DEFAULT_CELL_PRESENCE_TTL_SECONDS;
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? (this.ttlSeconds * 1000) / 3;
     this.retryIntervalMs = options.retryIntervalMs ?? DEFAULT_CELL_REGISTRATION_RETRY_MS;
-    this.logger = options.logger.child({ session: 'cell-presence', cell_id: options.presence.cell_id });
+    this.logger = options.logger.child({ session: 'cell-presence' });
   }
 
   /** The lease holding the presence; null until registered. */

@@ -79,8 +79,8 @@ async function runningInstance(): Promise<ActualLrp> {
       return Array.isArray(actuals) ? actuals.filter(isActualLrp).find((actual) => actual.state === 'RUNNING') : undefined;
     },
     (actual) => actual !== undefined,
-    // After a restart the instance waits for the converger (every 30 s in diego up) to be placed again.
-    { timeoutMs: 60_000, intervalMs: 200 },
+    // After a restart the new leader auctions the UNCLAIMED instance at once (seconds, more on a loaded machine).
+    { timeoutMs: 20_000, intervalMs: 200 },
   );
   if (found === undefined) throw new Error('unreachable: eventually returned without a running instance');
   return found;

@@ -26,7 +26,14 @@ import { DEFAULT_STARTING_CONTAINER_WEIGHT, PlacementError, scheduleAuctions } f
 
 export type AuctioneerStore = Pick<
   Db,
-  'cells' | 'desiredLRPByProcessGuid' | 'actualLRPGroupsByProcessGuid' | 'taskByGuid' | 'failActualLRP' | 'failTask'
+  | 'cells'
+  | 'desiredLRPByProcessGuid'
+  | 'actualLRPGroups'
+  | 'actualLRPGroupsByProcessGuid'
+  | 'taskByGuid'
+  | 'failActualLRP'
+  | 'failTask'
+  | 'watchCellArrivals'
 >;
 
 export interface AuctioneerOptions {
@@ -82,6 +89,7 @@ export class Auctioneer implements AuctionRequester, LeaderLoop {
 
   private running = false;
   private watcher: BbsEventWatch | null = null;
+  private unwatchCellArrivals: (() => Promise<void>) | null = null;
   /** The next round, waiting for its delay. */
   private timer: NodeJS.Timeout | null = null;
   /** The next attempt to watch the store after etcd ended the watch and watching again failed. */
@@ -109,8 +117,16 @@ export class Auctioneer implements AuctionRequester, LeaderLoop {
   async start(): Promise<void> {
     if (this.running) return;
     this.watcher = await this.watchStore();
+    this.unwatchCellArrivals = await this.db.watchCellArrivals(
+      (cellId) => this.onCellArrived(cellId),
+      // Arrivals missed until the next leadership only wait for convergence's stale re-auction.
+      (err) => this.logger.error({ err: err.message }, 'cell-arrivals-watch-failed'),
+    );
     this.running = true;
     this.logger.info('auctioneer-started');
+    // A new leader knows neither the auctions its predecessor had in flight nor the cells that arrived before it
+    // led (a restart, a failover): every UNCLAIMED instance is auctioned (a round skips what is placed meanwhile).
+    this.auctionUnclaimed('all');
     this.scheduleRound(this.batchDelayMs);
   }
 
@@ -124,6 +140,8 @@ export class Auctioneer implements AuctionRequester, LeaderLoop {
     this.watchRetry = null;
     await this.watcher?.cancel();
     this.watcher = null;
+    await this.unwatchCellArrivals?.();
+    this.unwatchCellArrivals = null;
     await this.round;
     while (this.pending.size > 0) await Promise.all(this.pending);
     this.logger.info('auctioneer-stopped');
@@ -215,6 +233,28 @@ export class Auctioneer implements AuctionRequester, LeaderLoop {
     }
     const { domain, indices } = entry;
     this.requestLRPAuctions([{ process_guid: processGuid, domain, indices, memory_mb: desired.memory_mb, disk_mb: desired.disk_mb, rootfs: desired.rootfs }]);
+  }
+
+  /**
+   * A cell appeared (a new one, or one back after losing its lease, as after `diego up` restarts): instances whose
+   * placement failed (no cell, none with room) get another auction now rather than at convergence's next pass.
+   */
+  private onCellArrived(cellId: string): void {
+    if (!this.running) return;
+    this.logger.info({ cell_id: cellId }, 'cell-arrived');
+    this.auctionUnclaimed('failed-placements');
+  }
+
+  /** Auctions the UNCLAIMED instances: all of them, or those whose placement failed. */
+  private auctionUnclaimed(which: 'all' | 'failed-placements'): void {
+    this.track((async () => {
+      const groups = await this.db.actualLRPGroups();
+      for (const { instance } of groups) {
+        if (instance?.state === 'UNCLAIMED' && (which === 'all' || instance.placement_error !== '')) {
+          this.auctionInstance(instance.process_guid, instance.domain, instance.index);
+        }
+      }
+    })());
   }
 
   /** etcd ended the watch (it was compacted past, for one): watch again from now; convergence covers the gap. */

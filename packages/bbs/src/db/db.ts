@@ -49,6 +49,11 @@ export interface CellDb {
    * once watching. `onError` gets a watch that etcd ended. Resolves to the function that stops watching.
    */
   watchCellDisappearances(onGone: (cellId: string) => void, onError: (err: Error) => void): Promise<() => Promise<void>>;
+  /**
+   * Calls `onArrived` with the id of every presence that appears from now on (a cell registering, or registering
+   * again after its lease was lost; heartbeats are no arrivals). Resolves to the function that stops watching.
+   */
+  watchCellArrivals(onArrived: (cellId: string) => void, onError: (err: Error) => void): Promise<() => Promise<void>>;
 }
 
 /** What convergence gathered: the records that decode, after deleting those that do not. */

@@ -79,6 +79,36 @@ describe('the auctioneer', () => {
       expect(lrp?.placement_error).toBe('unable to communicate to compatible cells');
     });
 
+    it('places instances whose placement failed as soon as a cell arrives, without waiting for convergence', async () => {
+      const { client, startCell, instances } = auction();
+      await client.desireLRP(runnableLrp('waiting', { instances: 2 }));
+      await eventually(() => instances('waiting'), (lrps) => lrps.length === 2 && lrps.every((lrp) => lrp.placement_error !== ''));
+
+      await startCell({ cellId: 'late' });
+      const placed = await eventually(
+        () => instances('waiting'),
+        (lrps) => lrps.length === 2 && lrps.every((lrp) => lrp.state === 'RUNNING'),
+        { timeoutMs: 5000 },
+      );
+      expect(placed.map((lrp) => [lrp.cell_id, lrp.placement_error])).toEqual([['late', ''], ['late', '']]);
+    });
+
+    it('auctions, when it starts, the UNCLAIMED instances it did not see created (a new leader, a restart)', async () => {
+      const { auctioneer, client, startCell, instances } = auction();
+      await auctioneer.stop();
+      await client.desireLRP(runnableLrp('before-leader', { instances: 2 }));
+      await startCell({ cellId: 'already-there' });
+      expect((await instances('before-leader')).map((lrp) => lrp.state)).toEqual(['UNCLAIMED', 'UNCLAIMED']);
+
+      await auctioneer.start();
+      const placed = await eventually(
+        () => instances('before-leader'),
+        (lrps) => lrps.length === 2 && lrps.every((lrp) => lrp.state === 'RUNNING'),
+        { timeoutMs: 5000 },
+      );
+      expect(placed.map((lrp) => lrp.cell_id)).toEqual(['already-there', 'already-there']);
+    });
+
     it('does not auction an instance again because its placement failed', async () => {
       const { client, startCell, instances } = auction();
       const small = await startCell({ cellId: 'small', memoryMB: 256 });

@@ -54,6 +54,17 @@ export class EtcdCellDb implements CellDb {
     logger.info({ cell_id: cellId }, 'cell-removed');
   }
 
+  async watchCellArrivals(onArrived: (cellId: string) => void, onError: (err: Error) => void): Promise<() => Promise<void>> {
+    return this.ctx.store.watchCreates(
+      CELL_PREFIX,
+      (key) => {
+        const parsed = parseKey(key);
+        if (parsed?.kind === 'cell') onArrived(parsed.cellId);
+      },
+      onError,
+    );
+  }
+
   async watchCellDisappearances(onGone: (cellId: string) => void, onError: (err: Error) => void): Promise<() => Promise<void>> {
     return this.ctx.store.watchDeletes(
       CELL_PREFIX,

@@ -88,6 +88,7 @@ export class EtcdDb implements Db {
   readonly heartbeatCell: Db['heartbeatCell'] = (...args) => this.cellDb.heartbeatCell(...args);
   readonly removeCell: Db['removeCell'] = (...args) => this.cellDb.removeCell(...args);
   readonly watchCellDisappearances: Db['watchCellDisappearances'] = (...args) => this.cellDb.watchCellDisappearances(...args);
+  readonly watchCellArrivals: Db['watchCellArrivals'] = (...args) => this.cellDb.watchCellArrivals(...args);
 
   // Desired LRPs
   readonly desiredLRPs: Db['desiredLRPs'] = (...args) => this.desiredDb.desiredLRPs(...args);

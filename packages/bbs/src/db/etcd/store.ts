@@ -191,6 +191,16 @@ export class EtcdStore {
    * Calls `onDelete` with every key under `prefix` deleted from now on, lease expiry included; resolves once etcd
    * has the watch. `onError` gets a watch that etcd ended. The returned function cancels the watch.
    */
+  /** Calls `onCreate` for every key created under `prefix` from now on (a put of a new key, not an update). */
+  async watchCreates(prefix: string, onCreate: (key: string) => void, onError: (err: Error) => void): Promise<() => Promise<void>> {
+    const watcher = await etcdCall(this.ns.watch().prefix(prefix).only('put').create());
+    watcher.on('put', (kv) => {
+      if (kv.create_revision === kv.mod_revision) onCreate(kv.key.toString());
+    });
+    watcher.on('error', onError);
+    return () => watcher.cancel();
+  }
+
   async watchDeletes(prefix: string, onDelete: (key: string) => void, onError: (err: Error) => void): Promise<() => Promise<void>> {
     const watcher = await etcdCall(this.ns.watch().prefix(prefix).only('delete').create());
     watcher.on('delete', (kv) => onDelete(kv.key.toString()));
