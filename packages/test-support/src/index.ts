@@ -5,3 +5,4 @@ export * from './fixtures';
 export * from './test-cell';
 export * from './sse-client';
 export * from './cutting-proxy';
+export * from './take-events';

@@ -2,8 +2,8 @@
 // resumes from history etcd has compacted away is told so (`event: compacted` and the compact revision, then the
 // end); and connecting and disconnecting, again and again, leaves the BBS and etcd holding what they held before.
 import { Etcd3 } from 'etcd3';
-import { eventually, newValidTask, SseClient, startEtcd, type EtcdProcess } from '@diego/test-support';
-import { inParallel, startEventsBbs, subjectOf, takeEvents, type EventsBbs } from './event-harness';
+import { eventually, newValidTask, SseClient, startEtcd, takeEvents, type EtcdProcess } from '@diego/test-support';
+import { inParallel, startEventsBbs, subjectOf, type EventsBbs } from './event-harness';
 
 let etcd: EtcdProcess;
 let client: Etcd3;

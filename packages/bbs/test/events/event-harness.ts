@@ -46,27 +46,6 @@ export function storeOn(etcd: Namespace): EtcdDb {
   return new EtcdDb(etcd, { logger: silentLogger });
 }
 
-/** The next `count` events, failing after `timeoutMs` with what did arrive. */
-export async function takeEvents(events: EventSubscription, count: number, timeoutMs = 10_000): Promise<BbsEvent[]> {
-  const received: BbsEvent[] = [];
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`only ${received.length} of ${count} events within ${timeoutMs} ms: ${received.map((e) => e.type).join(', ')}`)),
-      timeoutMs,
-    );
-  });
-  try {
-    while (received.length < count) {
-      const event = await Promise.race([events.next(), deadline]);
-      if (event === null) throw new Error(`the stream ended after ${received.length} of ${count} events`);
-      received.push(event);
-    }
-    return received;
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** Every event until the stream ends (failing after `timeoutMs`). */
 export async function eventsUntilEnd(events: EventSubscription, timeoutMs = 10_000): Promise<BbsEvent[]> {

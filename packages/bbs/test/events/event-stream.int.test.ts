@@ -4,8 +4,8 @@
 import type { Task } from '@diego/models';
 import type { BbsEvent, EventSubscription } from '@diego/bbs';
 import { etcdKeys } from '@diego/bbs';
-import { newValidDesiredLrp, newValidTask, SseClient, testKeySpace, type TestKeySpace } from '@diego/test-support';
-import { describeEvent, inParallel, inRevisionOrder, startEventsBbs, subjectOf, takeEvents, type EventsBbs } from './event-harness';
+import { newValidDesiredLrp, newValidTask, SseClient, takeEvents, testKeySpace, type TestKeySpace } from '@diego/test-support';
+import { describeEvent, inParallel, inRevisionOrder, startEventsBbs, subjectOf, type EventsBbs } from './event-harness';
 
 let keys: TestKeySpace;
 let bbs: EventsBbs;

@@ -2,8 +2,8 @@
 // it): the BBS watches again from the revision after the last one it delivered, so the stream goes on with every
 // change made meanwhile, none twice.
 import { Etcd3 } from 'etcd3';
-import { CuttingProxy, newValidTask, TEST_ETCD_ENV, testKeySpace, type TestKeySpace } from '@diego/test-support';
-import { startEventsBbs, storeOn, subjectOf, takeEvents, type EventsBbs } from './event-harness';
+import { CuttingProxy, newValidTask, takeEvents, TEST_ETCD_ENV, testKeySpace, type TestKeySpace } from '@diego/test-support';
+import { startEventsBbs, storeOn, subjectOf, type EventsBbs } from './event-harness';
 
 let keys: TestKeySpace;
 let proxy: CuttingProxy;

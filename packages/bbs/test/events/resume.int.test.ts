@@ -2,8 +2,8 @@
 // (Last-Event-ID, or ?last_event_id=) gets every event after it, none twice, whether the events are still in the
 // hub's history, or only in etcd, or were served by another BBS.
 import type { EventSubscription } from '@diego/bbs';
-import { eventually, newValidTask, SseClient, testKeySpace, type TestKeySpace } from '@diego/test-support';
-import { describeEvent, eventsUntilEnd, inRevisionOrder, startEventsBbs, subjectOf, takeEvents, type EventsBbs } from './event-harness';
+import { eventually, newValidTask, SseClient, takeEvents, testKeySpace, type TestKeySpace } from '@diego/test-support';
+import { describeEvent, eventsUntilEnd, inRevisionOrder, startEventsBbs, subjectOf, type EventsBbs } from './event-harness';
 
 let keys: TestKeySpace;
 const started: EventsBbs[] = [];

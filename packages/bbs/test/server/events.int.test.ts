@@ -1,6 +1,6 @@
-import type { BbsEvent, EventSubscription } from '@diego/bbs';
+import type { EventSubscription } from '@diego/bbs';
 import { etcdKeys, HttpBbsClient } from '@diego/bbs';
-import { newValidDesiredLrp, newValidTask } from '@diego/test-support';
+import { newValidDesiredLrp, newValidTask, takeEvents } from '@diego/test-support';
 import { deadPort, useBbs } from './bbs-harness';
 
 const bbs = useBbs();
@@ -13,27 +13,6 @@ async function subscribe(): Promise<EventSubscription> {
   return subscription;
 }
 
-/** The next `count` events, failing after `timeoutMs` with what did arrive. */
-async function nextEvents(events: EventSubscription, count: number, timeoutMs = 5000): Promise<BbsEvent[]> {
-  const received: BbsEvent[] = [];
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`only ${received.length} of ${count} events within ${timeoutMs} ms: ${received.map((e) => e.type).join(', ')}`)),
-      timeoutMs,
-    );
-  });
-  try {
-    while (received.length < count) {
-      const event = await Promise.race([events.next(), deadline]);
-      if (event === null) throw new Error(`the stream ended after ${received.length} of ${count} events`);
-      received.push(event);
-    }
-    return received;
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 async function modRevision(key: string): Promise<string | undefined> {
   return (await bbs().keys.namespace.get(key).exec()).kvs[0]?.mod_revision;
@@ -58,7 +37,7 @@ describe('EventStream_r0', () => {
     const lrp = newValidDesiredLrp('web', { instances: 1 });
     await bbs().client.desireLRP(lrp);
 
-    const received = await nextEvents(events, 2);
+    const received = await takeEvents(events, 2, 5000);
     const desired = received.find((event) => event.type === 'desired_lrp_created');
     const actual = received.find((event) => event.type === 'actual_lrp_created');
     expect(desired).toMatchObject({ desired_lrp: { ...lrp, modification_tag: expect.anything() } });
@@ -74,7 +53,7 @@ describe('EventStream_r0', () => {
     const dependency = { name: 'bp', from: 'http://blob/bp.zip', to: '/bp', cache_key: 'bp', log_source: '' };
     const lrp = newValidDesiredLrp('web', { instances: 0, cached_dependencies: [dependency], legacy_download_user: 'vcap' });
     await bbs().client.desireLRP(lrp);
-    const [created] = await nextEvents(events, 1);
+    const [created] = await takeEvents(events, 1, 5000);
     expect(created).toMatchObject({
       type: 'desired_lrp_created',
       desired_lrp: { cached_dependencies: [], setup: { serial: { actions: [{ parallel: expect.anything() }, lrp.setup] } } },
@@ -86,7 +65,7 @@ describe('EventStream_r0', () => {
     const events = await subscribe();
 
     await bbs().client.claimActualLRP('web', 0, { instance_guid: 'ig-1', cell_id: 'cell-1' });
-    const [claimed] = await nextEvents(events, 1);
+    const [claimed] = await takeEvents(events, 1, 5000);
     expect(claimed).toMatchObject({
       type: 'actual_lrp_changed',
       before: { instance: { state: 'UNCLAIMED' }, evacuating: null },
@@ -94,11 +73,11 @@ describe('EventStream_r0', () => {
     });
 
     await bbs().client.updateDesiredLRP('web', { instances: null, routes: null, annotation: 'new' });
-    const [changed] = await nextEvents(events, 1);
+    const [changed] = await takeEvents(events, 1, 5000);
     expect(changed).toMatchObject({ type: 'desired_lrp_changed', before: { annotation: 'some-annotation' }, after: { annotation: 'new' } });
 
     await bbs().client.removeActualLRP('web', 0);
-    const [removed] = await nextEvents(events, 1);
+    const [removed] = await takeEvents(events, 1, 5000);
     expect(removed).toMatchObject({ type: 'actual_lrp_removed', actual_lrp_group: { instance: { instance_guid: 'ig-1' } } });
   });
 
@@ -112,7 +91,7 @@ describe('EventStream_r0', () => {
     const events = await subscribe();
 
     await bbs().client.evacuateRunningActualLRP(key, instanceKey, netInfo, 60);
-    const received = await nextEvents(events, 2);
+    const received = await takeEvents(events, 2, 5000);
     expect(received.find((event) => event.type === 'actual_lrp_created')).toMatchObject({
       actual_lrp_group: { instance: null, evacuating: { state: 'RUNNING', instance_guid: 'ig-1' } },
     });
@@ -130,7 +109,7 @@ describe('EventStream_r0', () => {
     await bbs().client.resolvingTask('task-1');
     await bbs().client.deleteTask('task-1');
 
-    const received = await nextEvents(events, 5);
+    const received = await takeEvents(events, 5, 5000);
     expect(received.map((event) => event.type)).toEqual(['task_created', 'task_changed', 'task_changed', 'task_changed', 'task_removed']);
     expect(received[1]).toMatchObject({ before: { state: 'PENDING' }, after: { state: 'RUNNING', cell_id: 'cell-1' } });
     expect(received[4]).toMatchObject({ task: { task_guid: 'task-1', state: 'RESOLVING' } });
@@ -143,7 +122,7 @@ describe('EventStream_r0', () => {
     await bbs().client.desireLRP(newValidDesiredLrp('before', { instances: 0 }));
     const events = await subscribe();
     await bbs().client.desireLRP(newValidDesiredLrp('after', { instances: 0 }));
-    const [first] = await nextEvents(events, 1);
+    const [first] = await takeEvents(events, 1, 5000);
     expect(first).toMatchObject({ type: 'desired_lrp_created', desired_lrp: { process_guid: 'after' } });
   });
 
@@ -164,7 +143,7 @@ describe('EventStream_r0', () => {
     try {
       subscription = await client.subscribeToEvents();
       await bbs().client.desireTask('task-1', 'some-domain', newValidTask('task-1').definition);
-      const [created] = await nextEvents(subscription, 1);
+      const [created] = await takeEvents(subscription, 1, 5000);
       expect(created?.type).toBe('task_created');
     } finally {
       subscription?.close();
