@@ -1,5 +1,5 @@
 /**
- * A cell that is not root: the built executor in a node process run as `nobody`. No namespaces: a process's
+ * A cell that is not root: the built executor in a node process running as `nobody`. No namespaces: a process's
  * TMPDIR is the container's tmp (and /tmp paths the executor reads map there), it runs as the cell's user
  * whatever the action says, and destroy still kills its process group.
  */
@@ -13,8 +13,13 @@ import { processesRunning } from './harness';
 const CELL_DIST = join(__dirname, '..', '..', 'dist', 'index.js');
 const NOBODY_ENTRY = readFileSync('/etc/passwd', 'utf8').match(/^nobody:[^:]*:(\d+):(\d+):/m);
 
-const cellScript = (workDir: string, marker: string): string => `
+// The cell loads its code as root and then becomes nobody, so the checkout's own permissions (a clone in a 0700
+// temp dir) do not decide whether the test can run.
+const cellScript = (workDir: string, marker: string, uid: string, gid: string): string => `
   const { ProcessExecutor } = require(${JSON.stringify(CELL_DIST)});
+  process.setgroups([]);
+  process.setgid(${gid});
+  process.setuid(${uid});
   const executor = new ProcessExecutor({ workDir: ${JSON.stringify(workDir)} });
   const run = (script, user) => ({ run: { path: '/bin/sh', args: ['-c', script], dir: '', env: [],
     resource_limits: null, user, log_source: '', suppress_log_output: false } });
@@ -46,11 +51,11 @@ const cellScript = (workDir: string, marker: string): string => `
   chmodSync(workDir, 0o777);
   const marker = `${(Date.now() % 100000) + 400000}`;
   try {
-    const { stdout } = await promisify(execFile)(
-      'setpriv',
-      ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, '-e', cellScript(workDir, marker)],
-      { timeout: 20_000 },
-    );
+    const [, uid = '', gid = ''] = NOBODY_ENTRY ?? [];
+    const { stdout } = await promisify(execFile)(process.execPath, ['-e', cellScript(workDir, marker, uid, gid)], {
+      timeout: 20_000,
+      cwd: workDir,
+    });
     const containerTmp = join(workDir, 'containers', 'task', 'tmp');
     expect(JSON.parse(stdout)).toEqual({
       task: { failed: false, failureReason: '', result: `${NOBODY_ENTRY?.[1]} ${containerTmp}\n` },
