@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Makes this checkout ready for `npm start` and `npm test` on a fresh Debian machine with Node 20: installs
-// etcd (Debian's etcd-server) when it is not on the PATH, runs `npm ci` when node_modules is missing or older
+// etcd and etcdctl (Debian's etcd-server and etcd-client) when they are not on the PATH, runs `npm ci` when node_modules is missing or older
 // than package-lock.json, then builds. Plain Node with no dependencies, because it runs before node_modules
 // exists. Silent when there is nothing to do.
 import { spawnSync } from 'node:child_process';
@@ -41,7 +41,7 @@ function checkNode() {
 function asRoot() {
   if (process.getuid?.() === 0) return [];
   if (!onPath('sudo')) {
-    fail("etcd is missing and installing it needs root: run `apt-get install etcd-server` as root, or install sudo");
+    fail("etcd is missing and installing it needs root: run `apt-get install etcd-server etcd-client` as root, or install sudo");
   }
   return process.stdin.isTTY ? ['sudo'] : ['sudo', '-n'];
 }
@@ -72,24 +72,33 @@ function stopPackagedEtcdService(prefix) {
   }
 }
 
+/** The Debian package of each etcd binary we need: the server for the cluster and the tests, etcdctl for operators. */
+const ETCD_PACKAGES = [
+  { binary: 'etcd', pkg: 'etcd-server' },
+  { binary: 'etcdctl', pkg: 'etcd-client' },
+];
+
 function ensureEtcd() {
-  if (onPath('etcd')) return;
+  const missing = ETCD_PACKAGES.filter(({ binary }) => !onPath(binary));
+  if (missing.length === 0) return;
+  const names = missing.map(({ binary }) => binary).join(' and ');
+  const packages = missing.map(({ pkg }) => pkg);
   if (!onPath('apt-get')) {
-    fail('etcd is not on the PATH and this is not a Debian-like system: install etcd 3.4 or newer and put it on the PATH');
+    fail(`${names} not on the PATH and this is not a Debian-like system: install etcd 3.4 or newer (with etcdctl) and put it on the PATH`);
   }
-  say("etcd is not on the PATH: installing Debian's etcd-server");
+  say(`${names} not on the PATH: installing Debian's ${packages.join(' and ')}`);
   const prefix = asRoot();
   const apt = ['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get'];
   const installed =
     runAsRoot(prefix, [...apt, 'update', '-qq']) === 0 &&
-    runAsRoot(prefix, [...apt, 'install', '-y', '-qq', '--no-install-recommends', 'etcd-server']) === 0;
-  if (!installed || !onPath('etcd')) {
+    runAsRoot(prefix, [...apt, 'install', '-y', '-qq', '--no-install-recommends', ...packages]) === 0;
+  if (!installed || missing.some(({ binary }) => !onPath(binary))) {
     fail(
-      `could not install etcd-server${prefix.length > 0 ? ' (sudo needs to work without a password here, or run it yourself)' : ''}: ` +
-        'run `sudo apt-get install etcd-server` and try again',
+      `could not install ${packages.join(' and ')}${prefix.length > 0 ? ' (sudo needs to work without a password here, or run it yourself)' : ''}: ` +
+        `run \`sudo apt-get install ${packages.join(' ')}\` and try again`,
     );
   }
-  stopPackagedEtcdService(prefix);
+  if (packages.includes('etcd-server')) stopPackagedEtcdService(prefix);
 }
 
 function lockHash() {
