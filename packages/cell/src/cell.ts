@@ -2,7 +2,6 @@
  * `diego cell`: the rep in front of an executor. It serves the rep API, registers its presence through the BBS
  * (DESIGN.md: cells never touch etcd) and runs the work the auctioneer sends it.
  */
-import { networkInterfaces } from 'node:os';
 import pino, { type Logger } from 'pino';
 import {
   CellPresenceMaintainer,
@@ -21,6 +20,7 @@ import type { Executor } from './executor/contracts';
 import { ProcessExecutor } from './executor/process-executor';
 import { Rep, type RepBbs } from './rep/rep';
 import { repServer } from './rep/rep-server';
+import { machineIpv4 } from './host-address';
 
 /** The BBS calls of a cell: its presence and its rep's. */
 export type CellBbs = RepBbs & Pick<BbsClient, 'registerCell' | 'cellHeartbeat' | 'removeCell'>;
@@ -156,7 +156,5 @@ function preloadedRootfsPaths(config: CellConfig): Record<string, string> {
 function advertisedAddress(address: string): string {
   const { host, port } = parseListenAddress(address);
   if (host !== '0.0.0.0' && host !== '::') return address;
-  const external = Object.values(networkInterfaces()).flat()
-    .find((info) => info !== undefined && info.family === 'IPv4' && !info.internal);
-  return `${external?.address ?? '127.0.0.1'}:${port}`;
+  return `${machineIpv4()}:${port}`;
 }

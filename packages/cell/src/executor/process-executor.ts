@@ -11,7 +11,6 @@
  */
 import { createServer } from 'node:net';
 import { open, stat } from 'node:fs/promises';
-import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino, { type Logger } from 'pino';
@@ -27,6 +26,7 @@ import type {
   TaskRunSpec,
 } from './contracts';
 import { ProcessContainer } from './process-container';
+import { machineIpv4 } from '../host-address';
 
 const RESULT_FILE_LIMIT_BYTES = 10 * 1024;
 
@@ -61,7 +61,7 @@ export class ProcessExecutor implements Executor {
 
   constructor(private readonly options: ProcessExecutorOptions) {
     this.logger = (options.logger ?? pino({ level: 'silent' })).child({ session: 'executor' });
-    this.address = options.cellAddress ?? defaultCellAddress();
+    this.address = options.cellAddress ?? machineIpv4();
     this.portRange = options.hostPortRange ?? { start: 61000, end: 61999 };
     this.cacheDir = options.cacheDir ?? join(options.workDir, 'cache');
   }
@@ -216,14 +216,6 @@ export class ProcessExecutor implements Executor {
     }
     return mappings;
   }
-}
-
-function defaultCellAddress(): string {
-  for (const addresses of Object.values(networkInterfaces())) {
-    const found = addresses?.find((a) => a.family === 'IPv4' && !a.internal);
-    if (found !== undefined) return found.address;
-  }
-  return '127.0.0.1';
 }
 
 function canListen(port: number): Promise<boolean> {

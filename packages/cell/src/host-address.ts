@@ -1,0 +1,9 @@
+import { networkInterfaces } from 'node:os';
+
+/** This machine's first external IPv4 address, or loopback when it has none: where others reach the cell. */
+export function machineIpv4(): string {
+  const external = Object.values(networkInterfaces())
+    .flat()
+    .find((info) => info !== undefined && info.family === 'IPv4' && !info.internal);
+  return external?.address ?? '127.0.0.1';
+}
