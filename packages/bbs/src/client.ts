@@ -50,6 +50,7 @@ import {
   type ResponseName,
   type RpcRouteName,
 } from './server/messages';
+import { SseParser, type SseFrame } from './sse-parser';
 
 /** BBS `-communicationTimeout`. */
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -514,8 +515,7 @@ class SseSubscription implements EventSubscription {
   private readonly waiting: { resolve: (event: BbsEvent | null) => void; reject: (err: Error) => void }[] = [];
   private failure: Error | null = null;
   private ended = false;
-  private partial = '';
-  private frame: { id: string; event: string; data: string } = { id: '', event: '', data: '' };
+  private readonly parser = new SseParser();
 
   constructor(
     private readonly request: http.ClientRequest,
@@ -546,36 +546,20 @@ class SseSubscription implements EventSubscription {
   }
 
   private receive(chunk: string): void {
-    const lines = (this.partial + chunk).split('\n');
-    this.partial = lines.pop() ?? '';
-    for (const rawLine of lines) {
-      const line = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
-      if (line === '') {
-        this.dispatch();
-        continue;
-      }
-      const colon = line.indexOf(':');
-      const field = colon === -1 ? line : line.slice(0, colon);
-      const value = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, '');
-      if (field === 'id') this.frame.id = value;
-      else if (field === 'event') this.frame.event = value;
-      else if (field === 'data') this.frame.data = this.frame.data === '' ? value : `${this.frame.data}\n${value}`;
-    }
+    for (const frame of this.parser.push(chunk)) this.dispatch(frame);
   }
 
-  private dispatch(): void {
-    const { id, event, data } = this.frame;
-    this.frame = { id: '', event: '', data: '' };
-    if (event === '') return;
+  private dispatch({ event, id, data }: SseFrame): void {
+    if (event === null || event === '') return;
     if (event === COMPACTED_EVENT) {
-      this.compactRevision = data;
+      this.compactRevision = data ?? '';
       this.finish(null);
       this.request.destroy();
       return;
     }
     let decoded: BbsEvent;
     try {
-      decoded = decodeEvent(event, Buffer.from(data, 'base64'), id);
+      decoded = decodeEvent(event, Buffer.from(data ?? '', 'base64'), id ?? '');
     } catch (err) {
       this.finish(err instanceof Error ? err : new Error(String(err)));
       this.request.destroy();

@@ -47,3 +47,4 @@ export { ActualLRPController } from './controllers/actual-lrp-controller';
 export { LRPConvergenceController, type LRPConvergenceControllerOptions } from './converger/lrp-convergence-controller';
 export { TaskConvergenceController, type TaskConvergenceControllerOptions } from './converger/task-convergence-controller';
 export { type TaskConvergenceDurationsNs } from './converger/task-convergence';
+export { SseParser, type SseFrame } from './sse-parser';

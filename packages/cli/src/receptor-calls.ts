@@ -5,6 +5,7 @@
  */
 import { parseJson, stringifyJson } from '@diego/models';
 import { listenForStopSignals, type CliIo } from './command';
+import { SseParser } from '@diego/bbs';
 
 /** Where the receptor is and how to authenticate to it. */
 export interface ReceptorTarget {
@@ -124,30 +125,11 @@ export interface ServerSentEvent {
  * line; comments (`: heartbeat`) and events without data are skipped.
  */
 export async function* serverSentEvents(chunks: AsyncIterable<string>): AsyncGenerator<ServerSentEvent> {
-  let buffered = '';
-  let type = 'message';
-  let id: string | null = null;
-  let data: string[] = [];
+  const parser = new SseParser();
   for await (const chunk of chunks) {
-    buffered += chunk;
-    let newline: number;
-    while ((newline = buffered.indexOf('\n')) !== -1) {
-      const line = buffered.slice(0, newline).replace(/\r$/, '');
-      buffered = buffered.slice(newline + 1);
-      if (line === '') {
-        if (data.length > 0) yield { type, id, data: data.join('\n') };
-        type = 'message';
-        id = null;
-        data = [];
-        continue;
-      }
-      if (line.startsWith(':')) continue;
-      const colon = line.indexOf(':');
-      const field = colon === -1 ? line : line.slice(0, colon);
-      const value = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, '');
-      if (field === 'event') type = value;
-      else if (field === 'id') id = value;
-      else if (field === 'data') data.push(value);
+    for (const { event, id, data } of parser.push(chunk)) {
+      // An event without an `event:` field is the SSE default, "message".
+      if (data !== null) yield { type: event ?? 'message', id, data };
     }
   }
 }
