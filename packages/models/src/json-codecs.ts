@@ -459,8 +459,7 @@ function parseRecord(text: string, kind: string): unknown {
 }
 
 function readObject(value: unknown, path: string): FieldReader {
-  if (!isJsonObject(value)) throw invalidRecord(path, 'an object');
-  return new FieldReader(value, path);
+  return FieldReader.of(value, path);
 }
 
 const INT32_MIN = -(2 ** 31);
@@ -469,15 +468,32 @@ const UINT32_MAX = 2 ** 32 - 1;
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
-/** The fields of one JSON object, read with their Go types. */
-class FieldReader {
+/** The error for a member that is not what Go would decode: InvalidRecord for stored records. */
+export type DecodeFailure = (path: string, expected: string) => Error;
+
+/**
+ * The fields of one JSON object, read with their Go types: a missing or null member is the zero value, a member
+ * of another type is an error made by `failure` (stored records: InvalidRecord; the rep API: its own).
+ *
+ * @example
+ *   const r = FieldReader.of(parseJson(text), 'Work');
+ *   const zone = r.string('Zone');
+ */
+export class FieldReader {
   constructor(
     private readonly fields: JsonObjectValue,
-    private readonly path: string,
+    readonly path: string,
+    private readonly failure: DecodeFailure = invalidRecord,
   ) {}
 
+  /** The reader of `value`, which must be a JSON object. */
+  static of(value: unknown, path: string, failure: DecodeFailure = invalidRecord): FieldReader {
+    if (!isJsonObject(value)) throw failure(path, 'an object');
+    return new FieldReader(value, path, failure);
+  }
+
   private fail(key: string, expected: string): never {
-    throw invalidRecord(`${this.path}.${key}`, expected);
+    throw this.failure(`${this.path}.${key}`, expected);
   }
 
   /** The value under `key`; `undefined` when absent or null (Go leaves the zero value). */
@@ -513,6 +529,11 @@ class FieldReader {
     return this.integer(key, 0, UINT32_MAX, 'a uint32');
   }
 
+  /** A Go int kept as a number: exact within ±2^53. */
+  int53(key: string): number {
+    return this.integer(key, -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, 'an integer');
+  }
+
   /** A uint64 the model keeps as a number (resource limits): exact up to 2^53. */
   uint53(key: string): number {
     return this.integer(key, 0, Number.MAX_SAFE_INTEGER, 'an unsigned integer below 2^53');
@@ -537,12 +558,12 @@ class FieldReader {
   /** A nested object; `null` when absent. */
   object<T>(key: string, read: (fields: FieldReader) => T): T | null {
     const value = this.get(key);
-    return value === undefined ? null : read(readObject(value, `${this.path}.${key}`));
+    return value === undefined ? null : read(FieldReader.of(value, `${this.path}.${key}`, this.failure));
   }
 
   /** A nested object Go never leaves nil: its zero value when absent. */
   required<T>(key: string, read: (fields: FieldReader) => T): T {
-    return read(readObject(this.get(key) ?? {}, `${this.path}.${key}`));
+    return read(FieldReader.of(this.get(key) ?? {}, `${this.path}.${key}`, this.failure));
   }
 
   /** A JSON object of arbitrary keys. */

@@ -14,7 +14,7 @@
  * `domain`). Decoding follows Go's encoding/json: unknown keys are ignored, a missing or null member is the zero
  * value, a member of the wrong JSON type is an error.
  */
-import type { ActualLRPKey } from '@diego/models';
+import { FieldReader, type ActualLRPKey, type DecodeFailure } from '@diego/models';
 
 /** What one container needs (rep.Resource). `RootFs` is the rootfs URL (`preloaded:cflinuxfs2`, `docker:///...`). */
 export interface Resource {
@@ -131,16 +131,29 @@ export class RepDecodeError extends Error {
   override readonly name = 'RepDecodeError';
 }
 
+/** A rep member of the wrong JSON type. */
+const repFailure: DecodeFailure = (path, expected) => new RepDecodeError(`${path}: expected ${expected}`);
+
+/** The fields of a rep struct; `null` (in a body, a list or a map) reads as the zero struct, as Go decodes it. */
+function repFields(value: unknown, path: string): FieldReader {
+  return FieldReader.of(value ?? {}, path, repFailure);
+}
+
+/** A reader of list or map entries that are rep structs. */
+function entries<T>(read: (fields: FieldReader) => T): (value: unknown, path: string) => T {
+  return (value, path) => read(repFields(value, path));
+}
+
 /** Decodes a `GET /state` answer. @throws RepDecodeError */
 export function cellStateFromJson(text: string): CellState {
-  const r = new GoJsonReader(parse(text), 'CellState');
+  const r = repFields(parse(text), 'CellState');
   return {
-    RootFSProviders: r.map('RootFSProviders', readRootFSProvider),
-    AvailableResources: r.object('AvailableResources', readResources),
-    TotalResources: r.object('TotalResources', readResources),
-    LRPs: r.list('LRPs', readLrp),
-    Tasks: r.list('Tasks', readTask),
-    StartingContainerCount: r.int('StartingContainerCount'),
+    RootFSProviders: r.map('RootFSProviders', entries(readRootFSProvider)),
+    AvailableResources: r.required('AvailableResources', readResources),
+    TotalResources: r.required('TotalResources', readResources),
+    LRPs: r.list('LRPs', entries(readLrp)),
+    Tasks: r.list('Tasks', entries(readTask)),
+    StartingContainerCount: r.int53('StartingContainerCount'),
     Zone: r.string('Zone'),
     Evacuating: r.bool('Evacuating'),
   };
@@ -148,8 +161,8 @@ export function cellStateFromJson(text: string): CellState {
 
 /** Decodes a `POST /work` body or answer. @throws RepDecodeError */
 export function workFromJson(text: string): Work {
-  const r = new GoJsonReader(parse(text), 'Work');
-  return { LRPs: r.list('LRPs', readLrp), Tasks: r.list('Tasks', readTask) };
+  const r = repFields(parse(text), 'Work');
+  return { LRPs: r.list('LRPs', entries(readLrp)), Tasks: r.list('Tasks', entries(readTask)) };
 }
 
 function parse(text: string): unknown {
@@ -160,107 +173,40 @@ function parse(text: string): unknown {
   }
 }
 
-function readResources(r: GoJsonReader): Resources {
-  return { MemoryMB: r.int('MemoryMB'), DiskMB: r.int('DiskMB'), Containers: r.int('Containers') };
+function readResources(r: FieldReader): Resources {
+  return { MemoryMB: r.int53('MemoryMB'), DiskMB: r.int53('DiskMB'), Containers: r.int53('Containers') };
 }
 
-function readLrp(r: GoJsonReader): RepLRP {
+function readLrp(r: FieldReader): RepLRP {
   return {
     process_guid: r.string('process_guid'),
-    index: r.int('index'),
+    index: r.int53('index'),
     domain: r.string('domain'),
-    MemoryMB: r.int('MemoryMB'),
-    DiskMB: r.int('DiskMB'),
+    MemoryMB: r.int53('MemoryMB'),
+    DiskMB: r.int53('DiskMB'),
     RootFs: r.string('RootFs'),
   };
 }
 
-function readTask(r: GoJsonReader): RepTask {
+function readTask(r: FieldReader): RepTask {
   return {
     TaskGuid: r.string('TaskGuid'),
     Domain: r.string('Domain'),
-    MemoryMB: r.int('MemoryMB'),
-    DiskMB: r.int('DiskMB'),
+    MemoryMB: r.int53('MemoryMB'),
+    DiskMB: r.int53('DiskMB'),
     RootFs: r.string('RootFs'),
   };
 }
 
-function readRootFSProvider(r: GoJsonReader): RootFSProvider {
+function readRootFSProvider(r: FieldReader): RootFSProvider {
   const type = r.string('type');
   switch (type) {
     case 'arbitrary':
       return { type };
     case 'fixed_set':
-      return { type, set: r.map('set', () => ({})) };
+      // The set's values are empty structs: each must still be an object (or null).
+      return { type, set: r.map('set', entries(() => ({}))) };
     default:
       throw new RepDecodeError(`${r.path}.type: unknown rootfs provider type ${JSON.stringify(type)}`);
   }
-}
-
-/** Reads the members of one JSON object with Go's zero values for missing and null members. */
-class GoJsonReader {
-  private readonly fields: Record<string, unknown>;
-
-  constructor(value: unknown, readonly path: string) {
-    if (value === null) {
-      this.fields = {};
-    } else if (isObject(value)) {
-      this.fields = value;
-    } else {
-      throw new RepDecodeError(`${path}: expected an object`);
-    }
-  }
-
-  string(key: string): string {
-    const value = this.member(key);
-    if (value === null) return '';
-    if (typeof value !== 'string') throw this.mistyped(key, 'a string');
-    return value;
-  }
-
-  int(key: string): number {
-    const value = this.member(key);
-    if (value === null) return 0;
-    if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw this.mistyped(key, 'an integer');
-    return value;
-  }
-
-  bool(key: string): boolean {
-    const value = this.member(key);
-    if (value === null) return false;
-    if (typeof value !== 'boolean') throw this.mistyped(key, 'a boolean');
-    return value;
-  }
-
-  object<T>(key: string, read: (fields: GoJsonReader) => T): T {
-    return read(new GoJsonReader(this.member(key), `${this.path}.${key}`));
-  }
-
-  list<T>(key: string, read: (fields: GoJsonReader) => T): T[] {
-    const value = this.member(key);
-    if (value === null) return [];
-    if (!Array.isArray(value)) throw this.mistyped(key, 'an array');
-    return value.map((item: unknown, i) => read(new GoJsonReader(item, `${this.path}.${key}[${i}]`)));
-  }
-
-  map<T>(key: string, read: (fields: GoJsonReader) => T): Record<string, T> {
-    const value = this.member(key);
-    if (value === null) return {};
-    if (!isObject(value)) throw this.mistyped(key, 'an object');
-    const result: Record<string, T> = {};
-    for (const [name, item] of Object.entries(value)) result[name] = read(new GoJsonReader(item, `${this.path}.${key}.${name}`));
-    return result;
-  }
-
-  private member(key: string): unknown {
-    return Object.hasOwn(this.fields, key) ? this.fields[key] : null;
-  }
-
-  private mistyped(key: string, expected: string): RepDecodeError {
-    return new RepDecodeError(`${this.path}.${key}: expected ${expected}`);
-  }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
