@@ -21,6 +21,8 @@ export interface BbsConfig {
   expireCompletedTaskDurationMs?: number;
   /** How often an idle event stream gets a `: heartbeat` comment (`--eventHeartbeatInterval`), default 15 s. */
   eventHeartbeatIntervalMs?: number;
+  /** Serve the API only, never campaigning to lead (`--apiOnly`); default false. */
+  apiOnly?: boolean;
 }
 
 /** A started process component. */

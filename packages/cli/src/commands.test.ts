@@ -82,6 +82,7 @@ describe('diego bbs', () => {
       kickTaskDurationMs: 30_000,
       expirePendingTaskDurationMs: 1_800_000,
       expireCompletedTaskDurationMs: 120_000,
+      apiOnly: false,
     });
   });
 
@@ -98,6 +99,7 @@ describe('diego bbs', () => {
       kickTaskDurationMs: 30_000,
       expirePendingTaskDurationMs: 1_800_000,
       expireCompletedTaskDurationMs: 120_000,
+      apiOnly: false,
     });
   });
 
@@ -113,6 +115,12 @@ describe('diego bbs', () => {
     expect(parseCommandLine(bbsCommand, [], { DIEGO_BBS_ADVERTISE_URL: 'https://bbs.example' })).toMatchObject({ advertiseUrl: 'https://bbs.example' });
     expect(usageError(() => parseCommandLine(bbsCommand, ['-advertiseURL=bbs:8889'], {}))).toMatch(/-advertiseURL/);
     expect(usageError(() => parseCommandLine(bbsCommand, ['-convergeRepeatInterval=0s'], {}))).toMatch(/-convergeRepeatInterval/);
+  });
+
+  it('serves the API only, without campaigning, with -apiOnly or its environment variable', () => {
+    expect(parseCommandLine(bbsCommand, ['-apiOnly'], {})).toMatchObject({ apiOnly: true });
+    expect(parseCommandLine(bbsCommand, ['--apiOnly=false'], {})).toMatchObject({ apiOnly: false });
+    expect(parseCommandLine(bbsCommand, [], { DIEGO_BBS_API_ONLY: 'true' })).toMatchObject({ apiOnly: true });
   });
 
   it('takes the event heartbeat interval as a Go duration, from the flag or its environment variable', () => {

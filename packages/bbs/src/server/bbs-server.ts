@@ -193,7 +193,7 @@ export async function startBbs(config: BbsConfig): Promise<RunningBbs> {
       listenAddress: config.listenAddress,
       logger,
       ...(config.eventHeartbeatIntervalMs === undefined ? {} : { eventHeartbeatIntervalMs: config.eventHeartbeatIntervalMs }),
-      leader: leaderOptions(config, advertiseUrl),
+      ...(config.apiOnly === true ? {} : { leader: leaderOptions(config, advertiseUrl) }),
     });
     try {
       if (config.debugAddress !== null) {

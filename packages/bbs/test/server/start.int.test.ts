@@ -1,5 +1,6 @@
+import { Etcd3 } from 'etcd3';
 import { HttpBbsClient, startBbs } from '@diego/bbs';
-import { TEST_ETCD_ENV } from '@diego/test-support';
+import { eventually, TEST_ETCD_ENV } from '@diego/test-support';
 
 describe('startBbs', () => {
   it('serves the API on the listen address, over the etcd cluster it is given', async () => {
@@ -17,6 +18,26 @@ describe('startBbs', () => {
     } finally {
       client.close();
       await bbs.stop();
+    }
+  });
+
+  it('never campaigns with apiOnly, while a BBS beside it leads', async () => {
+    const etcdCluster = [process.env[TEST_ETCD_ENV] ?? ''];
+    const apiOnly = await startBbs({ listenAddress: '127.0.0.1:0', etcdCluster, logLevel: 'error', debugAddress: null, apiOnly: true, advertiseUrl: 'http://api-only.invalid:1' });
+    const leading = await startBbs({ listenAddress: '127.0.0.1:0', etcdCluster, logLevel: 'error', debugAddress: null, convergeRepeatIntervalMs: 3_600_000 });
+    const etcd = new Etcd3({ hosts: etcdCluster });
+    const client = new HttpBbsClient([`http://${apiOnly.address}`]);
+    try {
+      await eventually(async () => leading.isLeader(), (isLeader) => isLeader, { timeoutMs: 15_000 });
+      const candidates = await etcd.getAll().prefix('/v1/locks/bbs_lock/').strings();
+      expect(Object.values(candidates).some((value) => value.includes('api-only.invalid'))).toBe(false);
+      expect(apiOnly.isLeader()).toBe(false);
+      expect(await client.ping()).toBe(true);
+    } finally {
+      client.close();
+      etcd.close();
+      await leading.stop();
+      await apiOnly.stop();
     }
   });
 

@@ -1,7 +1,7 @@
 /** `diego bbs`: the only process that touches etcd. */
 import { startBbs, type BbsConfig } from '@diego/bbs';
 import { serveUntilStopped, type Command } from '../command';
-import { addressFlag, durationFlag, logLevelFlag, optional, urlFlag, urlListFlag } from '../flag-types';
+import { addressFlag, boolFlag, durationFlag, logLevelFlag, optional, urlFlag, urlListFlag } from '../flag-types';
 
 export const bbsFlags = {
   listenAddress: addressFlag('where the BBS API listens', '0.0.0.0:8889'),
@@ -14,6 +14,7 @@ export const bbsFlags = {
   kickTaskDuration: durationFlag('a task untouched this long is auctioned again (PENDING) or called back again (COMPLETED)', '30s'),
   expirePendingTaskDuration: durationFlag('a task still PENDING this long after its creation fails', '30m'),
   expireCompletedTaskDuration: durationFlag('a completed task is deleted this long after it completed', '120s'),
+  apiOnly: boolFlag('serve the API only and never campaign to lead (no converger, auctioneer or task callbacks here): a BBS that only scales out reads and writes'),
 };
 
 export const bbsCommand: Command<typeof bbsFlags, BbsConfig> = {
@@ -35,6 +36,7 @@ export const bbsCommand: Command<typeof bbsFlags, BbsConfig> = {
     kickTaskDurationMs: values.kickTaskDuration,
     expirePendingTaskDurationMs: values.expirePendingTaskDuration,
     expireCompletedTaskDurationMs: values.expireCompletedTaskDuration,
+    apiOnly: values.apiOnly,
   }),
   run: (config, io) => serveUntilStopped('bbs', config.logLevel, () => startBbs(config), io),
 };
