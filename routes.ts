@@ -129,6 +129,10 @@ export const BbsRoutes = [
 
   // events (SSE of base64 protobuf events)
   { name: 'EventStream_r0', method: 'GET', path: '/v1/events', request: null, response: null },
+
+  // lists in the receptor's JSON (ours): what GET /v1/actual_lrps and GET /v1/desired_lrps answer, spliced by the BBS
+  { name: 'ActualLRPsReceptorJSON', method: 'POST', path: '/v1/actual_lrp_groups/list.receptor_json', request: 'ActualLRPGroupsRequest', response: 'ReceptorJSONResponse' },
+  { name: 'DesiredLRPsReceptorJSON', method: 'POST', path: '/v1/desired_lrps/list.receptor_json', request: 'DesiredLRPsRequest', response: 'ReceptorJSONResponse' },
 ] as const satisfies readonly BbsRoute[];
 
 export type BbsRouteName = (typeof BbsRoutes)[number]['name'];

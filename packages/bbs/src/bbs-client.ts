@@ -52,6 +52,12 @@ export interface SubscribeOptions {
   afterRevision?: string;
 }
 
+/** A list already in the receptor's JSON (UTF-8), and the etcd revision it was read at. */
+export interface ListedJSON {
+  json: Uint8Array;
+  revision: string;
+}
+
 export interface BbsClient {
   ping(): Promise<boolean>;
 
@@ -65,6 +71,8 @@ export interface BbsClient {
   /** `actualLRPGroupsByProcessGuid` with the etcd revision it was read at. */
   listActualLRPGroupsByProcessGuid(processGuid: string): Promise<Listed<ActualLRPGroup>>;
   actualLRPGroupByProcessGuidAndIndex(processGuid: string, index: number): Promise<ActualLRPGroup>;
+  /** GET /v1/actual_lrps's JSON array (each group resolved, §3.11) as the BBS spliced it, and its revision. */
+  actualLRPsReceptorJSON(filter?: ActualLRPFilter): Promise<ListedJSON>;
 
   claimActualLRP(processGuid: string, index: number, instanceKey: ActualLRPInstanceKey): Promise<void>;
   startActualLRP(key: ActualLRPKey, instanceKey: ActualLRPInstanceKey, netInfo: ActualLRPNetInfo): Promise<void>;
@@ -85,6 +93,8 @@ export interface BbsClient {
   /** `desiredLRPs` with the etcd revision it was read at (to follow the event stream from). */
   listDesiredLRPs(filter?: DesiredLRPFilter): Promise<Listed<DesiredLRP>>;
   desiredLRPByProcessGuid(processGuid: string): Promise<DesiredLRP>;
+  /** GET /v1/desired_lrps's JSON array as the BBS built it, and its revision. */
+  desiredLRPsReceptorJSON(filter?: DesiredLRPFilter): Promise<ListedJSON>;
   desiredLRPSchedulingInfos(filter?: DesiredLRPFilter): Promise<DesiredLRPSchedulingInfo[]>;
   desireLRP(lrp: DesiredLRP): Promise<void>;
   updateDesiredLRP(processGuid: string, update: DesiredLRPUpdate): Promise<void>;

@@ -34,7 +34,7 @@ import {
 } from '@diego/models';
 import { BbsRoutes, type BbsRoute, type BbsRouteName } from '@diego/routes';
 import Long from 'long';
-import type { BbsClient, BbsEvent, EventSubscription, SubscribeOptions, TaskConvergenceDurations } from './bbs-client';
+import type { BbsClient, BbsEvent, ListedJSON, EventSubscription, SubscribeOptions, TaskConvergenceDurations } from './bbs-client';
 import type { ActualLRPFilter, DesiredLRPFilter, Listed, TaskFilter } from './db/db';
 import { decodeEvent } from './events/event-codec';
 import { COMPACTED_EVENT, REVISION_HEADER } from './events/resume';
@@ -154,6 +154,11 @@ export class HttpBbsClient implements BbsClient {
     return { items: response.actual_lrp_groups.map(actualLrpGroupFromProto), revision };
   }
 
+  async actualLRPsReceptorJSON(filter: ActualLRPFilter = {}): Promise<ListedJSON> {
+    const { response, revision } = await this.callListing('ActualLRPsReceptorJSON', { domain: filter.domain ?? '', cell_id: filter.cell_id ?? '' });
+    return { json: response.json, revision };
+  }
+
   async listActualLRPGroupsByProcessGuid(processGuid: string): Promise<Listed<ActualLRPGroup>> {
     const { response, revision } = await this.callListing('ActualLRPGroupsByProcessGuid', { process_guid: processGuid });
     return { items: response.actual_lrp_groups.map(actualLrpGroupFromProto), revision };
@@ -256,6 +261,11 @@ export class HttpBbsClient implements BbsClient {
   async listDesiredLRPs(filter: DesiredLRPFilter = {}): Promise<Listed<DesiredLRP>> {
     const { response, revision } = await this.callListing('DesiredLRPs_r1', { domain: filter.domain ?? '' });
     return { items: response.desired_lrps.map(desiredLrpFromProto), revision };
+  }
+
+  async desiredLRPsReceptorJSON(filter: DesiredLRPFilter = {}): Promise<ListedJSON> {
+    const { response, revision } = await this.callListing('DesiredLRPsReceptorJSON', { domain: filter.domain ?? '' });
+    return { json: response.json, revision };
   }
 
   async desiredLRPByProcessGuid(processGuid: string): Promise<DesiredLRP> {

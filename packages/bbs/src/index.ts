@@ -2,6 +2,7 @@ export * from './config';
 export * from './db/db';
 export * from './bbs-client';
 export { EtcdDb, systemClock, type EtcdDbOptions } from './db/etcd/etcd-db';
+export type { EtcdViewStatus } from './db/etcd/view';
 export * as etcdKeys from './db/etcd/keys';
 export {
   startBbs,

@@ -5766,6 +5766,84 @@ export namespace models {
     }
 
     /**
+     * Properties of a ReceptorJSONResponse.
+     * @deprecated Use models.ReceptorJSONResponse.$Properties instead.
+     */
+    interface IReceptorJSONResponse extends models.ReceptorJSONResponse.$Properties {
+    }
+
+    /** Represents a ReceptorJSONResponse. */
+    class ReceptorJSONResponse {
+
+        /**
+         * Constructs a new ReceptorJSONResponse.
+         * @param [properties] Properties to set
+         */
+        constructor(properties?: models.ReceptorJSONResponse.$Properties);
+
+        /** Unknown fields preserved while decoding when enabled */
+        $unknowns?: Uint8Array[];
+
+        /** ReceptorJSONResponse error. */
+        error?: (models.Error.$Properties|null);
+
+        /** ReceptorJSONResponse json. */
+        json: Uint8Array;
+
+        /**
+         * Creates a new ReceptorJSONResponse instance using the specified properties.
+         * @param [properties] Properties to set
+         * @returns ReceptorJSONResponse instance
+         */
+        static create(properties: models.ReceptorJSONResponse.$Shape): models.ReceptorJSONResponse & models.ReceptorJSONResponse.$Shape;
+        static create(properties?: models.ReceptorJSONResponse.$Properties): models.ReceptorJSONResponse;
+
+        /**
+         * Encodes the specified ReceptorJSONResponse message. Does not implicitly {@link models.ReceptorJSONResponse.verify|verify} messages.
+         * @param message ReceptorJSONResponse message or plain object to encode
+         * @param [writer] Writer to encode to
+         * @returns Writer
+         */
+        static encode(message: models.ReceptorJSONResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+        /**
+         * Decodes a ReceptorJSONResponse message from the specified reader or buffer.
+         * @param reader Reader or buffer to decode from
+         * @param [length] Message length if known beforehand
+         * @returns {models.ReceptorJSONResponse & models.ReceptorJSONResponse.$Shape} ReceptorJSONResponse
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): models.ReceptorJSONResponse & models.ReceptorJSONResponse.$Shape;
+
+        /**
+         * Gets the type url for ReceptorJSONResponse
+         * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns The type url
+         */
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace ReceptorJSONResponse {
+
+        /** Properties of a ReceptorJSONResponse. */
+        interface $Properties {
+
+            /** ReceptorJSONResponse error */
+            error?: (models.Error.$Properties|null);
+
+            /** ReceptorJSONResponse json */
+            json?: (Uint8Array|null);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+        }
+
+        /** Shape of a ReceptorJSONResponse. */
+        type $Shape = models.ReceptorJSONResponse.$Properties;
+    }
+
+    /**
      * Properties of a CellCapacity.
      * @deprecated Use models.CellCapacity.$Properties instead.
      */

@@ -13436,6 +13436,186 @@ $root.models = (function() {
         return ConvergeTasksResponse;
     })();
 
+    models.ReceptorJSONResponse = (function() {
+
+        /**
+         * Properties of a ReceptorJSONResponse.
+         * @typedef {Object} models.ReceptorJSONResponse.$Properties
+         * @property {models.Error.$Properties|null} [error] ReceptorJSONResponse error
+         * @property {Uint8Array|null} [json] ReceptorJSONResponse json
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of a ReceptorJSONResponse.
+         * @memberof models
+         * @interface IReceptorJSONResponse
+         * @augments models.ReceptorJSONResponse.$Properties
+         * @deprecated Use models.ReceptorJSONResponse.$Properties instead.
+         */
+
+        /**
+         * Shape of a ReceptorJSONResponse.
+         * @typedef {models.ReceptorJSONResponse.$Properties} models.ReceptorJSONResponse.$Shape
+         */
+
+        /**
+         * Constructs a new ReceptorJSONResponse.
+         * @memberof models
+         * @classdesc Represents a ReceptorJSONResponse.
+         * @constructor
+         * @param {models.ReceptorJSONResponse.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        var ReceptorJSONResponse = function (properties) {
+            if (properties)
+                for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * ReceptorJSONResponse error.
+         * @member {models.Error.$Properties|null|undefined} error
+         * @memberof models.ReceptorJSONResponse
+         * @instance
+         */
+        ReceptorJSONResponse.prototype.error = null;
+
+        /**
+         * ReceptorJSONResponse json.
+         * @member {Uint8Array} json
+         * @memberof models.ReceptorJSONResponse
+         * @instance
+         */
+        ReceptorJSONResponse.prototype.json = $util.newBuffer([]);
+
+        /**
+         * Creates a new ReceptorJSONResponse instance using the specified properties.
+         * @function create
+         * @memberof models.ReceptorJSONResponse
+         * @static
+         * @param {models.ReceptorJSONResponse.$Properties=} [properties] Properties to set
+         * @returns {models.ReceptorJSONResponse} ReceptorJSONResponse instance
+         * @type {{
+         *   (properties: models.ReceptorJSONResponse.$Shape): models.ReceptorJSONResponse & models.ReceptorJSONResponse.$Shape;
+         *   (properties?: models.ReceptorJSONResponse.$Properties): models.ReceptorJSONResponse;
+         * }}
+         */
+        ReceptorJSONResponse.create = function(properties) {
+            return new ReceptorJSONResponse(properties);
+        };
+
+        /**
+         * Encodes the specified ReceptorJSONResponse message. Does not implicitly {@link models.ReceptorJSONResponse.verify|verify} messages.
+         * @function encode
+         * @memberof models.ReceptorJSONResponse
+         * @static
+         * @param {models.ReceptorJSONResponse.$Properties} message ReceptorJSONResponse message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        ReceptorJSONResponse.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.error != null && $Object.hasOwnProperty.call(message, "error"))
+                $root.models.Error.encode(message.error, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+            if (message.json != null && $Object.hasOwnProperty.call(message, "json"))
+                writer.uint32(/* id 2, wireType 2 =*/18).bytes(message.json);
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (var i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes a ReceptorJSONResponse message from the specified reader or buffer.
+         * @function decode
+         * @memberof models.ReceptorJSONResponse
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {models.ReceptorJSONResponse & models.ReceptorJSONResponse.$Shape} ReceptorJSONResponse
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        ReceptorJSONResponse.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            var end, message;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.models.ReceptorJSONResponse();
+            while (reader.pos < end) {
+                var start = reader.pos;
+                var tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                var wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 2)
+                            break;
+                        message.error = $root.models.Error.decode(reader, reader.size(), $undefined, _depth + 1, message.error);
+                        continue;
+                    }
+                case 2: {
+                        if (wireType !== 2)
+                            break;
+                        message.json = reader.bytes();
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for ReceptorJSONResponse
+         * @function getTypeUrl
+         * @memberof models.ReceptorJSONResponse
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        ReceptorJSONResponse.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/models.ReceptorJSONResponse";
+        };
+
+        return ReceptorJSONResponse;
+    })();
+
     models.CellCapacity = (function() {
 
         /**

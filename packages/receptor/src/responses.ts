@@ -3,7 +3,7 @@
  * Content-Length, or no body and no Content-Type. Written with `end` so that express adds no ETag or charset.
  */
 import type { Response } from 'express';
-import { REVISION_HEADER, type Listed } from '@diego/bbs';
+import { REVISION_HEADER, type Listed, type ListedJSON } from '@diego/bbs';
 
 /** `json` is already-encoded JSON text (the models' encoders keep int64s exact). */
 export function sendJson(res: Response, status: number, json: string): void {
@@ -26,6 +26,15 @@ export function sendEmpty(res: Response, status: number): void {
 export function sendList<T>(res: Response, listed: Listed<T>, encode: (item: T) => string): void {
   res.setHeader(REVISION_HEADER, listed.revision);
   sendJson(res, 200, jsonArray(listed.items.map(encode)));
+}
+
+/** `sendList` of an array the BBS already encoded (its JSON list routes): relayed as it came. */
+export function sendListedJson(res: Response, listed: ListedJSON): void {
+  res.setHeader(REVISION_HEADER, listed.revision);
+  res.status(200);
+  res.setHeader('Content-Type', 'application/json');
+  res.setHeader('Content-Length', listed.json.byteLength);
+  res.end(listed.json);
 }
 
 /** A JSON array of already-encoded elements. */

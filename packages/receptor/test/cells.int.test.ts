@@ -1,18 +1,13 @@
 // Cells through the receptor (spec/receptor-api.md §3.14, §4.7): the live presences the BBS keeps in etcd.
 import request from 'supertest';
-import pino from 'pino';
-import { EtcdDb } from '@diego/bbs';
 import { eventually, newValidCellPresence } from '@diego/test-support';
 import { startReceptorUnderTest, type ReceptorUnderTest } from './support/receptor-under-test';
 import { asObjects, expectJson } from './support/http';
 
 let receptor: ReceptorUnderTest;
-/** The store the BBS writes presences to: here it stands in for the cells registering through the BBS. */
-let store: EtcdDb;
 
 beforeAll(async () => {
   receptor = await startReceptorUnderTest();
-  store = new EtcdDb(receptor.keys.namespace, { logger: pino({ level: 'silent' }) });
 });
 
 afterAll(async () => {
@@ -25,8 +20,8 @@ describe('Cells', () => {
   });
 
   it('answers each live cell as a CellResponse: id, zone, capacity and rootfs providers, never the rep address', async () => {
-    await store.registerCell(newValidCellPresence('cell-z1-0'), 30);
-    await store.registerCell(
+    await receptor.bbs.registerCell(newValidCellPresence('cell-z1-0'), 30);
+    await receptor.bbs.registerCell(
       newValidCellPresence('cell-z2-0', {
         zone: 'z2',
         capacity: { memory_mb: 512, disk_mb: 1024, containers: 124 },
@@ -67,8 +62,8 @@ describe('Cells', () => {
   });
 
   it('no longer lists a cell whose presence is gone', async () => {
-    await store.registerCell(newValidCellPresence('cell-leaving'), 30);
-    await store.removeCell('cell-leaving');
+    await receptor.bbs.registerCell(newValidCellPresence('cell-leaving'), 30);
+    await receptor.bbs.removeCell('cell-leaving');
     const ids = asObjects(expectJson(await request(receptor.app).get('/v1/cells'), 200)).map((cell) => cell.cell_id);
     expect(ids).not.toContain('cell-leaving');
   });

@@ -34,6 +34,7 @@ export type AuctioneerStore = Pick<
   | 'failActualLRP'
   | 'failTask'
   | 'watchCellArrivals'
+  | 'observedRevision'
 >;
 
 export interface AuctioneerOptions {
@@ -176,6 +177,8 @@ export class Auctioneer implements AuctionRequester, LeaderLoop {
   }
 
   private onStoreEvent(event: BbsEvent): void {
+    // What the auction reads next (is the instance still UNCLAIMED?) must reflect this change.
+    this.db.observedRevision(event.revision);
     switch (event.type) {
       case 'actual_lrp_created': {
         const lrp = event.actual_lrp_group.instance;

@@ -190,7 +190,13 @@ export interface TaskDb {
   deleteTaskIfUnchanged(task: Task): Promise<void>;
 }
 
-export interface Db extends DomainDb, CellDb, DesiredLRPDb, ActualLRPDb, TaskDb {}
+export interface Db extends DomainDb, CellDb, DesiredLRPDb, ActualLRPDb, TaskDb {
+  /**
+   * A change at this etcd revision was seen on a watch: the store's reads from now on reflect at least it (a
+   * BBS's in-memory view may otherwise still be applying it).
+   */
+  observedRevision(revision: string): void;
+}
 
 /** The store's clock: Unix nanoseconds. Injectable so tests control time (bbs's fakeclock). */
 export type Clock = () => Int64;

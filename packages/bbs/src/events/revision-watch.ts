@@ -37,6 +37,8 @@ export interface RevisionWatchHandlers {
 
 export interface RevisionWatchOptions {
   logger: Logger;
+  /** Ask etcd for each change's previous value (default true); a watcher that needs only the new state says false. */
+  prevKv?: boolean;
 }
 
 /** The first pause before reopening a broken stream; it doubles up to the second. */
@@ -120,7 +122,9 @@ export class RevisionWatch {
       const last = events[events.length - 1];
       // Nothing new: the revision before the start, or a progress notification.
       if (last === undefined) return;
-      const lost = events.find((event) => event.kv.create_revision !== event.kv.mod_revision && !event.prev_kv);
+      const lost = this.options.prevKv === false
+        ? undefined
+        : events.find((event) => event.kv.create_revision !== event.kv.mod_revision && !event.prev_kv);
       if (lost !== undefined) {
         // Only a compaction racing the watch removes a previous value it was still to send.
         this.close();
@@ -143,7 +147,7 @@ export class RevisionWatch {
         range_end: range.end,
         // Revision 0 would mean "from now".
         start_revision: (this.nextRevision > 1n ? this.nextRevision - 1n : 1n).toString(),
-        prev_kv: true,
+        prev_kv: this.options.prevKv !== false,
         fragment: true,
       },
     });

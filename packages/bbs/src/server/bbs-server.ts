@@ -30,6 +30,7 @@ import { HttpRepClient, type RepClient } from '../rep/rep-client';
 import { TaskController } from '../controllers/task-controller';
 import type { Clock, Db } from '../db/db';
 import { EtcdDb, systemClock } from '../db/etcd/etcd-db';
+import type { EtcdViewStatus } from '../db/etcd/view';
 import { EventHub, type EventHubCounts } from '../events/event-hub';
 import { EventStreams } from '../events/event-stream';
 import { actualLRPHandlers } from './handlers/actual-lrp-handlers';
@@ -83,6 +84,8 @@ export interface BbsServer extends RunningServer {
   /** Whether this BBS leads now (never without the `leader` option). */
   isLeader(): boolean;
   readonly metrics: BbsMetrics;
+  /** The in-memory view the store reads from: live once loaded, and the revision it is at. */
+  readonly view: EtcdViewStatus | null;
 }
 
 /** How long stopping waits for event streams to send their last bytes to clients that stopped reading. */
@@ -98,7 +101,7 @@ const STREAM_CLOSE_GRACE_MS = 1_000;
  */
 export async function startBbsServer(options: BbsServerOptions): Promise<BbsServer> {
   const logger = options.logger ?? pino({ level: 'silent' });
-  const db = new EtcdDb(options.etcd, { logger, ...(options.clock === undefined ? {} : { clock: options.clock }) });
+  const db = new EtcdDb(options.etcd, { logger, view: true, ...(options.clock === undefined ? {} : { clock: options.clock }) });
   const eventLogger = logger.child({ session: 'events' });
   const hub = new EventHub(options.etcd, {
     logger: eventLogger,
@@ -158,6 +161,9 @@ export async function startBbsServer(options: BbsServerOptions): Promise<BbsServ
     get events() {
       return hub.counts;
     },
+    get view() {
+      return db.viewStatus;
+    },
     stop() {
       stopped ??= (async () => {
         // The loops stop, and the election is resigned, while the store is still there for them.
@@ -166,6 +172,7 @@ export async function startBbsServer(options: BbsServerOptions): Promise<BbsServ
         hub.close();
         await events.closeAll(STREAM_CLOSE_GRACE_MS);
         await closeServer(server);
+        db.close();
       })();
       return stopped;
     },
@@ -201,7 +208,7 @@ export async function startBbs(config: BbsConfig): Promise<RunningBbs> {
         debug = await startDebugServer(config.debugAddress, logger, {
           metrics: started.metrics.registry,
           healthy: () => etcdAnswers(etcd, HEALTH_CHECK_TIMEOUT_MS),
-          vars: () => ({ leader: started.isLeader(), advertise_url: advertiseUrl, events: started.events }),
+          vars: () => ({ leader: started.isLeader(), advertise_url: advertiseUrl, events: started.events, view: started.view }),
         });
       }
     } catch (err) {

@@ -43,6 +43,17 @@ export function encodeMessage<M extends MessageName>(name: M, message: MessagePr
   return messageTypes[name].encode(message).finish();
 }
 
+/**
+ * A response already in its wire form, for lists spliced from encodings remembered per record (spliced-lists.ts)
+ * instead of encoded field by field on every request.
+ */
+export class EncodedMessage<M extends MessageName> {
+  constructor(
+    readonly name: M,
+    readonly bytes: Uint8Array,
+  ) {}
+}
+
 /** A response whose only field set is the in-band error. */
 export function encodeErrorResponse(name: ErrorCarryingName, error: BbsError): Uint8Array {
   return errorResponseTypes[name].encode({ error: error.toProto() }).finish();

@@ -14,6 +14,7 @@ import {
   carriesError,
   decodeMessage,
   encodeErrorResponse,
+  EncodedMessage,
   encodeMessage,
   isQueryRouteName,
   isRpcRouteName,
@@ -21,6 +22,7 @@ import {
   requestNameOf,
   responseNameOf,
   type DecodedMessage,
+  type MessageName,
   type MessageProperties,
   type QueryRouteName,
   type RequestName,
@@ -40,9 +42,9 @@ export interface RpcReply {
 export type RpcHandler<N extends RpcRouteName> = (
   request: DecodedMessage<RequestName<N>>,
   reply: RpcReply,
-) => Promise<MessageProperties<ResponseName<N>>>;
+) => Promise<MessageProperties<ResponseName<N>> | EncodedMessage<ResponseName<N>>>;
 
-export type QueryHandler<N extends QueryRouteName> = () => Promise<MessageProperties<ResponseName<N>>>;
+export type QueryHandler<N extends QueryRouteName> = () => Promise<MessageProperties<ResponseName<N>> | EncodedMessage<ResponseName<N>>>;
 
 /** Owns the response; resolves when the stream has ended. */
 export type StreamHandler = (request: IncomingMessage, response: ServerResponse) => Promise<void>;
@@ -163,7 +165,7 @@ function rpcEndpoint<N extends RpcRouteName>(name: N, handlers: RpcHandlers): En
     const guids = requestGuids(decoded);
     try {
       const message = await handler(decoded, { readAt: (revision) => response.setHeader(REVISION_HEADER, revision) });
-      return answerProtobuf(response, encodeMessage(responseName, message), { guids });
+      return answerProtobuf(response, wireForm(responseName, message), { guids });
     } catch (err) {
       response.removeHeader(REVISION_HEADER);
       const error = convertError(err);
@@ -179,7 +181,7 @@ function queryEndpoint<N extends QueryRouteName>(name: N, handlers: QueryHandler
     try {
       // Routes without a request message accept any body, or none (within the limit).
       await readBodyWithin(request);
-      return answerProtobuf(response, encodeMessage(responseName, await handler()), {});
+      return answerProtobuf(response, wireForm(responseName, await handler()), {});
     } catch (err) {
       const error = convertError(err);
       if (!carriesError(responseName)) return { ...answerPlain(response, 500, ''), error };
@@ -188,6 +190,10 @@ function queryEndpoint<N extends QueryRouteName>(name: N, handlers: QueryHandler
   };
 }
 
+
+function wireForm<M extends MessageName>(name: M, message: MessageProperties<M> | EncodedMessage<M>): Uint8Array {
+  return message instanceof EncodedMessage ? message.bytes : encodeMessage(name, message);
+}
 
 function answerProtobuf(response: ServerResponse, body: Uint8Array, outcome: Omit<Outcome, 'status'>): Outcome {
   response.writeHead(200, { 'Content-Type': 'application/x-protobuf', 'Content-Length': body.byteLength });

@@ -21,7 +21,7 @@ const DEFAULT_CALLBACK_TIMEOUT_MS = 10_000;
 /** Statuses that say "try again" (the receiver is overloaded or its proxy timed out). */
 const RETRY_STATUSES = new Set([503, 504]);
 
-export type TaskCompletionStore = Pick<Db, 'resolvingTask' | 'deleteTask'>;
+export type TaskCompletionStore = Pick<Db, 'resolvingTask' | 'deleteTask' | 'observedRevision'>;
 
 export interface TaskCompletionWorkersOptions {
   db: TaskCompletionStore;
@@ -157,6 +157,8 @@ export class TaskCompletionWorkers implements LeaderLoop, TaskCompletionSubmitte
 
   private onEvent(run: Run, event: BbsEvent): void {
     if (this.run !== run) return;
+    // Marking the task RESOLVING reads it first: that read must see the completion.
+    this.db.observedRevision(event.revision);
     if (event.type === 'task_created' && event.task.state === 'COMPLETED') this.submit(event.task);
     if (event.type === 'task_changed' && event.after.state === 'COMPLETED' && event.before.state !== 'COMPLETED') {
       this.submit(event.after);

@@ -1,7 +1,7 @@
 import type { ActualLRPGroup } from '@diego/models';
 import { newValidDesiredLrp } from '@diego/test-support';
 import { etcdKeys } from '@diego/bbs';
-import { useStore } from './store-harness';
+import { useStore, STORE_READS } from './store-harness';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const K1 = { instance_guid: 'instance-1', cell_id: 'cell-1' };
@@ -14,8 +14,8 @@ function range(from: number, to: number): number[] {
   return Array.from({ length: to - from }, (_, i) => from + i);
 }
 
-describe('desired LRPs (spec/bbs.md §12)', () => {
-  const store = useStore();
+describe.each(STORE_READS)('desired LRPs (spec/bbs.md §12), reading %s', (reads) => {
+  const store = useStore({ view: reads === 'through the view' });
 
   describe('desireLRP', () => {
     it('stores the whole LRP under one key with a new epoch at index 0', async () => {
@@ -114,7 +114,8 @@ describe('desired LRPs (spec/bbs.md §12)', () => {
     it('skips undecodable records in lists and reports them as InvalidRecord when asked for', async () => {
       const { db, keys } = store();
       const { desired } = await db.desireLRP(newValidDesiredLrp('good', { instances: 0 }));
-      await keys.namespace.put(etcdKeys.desiredLrpKey('bad')).value('{not json');
+      const put = await keys.namespace.put(etcdKeys.desiredLrpKey('bad')).value('{not json').exec();
+      db.observedRevision(put.header.revision);
       expect(await db.desiredLRPs()).toEqual([desired]);
       await expect(db.desiredLRPByProcessGuid('bad')).rejects.toMatchObject({ type: 'InvalidRecord' });
     });
@@ -176,7 +177,7 @@ describe('desired LRPs (spec/bbs.md §12)', () => {
       expect(succeeded.map((update) => update.after.modification_tag.index).sort((a, b) => a - b)).toEqual(
         range(1, succeeded.length + 1),
       );
-      const final = await db.desiredLRPByProcessGuid('web');
+      const final = await otherDb().desiredLRPByProcessGuid('web');
       expect(final.modification_tag.index).toBe(succeeded.length);
       const last = succeeded.find((update) => update.after.modification_tag.index === succeeded.length);
       expect(final.annotation).toBe(last?.after.annotation);

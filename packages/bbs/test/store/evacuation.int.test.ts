@@ -1,7 +1,7 @@
 import type { ActualLRP, ActualLRPInstanceKey, ActualLRPKey, ActualLRPNetInfo } from '@diego/models';
 import { eventually } from '@diego/test-support';
 import { etcdKeys } from '@diego/bbs';
-import { SECOND_NS, useStore } from './store-harness';
+import { SECOND_NS, useStore, STORE_READS } from './store-harness';
 
 const GUID = 'process-guid';
 const KEY: ActualLRPKey = { process_guid: GUID, index: 0, domain: 'some-domain' };
@@ -15,8 +15,8 @@ const TTL = 60;
 const KEEP = { keepContainer: true, auctionNeeded: false };
 const DROP = { keepContainer: false, auctionNeeded: false };
 
-describe('evacuation (spec/bbs.md §5.3)', () => {
-  const store = useStore();
+describe.each(STORE_READS)('evacuation (spec/bbs.md §5.3), reading %s', (reads) => {
+  const store = useStore({ view: reads === 'through the view' });
 
   async function group(): Promise<{ instance: ActualLRP | null; evacuating: ActualLRP | null }> {
     try {

@@ -33,14 +33,21 @@ export interface StoreUnderTest {
 
 export const silentLogger = pino({ level: 'silent' });
 
+/** The two ways a store reads: straight from etcd, and from its watch-maintained view (what every BBS does). */
+export const STORE_READS = ['from etcd', 'through the view'] as const;
+
 /** Registers before/after hooks; call the returned function inside a test. */
 export function useStore(options: Omit<EtcdDbOptions, 'clock' | 'logger'> = {}): () => StoreUnderTest {
   let current: StoreUnderTest | undefined;
+  let opened: EtcdDb[] = [];
   beforeEach(() => {
     const keys = testKeySpace();
     const clock = new FakeClock();
-    const otherDb = (more: Omit<EtcdDbOptions, 'clock' | 'logger'> = {}): EtcdDb =>
-      new EtcdDb(keys.namespace, { clock: clock.clock, logger: silentLogger, ...more });
+    const otherDb = (more: Omit<EtcdDbOptions, 'clock' | 'logger'> = {}): EtcdDb => {
+      const db = new EtcdDb(keys.namespace, { clock: clock.clock, logger: silentLogger, ...more });
+      opened.push(db);
+      return db;
+    };
     current = {
       db: otherDb(options),
       keys,
@@ -50,6 +57,8 @@ export function useStore(options: Omit<EtcdDbOptions, 'clock' | 'logger'> = {}):
     };
   });
   afterEach(async () => {
+    for (const db of opened) db.close();
+    opened = [];
     await current?.keys.cleanup();
     current = undefined;
   });

@@ -4,7 +4,7 @@ import { actualLrpGroupResponseJson, BbsError, convertError, resolveActualLrpGro
 import type { BbsClient } from '@diego/bbs';
 import { indexNotANumber } from '../errors';
 import { queryParam } from '../request-body';
-import { sendEmpty, sendJson, sendList } from '../responses';
+import { sendEmpty, sendJson, sendList, sendListedJson } from '../responses';
 import type { RequestSubject } from '../request-state';
 import type { Handlers } from './handler';
 
@@ -34,7 +34,7 @@ export function actualLrpHandlers(bbs: BbsClient, logger: Logger): ActualLrpHand
   return {
     async ActualLRPs({ req, res }) {
       const domain = queryParam(req, 'domain');
-      sendList(res, await bbs.listActualLRPGroups(domain === undefined ? undefined : { domain }), actualLrpGroupResponseJson);
+      sendListedJson(res, await bbs.actualLRPsReceptorJSON(domain === undefined ? undefined : { domain }));
     },
 
     async ActualLRPsByProcessGuid({ res, param }) {

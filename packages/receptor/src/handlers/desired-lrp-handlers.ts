@@ -5,7 +5,7 @@ import {
 } from '@diego/models';
 import type { BbsClient } from '@diego/bbs';
 import { queryParam, readBody } from '../request-body';
-import { sendEmpty, sendJson, sendList } from '../responses';
+import { sendEmpty, sendJson, sendListedJson } from '../responses';
 import type { Handlers } from './handler';
 
 export type DesiredLrpHandlers = Pick<
@@ -35,7 +35,7 @@ export function desiredLrpHandlers(bbs: BbsClient): DesiredLrpHandlers {
 
     async DesiredLRPs({ req, res }) {
       const domain = queryParam(req, 'domain');
-      sendList(res, await bbs.listDesiredLRPs(domain === undefined ? undefined : { domain }), desiredLrpResponseJson);
+      sendListedJson(res, await bbs.desiredLRPsReceptorJSON(domain === undefined ? undefined : { domain }));
     },
 
     async GetDesiredLRP({ res, param }) {

@@ -69,8 +69,8 @@ export class EtcdActualLRPDb implements ActualLRPLifecycleDb {
   }
 
   async listActualLRPGroups(filter: ActualLRPFilter = {}): Promise<Listed<ActualLRPGroup>> {
-    const { items, revision } = await this.ctx.store.listDecoded(ACTUAL_LRP_PREFIX, decodeActualLrp);
-    return { items: groupByIndex(items.filter((item) => passes(filter, item.value))), revision };
+    const { items, revision } = await this.ctx.store.listDecoded(ACTUAL_LRP_PREFIX, decodeActualLrp, (lrp) => passes(filter, lrp));
+    return { items: groupByIndex(items), revision };
   }
 
   async listActualLRPGroupsByProcessGuid(processGuid: string): Promise<Listed<ActualLRPGroup>> {
@@ -83,7 +83,7 @@ export class EtcdActualLRPDb implements ActualLRPLifecycleDb {
     const { items } = await this.ctx.store.list(actualLrpIndexPrefix(processGuid, index));
     const records = items.map((item) => {
       try {
-        return { ...item, value: decodeActualLrp(item.value) };
+        return { key: item.key, value: decodeActualLrp(item.value), modRevision: item.modRevision, lease: item.lease };
       } catch (err) {
         throw invalidRecord(err);
       }

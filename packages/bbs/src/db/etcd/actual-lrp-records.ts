@@ -14,13 +14,14 @@ import {
   type Int64,
   type ModificationTag,
 } from '@diego/models';
+import { memoizedDecoder } from './store';
 
-/** Reads a stored record; throws InvalidRecord when it does not decode or validate. */
-export function decodeActualLrp(text: string): ActualLRP {
+/** Reads a stored record; throws InvalidRecord when it does not decode or validate. Remembered by the view. */
+export const decodeActualLrp = memoizedDecoder((text: string): ActualLRP => {
   const lrp = actualLrpFromJson(text);
   validateActualLrp(lrp);
   return lrp;
-}
+});
 
 /** The value to store; throws InvalidRecord for a record that must not be written. */
 export function encodeActualLrp(lrp: ActualLRP): string {

@@ -3,6 +3,9 @@ import type { CellDb } from '../db';
 import type { DbContext } from './context';
 import { resourceNotFound } from './errors';
 import { CELL_PREFIX, cellKey, parseKey } from './keys';
+import { memoizedDecoder } from './store';
+
+const decodeCellPresence = memoizedDecoder((text: string): CellPresence => cellPresenceFromJson(text));
 
 /**
  * Cell presences: `/v1/cell/<cell_id>` = CellPresence JSON under the cell's lease. The BBS writes it for the cell
@@ -16,12 +19,12 @@ export class EtcdCellDb implements CellDb {
   constructor(private readonly ctx: DbContext) {}
 
   async cells(): Promise<CellPresence[]> {
-    const { items } = await this.ctx.store.listDecoded(CELL_PREFIX, cellPresenceFromJson);
+    const { items } = await this.ctx.store.listDecoded(CELL_PREFIX, decodeCellPresence);
     return items.map((item) => item.value);
   }
 
   async cellById(cellId: string): Promise<CellPresence> {
-    return (await this.ctx.store.get(cellKey(cellId), cellPresenceFromJson)).value;
+    return (await this.ctx.store.get(cellKey(cellId), decodeCellPresence)).value;
   }
 
   async registerCell(cell: CellPresence, ttlSeconds: number): Promise<string> {
@@ -49,8 +52,9 @@ export class EtcdCellDb implements CellDb {
     const key = cellKey(cellId);
     const current = await store.find(key);
     if (current === null) throw resourceNotFound();
-    if (current.lease === '0') await store.delete(key);
-    else await store.revokeLease(current.lease);
+    // The delete first, so that this BBS's next read sees the cell gone; then the lease, with nothing left on it.
+    await store.delete(key);
+    await store.revokeLease(current.lease);
     logger.info({ cell_id: cellId }, 'cell-removed');
   }
 

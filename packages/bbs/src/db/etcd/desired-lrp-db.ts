@@ -12,6 +12,7 @@ import { incremented, newModificationTag } from './actual-lrp-records';
 import type { DbContext } from './context';
 import { resourceConflict, resourceNotFound } from './errors';
 import { DESIRED_LRP_PREFIX, desiredLrpKey } from './keys';
+import { memoizedDecoder, type Keep } from './store';
 
 /** bbs UpdateDesiredLRP: two read-CAS attempts, then ResourceConflict. */
 const UPDATE_ATTEMPTS = 2;
@@ -38,13 +39,14 @@ export class EtcdDesiredLRPDb implements DesiredLRPDb {
   }
 
   async listDesiredLRPs(filter: DesiredLRPFilter = {}): Promise<Listed<DesiredLRP>> {
-    const { items, revision } = await this.ctx.store.listDecoded(DESIRED_LRP_PREFIX, desiredLrpFromJson);
-    return { items: items.map((item) => item.value).filter((lrp) => !filter.domain || lrp.domain === filter.domain), revision };
+    // Whole DesiredLRPs are not remembered (a few KiB each): they are decoded for each list.
+    const { items, revision } = await this.ctx.store.listDecoded(DESIRED_LRP_PREFIX, desiredLrpFromJson, inDomain(filter));
+    return { items: items.map((item) => item.value), revision };
   }
 
   async listDesiredLRPSchedulingInfos(filter: DesiredLRPFilter = {}): Promise<Listed<DesiredLRPSchedulingInfo>> {
-    const { items, revision } = await this.listDesiredLRPs(filter);
-    return { items: items.map(schedulingInfo), revision };
+    const { items, revision } = await this.ctx.store.listDecoded(DESIRED_LRP_PREFIX, decodeSchedulingInfo, inDomain(filter));
+    return { items: items.map((item) => item.value), revision };
   }
 
   async desiredLRPByProcessGuid(processGuid: string): Promise<DesiredLRP> {
@@ -104,6 +106,14 @@ export class EtcdDesiredLRPDb implements DesiredLRPDb {
 function range(from: number, to: number): number[] {
   return Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
 }
+
+function inDomain<T extends { domain: string }>(filter: DesiredLRPFilter): Keep<T> | undefined {
+  const { domain } = filter;
+  return domain ? (lrp) => lrp.domain === domain : undefined;
+}
+
+/** What convergence and the auctioneer read of every DesiredLRP; small, so the view remembers it. */
+const decodeSchedulingInfo = memoizedDecoder((text: string): DesiredLRPSchedulingInfo => schedulingInfo(desiredLrpFromJson(text)));
 
 function schedulingInfo(lrp: DesiredLRP): DesiredLRPSchedulingInfo {
   return {

@@ -9,6 +9,7 @@ import { EtcdDomainDb } from './domain-db';
 import { EtcdEvacuationDb } from './evacuation-db';
 import { EtcdStore } from './store';
 import { EtcdTaskDb } from './task-db';
+import { EtcdView, type EtcdViewStatus } from './view';
 
 export interface EtcdDbOptions {
   /** Unix nanoseconds; the system clock by default. */
@@ -18,6 +19,11 @@ export interface EtcdDbOptions {
   pageSize?: number;
   /** The byte size a list aims its pages at (default 2 MiB; gRPC refuses answers over 4 MiB). */
   pageBytes?: number;
+  /**
+   * Serve reads from a watch-maintained copy of `/v1/` in memory (view.ts), as every BBS does; `close()` stops
+   * it. Off by default: a test that writes etcd behind the store's back reads it at once.
+   */
+  view?: boolean;
 }
 
 const DEFAULT_PAGE_SIZE = 10_000;
@@ -57,6 +63,7 @@ export class EtcdDb implements Db {
   private readonly actualDb: EtcdActualLRPDb;
   private readonly evacuationDb: EtcdEvacuationDb;
   private readonly taskDb: EtcdTaskDb;
+  private readonly view: EtcdView | null;
 
   constructor(namespace: Namespace, options: EtcdDbOptions = {}) {
     const logger = (options.logger ?? pino()).child({ session: 'etcd-db' });
@@ -75,7 +82,20 @@ export class EtcdDb implements Db {
     this.evacuationDb = new EtcdEvacuationDb(ctx, this.actualDb);
     this.desiredDb = new EtcdDesiredLRPDb(ctx, this.actualDb);
     this.taskDb = new EtcdTaskDb(ctx);
+    this.view = options.view === true ? EtcdView.start(namespace, ctx.store, { logger: logger.child({ session: 'view' }) }) : null;
   }
+
+  /** What the in-memory view holds (null without one). */
+  get viewStatus(): EtcdViewStatus | null {
+    return this.view?.status ?? null;
+  }
+
+  /** Stops the view; the store reads etcd from then on. */
+  close(): void {
+    this.view?.close();
+  }
+
+  readonly observedRevision: Db['observedRevision'] = (revision) => this.view?.expect(revision);
 
   // Domains
   readonly domains: Db['domains'] = (...args) => this.domainDb.domains(...args);

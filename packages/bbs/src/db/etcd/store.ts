@@ -8,6 +8,8 @@ import { Range, type ILeaseKeepAliveResponse, type IKeyValue, type ITxnResponse,
 import { isBbsError } from '@diego/models';
 import type { Logger } from 'pino';
 import { etcdCall, fromEtcdError, invalidRecord, resourceConflict, resourceExists, resourceNotFound } from './errors';
+import { V1_PREFIX } from './keys';
+import type { EtcdView, ViewRecord } from './view';
 
 /** A stored value with the etcd revision of its last write (opaque; never stored in the value). */
 export interface Versioned<T> {
@@ -41,6 +43,21 @@ export interface Entry {
 /** A value decoder; throws for a record that does not decode or validate. */
 export type Decode<T> = (text: string) => T;
 
+const memoizable = new WeakSet<Decode<unknown>>();
+
+/**
+ * Marks a decoder whose results the view may keep with the record (until its value changes), so each stored
+ * value is decoded once rather than on every read. Only for models that are small and read in bulk (ActualLRPs,
+ * scheduling infos, tasks, cells): the results are shared, and nobody may change them.
+ */
+export function memoizedDecoder<T>(decode: Decode<T>): Decode<T> {
+  memoizable.add(decode);
+  return decode;
+}
+
+/** A list filter, applied to the decoded values before anything is built for the records that fail it. */
+export type Keep<T> = (value: T) => boolean;
+
 /** A compaction between two pages restarts the list; after this many restarts the error is the caller's. */
 const LIST_RESTARTS = 3;
 /**
@@ -52,13 +69,26 @@ const FIRST_PAGE_KEYS = 16;
 const PAGE_GROWTH = 4;
 
 export class EtcdStore {
+  private view: EtcdView | null = null;
+
   constructor(
     private readonly ns: Namespace,
     private readonly options: StoreOptions,
   ) {}
 
+  /** From now on reads are served by `view` whenever it is current (see view.ts). */
+  attachView(view: EtcdView): void {
+    this.view = view;
+  }
+
+  detachView(view: EtcdView): void {
+    if (this.view === view) this.view = null;
+  }
+
   /** The raw record, or null when absent. */
   async find(key: string): Promise<Versioned<string> | null> {
+    const view = await this.currentView(key);
+    if (view !== null) return view.record(key) ?? null;
     const res = await etcdCall(this.ns.get(key).exec());
     const kv = res.kvs[0];
     return kv === undefined ? null : record(key, kv);
@@ -76,7 +106,7 @@ export class EtcdStore {
     const raw = await this.find(key);
     if (raw === null) return null;
     try {
-      return { ...raw, value: decode(raw.value) };
+      return { key: raw.key, value: decoded(raw, decode), modRevision: raw.modRevision, lease: raw.lease };
     } catch (err) {
       throw invalidRecord(err);
     }
@@ -86,7 +116,7 @@ export class EtcdStore {
   async create(key: string, value: string, lease?: string): Promise<string> {
     const res = await etcdCall(this.ns.if(key, 'Create', '==', 0).then(this.putOp(key, value, lease)).commit());
     if (!res.succeeded) throw resourceExists();
-    return res.header.revision;
+    return this.wrote(res.header.revision);
   }
 
   /**
@@ -99,6 +129,7 @@ export class EtcdStore {
     const txn = this.ns.if(first.key, 'Create', '==', 0);
     for (const entry of rest) txn.and(entry.key, 'Create', '==', 0);
     const res = await etcdCall(txn.then(...entries.map((entry) => this.putOp(entry.key, entry.value))).commit());
+    if (res.succeeded) this.wrote(res.header.revision);
     return res.succeeded;
   }
 
@@ -111,7 +142,7 @@ export class EtcdStore {
       this.ns.if(key, 'Mod', '==', modRevision).then(this.putOp(key, value, lease)).else(this.ns.get(key)).commit(),
     );
     if (!res.succeeded) throw lostCompare(res);
-    return res.header.revision;
+    return this.wrote(res.header.revision);
   }
 
   /** Deletes the key if it is still at `modRevision`; ResourceNotFound / ResourceConflict otherwise. */
@@ -120,18 +151,23 @@ export class EtcdStore {
       this.ns.if(key, 'Mod', '==', modRevision).then(this.ns.delete().key(key)).else(this.ns.get(key)).commit(),
     );
     if (!res.succeeded) throw lostCompare(res);
+    this.wrote(res.header.revision);
   }
 
   /** A plain delete; returns what was there (null when nothing was). */
   async delete(key: string): Promise<Versioned<string> | null> {
-    const previous = await etcdCall(this.ns.delete().key(key).getPrevious());
-    const kv = previous[0];
-    return kv === undefined ? null : record(key, kv);
+    // A transaction rather than a delete with prev_kv: its header is the revision of the delete, to wait for.
+    const res = await etcdCall(this.ns.if(key, 'Version', '>', 0).then(this.ns.get(key), this.ns.delete().key(key)).commit());
+    const kv = res.responses[0]?.response_range?.kvs[0];
+    if (!res.succeeded || kv === undefined) return null;
+    this.wrote(res.header.revision);
+    return record(key, kv);
   }
 
   /** A plain put (last writer wins), for records without a read-modify-write: domains, cell presences. */
   async put(key: string, value: string, lease?: string): Promise<void> {
-    await etcdCall(this.putOp(key, value, lease).exec());
+    const res = await etcdCall(this.putOp(key, value, lease).exec());
+    this.wrote(res.header.revision);
   }
 
   /**
@@ -139,6 +175,13 @@ export class EtcdStore {
    * Pages hold at most `pageSize` keys and about `pageBytes` (judged by the largest record seen).
    */
   async list(prefix: string): Promise<ListResult<string>> {
+    const view = await this.currentView(prefix);
+    if (view !== null) return { items: view.range(prefix), revision: view.revision };
+    return this.listFromEtcd(prefix);
+  }
+
+  /** `list`, always from etcd (the view loads itself with it). */
+  async listFromEtcd(prefix: string): Promise<ListResult<string>> {
     for (let restart = 0; ; restart++) {
       try {
         return await this.listOnce(prefix);
@@ -149,18 +192,24 @@ export class EtcdStore {
     }
   }
 
-  /** `list`, decoded; records that fail to decode are logged and skipped. */
-  async listDecoded<T>(prefix: string, decode: Decode<T>): Promise<ListResult<T>> {
+  /**
+   * `list`, decoded, keeping the records `keep` accepts (all by default); records that fail to decode are
+   * logged and skipped.
+   */
+  async listDecoded<T>(prefix: string, decode: Decode<T>, keep?: Keep<T>): Promise<ListResult<T>> {
     const { items, revision } = await this.list(prefix);
-    const decoded: Versioned<T>[] = [];
+    const kept: Versioned<T>[] = [];
     for (const item of items) {
+      let value: T;
       try {
-        decoded.push({ ...item, value: decode(item.value) });
+        value = decoded(item, decode);
       } catch (err) {
         this.options.logger.error({ key: item.key, error: invalidRecord(err).message }, 'failed-to-decode-record');
+        continue;
       }
+      if (keep === undefined || keep(value)) kept.push({ key: item.key, value, modRevision: item.modRevision, lease: item.lease });
     }
-    return { items: decoded, revision };
+    return { items: kept, revision };
   }
 
   /**
@@ -169,11 +218,11 @@ export class EtcdStore {
    */
   async listDecodedPruning<T>(prefix: string, decode: Decode<T>): Promise<ListResult<T> & { pruned: number }> {
     const { items, revision } = await this.list(prefix);
-    const decoded: Versioned<T>[] = [];
+    const kept: Versioned<T>[] = [];
     let pruned = 0;
     for (const item of items) {
       try {
-        decoded.push({ ...item, value: decode(item.value) });
+        kept.push({ key: item.key, value: decoded(item, decode), modRevision: item.modRevision, lease: item.lease });
       } catch (err) {
         try {
           await this.compareAndDelete(item.key, item.modRevision);
@@ -184,32 +233,40 @@ export class EtcdStore {
         }
       }
     }
-    return { items: decoded, revision, pruned };
+    return { items: kept, revision, pruned };
+  }
+
+  /** Calls `onCreate` for every key created under `prefix` from now on (a put of a new key, not an update). */
+  async watchCreates(prefix: string, onCreate: (key: string) => void, onError: (err: Error) => void): Promise<() => Promise<void>> {
+    const watcher = await etcdCall(this.ns.watch().prefix(prefix).only('put').create());
+    watcher.on('put', (kv) => {
+      if (kv.create_revision !== kv.mod_revision) return;
+      this.view?.expect(kv.mod_revision);
+      onCreate(kv.key.toString());
+    });
+    watcher.on('error', onError);
+    return () => watcher.cancel();
   }
 
   /**
    * Calls `onDelete` with every key under `prefix` deleted from now on, lease expiry included; resolves once etcd
    * has the watch. `onError` gets a watch that etcd ended. The returned function cancels the watch.
    */
-  /** Calls `onCreate` for every key created under `prefix` from now on (a put of a new key, not an update). */
-  async watchCreates(prefix: string, onCreate: (key: string) => void, onError: (err: Error) => void): Promise<() => Promise<void>> {
-    const watcher = await etcdCall(this.ns.watch().prefix(prefix).only('put').create());
-    watcher.on('put', (kv) => {
-      if (kv.create_revision === kv.mod_revision) onCreate(kv.key.toString());
-    });
-    watcher.on('error', onError);
-    return () => watcher.cancel();
-  }
-
   async watchDeletes(prefix: string, onDelete: (key: string) => void, onError: (err: Error) => void): Promise<() => Promise<void>> {
     const watcher = await etcdCall(this.ns.watch().prefix(prefix).only('delete').create());
-    watcher.on('delete', (kv) => onDelete(kv.key.toString()));
+    watcher.on('delete', (kv) => {
+      // A delete's kv carries the revision of the delete: what the watcher reads next must not show the key.
+      this.view?.expect(kv.mod_revision);
+      onDelete(kv.key.toString());
+    });
     watcher.on('error', onError);
     return () => watcher.cancel();
   }
 
   /** The keys under `prefix`, without values (domains are keys only). */
   async keys(prefix: string): Promise<string[]> {
+    const view = await this.currentView(prefix);
+    if (view !== null) return view.range(prefix).map((item) => item.key);
     return etcdCall(this.ns.getAll().prefix(prefix).keys());
   }
 
@@ -255,6 +312,20 @@ export class EtcdStore {
     }
   }
 
+  /** The view, when it may serve a read of `keyOrPrefix` (it holds `/v1/` and has applied our writes). */
+  private async currentView(keyOrPrefix: string): Promise<EtcdView | null> {
+    const view = this.view;
+    if (view === null || !keyOrPrefix.startsWith(V1_PREFIX)) return null;
+    const current = view.current();
+    return (current === true || (current !== false && (await current))) ? view : null;
+  }
+
+  /** Tells the view about a write under `/v1/`, so that later reads wait for it; returns the revision. */
+  private wrote(revision: string): string {
+    this.view?.expect(revision);
+    return revision;
+  }
+
   private putOp(key: string, value: string, lease?: string) {
     const put = this.ns.put(key).value(value);
     return lease === undefined ? put : put.lease(lease);
@@ -283,6 +354,16 @@ export class EtcdStore {
       limit = Math.max(1, Math.min(pageSize, limit * PAGE_GROWTH, Math.floor(pageBytes / largest)));
     }
   }
+}
+
+/** The record's value decoded, remembered with a view's record when the decoder allows it. */
+function decoded<T>(item: Versioned<string> & Pick<ViewRecord, 'memo'>, decode: Decode<T>): T {
+  if (!memoizable.has(decode)) return decode(item.value);
+  const memo = (item.memo ??= []);
+  for (const entry of memo) if (entry.decoder === decode) return entry.decoded as T;
+  const value = decode(item.value);
+  memo.push({ decoder: decode, decoded: value });
+  return value;
 }
 
 function record(key: string, kv: IKeyValue): Versioned<string> {

@@ -11,6 +11,7 @@ import {
 } from '@diego/models';
 import type { Change, Gathered, Listed, TaskDb, TaskFilter } from '../db';
 import type { DbContext } from './context';
+import { memoizedDecoder } from './store';
 import { resourceConflict } from './errors';
 import { TASK_PREFIX, taskKey } from './keys';
 import type { Versioned } from './store';
@@ -32,11 +33,12 @@ export class EtcdTaskDb implements TaskDb {
   }
 
   async listTasks(filter: TaskFilter = {}): Promise<Listed<Task>> {
-    const { items, revision } = await this.ctx.store.listDecoded(TASK_PREFIX, taskFromJson);
-    const tasks = items
-      .map((item) => item.value)
-      .filter((task) => (!filter.domain || task.domain === filter.domain) && (!filter.cell_id || task.cell_id === filter.cell_id));
-    return { items: tasks, revision };
+    const { items, revision } = await this.ctx.store.listDecoded(
+      TASK_PREFIX,
+      decodeTask,
+      (task) => (!filter.domain || task.domain === filter.domain) && (!filter.cell_id || task.cell_id === filter.cell_id),
+    );
+    return { items: items.map((item) => item.value), revision };
   }
 
   async taskByGuid(taskGuid: string): Promise<Task> {
@@ -154,7 +156,7 @@ export class EtcdTaskDb implements TaskDb {
   }
 
   private read(taskGuid: string): Promise<Versioned<Task>> {
-    return this.ctx.store.get(taskKey(taskGuid), taskFromJson);
+    return this.ctx.store.get(taskKey(taskGuid), decodeTask);
   }
 
   private async swap(current: Versioned<Task>, after: Task): Promise<void> {
@@ -181,12 +183,14 @@ export class EtcdTaskDb implements TaskDb {
   }
 }
 
+const decodeTask = memoizedDecoder((text: string): Task => taskFromJson(text));
+
 /** A stored task that decodes and is one DesireTask would accept (bbs convergence deletes the others). */
-function decodeStoredTask(text: string): Task {
+const decodeStoredTask = memoizedDecoder((text: string): Task => {
   const task = taskFromJson(text);
   validateDesireTask(task.task_guid, task.domain, task);
   return task;
-}
+});
 
 /** Cancel and fail end a task that has not completed yet. */
 function refuseIfCompleted(task: Task): void {

@@ -19,10 +19,11 @@ import {
 import type { ActualLRPFilter, Db } from '../../db/db';
 import type { ActualLRPController } from '../../controllers/actual-lrp-controller';
 import type { RpcHandlers } from '../router';
+import { actualLrpGroupsResponse, receptorActualLrpsJson } from '../spliced-lists';
 import { ifPresent } from './request-parts';
 
 type ActualLRPRouteName =
-  | 'ActualLRPGroups' | 'ActualLRPGroupsByProcessGuid' | 'ActualLRPGroupByProcessGuidAndIndex'
+  | 'ActualLRPGroups' | 'ActualLRPsReceptorJSON' | 'ActualLRPGroupsByProcessGuid' | 'ActualLRPGroupByProcessGuidAndIndex'
   | 'ClaimActualLRP' | 'StartActualLRP' | 'CrashActualLRP' | 'FailActualLRP' | 'RemoveActualLRP' | 'RetireActualLRP'
   | 'RemoveEvacuatingActualLRP' | 'EvacuateClaimedActualLRP' | 'EvacuateCrashedActualLRP' | 'EvacuateStoppedActualLRP'
   | 'EvacuateRunningActualLRP';
@@ -78,14 +79,20 @@ export function actualLRPHandlers(
     ActualLRPGroups: async (request, reply) => {
       const groups = await db.listActualLRPGroups(actualLRPFilter(request.domain, request.cell_id));
       reply.readAt(groups.revision);
-      return { actual_lrp_groups: groups.items.map(actualLrpGroupToProto) };
+      return actualLrpGroupsResponse(groups.items);
+    },
+
+    ActualLRPsReceptorJSON: async (request, reply) => {
+      const groups = await db.listActualLRPGroups(actualLRPFilter(request.domain, request.cell_id));
+      reply.readAt(groups.revision);
+      return receptorActualLrpsJson(groups.items);
     },
 
     ActualLRPGroupsByProcessGuid: async (request, reply) => {
       validateProcessGuidRequest(request.process_guid);
       const groups = await db.listActualLRPGroupsByProcessGuid(request.process_guid);
       reply.readAt(groups.revision);
-      return { actual_lrp_groups: groups.items.map(actualLrpGroupToProto) };
+      return actualLrpGroupsResponse(groups.items);
     },
 
     ActualLRPGroupByProcessGuidAndIndex: async (request) => {

@@ -11,12 +11,13 @@ import {
 import type { DesiredLRPController } from '../../controllers/desired-lrp-controller';
 import type { Db, DesiredLRPFilter } from '../../db/db';
 import type { RpcHandlers, RpcReply } from '../router';
+import { receptorDesiredLrpsJson } from '../spliced-lists';
 import { desiredLrpToV0 } from '../v0';
 import { ifPresent } from './request-parts';
 
 type DesiredLRPRouteName =
   | 'DesiredLRPs_r1' | 'DesiredLRPByProcessGuid_r1' | 'DesiredLRPSchedulingInfos' | 'DesiredLRPs'
-  | 'DesiredLRPByProcessGuid' | 'DesireDesiredLRP' | 'UpdateDesireLRP' | 'RemoveDesiredLRP';
+  | 'DesiredLRPByProcessGuid' | 'DesireDesiredLRP' | 'UpdateDesireLRP' | 'RemoveDesiredLRP' | 'DesiredLRPsReceptorJSON';
 
 export type DesiredLRPHandlerStore = Pick<Db, 'listDesiredLRPs' | 'desiredLRPByProcessGuid' | 'listDesiredLRPSchedulingInfos'>;
 
@@ -43,6 +44,11 @@ export function desiredLRPHandlers(
   return {
     DesiredLRPs_r1: (request, reply) => list(request.domain, current, reply),
     DesiredLRPs: (request, reply) => list(request.domain, desiredLrpToV0, reply),
+    DesiredLRPsReceptorJSON: async (request, reply) => {
+      const lrps = await db.listDesiredLRPs(desiredLRPFilter(request.domain));
+      reply.readAt(lrps.revision);
+      return receptorDesiredLrpsJson(lrps.items);
+    },
     DesiredLRPByProcessGuid_r1: (request) => get(request.process_guid, current),
     DesiredLRPByProcessGuid: (request) => get(request.process_guid, desiredLrpToV0),
 

@@ -1,0 +1,323 @@
+/**
+ * A watch-maintained copy of everything under `/v1/` in this BBS's memory (the informer of Kubernetes, the
+ * cache Diego's BBS never had): listed once at a revision, then kept current by one etcd watch from the next
+ * revision. The store serves its reads from here at a known revision, and writes still go to etcd as
+ * compare-and-swaps on the `mod_revision` the view holds, so a view that lags can cost a retry, never a lost
+ * update.
+ *
+ * Reads are consistent with every write made through this BBS: each successful write notes its revision and a
+ * read first waits until the view has applied it. Writes by other BBSes show up within the watch's latency
+ * (milliseconds), which is what any reader of a replicated store sees.
+ *
+ * Each record is one object for as long as its value does not change, so what is derived from it (a decoded
+ * model, an encoded response) can be remembered against it and is dropped with it.
+ */
+import type { Namespace } from 'etcd3';
+import type { Logger } from 'pino';
+import { RevisionWatch, type KeyChange } from '../../events/revision-watch';
+import { ACTUAL_LRP_PREFIX, V1_PREFIX } from './keys';
+import type { EtcdStore, Versioned } from './store';
+
+/** A stored record as the view holds it. */
+export interface ViewRecord extends Versioned<string> {
+  /** What decoders made of `value` (see EtcdStore's memoized decoders); at most a couple per record. */
+  memo?: Array<{ decoder: unknown; decoded: unknown }>;
+}
+
+export interface EtcdViewOptions {
+  logger: Logger;
+  /** How long a read waits for the view to apply this BBS's own write before it asks etcd instead. */
+  catchUpTimeoutMs?: number;
+}
+
+/** What the view holds, for /debug/vars. */
+export interface EtcdViewStatus {
+  live: boolean;
+  revision: string;
+  records: number;
+  loads: number;
+}
+
+const DEFAULT_CATCH_UP_TIMEOUT_MS = 2_000;
+/** After a failed load, before the next attempt. */
+const RELOAD_PAUSE_MS = 1_000;
+
+/**
+ * Records grouped so that every range the store asks for is cheap and in etcd's key order: one group per
+ * ActualLRP process guid (`/v1/actual/<guid>/`), one group per key elsewhere.
+ */
+class Collection {
+  readonly groups = new Map<string, Map<string, ViewRecord>>();
+  private sortedGroups: string[] | null = [];
+
+  set(group: string, record: ViewRecord): void {
+    let members = this.groups.get(group);
+    if (members === undefined) {
+      members = new Map();
+      this.groups.set(group, members);
+      this.sortedGroups = null;
+    }
+    members.set(record.key, record);
+  }
+
+  delete(group: string, key: string): void {
+    const members = this.groups.get(group);
+    if (members === undefined || !members.delete(key)) return;
+    if (members.size === 0) {
+      this.groups.delete(group);
+      this.sortedGroups = null;
+    }
+  }
+
+  /** Every record, in key order. */
+  all(out: ViewRecord[]): void {
+    this.sortedGroups ??= [...this.groups.keys()].sort(byCodeUnits);
+    for (const group of this.sortedGroups) {
+      const members = this.groups.get(group);
+      if (members !== undefined) pushSorted(members, out);
+    }
+  }
+}
+
+interface Waiter {
+  revision: bigint;
+  resolve(caughtUp: boolean): void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * @example
+ *   const view = EtcdView.start(namespace, store, { logger });
+ *   await view.current(); // true once the view has applied this BBS's writes
+ *   view.record('/v1/desired/web');
+ */
+export class EtcdView {
+  private readonly records = new Map<string, ViewRecord>();
+  private readonly collections = new Map<string, Collection>();
+  private watch: RevisionWatch | null = null;
+  private live = false;
+  private closed = false;
+  private loads = 0;
+  private applied = 0n;
+  /** The newest revision this BBS wrote under `/v1/`: reads wait for the view to reach it. */
+  private written = 0n;
+  private waiters: Waiter[] = [];
+  private readonly catchUpTimeoutMs: number;
+
+  private constructor(
+    private readonly etcd: Namespace,
+    private readonly store: EtcdStore,
+    private readonly options: EtcdViewOptions,
+  ) {
+    this.catchUpTimeoutMs = options.catchUpTimeoutMs ?? DEFAULT_CATCH_UP_TIMEOUT_MS;
+  }
+
+  /** Starts loading at once; until the load is done `current()` says false and the store reads etcd. */
+  static start(etcd: Namespace, store: EtcdStore, options: EtcdViewOptions): EtcdView {
+    const view = new EtcdView(etcd, store, options);
+    store.attachView(view);
+    view.load();
+    return view;
+  }
+
+  /** Stops following etcd; reads go to etcd again. */
+  close(): void {
+    this.closed = true;
+    this.stopFollowing();
+    this.store.detachView(this);
+  }
+
+  get status(): EtcdViewStatus {
+    return { live: this.live, revision: this.applied.toString(), records: this.records.size, loads: this.loads };
+  }
+
+  /** The revision the view is at: the state after every change up to it. */
+  get revision(): string {
+    return this.applied.toString();
+  }
+
+  /**
+   * Reads from now on must reflect `revision`: a write made through this BBS, or a change seen on another watch
+   * (one that changed a key under `/v1/`, so that the view's watch delivers it too).
+   */
+  expect(revision: string): void {
+    const value = BigInt(revision);
+    if (value > this.written) this.written = value;
+  }
+
+  /**
+   * Whether reads may be served from the view: it is live and has applied every write this BBS has made. Waits
+   * (up to the catch-up timeout) for the watch to deliver them.
+   */
+  current(): boolean | Promise<boolean> {
+    if (!this.live) return false;
+    if (this.applied >= this.written) return true;
+    return new Promise<boolean>((resolve) => {
+      const waiter: Waiter = {
+        revision: this.written,
+        resolve,
+        timer: setTimeout(() => {
+          this.waiters = this.waiters.filter((other) => other !== waiter);
+          this.options.logger.info({ wanted: waiter.revision.toString(), applied: this.revision }, 'view-catch-up-timed-out');
+          resolve(false);
+        }, this.catchUpTimeoutMs),
+      };
+      this.waiters.push(waiter);
+    });
+  }
+
+  record(key: string): ViewRecord | undefined {
+    return this.records.get(key);
+  }
+
+  /** The records under `prefix`, in key order. */
+  range(prefix: string): ViewRecord[] {
+    const out: ViewRecord[] = [];
+    const collection = this.collections.get(collectionOf(prefix) ?? '');
+    if (collection === undefined) return out;
+    if (prefix === collectionOf(prefix)) {
+      collection.all(out);
+      return out;
+    }
+    const group = groupOf(prefix);
+    if (group !== null && prefix.startsWith(group)) {
+      const members = collection.groups.get(group);
+      if (members !== undefined) pushSorted(members, out, prefix);
+      return out;
+    }
+    const all: ViewRecord[] = [];
+    collection.all(all);
+    return all.filter((record) => record.key.startsWith(prefix));
+  }
+
+  private load(): void {
+    if (this.closed) return;
+    this.loads += 1;
+    this.store.listFromEtcd(V1_PREFIX).then(
+      ({ items, revision }) => {
+        if (this.closed) return;
+        this.records.clear();
+        this.collections.clear();
+        for (const item of items) this.put(item);
+        this.applied = BigInt(revision);
+        this.follow(this.applied + 1n);
+        this.live = true;
+        this.options.logger.info({ revision, records: items.length }, 'view-loaded');
+        this.wake();
+      },
+      (err: unknown) => {
+        this.options.logger.error({ error: String(err) }, 'view-load-failed');
+        setTimeout(() => this.load(), RELOAD_PAUSE_MS).unref();
+      },
+    );
+  }
+
+  private follow(from: bigint): void {
+    this.watch = new RevisionWatch(
+      this.etcd,
+      V1_PREFIX,
+      from,
+      {
+        onChanges: (changes) => this.apply(changes),
+        onCompacted: (compactRevision) => {
+          // The history the view needed is gone: read everything again (reads go to etcd meanwhile).
+          this.options.logger.error({ compact_revision: compactRevision, revision: this.revision }, 'view-compacted');
+          this.stopFollowing();
+          this.load();
+        },
+        onClosed: () => this.stopFollowing(),
+      },
+      { logger: this.options.logger, prevKv: false },
+    );
+  }
+
+  private stopFollowing(): void {
+    this.live = false;
+    this.watch?.close();
+    this.watch = null;
+    for (const waiter of this.waiters) {
+      clearTimeout(waiter.timer);
+      waiter.resolve(false);
+    }
+    this.waiters = [];
+  }
+
+  private apply(changes: readonly KeyChange[]): void {
+    for (const change of changes) {
+      const key = change.kv.key.toString();
+      if (change.type === 'Delete') this.remove(key);
+      else this.put({ key, value: change.kv.value.toString(), modRevision: change.kv.mod_revision, lease: change.kv.lease });
+    }
+    const last = changes[changes.length - 1];
+    if (last !== undefined) this.applied = BigInt(last.kv.mod_revision);
+    this.wake();
+  }
+
+  private put(record: ViewRecord): void {
+    const collection = collectionOf(record.key);
+    const group = groupOf(record.key);
+    if (collection === null || group === null) return;
+    let members = this.collections.get(collection);
+    if (members === undefined) {
+      members = new Collection();
+      this.collections.set(collection, members);
+    }
+    members.set(group, record);
+    this.records.set(record.key, record);
+  }
+
+  private remove(key: string): void {
+    const collection = collectionOf(key);
+    const group = groupOf(key);
+    if (collection === null || group === null) return;
+    this.collections.get(collection)?.delete(group, key);
+    this.records.delete(key);
+  }
+
+  private wake(): void {
+    if (this.waiters.length === 0) return;
+    const waiting: Waiter[] = [];
+    for (const waiter of this.waiters) {
+      if (waiter.revision <= this.applied) {
+        clearTimeout(waiter.timer);
+        waiter.resolve(true);
+      } else {
+        waiting.push(waiter);
+      }
+    }
+    this.waiters = waiting;
+  }
+}
+
+/** `/v1/<collection>/`, or null for a key outside `/v1/`. */
+function collectionOf(key: string): string | null {
+  if (!key.startsWith(V1_PREFIX)) return null;
+  const end = key.indexOf('/', V1_PREFIX.length);
+  return end < 0 ? null : key.slice(0, end + 1);
+}
+
+/** An ActualLRP's process guid prefix (`/v1/actual/<guid>/`), or the key itself elsewhere; null for a bare prefix. */
+function groupOf(key: string): string | null {
+  if (key.startsWith(ACTUAL_LRP_PREFIX)) {
+    const end = key.indexOf('/', ACTUAL_LRP_PREFIX.length);
+    return end < 0 ? null : key.slice(0, end + 1);
+  }
+  return key.endsWith('/') ? null : key;
+}
+
+/** etcd orders keys by their bytes; for the ASCII of guids and our key schema that is UTF-16 code unit order. */
+function byCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function pushSorted(members: Map<string, ViewRecord>, out: ViewRecord[], prefix?: string): void {
+  if (members.size === 1) {
+    for (const record of members.values()) if (prefix === undefined || record.key.startsWith(prefix)) out.push(record);
+    return;
+  }
+  const keys = [...members.keys()].sort(byCodeUnits);
+  for (const key of keys) {
+    const record = members.get(key);
+    if (record !== undefined && (prefix === undefined || key.startsWith(prefix))) out.push(record);
+  }
+}

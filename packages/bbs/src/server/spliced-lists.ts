@@ -1,0 +1,125 @@
+/**
+ * Large list responses built by splicing, not by encoding every field of every record on every request.
+ *
+ * The view hands out one object per stored record for as long as the record is unchanged, so an encoding made
+ * once can be remembered against that object (a WeakMap: it goes when the record does) and copied into each
+ * response. A protobuf `repeated` field is nothing but its elements' encodings one after another, each behind
+ * its tag and length, and a JSON array is its elements' texts between commas: both can be joined from parts.
+ */
+import {
+  actualLrpGroupResponseJson,
+  actualLrpToProto,
+  desiredLrpResponseJson,
+  proto,
+  type ActualLRP,
+  type ActualLRPGroup,
+  type DesiredLRP,
+} from '@diego/models';
+import { EncodedMessage } from './messages';
+
+/** Field 2 (`actual_lrp_groups`, `json`) of the response messages, length-delimited. */
+const RESPONSE_FIELD_2 = 0x12;
+/** ActualLRPGroup's `instance` (1) and `evacuating` (2), length-delimited. */
+const GROUP_INSTANCE = 0x0a;
+const GROUP_EVACUATING = 0x12;
+
+const actualLrpWire = new WeakMap<ActualLRP, Uint8Array>();
+const actualLrpJson = new WeakMap<ActualLRP, string>();
+
+/** `ActualLRPGroupsResponse` with `groups`, each record's encoding made once per stored version. */
+export function actualLrpGroupsResponse(groups: readonly ActualLRPGroup[]): EncodedMessage<'ActualLRPGroupsResponse'> {
+  const parts: Array<{ instance: Uint8Array | null; evacuating: Uint8Array | null; size: number }> = [];
+  let total = 0;
+  for (const group of groups) {
+    const instance = group.instance === null ? null : encodedActualLrp(group.instance);
+    const evacuating = group.evacuating === null ? null : encodedActualLrp(group.evacuating);
+    const size = fieldSize(instance) + fieldSize(evacuating);
+    parts.push({ instance, evacuating, size });
+    total += 1 + varintSize(size) + size;
+  }
+  const out = Buffer.allocUnsafe(total);
+  let offset = 0;
+  for (const part of parts) {
+    out[offset++] = RESPONSE_FIELD_2;
+    offset = writeVarint(out, offset, part.size);
+    offset = writeField(out, offset, GROUP_INSTANCE, part.instance);
+    offset = writeField(out, offset, GROUP_EVACUATING, part.evacuating);
+  }
+  return new EncodedMessage('ActualLRPGroupsResponse', out);
+}
+
+/**
+ * `ReceptorJSONResponse` holding GET /v1/actual_lrps's array: each group as its resolved ActualLRPResponse
+ * (§3.11). A group of one instance record is remembered with that record; one with an evacuating record (rare,
+ * and short-lived) is resolved afresh.
+ */
+export function receptorActualLrpsJson(groups: readonly ActualLRPGroup[]): EncodedMessage<'ReceptorJSONResponse'> {
+  const texts: string[] = [];
+  for (const group of groups) {
+    if (group.evacuating === null && group.instance !== null) {
+      const instance = group.instance;
+      let text = actualLrpJson.get(instance);
+      if (text === undefined) {
+        text = actualLrpGroupResponseJson(group);
+        actualLrpJson.set(instance, text);
+      }
+      texts.push(text);
+    } else {
+      texts.push(actualLrpGroupResponseJson(group));
+    }
+  }
+  return receptorJsonResponse(texts);
+}
+
+/** `ReceptorJSONResponse` holding GET /v1/desired_lrps's array (DesiredLRPs are not remembered: they are large). */
+export function receptorDesiredLrpsJson(lrps: readonly DesiredLRP[]): EncodedMessage<'ReceptorJSONResponse'> {
+  return receptorJsonResponse(lrps.map(desiredLrpResponseJson));
+}
+
+function receptorJsonResponse(texts: readonly string[]): EncodedMessage<'ReceptorJSONResponse'> {
+  const json = `[${texts.join(',')}]`;
+  const length = Buffer.byteLength(json);
+  const out = Buffer.allocUnsafe(1 + varintSize(length) + length);
+  out[0] = RESPONSE_FIELD_2;
+  const offset = writeVarint(out, 1, length);
+  out.write(json, offset);
+  return new EncodedMessage('ReceptorJSONResponse', out);
+}
+
+function encodedActualLrp(lrp: ActualLRP): Uint8Array {
+  let wire = actualLrpWire.get(lrp);
+  if (wire === undefined) {
+    wire = proto.ActualLRP.encode(actualLrpToProto(lrp)).finish();
+    actualLrpWire.set(lrp, wire);
+  }
+  return wire;
+}
+
+function fieldSize(bytes: Uint8Array | null): number {
+  return bytes === null ? 0 : 1 + varintSize(bytes.length) + bytes.length;
+}
+
+function writeField(out: Buffer, offset: number, tag: number, bytes: Uint8Array | null): number {
+  if (bytes === null) return offset;
+  out[offset] = tag;
+  const at = writeVarint(out, offset + 1, bytes.length);
+  out.set(bytes, at);
+  return at + bytes.length;
+}
+
+function varintSize(value: number): number {
+  let size = 1;
+  for (let rest = value; rest >= 0x80; rest = Math.floor(rest / 0x80)) size += 1;
+  return size;
+}
+
+function writeVarint(out: Buffer, offset: number, value: number): number {
+  let at = offset;
+  let rest = value;
+  while (rest >= 0x80) {
+    out[at++] = (rest % 0x80) | 0x80;
+    rest = Math.floor(rest / 0x80);
+  }
+  out[at++] = rest;
+  return at;
+}

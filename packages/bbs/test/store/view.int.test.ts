@@ -1,0 +1,73 @@
+// The watch-maintained view a BBS reads from (packages/bbs/src/db/etcd/view.ts): the same answers as etcd, in
+// etcd's key order, current with the store's own writes at once and with everyone else's within the watch.
+import { etcdKeys } from '@diego/bbs';
+import { eventually, newValidCellPresence, newValidDesiredLrp } from '@diego/test-support';
+import { useStore } from './store-harness';
+
+describe('the in-memory view', () => {
+  const store = useStore({ view: true });
+
+  it('answers lists exactly as etcd does, in key order, including guids that prefix each other and indices past 9', async () => {
+    const { db, otherDb } = store();
+    const fromEtcd = otherDb();
+    await eventually(async () => db.viewStatus?.live, (live) => live === true);
+    for (const guid of ['ab', 'ab-c', 'a', 'b_0']) await db.desireLRP(newValidDesiredLrp(guid, { instances: 12 }));
+    await db.startActualLRP({ process_guid: 'ab', index: 10, domain: 'some-domain' }, { instance_guid: 'i', cell_id: 'cell-1' }, { address: '10.0.0.1', ports: [] });
+    await db.evacuateRunningActualLRP(
+      { process_guid: 'ab', index: 10, domain: 'some-domain' }, { instance_guid: 'i', cell_id: 'cell-1' }, { address: '10.0.0.1', ports: [] }, 60,
+    );
+
+    const viewed = await db.listActualLRPGroups();
+    const listed = await fromEtcd.listActualLRPGroups();
+    expect(viewed.items).toEqual(listed.items);
+    expect(viewed.items).toHaveLength(48);
+    expect(viewed.items.slice(0, 4).map((group) => `${group.instance?.process_guid}/${group.instance?.index}`)).toEqual(['a/0', 'a/1', 'a/10', 'a/11']);
+    expect(await db.desiredLRPs()).toEqual(await fromEtcd.desiredLRPs());
+    expect(await db.actualLRPGroupsByProcessGuid('ab')).toEqual(await fromEtcd.actualLRPGroupsByProcessGuid('ab'));
+    expect(await db.actualLRPGroupByProcessGuidAndIndex('ab', 10)).toEqual(await fromEtcd.actualLRPGroupByProcessGuidAndIndex('ab', 10));
+    expect(await db.actualLRPGroups({ cell_id: 'cell-1' })).toEqual(await fromEtcd.actualLRPGroups({ cell_id: 'cell-1' }));
+    // The view is at a revision no older than the store's last write.
+    expect(BigInt(viewed.revision)).toBeGreaterThanOrEqual(BigInt(listed.revision));
+  });
+
+  it('decodes each ActualLRP once per stored version: the same object until it changes', async () => {
+    const { db } = store();
+    await eventually(async () => db.viewStatus?.live, (live) => live === true);
+    await db.desireLRP(newValidDesiredLrp('web', { instances: 2 }));
+    const [first] = await db.actualLRPGroups();
+    const [again] = await db.actualLRPGroups();
+    expect(again?.instance).toBe(first?.instance);
+
+    await db.claimActualLRP('web', 0, { instance_guid: 'i-1', cell_id: 'cell-1' });
+    const [claimed, untouched] = await db.actualLRPGroups();
+    expect(claimed?.instance).not.toBe(first?.instance);
+    expect(claimed?.instance?.state).toBe('CLAIMED');
+    expect(untouched?.instance).toBe((await db.actualLRPGroups())[1]?.instance);
+  });
+
+  it('shows writes made behind its back once its watch delivers them, and the deletes of expired leases', async () => {
+    const { db, otherDb, keys } = store();
+    const other = otherDb();
+    await eventually(async () => db.viewStatus?.live, (live) => live === true);
+    await other.desireLRP(newValidDesiredLrp('elsewhere', { instances: 1 }));
+    await other.registerCell(newValidCellPresence('cell-short'), 1);
+    await eventually(() => db.desiredLRPs(), (lrps) => lrps.map((lrp) => lrp.process_guid).includes('elsewhere'));
+    await eventually(() => db.cells(), (cells) => cells.some((cell) => cell.cell_id === 'cell-short'));
+    // The lease expires (etcd's minimum TTL is a little over a second): the view sees the delete.
+    await eventually(() => db.cells(), (cells) => cells.length === 0, { timeoutMs: 6000 });
+
+    // A change seen elsewhere (say, on another watch) is reflected by the very next read once observed.
+    const put = await keys.namespace.put(etcdKeys.domainKey('observed')).value('').exec();
+    db.observedRevision(put.header.revision);
+    expect(await db.domains()).toContain('observed');
+  });
+
+  it('reads etcd again once closed', async () => {
+    const { db, keys } = store();
+    await eventually(async () => db.viewStatus?.live, (live) => live === true);
+    db.close();
+    await keys.namespace.put(etcdKeys.domainKey('direct')).value('').exec();
+    expect(await db.domains()).toEqual(['direct']);
+    expect(db.viewStatus?.live).toBe(false);
+  });
+});
