@@ -62,6 +62,11 @@ export interface BbsServerOptions {
   leader?: BbsLeaderOptions;
   /** Where requests, convergence and leadership are recorded; a registry of its own by default. */
   metrics?: BbsMetrics;
+  /**
+   * The store to serve: by default one of its own over `etcd`, reading through a view. A given store stays the
+   * caller's (tests write through the very store the server reads).
+   */
+  db?: EtcdDb;
 }
 
 export interface BbsLeaderOptions {
@@ -101,7 +106,8 @@ const STREAM_CLOSE_GRACE_MS = 1_000;
  */
 export async function startBbsServer(options: BbsServerOptions): Promise<BbsServer> {
   const logger = options.logger ?? pino({ level: 'silent' });
-  const db = new EtcdDb(options.etcd, { logger, view: true, ...(options.clock === undefined ? {} : { clock: options.clock }) });
+  const ownDb = options.db === undefined;
+  const db = options.db ?? new EtcdDb(options.etcd, { logger, view: true, ...(options.clock === undefined ? {} : { clock: options.clock }) });
   const eventLogger = logger.child({ session: 'events' });
   const hub = new EventHub(options.etcd, {
     logger: eventLogger,
@@ -172,7 +178,7 @@ export async function startBbsServer(options: BbsServerOptions): Promise<BbsServ
         hub.close();
         await events.closeAll(STREAM_CLOSE_GRACE_MS);
         await closeServer(server);
-        db.close();
+        if (ownDb) db.close();
       })();
       return stopped;
     },

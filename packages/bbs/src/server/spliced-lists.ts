@@ -77,12 +77,18 @@ export function receptorDesiredLrpsJson(lrps: readonly DesiredLRP[]): EncodedMes
 }
 
 function receptorJsonResponse(texts: readonly string[]): EncodedMessage<'ReceptorJSONResponse'> {
-  const json = `[${texts.join(',')}]`;
-  const length = Buffer.byteLength(json);
+  // Written straight into the response: no joined copy of a list that may be a hundred megabytes.
+  let length = 2 + Math.max(0, texts.length - 1);
+  for (const text of texts) length += Buffer.byteLength(text);
   const out = Buffer.allocUnsafe(1 + varintSize(length) + length);
   out[0] = RESPONSE_FIELD_2;
-  const offset = writeVarint(out, 1, length);
-  out.write(json, offset);
+  let offset = writeVarint(out, 1, length);
+  out[offset++] = 0x5b; // [
+  texts.forEach((text, i) => {
+    if (i > 0) out[offset++] = 0x2c; // ,
+    offset += out.write(text, offset);
+  });
+  out[offset] = 0x5d; // ]
   return new EncodedMessage('ReceptorJSONResponse', out);
 }
 

@@ -2,7 +2,7 @@
 // killed `diego bbs` processes is in packages/cli/test/bbs-failover.int.test.ts.
 import { request } from 'node:http';
 import pino from 'pino';
-import { EtcdDb, startBbs, startBbsServer, startDebugServer, type BbsServer } from '@diego/bbs';
+import { EtcdDb, HttpBbsClient, startBbs, startBbsServer, startDebugServer, type BbsServer } from '@diego/bbs';
 import { eventually, freePorts, newValidDesiredLrp, TEST_ETCD_ENV, testKeySpace, type TestKeySpace } from '@diego/test-support';
 
 const logger = pino({ level: 'silent' });
@@ -131,8 +131,10 @@ describe('the debug server of a BBS', () => {
     running.push(bbs);
     const debug = await startDebugServer('127.0.0.1:0', logger, { metrics: bbs.metrics.registry });
     try {
-      const db = new EtcdDb(keys.namespace, { logger });
-      await db.upsertDomain('cf-apps', 0);
+      // Through this BBS, so that its view has the domain when it converges.
+      const client = new HttpBbsClient([`http://${bbs.address}`]);
+      await client.upsertDomain('cf-apps', 0);
+      client.close();
       const response = await fetch(`http://${bbs.address}/v1/lrps/converge`, { method: 'POST' });
       expect(response.status).toBe(200);
       await response.arrayBuffer();

@@ -30,6 +30,36 @@ describe('ActualLRPGroups', () => {
   });
 });
 
+describe('ActualLRPsReceptorJSON', () => {
+  it("answers GET /v1/actual_lrps's JSON array, each group resolved, filtered by domain, with the list's revision", async () => {
+    await desireWeb(2);
+    await bbs().client.desireLRP(newValidDesiredLrp('worker', { domain: 'other-domain' }));
+    await bbs().client.startActualLRP(key(1), instanceKey, netInfo);
+
+    const all = await bbs().client.actualLRPsReceptorJSON();
+    const lrps = JSON.parse(Buffer.from(all.json).toString('utf8')) as Array<Record<string, unknown>>;
+    expect(lrps.map((lrp) => [lrp.process_guid, lrp.index, lrp.state, lrp.evacuating])).toEqual([
+      ['web', 0, 'UNCLAIMED', false],
+      ['web', 1, 'RUNNING', false],
+      ['worker', 0, 'UNCLAIMED', false],
+    ]);
+    expect(lrps[1]).toMatchObject({ instance_guid: 'ig-1', cell_id: 'cell-1', address: '10.0.0.1', ports: [{ container_port: 8080, host_port: 61000 }] });
+    expect(BigInt(all.revision)).toBeGreaterThan(0n);
+
+    const other = await bbs().client.actualLRPsReceptorJSON({ domain: 'other-domain' });
+    expect(JSON.parse(Buffer.from(other.json).toString('utf8'))).toHaveLength(1);
+    expect(Buffer.from((await bbs().client.actualLRPsReceptorJSON({ domain: 'none' })).json).toString('utf8')).toBe('[]');
+  });
+
+  it('resolves a group with an evacuating record to the running evacuating copy (§3.11)', async () => {
+    await desireWeb(1);
+    await bbs().client.startActualLRP(key(0), instanceKey, netInfo);
+    await bbs().client.evacuateRunningActualLRP(key(0), instanceKey, netInfo, 60);
+    const [lrp] = JSON.parse(Buffer.from((await bbs().client.actualLRPsReceptorJSON()).json).toString('utf8')) as Array<Record<string, unknown>>;
+    expect(lrp).toMatchObject({ state: 'RUNNING', evacuating: true, instance_guid: 'ig-1' });
+  });
+});
+
 describe('ActualLRPGroupsByProcessGuid', () => {
   it('lists the groups of one process guid', async () => {
     await desireWeb(2);

@@ -23,13 +23,16 @@ export function useBbs(): () => BbsUnderTest {
   let current: BbsUnderTest | undefined;
   beforeEach(async () => {
     const keys = testKeySpace();
-    const server = await startBbsServer({ etcd: keys.namespace, listenAddress: '127.0.0.1:0', logger: silentLogger });
+    // The server's own store, so that what a test writes through it the server reads at once.
+    const db = new EtcdDb(keys.namespace, { logger: silentLogger, view: true });
+    const server = await startBbsServer({ etcd: keys.namespace, listenAddress: '127.0.0.1:0', logger: silentLogger, db });
     const url = `http://${server.address}`;
-    current = { server, url, client: new HttpBbsClient([url]), db: new EtcdDb(keys.namespace, { logger: silentLogger }), keys };
+    current = { server, url, client: new HttpBbsClient([url]), db, keys };
   });
   afterEach(async () => {
     current?.client.close();
     await current?.server.stop();
+    current?.db.close();
     await current?.keys.cleanup();
     current = undefined;
   });

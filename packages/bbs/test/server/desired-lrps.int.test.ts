@@ -55,6 +55,22 @@ describe('DesiredLRPs_r1', () => {
   });
 });
 
+describe('DesiredLRPsReceptorJSON', () => {
+  it("answers GET /v1/desired_lrps's JSON array of DesiredLRPResponses, filtered by domain, with the list's revision", async () => {
+    await bbs().client.desireLRP(withDependencies);
+    await bbs().client.desireLRP(newValidDesiredLrp('other', { domain: 'other-domain' }));
+    const all = await bbs().client.desiredLRPsReceptorJSON();
+    const lrps = JSON.parse(Buffer.from(all.json).toString('utf8')) as Array<Record<string, unknown>>;
+    expect(lrps.map((lrp) => lrp.process_guid)).toEqual(['other', 'with-deps']);
+    // The receptor's shape: no stored-only fields.
+    expect(lrps[1]).not.toHaveProperty('cached_dependencies');
+    expect(lrps[1]).toMatchObject({ domain: 'some-domain', modification_tag: { index: 0 } });
+    expect(BigInt(all.revision)).toBeGreaterThan(0n);
+    const some = await bbs().client.desiredLRPsReceptorJSON({ domain: 'some-domain' });
+    expect((JSON.parse(Buffer.from(some.json).toString('utf8')) as unknown[]).length).toBe(1);
+  });
+});
+
 describe('DesiredLRPs', () => {
   it('lists the LRPs versioned down to V0: cached dependencies downloaded before the setup', async () => {
     await bbs().client.desireLRP(withDependencies);

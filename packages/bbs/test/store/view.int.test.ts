@@ -30,6 +30,24 @@ describe('the in-memory view', () => {
     expect(BigInt(viewed.revision)).toBeGreaterThanOrEqual(BigInt(listed.revision));
   });
 
+  it("finds a cell's records through its index, following them as they move and go", async () => {
+    const { db } = store();
+    await eventually(async () => db.viewStatus?.live, (live) => live === true);
+    await db.desireLRP(newValidDesiredLrp('web', { instances: 3 }));
+    const onCell = async (cellId: string): Promise<string[]> =>
+      (await db.actualLRPGroups({ cell_id: cellId })).map((group) => `${group.instance?.index}`);
+    await db.claimActualLRP('web', 0, { instance_guid: 'i-0', cell_id: 'cell-1' });
+    await db.claimActualLRP('web', 2, { instance_guid: 'i-2', cell_id: 'cell-1' });
+    expect(await onCell('cell-1')).toEqual(['0', '2']);
+
+    await db.unclaimActualLRP({ process_guid: 'web', index: 0, domain: 'some-domain' }, { instance_guid: 'i-0', cell_id: 'cell-1' });
+    await db.startActualLRP({ process_guid: 'web', index: 0, domain: 'some-domain' }, { instance_guid: 'i-0b', cell_id: 'cell-2' }, { address: '10.0.0.2', ports: [] });
+    await db.removeActualLRP('web', 2);
+    expect(await onCell('cell-1')).toEqual([]);
+    expect(await onCell('cell-2')).toEqual(['0']);
+    expect(await db.actualLRPGroups({ cell_id: 'cell-2', domain: 'other-domain' })).toEqual([]);
+  });
+
   it('decodes each ActualLRP once per stored version: the same object until it changes', async () => {
     const { db } = store();
     await eventually(async () => db.viewStatus?.live, (live) => live === true);

@@ -29,10 +29,18 @@ import {
 import type { DbContext } from './context';
 import { invalidRecord, orLifecycleError, resourceNotFound } from './errors';
 import { ACTUAL_LRP_PREFIX, actualLrpIndexPrefix, actualLrpInstanceKey, actualLrpProcessPrefix, parseKey } from './keys';
-import type { Entry, Versioned } from './store';
+import { decodeRecord, type Entry, type Versioned } from './store';
+import type { ViewIndex } from './view';
 
 /** etcd's default `--max-txn-ops`. */
 export const MAX_TXN_OPS = 128;
+/** The view's index of ActualLRP records (instance and evacuating) by the cell they are on: what each cell asks for. */
+export const ACTUAL_LRPS_BY_CELL: ViewIndex = {
+  name: 'actual-lrps-by-cell',
+  prefix: ACTUAL_LRP_PREFIX,
+  valueOf: (record) => decodeRecord(record, decodeActualLrp).cell_id || null,
+};
+
 /** bbs `RetireActualLRPRetryAttempts`. */
 const RETIRE_ATTEMPTS = 5;
 
@@ -69,7 +77,10 @@ export class EtcdActualLRPDb implements ActualLRPLifecycleDb {
   }
 
   async listActualLRPGroups(filter: ActualLRPFilter = {}): Promise<Listed<ActualLRPGroup>> {
-    const { items, revision } = await this.ctx.store.listDecoded(ACTUAL_LRP_PREFIX, decodeActualLrp, (lrp) => passes(filter, lrp));
+    const keep = (lrp: ActualLRP): boolean => passes(filter, lrp);
+    const { items, revision } = filter.cell_id
+      ? await this.ctx.store.listIndexed(ACTUAL_LRPS_BY_CELL, filter.cell_id, decodeActualLrp, keep)
+      : await this.ctx.store.listDecoded(ACTUAL_LRP_PREFIX, decodeActualLrp, keep);
     return { items: groupByIndex(items), revision };
   }
 

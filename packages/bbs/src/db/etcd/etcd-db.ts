@@ -1,7 +1,7 @@
 import type { Namespace } from 'etcd3';
 import pino, { type Logger } from 'pino';
 import type { Clock, Db } from '../db';
-import { EtcdActualLRPDb } from './actual-lrp-db';
+import { ACTUAL_LRPS_BY_CELL, EtcdActualLRPDb } from './actual-lrp-db';
 import { EtcdCellDb } from './cell-db';
 import type { DbContext } from './context';
 import { EtcdDesiredLRPDb } from './desired-lrp-db';
@@ -82,7 +82,7 @@ export class EtcdDb implements Db {
     this.evacuationDb = new EtcdEvacuationDb(ctx, this.actualDb);
     this.desiredDb = new EtcdDesiredLRPDb(ctx, this.actualDb);
     this.taskDb = new EtcdTaskDb(ctx);
-    this.view = options.view === true ? EtcdView.start(namespace, ctx.store, { logger: logger.child({ session: 'view' }) }) : null;
+    this.view = options.view === true ? EtcdView.start(namespace, ctx.store, { logger: logger.child({ session: 'view' }), indexes: [ACTUAL_LRPS_BY_CELL] }) : null;
   }
 
   /** What the in-memory view holds (null without one). */

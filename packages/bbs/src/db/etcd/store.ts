@@ -9,7 +9,7 @@ import { isBbsError } from '@diego/models';
 import type { Logger } from 'pino';
 import { etcdCall, fromEtcdError, invalidRecord, resourceConflict, resourceExists, resourceNotFound } from './errors';
 import { V1_PREFIX } from './keys';
-import type { EtcdView, ViewRecord } from './view';
+import type { EtcdView, ViewIndex, ViewRecord } from './view';
 
 /** A stored value with the etcd revision of its last write (opaque; never stored in the value). */
 export interface Versioned<T> {
@@ -106,7 +106,7 @@ export class EtcdStore {
     const raw = await this.find(key);
     if (raw === null) return null;
     try {
-      return { key: raw.key, value: decoded(raw, decode), modRevision: raw.modRevision, lease: raw.lease };
+      return { key: raw.key, value: decodeRecord(raw, decode), modRevision: raw.modRevision, lease: raw.lease };
     } catch (err) {
       throw invalidRecord(err);
     }
@@ -202,7 +202,7 @@ export class EtcdStore {
     for (const item of items) {
       let value: T;
       try {
-        value = decoded(item, decode);
+        value = decodeRecord(item, decode);
       } catch (err) {
         this.options.logger.error({ key: item.key, error: invalidRecord(err).message }, 'failed-to-decode-record');
         continue;
@@ -210,6 +210,22 @@ export class EtcdStore {
       if (keep === undefined || keep(value)) kept.push({ key: item.key, value, modRevision: item.modRevision, lease: item.lease });
     }
     return { items: kept, revision };
+  }
+
+  /**
+   * `listDecoded` of the records an index of the view finds under `value` (without a view: every record under the
+   * index's prefix, which `keep` must then narrow to the same ones).
+   */
+  async listIndexed<T>(index: ViewIndex, value: string, decode: Decode<T>, keep: Keep<T>): Promise<ListResult<T>> {
+    const view = await this.currentView(index.prefix);
+    const found = view?.lookup(index.name, value) ?? null;
+    if (view === null || found === null) return this.listDecoded(index.prefix, decode, keep);
+    const kept: Versioned<T>[] = [];
+    for (const item of found) {
+      const decodedValue = decodeRecord(item, decode);
+      if (keep(decodedValue)) kept.push({ key: item.key, value: decodedValue, modRevision: item.modRevision, lease: item.lease });
+    }
+    return { items: kept, revision: view.revision };
   }
 
   /**
@@ -222,7 +238,7 @@ export class EtcdStore {
     let pruned = 0;
     for (const item of items) {
       try {
-        kept.push({ key: item.key, value: decoded(item, decode), modRevision: item.modRevision, lease: item.lease });
+        kept.push({ key: item.key, value: decodeRecord(item, decode), modRevision: item.modRevision, lease: item.lease });
       } catch (err) {
         try {
           await this.compareAndDelete(item.key, item.modRevision);
@@ -357,7 +373,7 @@ export class EtcdStore {
 }
 
 /** The record's value decoded, remembered with a view's record when the decoder allows it. */
-function decoded<T>(item: Versioned<string> & Pick<ViewRecord, 'memo'>, decode: Decode<T>): T {
+export function decodeRecord<T>(item: Versioned<string> & Pick<ViewRecord, 'memo'>, decode: Decode<T>): T {
   if (!memoizable.has(decode)) return decode(item.value);
   const memo = (item.memo ??= []);
   for (const entry of memo) if (entry.decoder === decode) return entry.decoded as T;

@@ -24,8 +24,18 @@ export interface ViewRecord extends Versioned<string> {
   memo?: Array<{ decoder: unknown; decoded: unknown }>;
 }
 
+/** A secondary index the view keeps over one collection, e.g. ActualLRPs by cell. */
+export interface ViewIndex {
+  name: string;
+  /** The collection indexed (`/v1/actual/`). */
+  prefix: string;
+  /** The value a record is found under; null (or a throw, for a record that does not decode) for none. */
+  valueOf(record: ViewRecord): string | null;
+}
+
 export interface EtcdViewOptions {
   logger: Logger;
+  indexes?: readonly ViewIndex[];
   /** How long a read waits for the view to apply this BBS's own write before it asks etcd instead. */
   catchUpTimeoutMs?: number;
 }
@@ -94,6 +104,8 @@ interface Waiter {
 export class EtcdView {
   private readonly records = new Map<string, ViewRecord>();
   private readonly collections = new Map<string, Collection>();
+  /** Per index: value -> the records found under it, by key. */
+  private readonly indexed = new Map<string, { index: ViewIndex; entries: Map<string, Map<string, ViewRecord>> }>();
   private watch: RevisionWatch | null = null;
   private live = false;
   private closed = false;
@@ -110,6 +122,7 @@ export class EtcdView {
     private readonly options: EtcdViewOptions,
   ) {
     this.catchUpTimeoutMs = options.catchUpTimeoutMs ?? DEFAULT_CATCH_UP_TIMEOUT_MS;
+    for (const index of options.indexes ?? []) this.indexed.set(index.name, { index, entries: new Map() });
   }
 
   /** Starts loading at once; until the load is done `current()` says false and the store reads etcd. */
@@ -170,6 +183,16 @@ export class EtcdView {
     return this.records.get(key);
   }
 
+  /** The records an index finds under `value`, in key order; null for an index the view does not keep. */
+  lookup(indexName: string, value: string): ViewRecord[] | null {
+    const indexed = this.indexed.get(indexName);
+    if (indexed === undefined) return null;
+    const out: ViewRecord[] = [];
+    const members = indexed.entries.get(value);
+    if (members !== undefined) pushSorted(members, out);
+    return out;
+  }
+
   /** The records under `prefix`, in key order. */
   range(prefix: string): ViewRecord[] {
     const out: ViewRecord[] = [];
@@ -198,6 +221,7 @@ export class EtcdView {
         if (this.closed) return;
         this.records.clear();
         this.collections.clear();
+        for (const indexed of this.indexed.values()) indexed.entries.clear();
         for (const item of items) this.put(item);
         this.applied = BigInt(revision);
         this.follow(this.applied + 1n);
@@ -263,6 +287,7 @@ export class EtcdView {
       this.collections.set(collection, members);
     }
     members.set(group, record);
+    this.reindex(this.records.get(record.key), record);
     this.records.set(record.key, record);
   }
 
@@ -271,7 +296,30 @@ export class EtcdView {
     const group = groupOf(key);
     if (collection === null || group === null) return;
     this.collections.get(collection)?.delete(group, key);
+    this.reindex(this.records.get(key), undefined);
     this.records.delete(key);
+  }
+
+  private reindex(before: ViewRecord | undefined, after: ViewRecord | undefined): void {
+    const key = after?.key ?? before?.key;
+    if (key === undefined) return;
+    for (const { index, entries } of this.indexed.values()) {
+      if (!key.startsWith(index.prefix)) continue;
+      const from = before === undefined ? null : indexValue(index, before);
+      if (from !== null) {
+        const members = entries.get(from);
+        members?.delete(key);
+        if (members?.size === 0) entries.delete(from);
+      }
+      const to = after === undefined ? null : indexValue(index, after);
+      if (to === null || after === undefined) continue;
+      let members = entries.get(to);
+      if (members === undefined) {
+        members = new Map();
+        entries.set(to, members);
+      }
+      members.set(key, after);
+    }
   }
 
   private wake(): void {
@@ -286,6 +334,14 @@ export class EtcdView {
       }
     }
     this.waiters = waiting;
+  }
+}
+
+function indexValue(index: ViewIndex, record: ViewRecord): string | null {
+  try {
+    return index.valueOf(record);
+  } catch {
+    return null;
   }
 }
 
