@@ -17,7 +17,7 @@ module.exports = {
   globalTeardown: '<rootDir>/packages/test-support/jest/global-teardown.js',
   testTimeout: 30000,
   projects: [
-    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/packages/*/src/**/*.test.ts', '<rootDir>/test/unit/**/*.test.ts'] },
-    { ...shared, displayName: 'integration', testMatch: ['<rootDir>/packages/*/test/**/*.int.test.ts', '<rootDir>/test/**/*.int.test.ts'], slowTestThreshold: 30 },
+    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/packages/*/src/**/*.test.ts', '<rootDir>/test/unit/**/*.test.ts', '<rootDir>/bench/src/**/*.test.ts'] },
+    { ...shared, displayName: 'integration', testMatch: ['<rootDir>/packages/*/test/**/*.int.test.ts', '<rootDir>/test/**/*.int.test.ts', '<rootDir>/bench/test/**/*.int.test.ts'], slowTestThreshold: 30 },
   ],
 };

@@ -20,6 +20,8 @@ export interface StartEtcdOptions {
   binary?: string;
   /** How long to wait for etcd to answer its health check. */
   startTimeoutMs?: number;
+  /** More flags for etcd, after ours (e.g. `['--quota-backend-bytes', '8589934592']`). */
+  extraArgs?: string[];
 }
 
 const STOP_GRACE_MS = 5000;
@@ -56,6 +58,7 @@ export async function startEtcd(opts: StartEtcdOptions = {}): Promise<EtcdProces
       '--initial-cluster', `diego-test=${peerUrl}`,
       '--logger', 'zap',
       '--log-level', 'warn',
+      ...(opts.extraArgs ?? []),
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );

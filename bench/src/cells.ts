@@ -1,0 +1,291 @@
+/**
+ * Every simulated cell, served by ONE HTTP server under `/cells/<cell_id>/...`: each presence's rep_address is
+ * `http://127.0.0.1:<port>/cells/<cell_id>`, so the BBS's rep client reaches `/state`, `/work`, and the stop
+ * and cancel routes of that cell there. A cell takes all work it is sent and then, as that cell, starts each
+ * LRP instance (StartActualLRP) and starts and completes each task (StartTask, CompleteTask).
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { workFromJson, type CellState, type HttpBbsClient, type RepLRP, type RepTask } from '@diego/bbs';
+import type { ActualLRPNetInfo, CellPresence } from '@diego/models';
+import { messageOf, runPool } from './stats';
+
+/** The cell's presence lease; heartbeats every third of it. Long, so heartbeats are light background. */
+export const PRESENCE_TTL_SECONDS = 300;
+const HEARTBEAT_EVERY_MS = (PRESENCE_TTL_SECONDS * 1000) / 3;
+
+export interface HeldInstance {
+  lrp: RepLRP;
+  instanceGuid: string;
+  netInfo: ActualLRPNetInfo;
+}
+
+export class SimCell {
+  readonly lrps = new Map<string, HeldInstance>();
+  readonly tasks = new Map<string, RepTask>();
+  leaseId = '';
+  alive = true;
+  nextHostPort = 61000;
+  stateJson: string | null = null;
+  nextHeartbeatAt = 0;
+
+  constructor(
+    readonly index: number,
+    readonly id: string,
+    readonly zone: string,
+  ) {}
+
+  hold(instance: HeldInstance): void {
+    this.lrps.set(lrpId(instance.lrp.process_guid, instance.lrp.index), instance);
+    this.stateJson = null;
+  }
+
+  drop(processGuid: string, index: number): HeldInstance | undefined {
+    const key = lrpId(processGuid, index);
+    const held = this.lrps.get(key);
+    this.lrps.delete(key);
+    this.stateJson = null;
+    return held;
+  }
+
+  /** The cell's address in 10.0.0.0/16 and the next two host ports (8080 and 2222). */
+  netInfo(): ActualLRPNetInfo {
+    const port = this.nextHostPort;
+    this.nextHostPort += 2;
+    if (this.nextHostPort > 65000) this.nextHostPort = 61000;
+    return {
+      address: `10.0.${(this.index >> 8) & 255}.${this.index & 255}`,
+      ports: [
+        { container_port: 8080, host_port: port },
+        { container_port: 2222, host_port: port + 1 },
+      ],
+    };
+  }
+}
+
+export function lrpId(processGuid: string, index: number): string {
+  return `${processGuid}.${index}`;
+}
+
+export function cellId(i: number): string {
+  return `cell-${String(i).padStart(4, '0')}`;
+}
+
+/** Plenty for 200+ instances and the tasks: the auctioneer must never run out of room. */
+const CAPACITY = { MemoryMB: 4_000_000, DiskMB: 16_000_000, Containers: 100_000 };
+
+export class CellSimulator {
+  readonly cells: SimCell[];
+  private readonly byId = new Map<string, SimCell>();
+  private readonly server = createServer((req, res) => this.handle(req, res));
+  port = 0;
+  /** Failures of the calls the cells make on their own (starts after /work, task completion, removals). */
+  readonly errors: string[] = [];
+  /** Work calls in flight after a /work answer. */
+  private inFlight = 0;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  /** Called after a cell started an LRP instance it was sent (StartActualLRP succeeded). */
+  onStarted: ((cell: SimCell, held: HeldInstance) => void) | null = null;
+  workRequests = 0;
+  stateRequests = 0;
+
+  constructor(
+    count: number,
+    private readonly bbs: HttpBbsClient,
+    private readonly rootfsProviders: Record<string, string[]>,
+  ) {
+    this.cells = Array.from({ length: count }, (_, i) => new SimCell(i, cellId(i), `z${(i % 4) + 1}`));
+    for (const cell of this.cells) this.byId.set(cell.id, cell);
+  }
+
+  cell(id: string): SimCell | undefined {
+    return this.byId.get(id);
+  }
+
+  async listen(): Promise<void> {
+    this.server.keepAliveTimeout = 120_000;
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server.address() as AddressInfo).port;
+  }
+
+  presence(cell: SimCell): CellPresence {
+    return {
+      cell_id: cell.id,
+      rep_address: `http://127.0.0.1:${this.port}/cells/${cell.id}`,
+      zone: cell.zone,
+      capacity: { memory_mb: CAPACITY.MemoryMB, disk_mb: CAPACITY.DiskMB, containers: CAPACITY.Containers },
+      rootfs_providers: this.rootfsProviders,
+    };
+  }
+
+  /** Registers every cell through the BBS and keeps the presences alive. */
+  async register(): Promise<void> {
+    const result = await runPool(this.cells.length, 32, async (i) => {
+      const cell = this.cells[i] as SimCell;
+      cell.leaseId = await this.bbs.registerCell(this.presence(cell), PRESENCE_TTL_SECONDS);
+      cell.nextHeartbeatAt = Date.now() + HEARTBEAT_EVERY_MS * (0.5 + (i / this.cells.length) * 0.5);
+    });
+    if (result.errors > 0) throw new Error(`registering ${result.errors} cells failed: ${result.firstError ?? ''}`);
+    this.heartbeatTimer = setInterval(() => this.heartbeats(), 1000);
+    this.heartbeatTimer.unref();
+  }
+
+  private heartbeats(): void {
+    const t = Date.now();
+    for (const cell of this.cells) {
+      if (!cell.alive || cell.nextHeartbeatAt > t) continue;
+      cell.nextHeartbeatAt = t + HEARTBEAT_EVERY_MS;
+      this.bbs.cellHeartbeat(cell.id, cell.leaseId).catch((err: unknown) => {
+        if (cell.alive) this.errors.push(`${cell.id} heartbeat: ${messageOf(err)}`);
+      });
+    }
+  }
+
+  /** The cell stops answering and heartbeating (its presence is removed by the caller). */
+  kill(cell: SimCell): void {
+    cell.alive = false;
+  }
+
+  /** Resolves once every call the cells started after a /work answer has finished. */
+  async settled(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.inFlight > 0) {
+      if (Date.now() > deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return true;
+  }
+
+  async close(): Promise<void> {
+    if (this.heartbeatTimer !== null) clearInterval(this.heartbeatTimer);
+    this.server.closeAllConnections();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+
+  private state(cell: SimCell): string {
+    if (cell.stateJson !== null) return cell.stateJson;
+    const lrps = [...cell.lrps.values()].map((h) => h.lrp);
+    const tasks = [...cell.tasks.values()];
+    let memory = 0;
+    let disk = 0;
+    for (const r of [...lrps, ...tasks]) {
+      memory += r.MemoryMB;
+      disk += r.DiskMB;
+    }
+    const providers: CellState['RootFSProviders'] = {};
+    for (const [scheme, stacks] of Object.entries(this.rootfsProviders)) {
+      providers[scheme] = stacks.length === 0 ? { type: 'arbitrary' } : { type: 'fixed_set', set: Object.fromEntries(stacks.map((s) => [s, {}])) };
+    }
+    const state: CellState = {
+      RootFSProviders: providers,
+      AvailableResources: { MemoryMB: CAPACITY.MemoryMB - memory, DiskMB: CAPACITY.DiskMB - disk, Containers: CAPACITY.Containers - lrps.length - tasks.length },
+      TotalResources: { ...CAPACITY },
+      LRPs: lrps,
+      Tasks: tasks,
+      StartingContainerCount: 0,
+      Zone: cell.zone,
+      Evacuating: false,
+    };
+    cell.stateJson = JSON.stringify(state);
+    return cell.stateJson;
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      try {
+        this.route(req, res, Buffer.concat(chunks).toString('utf8'));
+      } catch (err) {
+        this.errors.push(`${req.method ?? ''} ${req.url ?? ''}: ${messageOf(err)}`);
+        if (!res.headersSent) res.writeHead(500);
+        res.end();
+      }
+    });
+  }
+
+  private route(req: IncomingMessage, res: ServerResponse, body: string): void {
+    const match = /^\/cells\/([^/]+)(\/.*)$/.exec(req.url ?? '');
+    const cell = match === null ? undefined : this.byId.get(match[1] ?? '');
+    const path = match?.[2] ?? '';
+    if (cell === undefined) {
+      res.writeHead(404).end();
+      return;
+    }
+    if (!cell.alive) {
+      // Gone: the connection drops as a dead machine's would.
+      req.socket.destroy();
+      return;
+    }
+    let m: RegExpExecArray | null;
+    if (req.method === 'GET' && path === '/state') {
+      this.stateRequests++;
+      const json = this.state(cell);
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(json) }).end(json);
+    } else if (req.method === 'POST' && path === '/work') {
+      this.workRequests++;
+      const work = workFromJson(body);
+      // Take everything: nothing refused.
+      const none = '{"LRPs":[],"Tasks":[]}';
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': none.length }).end(none);
+      for (const lrp of work.LRPs) this.track(this.startLrp(cell, lrp));
+      for (const task of work.Tasks) this.track(this.runTask(cell, task));
+    } else if (req.method === 'POST' && (m = /^\/v1\/lrps\/([^/]+)\/instances\/([^/]+)\/stop$/.exec(path)) !== null) {
+      res.writeHead(202).end();
+      this.track(this.stopInstance(cell, decodeURIComponent(m[1] ?? ''), decodeURIComponent(m[2] ?? '')));
+    } else if (req.method === 'POST' && (m = /^\/v1\/tasks\/([^/]+)\/cancel$/.exec(path)) !== null) {
+      cell.tasks.delete(decodeURIComponent(m[1] ?? ''));
+      cell.stateJson = null;
+      res.writeHead(202).end();
+    } else {
+      res.writeHead(404).end();
+    }
+  }
+
+  private track(work: Promise<void>): void {
+    this.inFlight++;
+    void work.finally(() => this.inFlight--);
+  }
+
+  private async startLrp(cell: SimCell, lrp: RepLRP): Promise<void> {
+    const held: HeldInstance = { lrp, instanceGuid: randomUUID(), netInfo: cell.netInfo() };
+    cell.hold(held);
+    try {
+      await this.bbs.startActualLRP(
+        { process_guid: lrp.process_guid, index: lrp.index, domain: lrp.domain },
+        { instance_guid: held.instanceGuid, cell_id: cell.id },
+        held.netInfo,
+      );
+      this.onStarted?.(cell, held);
+    } catch (err) {
+      cell.drop(lrp.process_guid, lrp.index);
+      this.errors.push(`${cell.id} start ${lrp.process_guid}.${lrp.index}: ${messageOf(err)}`);
+    }
+  }
+
+  private async runTask(cell: SimCell, task: RepTask): Promise<void> {
+    cell.tasks.set(task.TaskGuid, task);
+    cell.stateJson = null;
+    try {
+      const shouldStart = await this.bbs.startTask(task.TaskGuid, cell.id);
+      if (shouldStart) await this.bbs.completeTask(task.TaskGuid, cell.id, false, '', 'ok');
+    } catch (err) {
+      this.errors.push(`${cell.id} task ${task.TaskGuid}: ${messageOf(err)}`);
+    } finally {
+      cell.tasks.delete(task.TaskGuid);
+      cell.stateJson = null;
+    }
+  }
+
+  private async stopInstance(cell: SimCell, processGuid: string, instanceGuid: string): Promise<void> {
+    const held = [...cell.lrps.values()].find((h) => h.lrp.process_guid === processGuid && h.instanceGuid === instanceGuid);
+    if (held === undefined) return;
+    cell.drop(processGuid, held.lrp.index);
+    try {
+      await this.bbs.removeActualLRP(processGuid, held.lrp.index, { instance_guid: instanceGuid, cell_id: cell.id });
+    } catch (err) {
+      this.errors.push(`${cell.id} remove ${processGuid}: ${messageOf(err)}`);
+    }
+  }
+}

@@ -1,0 +1,160 @@
+/** The BBS and receptor child processes (the built `diego` CLI), their readiness and their memory. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { HttpBbsClient } from '@diego/bbs';
+import { freePorts } from '@diego/test-support';
+import { sleep, waitFor } from './stats';
+
+export const CLI_MAIN = join(__dirname, '..', '..', 'packages', 'cli', 'dist', 'main.js');
+
+const STDERR_TAIL_LINES = 40;
+
+export class Child {
+  private readonly stderrTail: string[] = [];
+  exitReason: string | null = null;
+  private readonly exited: Promise<void>;
+
+  constructor(
+    readonly name: string,
+    readonly proc: ChildProcess,
+  ) {
+    proc.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stderrTail.push(...chunk.split('\n').filter((l) => l !== ''));
+      this.stderrTail.splice(0, Math.max(0, this.stderrTail.length - STDERR_TAIL_LINES));
+    });
+    this.exited = new Promise((resolve) => {
+      proc.once('exit', (code, signal) => {
+        this.exitReason = `exited with ${signal ?? `code ${code}`}`;
+        resolve();
+      });
+      proc.once('error', (err) => {
+        this.exitReason = err.message;
+        resolve();
+      });
+    });
+  }
+
+  get pid(): number {
+    return this.proc.pid ?? -1;
+  }
+
+  stderr(): string {
+    return this.stderrTail.join('\n');
+  }
+
+  /** VmHWM and VmRSS from /proc, MB; null once gone. */
+  memory(): { peakMb: number; rssMb: number } | null {
+    try {
+      const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
+      const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+      return { peakMb: kb('VmHWM') / 1024, rssMb: kb('VmRSS') / 1024 };
+    } catch {
+      return null;
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.exitReason !== null) return;
+    this.proc.kill('SIGTERM');
+    const timer = setTimeout(() => this.proc.kill('SIGKILL'), 5000);
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  killNow(): void {
+    if (this.exitReason === null) this.proc.kill('SIGKILL');
+  }
+}
+
+/** Every child started, killed when the bench exits whatever the reason. */
+const children = new Set<Child>();
+process.on('exit', () => {
+  for (const child of children) child.killNow();
+});
+
+export function spawnCli(name: string, args: string[]): Child {
+  const proc = spawn(process.execPath, [CLI_MAIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
+  const child = new Child(name, proc);
+  children.add(child);
+  return child;
+}
+
+export async function stopAll(): Promise<void> {
+  await Promise.all([...children].map((c) => c.stop()));
+}
+
+export interface BbsProcess {
+  child: Child;
+  url: string;
+  debugUrl: string;
+  client: HttpBbsClient;
+}
+
+export async function startBbsProcess(name: string, etcdUrl: string, extra: string[]): Promise<BbsProcess> {
+  const [port, debugPort] = await freePorts(2);
+  const child = spawnCli(name, [
+    'bbs',
+    `-listenAddress=127.0.0.1:${port}`,
+    `-etcdCluster=${etcdUrl}`,
+    '-logLevel=error',
+    `-debugAddr=127.0.0.1:${debugPort}`,
+    ...extra,
+  ]);
+  const url = `http://127.0.0.1:${port}`;
+  const client = new HttpBbsClient([url], { timeoutMs: 120_000 });
+  const ready = await waitFor(async () => {
+    if (child.exitReason !== null) return true;
+    return client.ping().catch(() => false);
+  }, 30_000);
+  if (child.exitReason !== null || !ready) {
+    throw new Error(`${name} did not come up (${child.exitReason ?? 'no ping in 30 s'}):\n${child.stderr()}`);
+  }
+  return { child, url, debugUrl: `http://127.0.0.1:${debugPort}`, client };
+}
+
+export async function debugVars(debugUrl: string): Promise<Record<string, unknown>> {
+  const res = await fetch(`${debugUrl}/debug/vars`);
+  return (await res.json()) as Record<string, unknown>;
+}
+
+export async function waitForLeader(bbs: BbsProcess, timeoutMs: number): Promise<void> {
+  const leads = await waitFor(async () => (await debugVars(bbs.debugUrl).catch(() => ({}) as Record<string, unknown>))['leader'] === true, timeoutMs, 100);
+  if (!leads) throw new Error(`${bbs.child.name} did not become leader within ${timeoutMs} ms:\n${bbs.child.stderr()}`);
+}
+
+export interface ReceptorProcess {
+  child: Child;
+  url: string;
+}
+
+export async function startReceptorProcess(bbsUrl: string): Promise<ReceptorProcess> {
+  const [port] = await freePorts(1);
+  const child = spawnCli('receptor', ['receptor', `-address=127.0.0.1:${port}`, `-bbsAddress=${bbsUrl}`, '-logLevel=error']);
+  const url = `http://127.0.0.1:${port}`;
+  const ready = await waitFor(async () => {
+    if (child.exitReason !== null) return true;
+    try {
+      const res = await fetch(`${url}/v1/domains`);
+      await res.arrayBuffer();
+      return res.status === 200;
+    } catch {
+      return false;
+    }
+  }, 30_000);
+  if (child.exitReason !== null || !ready) {
+    throw new Error(`receptor did not come up (${child.exitReason ?? 'no answer in 30 s'}):\n${child.stderr()}`);
+  }
+  return { child, url };
+}
+
+/** Throws, naming it, when a child has died. */
+export function checkAlive(...list: (Child | null | undefined)[]): void {
+  for (const child of list) {
+    if (child !== null && child !== undefined && child.exitReason !== null) {
+      throw new Error(`${child.name} ${child.exitReason}:\n${child.stderr()}`);
+    }
+  }
+}
+
+export { sleep };
