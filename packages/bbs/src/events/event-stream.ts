@@ -23,8 +23,23 @@ const SSE_HEADERS = {
 } as const;
 
 /** The SSE frame of one event. */
-export function sseFrame(event: BbsEvent): string {
+function sseFrame(event: BbsEvent): string {
   return `id: ${event.revision}\nevent: ${event.type}\ndata: ${Buffer.from(encodeEvent(event)).toString('base64')}\n\n`;
+}
+
+const v0Frames = new WeakMap<BbsEvent, string>();
+
+/**
+ * The V0 frame of an event as the hub hands it to every subscriber: encoded once, whatever the number of
+ * subscribers (the hub gives each of them the same event object).
+ */
+function v0Frame(event: BbsEvent): string {
+  let frame = v0Frames.get(event);
+  if (frame === undefined) {
+    frame = sseFrame(eventToV0(event));
+    v0Frames.set(event, frame);
+  }
+  return frame;
 }
 
 /** The frame that ends a stream whose resume point was compacted away. */
@@ -100,7 +115,7 @@ export class EventStreams {
     }, this.heartbeatIntervalMs);
     try {
       for (let batch = await subscription.next(); batch !== null && !response.destroyed; batch = await subscription.next()) {
-        if (!response.write(batch.map((event) => sseFrame(eventToV0(event))).join(''))) await drained(response);
+        if (!response.write(batch.map(v0Frame).join(''))) await drained(response);
       }
       const end = subscription.end;
       if (end?.reason === 'compacted' && !response.destroyed) response.write(compactedFrame(end.compactRevision));
