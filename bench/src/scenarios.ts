@@ -417,7 +417,7 @@ const cells: Scenario = async (ctx) => {
 // ---------------------------------------------------------------------------------------------------------
 
 const singleGet: Scenario = async (ctx) => {
-  const count = 2000;
+  const count = Math.min(2000, 5 * ctx.n);
   const concurrency = 16;
   const pick = (): LrpRecord => ctx.lrps[Math.floor(Math.random() * ctx.n)] as LrpRecord;
   const rows: Row[] = [];
@@ -571,7 +571,7 @@ async function pacedWrites(
 const events: Scenario = async (ctx) => {
   const k = Math.min(ctx.n, 2000);
   const s = Math.min(ctx.cellCount, 100);
-  const seconds = ctx.n >= 20_000 ? 10 : 5;
+  const seconds = ctx.n >= 20_000 ? 10 : ctx.n >= 1000 ? 5 : 2;
   const total = EVENT_RATE * seconds;
   const eventsUrl = `${ctx.bbs.url}/v1/events`;
 
@@ -770,7 +770,7 @@ interface Callback {
 
 const tasks: Scenario = async (ctx) => {
   await ensureLeader(ctx);
-  const count = 200;
+  const count = Math.min(200, Math.max(20, Math.round(ctx.n / 2)));
   const concurrency = 20;
   const callbacks = new Map<string, Callback[]>();
   const waiters = new Map<string, (at: number) => void>();
