@@ -1,6 +1,6 @@
 /** The BBS and receptor child processes (the built `diego` CLI), their readiness and their memory. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HttpBbsClient } from '@diego/bbs';
 import { freePorts } from '@diego/test-support';
@@ -73,8 +73,23 @@ process.on('exit', () => {
   for (const child of children) child.killNow();
 });
 
+/**
+ * The children's log level: `error` unless DIEGO_BENCH_LOG_LEVEL says otherwise. With DIEGO_BENCH_LOG_DIR set,
+ * each child's stdout (its log) and stderr are written to `<dir>/<name>.log`.
+ */
+const LOG_LEVEL = process.env['DIEGO_BENCH_LOG_LEVEL'] ?? 'error';
+const LOG_DIR = process.env['DIEGO_BENCH_LOG_DIR'] ?? '';
+
 export function spawnCli(name: string, args: string[]): Child {
-  const proc = spawn(process.execPath, [CLI_MAIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
+  const proc = spawn(process.execPath, [CLI_MAIN, ...args, `-logLevel=${LOG_LEVEL}`], {
+    stdio: ['ignore', LOG_DIR === '' ? 'ignore' : 'pipe', 'pipe'],
+    env: { ...process.env, NODE_OPTIONS: '' },
+  });
+  if (LOG_DIR !== '') {
+    const log = createWriteStream(`${LOG_DIR}/${name.replace(/[^a-zA-Z0-9-]+/g, '-')}.log`);
+    proc.stdout?.pipe(log);
+    proc.stderr?.pipe(log);
+  }
   const child = new Child(name, proc);
   children.add(child);
   return child;
@@ -97,7 +112,6 @@ export async function startBbsProcess(name: string, etcdUrl: string, extra: stri
     'bbs',
     `-listenAddress=127.0.0.1:${port}`,
     `-etcdCluster=${etcdUrl}`,
-    '-logLevel=error',
     `-debugAddr=127.0.0.1:${debugPort}`,
     ...extra,
   ]);
@@ -130,7 +144,7 @@ export interface ReceptorProcess {
 
 export async function startReceptorProcess(bbsUrl: string): Promise<ReceptorProcess> {
   const [port] = await freePorts(1);
-  const child = spawnCli('receptor', ['receptor', `-address=127.0.0.1:${port}`, `-bbsAddress=${bbsUrl}`, '-logLevel=error']);
+  const child = spawnCli('receptor', ['receptor', `-address=127.0.0.1:${port}`, `-bbsAddress=${bbsUrl}`]);
   const url = `http://127.0.0.1:${port}`;
   const ready = await waitFor(async () => {
     if (child.exitReason !== null) return true;

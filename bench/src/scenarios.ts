@@ -24,6 +24,7 @@ import {
   type LrpRecord,
 } from './context';
 import { getAndCountArray, httpRequest } from './http';
+import { debugVars } from './processes';
 import type { Row } from './report';
 import { median, messageOf, now, percentile, progress, runPool, sleep, waitFor, type PoolResult } from './stats';
 import type { SimCell } from './cells';
@@ -881,7 +882,7 @@ const convergeDeadCell: Scenario = async (ctx) => {
   if (ctx.cellCount < 2) {
     return { rows: [{ scenario: 'converge-dead-cell', what: 'needs 2 cells or more: skipped', unit: 'ms', ours: null, raw: null }] };
   }
-  await ensureLeader(ctx);
+  const leader = await ensureLeader(ctx);
   const dead = ctx.sim.cells[ctx.cellCount - 1] as SimCell;
   const victims = new Set(ctx.lrps.filter((r) => r.cell === dead.index).map((r) => r.guid));
   const count = victims.size;
@@ -891,6 +892,11 @@ const convergeDeadCell: Scenario = async (ctx) => {
   const t0 = now();
   await ctx.bbs.client.removeCell(dead.id);
   let doneAt: number | null = null;
+  let firstUnclaimedMs: number | null = null;
+  let firstRunningMs: number | null = null;
+  let unclaimed = 0;
+  const work0 = ctx.sim.workRequests;
+  const state0 = ctx.sim.stateRequests;
   const deadline = Date.now() + 120_000;
   try {
     while (victims.size > 0 && Date.now() < deadline) {
@@ -899,6 +905,11 @@ const convergeDeadCell: Scenario = async (ctx) => {
       if (event === null) fail('the event stream ended while waiting for the replacements');
       const group = event.type === 'actual_lrp_changed' ? event.after : event.type === 'actual_lrp_created' ? event.actual_lrp_group : null;
       const lrp = groupInstance(group ?? undefined);
+      if (lrp !== null && lrp.state === 'UNCLAIMED' && victims.has(lrp.process_guid)) {
+        unclaimed++;
+        firstUnclaimedMs ??= now() - t0;
+      }
+      if (lrp !== null && lrp.state === 'RUNNING' && victims.has(lrp.process_guid)) firstRunningMs ??= now() - t0;
       if (lrp !== null && lrp.state === 'RUNNING' && lrp.cell_id !== dead.id && victims.delete(lrp.process_guid) && victims.size === 0) {
         doneAt = now();
       }
@@ -906,7 +917,17 @@ const convergeDeadCell: Scenario = async (ctx) => {
   } finally {
     sub.close();
   }
-  if (doneAt === null) fail(`${victims.size} of ${count} instances of ${dead.id} were not RUNNING elsewhere within 120 s of RemoveCell`);
+  const leaderVars = await debugVars(leader.debugUrl).catch(() => ({}) as Record<string, unknown>);
+  const timeline = {
+    leaderStillLeads: leaderVars['leader'] === true,
+    firstUnclaimedMs,
+    firstRunningMs,
+    unclaimedEvents: unclaimed,
+    workRequests: ctx.sim.workRequests - work0,
+    stateRequests: ctx.sim.stateRequests - state0,
+  };
+  progress(`converge-dead-cell: ${JSON.stringify(timeline)}`);
+  if (doneAt === null) fail(`${victims.size} of ${count} instances of ${dead.id} were not RUNNING elsewhere within 120 s of RemoveCell (${JSON.stringify(timeline)})`);
   const ms = doneAt - t0;
   await ctx.sim.settled(30_000);
   // Every record follows its instance (the cells' onStarted hook moved the victims).
@@ -924,7 +945,7 @@ const convergeDeadCell: Scenario = async (ctx) => {
         target: { text: '<= 2000 ms', met: ms <= 2000 },
       },
     ],
-    details: { instances: count, cell: dead.id },
+    details: { instances: count, cell: dead.id, ...timeline },
   };
 };
 
