@@ -663,6 +663,8 @@ const events: Scenario = async (ctx) => {
   const lightErrors = light.map((l) => l.error).filter((e) => e !== null);
 
   // ---- raw twin: the same writes as compare-and-swaps, observed by 1 + s etcd watches
+  // Watches through the etcd3 client, as the BBS itself watches. With many of them the bench process decodes
+  // every event once per watch (protobufjs in JS), which bounds this twin's latency: read it as such.
   progress(`events: raw twin, 1 + ${s} etcd watches`);
   const watchers = await Promise.all(
     Array.from({ length: s + 1 }, async () => {
