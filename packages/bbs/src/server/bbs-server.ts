@@ -185,6 +185,8 @@ export async function startBbsServer(options: BbsServerOptions): Promise<BbsServ
   };
 }
 
+const ETCD_MAX_RECEIVE_BYTES = 64 * 1024 * 1024;
+
 /** How long /healthz waits for etcd to answer. */
 const HEALTH_CHECK_TIMEOUT_MS = 2_000;
 
@@ -196,7 +198,9 @@ export interface RunningBbs extends RunningServer {
 /** `diego bbs`: connects to the etcd cluster, serves, and campaigns to lead, until stopped. */
 export async function startBbs(config: BbsConfig): Promise<RunningBbs> {
   const logger = pino({ level: config.logLevel }).child({ component: 'bbs' });
-  const etcd = new Etcd3({ hosts: config.etcdCluster });
+  // Lists are paged to about 2 MiB, but a page that meets larger records than the last is allowed more room than
+  // gRPC's 4 MiB default: an answer over the limit would open etcd3's circuit breaker on the host.
+  const etcd = new Etcd3({ hosts: config.etcdCluster, grpcOptions: { 'grpc.max_receive_message_length': ETCD_MAX_RECEIVE_BYTES } });
   const advertiseUrl = config.advertiseUrl ?? `http://${config.listenAddress}`;
   let server: BbsServer;
   let debug: RunningServer | null = null;

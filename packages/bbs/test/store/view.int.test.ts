@@ -1,7 +1,8 @@
 // The watch-maintained view a BBS reads from (packages/bbs/src/db/etcd/view.ts): the same answers as etcd, in
 // etcd's key order, current with the store's own writes at once and with everyone else's within the watch.
 import { etcdKeys } from '@diego/bbs';
-import { eventually, newValidCellPresence, newValidDesiredLrp } from '@diego/test-support';
+import { decodeDesiredLrpCreateRequest } from '@diego/models';
+import { eventually, loadFixture, newValidCellPresence, newValidDesiredLrp } from '@diego/test-support';
 import { useStore } from './store-harness';
 
 describe('the in-memory view', () => {
@@ -78,6 +79,22 @@ describe('the in-memory view', () => {
     const put = await keys.namespace.put(etcdKeys.domainKey('observed')).value('').exec();
     db.observedRevision(put.header.revision);
     expect(await db.domains()).toContain('observed');
+  });
+
+  it('loads a store that was there before it, large DesiredLRPs after thousands of small ActualLRPs', async () => {
+    const { otherDb } = store();
+    const writer = otherDb({ view: false });
+    const fixture = decodeDesiredLrpCreateRequest(loadFixture('cc-bridge-desired-lrp.json'));
+    // About 5 MiB of DesiredLRPs: one page sized by the ActualLRPs before them would be over gRPC's 4 MiB.
+    const guids = Array.from({ length: 1500 }, (_, i) => `loaded-${i}`);
+    for (let i = 0; i < guids.length; i += 50) {
+      await Promise.all(guids.slice(i, i + 50).map((guid) => writer.desireLRP({ ...fixture, process_guid: guid, instances: 1 })));
+    }
+    const late = otherDb({ view: true });
+    await eventually(async () => late.viewStatus, (status) => status?.live === true, { timeoutMs: 20_000 });
+    expect(late.viewStatus?.loads).toBe(1);
+    expect((await late.desiredLRPSchedulingInfos()).length).toBe(1500);
+    expect((await late.actualLRPGroups()).length).toBe(1500);
   });
 
   it('reads etcd again once closed', async () => {

@@ -8,7 +8,6 @@ import { Range, type ILeaseKeepAliveResponse, type IKeyValue, type ITxnResponse,
 import { isBbsError } from '@diego/models';
 import type { Logger } from 'pino';
 import { etcdCall, fromEtcdError, invalidRecord, resourceConflict, resourceExists, resourceNotFound } from './errors';
-import { V1_PREFIX } from './keys';
 import type { EtcdView, ViewIndex, ViewRecord } from './view';
 
 /** A stored value with the etcd revision of its last write (opaque; never stored in the value). */
@@ -180,13 +179,16 @@ export class EtcdStore {
     return this.listFromEtcd(prefix);
   }
 
-  /** `list`, always from etcd (the view loads itself with it). */
-  async listFromEtcd(prefix: string): Promise<ListResult<string>> {
+  /**
+   * `list`, always from etcd (the view loads itself with it), at `atRevision` when given (then a compaction
+   * past it is the caller's error).
+   */
+  async listFromEtcd(prefix: string, atRevision?: string): Promise<ListResult<string>> {
     for (let restart = 0; ; restart++) {
       try {
-        return await this.listOnce(prefix);
+        return await this.listOnce(prefix, atRevision);
       } catch (err) {
-        if (restart < LIST_RESTARTS && isBbsError(err, 'ResourceVersionTooOld')) continue;
+        if (atRevision === undefined && restart < LIST_RESTARTS && isBbsError(err, 'ResourceVersionTooOld')) continue;
         throw err;
       }
     }
@@ -331,7 +333,7 @@ export class EtcdStore {
   /** The view, when it may serve a read of `keyOrPrefix` (it holds `/v1/` and has applied our writes). */
   private async currentView(keyOrPrefix: string): Promise<EtcdView | null> {
     const view = this.view;
-    if (view === null || !keyOrPrefix.startsWith(V1_PREFIX)) return null;
+    if (view === null || !view.holds(keyOrPrefix)) return null;
     const current = view.current();
     return (current === true || (current !== false && (await current))) ? view : null;
   }
@@ -347,12 +349,12 @@ export class EtcdStore {
     return lease === undefined ? put : put.lease(lease);
   }
 
-  private async listOnce(prefix: string): Promise<ListResult<string>> {
+  private async listOnce(prefix: string, atRevision?: string): Promise<ListResult<string>> {
     const { pageSize, pageBytes } = this.options;
     const end = Range.prefix(prefix).end;
     const items: Versioned<string>[] = [];
     let start = Buffer.from(prefix);
-    let revision: string | undefined;
+    let revision = atRevision;
     let limit = Math.min(pageSize, FIRST_PAGE_KEYS);
     let largest = 1;
     for (;;) {

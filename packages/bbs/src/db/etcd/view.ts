@@ -15,7 +15,7 @@
 import type { Namespace } from 'etcd3';
 import type { Logger } from 'pino';
 import { RevisionWatch, type KeyChange } from '../../events/revision-watch';
-import { ACTUAL_LRP_PREFIX, V1_PREFIX } from './keys';
+import { ACTUAL_LRP_PREFIX, CELL_PREFIX, DESIRED_LRP_PREFIX, DOMAIN_PREFIX, TASK_PREFIX, V1_PREFIX } from './keys';
 import type { EtcdStore, Versioned } from './store';
 
 /** A stored record as the view holds it. */
@@ -49,6 +49,11 @@ export interface EtcdViewStatus {
 }
 
 const DEFAULT_CATCH_UP_TIMEOUT_MS = 2_000;
+/**
+ * What the view holds, listed one collection at a time (at one revision) so that each list's pages are sized by
+ * records alike: a page sized by small ActualLRPs would overflow gRPC's limit with DesiredLRPs.
+ */
+const COLLECTIONS: readonly string[] = [ACTUAL_LRP_PREFIX, CELL_PREFIX, DESIRED_LRP_PREFIX, DOMAIN_PREFIX, TASK_PREFIX];
 /** After a failed load, before the next attempt. */
 const RELOAD_PAUSE_MS = 1_000;
 
@@ -179,6 +184,11 @@ export class EtcdView {
     });
   }
 
+  /** Whether reads of `keyOrPrefix` can be answered here: it lies in a collection the view holds. */
+  holds(keyOrPrefix: string): boolean {
+    return collectionOf(keyOrPrefix) !== null;
+  }
+
   record(key: string): ViewRecord | undefined {
     return this.records.get(key);
   }
@@ -216,17 +226,17 @@ export class EtcdView {
   private load(): void {
     if (this.closed) return;
     this.loads += 1;
-    this.store.listFromEtcd(V1_PREFIX).then(
-      ({ items, revision }) => {
+    this.listCollections().then(
+      ({ lists, revision }) => {
         if (this.closed) return;
         this.records.clear();
         this.collections.clear();
         for (const indexed of this.indexed.values()) indexed.entries.clear();
-        for (const item of items) this.put(item);
+        for (const items of lists) for (const item of items) this.put(item);
         this.applied = BigInt(revision);
         this.follow(this.applied + 1n);
         this.live = true;
-        this.options.logger.info({ revision, records: items.length }, 'view-loaded');
+        this.options.logger.info({ revision, records: this.records.size }, 'view-loaded');
         this.wake();
       },
       (err: unknown) => {
@@ -234,6 +244,17 @@ export class EtcdView {
         setTimeout(() => this.load(), RELOAD_PAUSE_MS).unref();
       },
     );
+  }
+
+  private async listCollections(): Promise<{ lists: ViewRecord[][]; revision: string }> {
+    const lists: ViewRecord[][] = [];
+    let revision: string | undefined;
+    for (const prefix of COLLECTIONS) {
+      const listed = await this.store.listFromEtcd(prefix, revision);
+      revision ??= listed.revision;
+      lists.push(listed.items);
+    }
+    return { lists, revision: revision ?? '0' };
   }
 
   private follow(from: bigint): void {
@@ -345,11 +366,12 @@ function indexValue(index: ViewIndex, record: ViewRecord): string | null {
   }
 }
 
-/** `/v1/<collection>/`, or null for a key outside `/v1/`. */
+/** `/v1/<collection>/` of a collection the view holds, or null (the election's keys, anything else). */
 function collectionOf(key: string): string | null {
   if (!key.startsWith(V1_PREFIX)) return null;
   const end = key.indexOf('/', V1_PREFIX.length);
-  return end < 0 ? null : key.slice(0, end + 1);
+  const collection = end < 0 ? null : key.slice(0, end + 1);
+  return collection !== null && COLLECTIONS.includes(collection) ? collection : null;
 }
 
 /** An ActualLRP's process guid prefix (`/v1/actual/<guid>/`), or the key itself elsewhere; null for a bare prefix. */
