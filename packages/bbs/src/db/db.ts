@@ -74,6 +74,11 @@ export interface DesiredLRPDb {
   listDesiredLRPs(filter?: DesiredLRPFilter): Promise<Listed<DesiredLRP>>;
   /** `desiredLRPSchedulingInfos` with the revision it was read at. */
   listDesiredLRPSchedulingInfos(filter?: DesiredLRPFilter): Promise<Listed<DesiredLRPSchedulingInfo>>;
+  /**
+   * `listDesiredLRPs` one at a time: `visit` gets each DesiredLRP as it is read, so that a list of every one
+   * (hundreds of MiB decoded) is never held at once. Resolves to the revision read at.
+   */
+  eachDesiredLRP(filter: DesiredLRPFilter, visit: (lrp: DesiredLRP) => void): Promise<string>;
   /** ResourceNotFound when absent. */
   desiredLRPByProcessGuid(processGuid: string): Promise<DesiredLRP>;
   /**

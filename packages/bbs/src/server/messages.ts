@@ -48,10 +48,15 @@ export function encodeMessage<M extends MessageName>(name: M, message: MessagePr
  * instead of encoded field by field on every request.
  */
 export class EncodedMessage<M extends MessageName> {
+  readonly byteLength: number;
+
+  /** The message is `parts` one after another (written to the response as they are, never joined). */
   constructor(
     readonly name: M,
-    readonly bytes: Uint8Array,
-  ) {}
+    readonly parts: readonly Uint8Array[],
+  ) {
+    this.byteLength = parts.reduce((sum, part) => sum + part.byteLength, 0);
+  }
 }
 
 /** A response whose only field set is the in-band error. */

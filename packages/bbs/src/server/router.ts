@@ -191,13 +191,20 @@ function queryEndpoint<N extends QueryRouteName>(name: N, handlers: QueryHandler
 }
 
 
-function wireForm<M extends MessageName>(name: M, message: MessageProperties<M> | EncodedMessage<M>): Uint8Array {
-  return message instanceof EncodedMessage ? message.bytes : encodeMessage(name, message);
+function wireForm<M extends MessageName>(name: M, message: MessageProperties<M> | EncodedMessage<M>): Uint8Array | EncodedMessage<M> {
+  return message instanceof EncodedMessage ? message : encodeMessage(name, message);
 }
 
-function answerProtobuf(response: ServerResponse, body: Uint8Array, outcome: Omit<Outcome, 'status'>): Outcome {
+function answerProtobuf(response: ServerResponse, body: Uint8Array | EncodedMessage<MessageName>, outcome: Omit<Outcome, 'status'>): Outcome {
   response.writeHead(200, { 'Content-Type': 'application/x-protobuf', 'Content-Length': body.byteLength });
-  response.end(body);
+  if (body instanceof EncodedMessage) {
+    // Corked: the parts go out in few writes, and none is copied into one buffer first.
+    response.cork();
+    for (const part of body.parts) response.write(part);
+    response.end();
+  } else {
+    response.end(body);
+  }
   return { status: 200, ...outcome };
 }
 

@@ -10,6 +10,7 @@ import {
   actualLrpGroupResponseJson,
   actualLrpToProto,
   desiredLrpResponseJson,
+  desiredLrpToProto,
   proto,
   type ActualLRP,
   type ActualLRPGroup,
@@ -45,7 +46,7 @@ export function actualLrpGroupsResponse(groups: readonly ActualLRPGroup[]): Enco
     offset = writeField(out, offset, GROUP_INSTANCE, part.instance);
     offset = writeField(out, offset, GROUP_EVACUATING, part.evacuating);
   }
-  return new EncodedMessage('ActualLRPGroupsResponse', out);
+  return new EncodedMessage('ActualLRPGroupsResponse', [out]);
 }
 
 /**
@@ -71,9 +72,50 @@ export function receptorActualLrpsJson(groups: readonly ActualLRPGroup[]): Encod
   return receptorJsonResponse(texts);
 }
 
-/** `ReceptorJSONResponse` holding GET /v1/desired_lrps's array (DesiredLRPs are not remembered: they are large). */
-export function receptorDesiredLrpsJson(lrps: readonly DesiredLRP[]): EncodedMessage<'ReceptorJSONResponse'> {
-  return receptorJsonResponse(lrps.map(desiredLrpResponseJson));
+/**
+ * A list of DesiredLRPs built as they are read (`add`), each encoded on its own into a part of the response:
+ * nothing but the encodings is held, and they are never joined into one buffer.
+ */
+export class DesiredLrpList {
+  private readonly parts: Uint8Array[] = [];
+  private bytes = 0;
+
+  private constructor(private readonly encode: (lrp: DesiredLRP, first: boolean) => Uint8Array) {}
+
+  /** `DesiredLRPsResponse`'s `desired_lrps` (field 2), each as `version` makes it. */
+  static protobuf(version: (lrp: DesiredLRP) => DesiredLRP): DesiredLrpList {
+    return new DesiredLrpList((lrp) => {
+      const wire = proto.DesiredLRP.encode(desiredLrpToProto(version(lrp))).finish();
+      const part = Buffer.allocUnsafe(1 + varintSize(wire.length) + wire.length);
+      part[0] = RESPONSE_FIELD_2;
+      part.set(wire, writeVarint(part, 1, wire.length));
+      return part;
+    });
+  }
+
+  /** The elements of GET /v1/desired_lrps's JSON array, for `ReceptorJSONResponse`. */
+  static receptorJson(): DesiredLrpList {
+    return new DesiredLrpList((lrp, first) => Buffer.from(`${first ? '' : ','}${desiredLrpResponseJson(lrp)}`));
+  }
+
+  add(lrp: DesiredLRP): void {
+    const part = this.encode(lrp, this.parts.length === 0);
+    this.parts.push(part);
+    this.bytes += part.byteLength;
+  }
+
+  protobufResponse(): EncodedMessage<'DesiredLRPsResponse'> {
+    return new EncodedMessage('DesiredLRPsResponse', this.parts);
+  }
+
+  /** The array, wrapped as `ReceptorJSONResponse`'s `json` (its length is known once every element is). */
+  receptorJsonResponse(): EncodedMessage<'ReceptorJSONResponse'> {
+    const length = this.bytes + 2;
+    const header = Buffer.allocUnsafe(1 + varintSize(length) + 1);
+    header[0] = RESPONSE_FIELD_2;
+    header[writeVarint(header, 1, length)] = 0x5b; // [
+    return new EncodedMessage('ReceptorJSONResponse', [header, ...this.parts, Buffer.from(']')]);
+  }
 }
 
 function receptorJsonResponse(texts: readonly string[]): EncodedMessage<'ReceptorJSONResponse'> {
@@ -89,7 +131,7 @@ function receptorJsonResponse(texts: readonly string[]): EncodedMessage<'Recepto
     offset += out.write(text, offset);
   });
   out[offset] = 0x5d; // ]
-  return new EncodedMessage('ReceptorJSONResponse', out);
+  return new EncodedMessage('ReceptorJSONResponse', [out]);
 }
 
 function encodedActualLrp(lrp: ActualLRP): Uint8Array {

@@ -39,7 +39,7 @@ export class EtcdDesiredLRPDb implements DesiredLRPDb {
   }
 
   async listDesiredLRPs(filter: DesiredLRPFilter = {}): Promise<Listed<DesiredLRP>> {
-    // Whole DesiredLRPs are not remembered (a few KiB each): they are decoded for each list.
+    // Whole DesiredLRPs are not kept in the view (a few KiB each): this list reads etcd.
     const { items, revision } = await this.ctx.store.listDecoded(DESIRED_LRP_PREFIX, desiredLrpFromJson, inDomain(filter));
     return { items: items.map((item) => item.value), revision };
   }
@@ -47,6 +47,10 @@ export class EtcdDesiredLRPDb implements DesiredLRPDb {
   async listDesiredLRPSchedulingInfos(filter: DesiredLRPFilter = {}): Promise<Listed<DesiredLRPSchedulingInfo>> {
     const { items, revision } = await this.ctx.store.listDecoded(DESIRED_LRP_PREFIX, decodeSchedulingInfo, inDomain(filter));
     return { items: items.map((item) => item.value), revision };
+  }
+
+  async eachDesiredLRP(filter: DesiredLRPFilter, visit: (lrp: DesiredLRP) => void): Promise<string> {
+    return this.ctx.store.eachDecoded(DESIRED_LRP_PREFIX, desiredLrpFromJson, inDomain(filter), visit);
   }
 
   async desiredLRPByProcessGuid(processGuid: string): Promise<DesiredLRP> {
@@ -113,7 +117,7 @@ function inDomain<T extends { domain: string }>(filter: DesiredLRPFilter): Keep<
 }
 
 /** What convergence and the auctioneer read of every DesiredLRP; small, so the view remembers it. */
-const decodeSchedulingInfo = memoizedDecoder((text: string): DesiredLRPSchedulingInfo => schedulingInfo(desiredLrpFromJson(text)));
+export const decodeSchedulingInfo = memoizedDecoder((text: string): DesiredLRPSchedulingInfo => schedulingInfo(desiredLrpFromJson(text)));
 
 function schedulingInfo(lrp: DesiredLRP): DesiredLRPSchedulingInfo {
   return {

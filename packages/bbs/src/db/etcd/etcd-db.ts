@@ -4,7 +4,8 @@ import type { Clock, Db } from '../db';
 import { ACTUAL_LRPS_BY_CELL, EtcdActualLRPDb } from './actual-lrp-db';
 import { EtcdCellDb } from './cell-db';
 import type { DbContext } from './context';
-import { EtcdDesiredLRPDb } from './desired-lrp-db';
+import { decodeSchedulingInfo, EtcdDesiredLRPDb } from './desired-lrp-db';
+import { DESIRED_LRP_PREFIX } from './keys';
 import { EtcdDomainDb } from './domain-db';
 import { EtcdEvacuationDb } from './evacuation-db';
 import { EtcdStore } from './store';
@@ -82,7 +83,12 @@ export class EtcdDb implements Db {
     this.evacuationDb = new EtcdEvacuationDb(ctx, this.actualDb);
     this.desiredDb = new EtcdDesiredLRPDb(ctx, this.actualDb);
     this.taskDb = new EtcdTaskDb(ctx);
-    this.view = options.view === true ? EtcdView.start(namespace, ctx.store, { logger: logger.child({ session: 'view' }), indexes: [ACTUAL_LRPS_BY_CELL] }) : null;
+    const viewOptions = {
+      logger: logger.child({ session: 'view' }),
+      indexes: [ACTUAL_LRPS_BY_CELL],
+      derivedOnly: [{ prefix: DESIRED_LRP_PREFIX, decoders: [decodeSchedulingInfo] }],
+    };
+    this.view = options.view === true ? EtcdView.start(namespace, ctx.store, viewOptions) : null;
   }
 
   /** What the in-memory view holds (null without one). */
@@ -116,6 +122,7 @@ export class EtcdDb implements Db {
     this.desiredDb.desiredLRPSchedulingInfos(...args);
   readonly desiredLRPByProcessGuid: Db['desiredLRPByProcessGuid'] = (...args) =>
     this.desiredDb.desiredLRPByProcessGuid(...args);
+  readonly eachDesiredLRP: Db['eachDesiredLRP'] = (...args) => this.desiredDb.eachDesiredLRP(...args);
   readonly desireLRP: Db['desireLRP'] = (...args) => this.desiredDb.desireLRP(...args);
   readonly updateDesiredLRP: Db['updateDesiredLRP'] = (...args) => this.desiredDb.updateDesiredLRP(...args);
   readonly removeDesiredLRP: Db['removeDesiredLRP'] = (...args) => this.desiredDb.removeDesiredLRP(...args);

@@ -86,7 +86,12 @@ export class EtcdStore {
 
   /** The raw record, or null when absent. */
   async find(key: string): Promise<Versioned<string> | null> {
-    const view = await this.currentView(key);
+    return this.findFor(key);
+  }
+
+  /** `find`, from the view when it can decode the record with `decode` (see DerivedOnly). */
+  private async findFor(key: string, decode?: Decode<unknown>): Promise<Versioned<string> | null> {
+    const view = await this.currentView(key, decode);
     if (view !== null) return view.record(key) ?? null;
     const res = await etcdCall(this.ns.get(key).exec());
     const kv = res.kvs[0];
@@ -102,7 +107,7 @@ export class EtcdStore {
 
   /** Null when absent; InvalidRecord when it does not decode. */
   async tryGet<T>(key: string, decode: Decode<T>): Promise<Versioned<T> | null> {
-    const raw = await this.find(key);
+    const raw = await this.findFor(key, decode);
     if (raw === null) return null;
     try {
       return { key: raw.key, value: decodeRecord(raw, decode), modRevision: raw.modRevision, lease: raw.lease };
@@ -174,7 +179,11 @@ export class EtcdStore {
    * Pages hold at most `pageSize` keys and about `pageBytes` (judged by the largest record seen).
    */
   async list(prefix: string): Promise<ListResult<string>> {
-    const view = await this.currentView(prefix);
+    return this.listFor(prefix);
+  }
+
+  private async listFor(prefix: string, decode?: Decode<unknown>): Promise<ListResult<string>> {
+    const view = await this.currentView(prefix, decode);
     if (view !== null) return { items: view.range(prefix), revision: view.revision };
     return this.listFromEtcd(prefix);
   }
@@ -199,7 +208,7 @@ export class EtcdStore {
    * logged and skipped.
    */
   async listDecoded<T>(prefix: string, decode: Decode<T>, keep?: Keep<T>): Promise<ListResult<T>> {
-    const { items, revision } = await this.list(prefix);
+    const { items, revision } = await this.listFor(prefix, decode);
     const kept: Versioned<T>[] = [];
     for (const item of items) {
       let value: T;
@@ -219,7 +228,7 @@ export class EtcdStore {
    * index's prefix, which `keep` must then narrow to the same ones).
    */
   async listIndexed<T>(index: ViewIndex, value: string, decode: Decode<T>, keep: Keep<T>): Promise<ListResult<T>> {
-    const view = await this.currentView(index.prefix);
+    const view = await this.currentView(index.prefix, decode);
     const found = view?.lookup(index.name, value) ?? null;
     if (view === null || found === null) return this.listDecoded(index.prefix, decode, keep);
     const kept: Versioned<T>[] = [];
@@ -235,7 +244,7 @@ export class EtcdStore {
    * delete compares the revision listed, so a record rewritten since is left alone.
    */
   async listDecodedPruning<T>(prefix: string, decode: Decode<T>): Promise<ListResult<T> & { pruned: number }> {
-    const { items, revision } = await this.list(prefix);
+    const { items, revision } = await this.listFor(prefix, decode);
     const kept: Versioned<T>[] = [];
     let pruned = 0;
     for (const item of items) {
@@ -331,9 +340,9 @@ export class EtcdStore {
   }
 
   /** The view, when it may serve a read of `keyOrPrefix` (it holds `/v1/` and has applied our writes). */
-  private async currentView(keyOrPrefix: string): Promise<EtcdView | null> {
+  private async currentView(keyOrPrefix: string, decode?: Decode<unknown>): Promise<EtcdView | null> {
     const view = this.view;
-    if (view === null || !view.holds(keyOrPrefix)) return null;
+    if (view === null || !view.holds(keyOrPrefix, decode)) return null;
     const current = view.current();
     return (current === true || (current !== false && (await current))) ? view : null;
   }
@@ -350,9 +359,41 @@ export class EtcdStore {
   }
 
   private async listOnce(prefix: string, atRevision?: string): Promise<ListResult<string>> {
+    const items: Versioned<string>[] = [];
+    const revision = await this.eachPage(prefix, atRevision, (page) => {
+      for (const item of page) items.push(item);
+    });
+    return { items, revision };
+  }
+
+  /**
+   * `listDecoded`'s records one at a time, for lists too large to hold decoded (every DesiredLRP): `visit` gets
+   * each kept record as its page arrives. Returns the revision read at.
+   */
+  async eachDecoded<T>(prefix: string, decode: Decode<T>, keep: Keep<T> | undefined, visit: (value: T) => void): Promise<string> {
+    const view = await this.currentView(prefix, decode);
+    const take = (item: Versioned<string>): void => {
+      let value: T;
+      try {
+        value = decodeRecord(item, decode);
+      } catch (err) {
+        this.options.logger.error({ key: item.key, error: invalidRecord(err).message }, 'failed-to-decode-record');
+        return;
+      }
+      if (keep === undefined || keep(value)) visit(value);
+    };
+    if (view !== null) {
+      for (const item of view.range(prefix)) take(item);
+      return view.revision;
+    }
+    // One pass at one revision: a compaction under it fails the list rather than restarting half-visited.
+    return this.eachPage(prefix, undefined, (page) => page.forEach(take));
+  }
+
+  /** Pages through `prefix` at one revision (the first page's, or `atRevision`); returns that revision. */
+  private async eachPage(prefix: string, atRevision: string | undefined, onPage: (items: Versioned<string>[]) => void): Promise<string> {
     const { pageSize, pageBytes } = this.options;
     const end = Range.prefix(prefix).end;
-    const items: Versioned<string>[] = [];
     let start = Buffer.from(prefix);
     let revision = atRevision;
     let limit = Math.min(pageSize, FIRST_PAGE_KEYS);
@@ -362,12 +403,14 @@ export class EtcdStore {
       if (revision !== undefined) range.revision(revision);
       const page = await etcdCall(range.exec());
       revision ??= page.header.revision;
+      const items: Versioned<string>[] = [];
       for (const kv of page.kvs) {
         items.push(record(kv.key.toString(), kv));
         largest = Math.max(largest, kv.key.length + kv.value.length);
       }
+      onPage(items);
       const last = page.kvs[page.kvs.length - 1];
-      if (!page.more || last === undefined) return { items, revision };
+      if (!page.more || last === undefined) return revision;
       start = Buffer.concat([last.key, Buffer.from([0])]);
       limit = Math.max(1, Math.min(pageSize, limit * PAGE_GROWTH, Math.floor(pageBytes / largest)));
     }
@@ -378,7 +421,11 @@ export class EtcdStore {
 export function decodeRecord<T>(item: Versioned<string> & Pick<ViewRecord, 'memo'>, decode: Decode<T>): T {
   if (!memoizable.has(decode)) return decode(item.value);
   const memo = (item.memo ??= []);
-  for (const entry of memo) if (entry.decoder === decode) return entry.decoded as T;
+  for (const entry of memo) {
+    if (entry.decoder !== decode) continue;
+    if (entry.error !== undefined) throw entry.error;
+    return entry.decoded as T;
+  }
   const value = decode(item.value);
   memo.push({ decoder: decode, decoded: value });
   return value;

@@ -18,10 +18,27 @@ import { RevisionWatch, type KeyChange } from '../../events/revision-watch';
 import { ACTUAL_LRP_PREFIX, CELL_PREFIX, DESIRED_LRP_PREFIX, DOMAIN_PREFIX, TASK_PREFIX, V1_PREFIX } from './keys';
 import type { EtcdStore, Versioned } from './store';
 
+/** What a decoder made of a record's value: the model, or why it does not decode. */
+export interface Decoded {
+  decoder: unknown;
+  decoded?: unknown;
+  error?: unknown;
+}
+
 /** A stored record as the view holds it. */
 export interface ViewRecord extends Versioned<string> {
   /** What decoders made of `value` (see EtcdStore's memoized decoders); at most a couple per record. */
-  memo?: Array<{ decoder: unknown; decoded: unknown }>;
+  memo?: Decoded[];
+}
+
+/**
+ * A collection whose values the view does not keep, only what `decoders` make of them (decoded as each change
+ * arrives): reads of whole values go to etcd. For DesiredLRPs, a few KiB each, of which convergence and the
+ * auctioneer need a small part.
+ */
+export interface DerivedOnly {
+  prefix: string;
+  decoders: ReadonlyArray<(text: string) => unknown>;
 }
 
 /** A secondary index the view keeps over one collection, e.g. ActualLRPs by cell. */
@@ -36,6 +53,7 @@ export interface ViewIndex {
 export interface EtcdViewOptions {
   logger: Logger;
   indexes?: readonly ViewIndex[];
+  derivedOnly?: readonly DerivedOnly[];
   /** How long a read waits for the view to apply this BBS's own write before it asks etcd instead. */
   catchUpTimeoutMs?: number;
 }
@@ -184,9 +202,14 @@ export class EtcdView {
     });
   }
 
-  /** Whether reads of `keyOrPrefix` can be answered here: it lies in a collection the view holds. */
-  holds(keyOrPrefix: string): boolean {
-    return collectionOf(keyOrPrefix) !== null;
+  /**
+   * Whether reads of `keyOrPrefix` can be answered here: it lies in a collection the view holds, and for a
+   * collection kept as derived values only, `decoder` is one of those it keeps (a raw read has none).
+   */
+  holds(keyOrPrefix: string, decoder?: unknown): boolean {
+    if (collectionOf(keyOrPrefix) === null) return false;
+    const derived = this.derivedOnly(keyOrPrefix);
+    return derived === undefined || (decoder !== undefined && derived.decoders.includes(decoder as (text: string) => unknown));
   }
 
   record(key: string): ViewRecord | undefined {
@@ -298,7 +321,22 @@ export class EtcdView {
     this.wake();
   }
 
+  private derivedOnly(key: string): DerivedOnly | undefined {
+    return this.options.derivedOnly?.find((derived) => key.startsWith(derived.prefix));
+  }
+
   private put(record: ViewRecord): void {
+    const derived = this.derivedOnly(record.key);
+    if (derived !== undefined) {
+      record.memo = derived.decoders.map((decoder) => {
+        try {
+          return { decoder, decoded: decoder(record.value) };
+        } catch (error) {
+          return { decoder, error };
+        }
+      });
+      record.value = '';
+    }
     const collection = collectionOf(record.key);
     const group = groupOf(record.key);
     if (collection === null || group === null) return;

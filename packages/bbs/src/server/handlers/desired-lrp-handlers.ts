@@ -11,7 +11,7 @@ import {
 import type { DesiredLRPController } from '../../controllers/desired-lrp-controller';
 import type { Db, DesiredLRPFilter } from '../../db/db';
 import type { RpcHandlers, RpcReply } from '../router';
-import { receptorDesiredLrpsJson } from '../spliced-lists';
+import { DesiredLrpList } from '../spliced-lists';
 import { desiredLrpToV0 } from '../v0';
 import { ifPresent } from './request-parts';
 
@@ -19,7 +19,7 @@ type DesiredLRPRouteName =
   | 'DesiredLRPs_r1' | 'DesiredLRPByProcessGuid_r1' | 'DesiredLRPSchedulingInfos' | 'DesiredLRPs'
   | 'DesiredLRPByProcessGuid' | 'DesireDesiredLRP' | 'UpdateDesireLRP' | 'RemoveDesiredLRP' | 'DesiredLRPsReceptorJSON';
 
-export type DesiredLRPHandlerStore = Pick<Db, 'listDesiredLRPs' | 'desiredLRPByProcessGuid' | 'listDesiredLRPSchedulingInfos'>;
+export type DesiredLRPHandlerStore = Pick<Db, 'eachDesiredLRP' | 'desiredLRPByProcessGuid' | 'listDesiredLRPSchedulingInfos'>;
 
 function desiredLRPFilter(domain: string): DesiredLRPFilter {
   return domain === '' ? {} : { domain };
@@ -29,10 +29,11 @@ export function desiredLRPHandlers(
   db: DesiredLRPHandlerStore,
   controller: Pick<DesiredLRPController, 'desireDesiredLRP' | 'updateDesiredLRP' | 'removeDesiredLRP'>,
 ): Pick<RpcHandlers, DesiredLRPRouteName> {
+  // Every DesiredLRP is encoded as it is read: the whole list is never held decoded.
   const list = async (domain: string, version: (lrp: DesiredLRP) => DesiredLRP, reply: RpcReply) => {
-    const lrps = await db.listDesiredLRPs(desiredLRPFilter(domain));
-    reply.readAt(lrps.revision);
-    return { desired_lrps: lrps.items.map((lrp) => desiredLrpToProto(version(lrp))) };
+    const encoded = DesiredLrpList.protobuf(version);
+    reply.readAt(await db.eachDesiredLRP(desiredLRPFilter(domain), (lrp) => encoded.add(lrp)));
+    return encoded.protobufResponse();
   };
   const get = async (processGuid: string, version: (lrp: DesiredLRP) => DesiredLRP) => {
     validateProcessGuidRequest(processGuid);
@@ -45,9 +46,9 @@ export function desiredLRPHandlers(
     DesiredLRPs_r1: (request, reply) => list(request.domain, current, reply),
     DesiredLRPs: (request, reply) => list(request.domain, desiredLrpToV0, reply),
     DesiredLRPsReceptorJSON: async (request, reply) => {
-      const lrps = await db.listDesiredLRPs(desiredLRPFilter(request.domain));
-      reply.readAt(lrps.revision);
-      return receptorDesiredLrpsJson(lrps.items);
+      const encoded = DesiredLrpList.receptorJson();
+      reply.readAt(await db.eachDesiredLRP(desiredLRPFilter(request.domain), (lrp) => encoded.add(lrp)));
+      return encoded.receptorJsonResponse();
     },
     DesiredLRPByProcessGuid_r1: (request) => get(request.process_guid, current),
     DesiredLRPByProcessGuid: (request) => get(request.process_guid, desiredLrpToV0),
