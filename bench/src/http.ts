@@ -9,8 +9,26 @@ export interface HttpAnswer {
   body: Buffer;
 }
 
+/**
+ * A request on a kept-alive socket the server closed in the meantime (Node's 5 s keepAliveTimeout) fails at once
+ * with ECONNRESET without having reached the server: it is sent again, once, as Node's documentation advises.
+ */
+async function retryingStale<T>(send: (onStale: () => void) => Promise<T>): Promise<T> {
+  let stale = false;
+  try {
+    return await send(() => { stale = true; });
+  } catch (err) {
+    if (!stale) throw err;
+    return send(() => undefined);
+  }
+}
+
+function staleSocketReset(req: http.ClientRequest, err: NodeJS.ErrnoException): boolean {
+  return req.reusedSocket && err.code === 'ECONNRESET';
+}
+
 export function httpRequest(url: string, method = 'GET', body?: string, timeoutMs = 300_000): Promise<HttpAnswer> {
-  return new Promise((resolve, reject) => {
+  return retryingStale((onStale) => new Promise((resolve, reject) => {
     const req = http.request(url, { method, agent, timeout: timeoutMs }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -18,7 +36,10 @@ export function httpRequest(url: string, method = 'GET', body?: string, timeoutM
       res.on('error', reject);
     });
     req.on('timeout', () => req.destroy(new Error(`${method} ${url}: no answer within ${timeoutMs} ms`)));
-    req.on('error', reject);
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      if (staleSocketReset(req, err)) onStale();
+      reject(err);
+    });
     if (body !== undefined) {
       req.setHeader('Content-Type', 'application/json');
       req.setHeader('Content-Length', Buffer.byteLength(body));
@@ -26,7 +47,7 @@ export function httpRequest(url: string, method = 'GET', body?: string, timeoutM
     } else {
       req.end();
     }
-  });
+  }));
 }
 
 /** GET and JSON-parse a 200 answer; throws on any other status. */
@@ -42,7 +63,7 @@ export function closeAgents(): void {
 
 /** GETs a JSON array and counts its elements as the bytes arrive, keeping none of them. */
 export function getAndCountArray(url: string, timeoutMs = 600_000): Promise<{ count: number; bytes: number }> {
-  return new Promise((resolve, reject) => {
+  return retryingStale((onStale) => new Promise((resolve, reject) => {
     const req = http.request(url, { agent, timeout: timeoutMs }, (res) => {
       const counter = new JsonArrayCounter();
       let bytes = 0;
@@ -66,7 +87,10 @@ export function getAndCountArray(url: string, timeoutMs = 600_000): Promise<{ co
       res.on('error', reject);
     });
     req.on('timeout', () => req.destroy(new Error(`GET ${url}: no answer within ${timeoutMs} ms`)));
-    req.on('error', reject);
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      if (staleSocketReset(req, err)) onStale();
+      reject(err);
+    });
     req.end();
-  });
+  }));
 }

@@ -2,6 +2,7 @@
  * The task completion callback workers (spec/bbs.md §7, Diego's `taskworkpool`), run by the leader BBS only.
  * Completions are noticed on the store's etcd watch, so a callback fires whichever BBS completed the task.
  */
+import { setMaxListeners } from 'node:events';
 import { convertError, taskResponseJson, type Task } from '@diego/models';
 import type { Namespace } from 'etcd3';
 import type { Logger } from 'pino';
@@ -88,8 +89,11 @@ export class TaskCompletionWorkers implements LeaderLoop, TaskCompletionSubmitte
   async start(): Promise<void> {
     await this.stopping;
     if (this.run !== null) return;
+    const abort = new AbortController();
+    // Every callback in flight listens to it (up to the pool's size): not the leak Node's warning guesses at.
+    setMaxListeners(0, abort.signal);
     const run: Run = {
-      abort: new AbortController(),
+      abort,
       agents: new CallbackAgents(),
       queue: [],
       pending: new Set(),

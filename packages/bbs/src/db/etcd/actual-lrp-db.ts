@@ -28,7 +28,7 @@ import {
 } from './actual-lrp-records';
 import type { DbContext } from './context';
 import { invalidRecord, orLifecycleError, resourceNotFound } from './errors';
-import { ACTUAL_LRP_PREFIX, actualLrpIndexPrefix, actualLrpInstanceKey, actualLrpProcessPrefix, parseKey } from './keys';
+import { ACTUAL_LRP_PREFIX, actualLrpIndexPrefix, actualLrpInstanceKey, actualLrpProcessPrefix, actualLrpRecordOf } from './keys';
 import { decodeRecord, type Entry, type Versioned } from './store';
 import type { ViewIndex } from './view';
 
@@ -370,20 +370,25 @@ function passes(filter: ActualLRPFilter, lrp: ActualLRP): boolean {
   return (!filter.domain || lrp.domain === filter.domain) && (!filter.cell_id || lrp.cell_id === filter.cell_id);
 }
 
-/** Instance and evacuating records of one index, in one group each, in key order. */
+/**
+ * Instance and evacuating records of one index, in one group each, in key order. The records come in key order,
+ * so the two of one index are neighbours (`/v1/actual/<guid>/<index>/evacuating`, `.../instance`): one pass,
+ * comparing each key's index prefix with the last, groups them (a list of every ActualLRP takes no map).
+ */
 function groupByIndex(records: readonly Versioned<ActualLRP>[]): ActualLRPGroup[] {
-  const groups = new Map<string, ActualLRPGroup>();
+  const groups: ActualLRPGroup[] = [];
+  let group: ActualLRPGroup | null = null;
+  let groupPrefix = '';
   for (const record of records) {
-    const parsed = parseKey(record.key);
-    if (parsed?.kind !== 'actual') continue;
-    const id = `${parsed.guid}/${parsed.index}`;
-    let group = groups.get(id);
-    if (group === undefined) {
+    const side = actualLrpRecordOf(record.key);
+    if (side === null) continue;
+    if (group === null || side.indexPrefix !== groupPrefix) {
       group = { instance: null, evacuating: null };
-      groups.set(id, group);
+      groups.push(group);
+      groupPrefix = side.indexPrefix;
     }
-    if (parsed.evacuating) group.evacuating = record.value;
+    if (side.evacuating) group.evacuating = record.value;
     else group.instance = record.value;
   }
-  return [...groups.values()];
+  return groups;
 }

@@ -57,6 +57,17 @@ export function cellKey(cellId: string): string {
   return `${CELL_PREFIX}${cellId}`;
 }
 
+/**
+ * Which record of its index an ActualLRP key names, and the index's prefix (`/v1/actual/<guid>/<index>/`), by
+ * its last segment alone: cheap enough for grouping every ActualLRP of a list that came from ActualLRP keys.
+ */
+export function actualLrpRecordOf(key: string): { indexPrefix: string; evacuating: boolean } | null {
+  const slash = key.lastIndexOf('/');
+  const name = key.slice(slash + 1);
+  if (name !== INSTANCE && name !== EVACUATING) return null;
+  return { indexPrefix: key.slice(0, slash + 1), evacuating: name === EVACUATING };
+}
+
 /** What a key under `/v1/` names. */
 export type ParsedKey =
   | { kind: 'desired'; guid: string }
