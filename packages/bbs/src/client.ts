@@ -54,12 +54,15 @@ import { SseParser, type SseFrame } from './sse-parser';
 
 /** BBS `-communicationTimeout`. */
 const DEFAULT_TIMEOUT_MS = 10_000;
+const DEFAULT_LIST_TIMEOUT_MS = 300_000;
 /** Go time.Duration on the wire is nanoseconds. */
 const NS_PER_MS = 1_000_000;
 
 export interface HttpBbsClientOptions {
   /** Per attempt, until the whole response (or an event stream's headers) arrived. Default 10 s. */
   timeoutMs?: number;
+  /** The same for the list routes, whose answers grow with the store (200,000 DesiredLRPs take a minute). Default 5 min. */
+  listTimeoutMs?: number;
 }
 
 /** The BBS could not be reached at all (as opposed to answering badly): worth trying the next one. */
@@ -89,6 +92,7 @@ function messageOf(err: unknown): string {
 export class HttpBbsClient implements BbsClient {
   private readonly urls: readonly string[];
   private readonly timeoutMs: number;
+  private readonly listTimeoutMs: number;
   private readonly httpAgent = new http.Agent({ keepAlive: true });
   private readonly httpsAgent = new https.Agent({ keepAlive: true });
   /** The URL that answered last; calls start there. */
@@ -98,6 +102,7 @@ export class HttpBbsClient implements BbsClient {
     if (urls.length === 0) throw new Error('HttpBbsClient needs at least one BBS URL');
     this.urls = urls.map((url) => url.replace(/\/+$/, ''));
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.listTimeoutMs = options.listTimeoutMs ?? DEFAULT_LIST_TIMEOUT_MS;
   }
 
   /** Closes the kept-alive connections. */
@@ -117,7 +122,7 @@ export class HttpBbsClient implements BbsClient {
     name: N,
     request: MessageProperties<RequestName<N>>,
   ): Promise<{ response: DecodedMessage<ResponseName<N>>; revision: string }> {
-    const { body, revision } = await this.exchange(routeNamed(name), encodeMessage(requestNameOf(name), request));
+    const { body, revision } = await this.exchange(routeNamed(name), encodeMessage(requestNameOf(name), request), this.listTimeoutMs);
     const response = decodeResponse(responseNameOf(name), body);
     if (revision === null) throw new BbsError('InvalidResponse', `the BBS answered ${name} without ${REVISION_HEADER}`);
     return { response, revision };
@@ -371,13 +376,13 @@ export class HttpBbsClient implements BbsClient {
   }
 
   /** Sends a request body and resolves with the protobuf response body and the list revision header. */
-  private exchange(route: BbsRoute, body: Uint8Array): Promise<Answer> {
+  private exchange(route: BbsRoute, body: Uint8Array, timeoutMs = this.timeoutMs): Promise<Answer> {
     return this.acrossBbses(async (url) => {
       try {
-        return await this.exchangeOnce(url, route, body);
+        return await this.exchangeOnce(url, route, body, timeoutMs);
       } catch (err) {
         // A kept-alive connection the server had already closed: the request never reached it, so send it again.
-        if (err instanceof StaleConnectionError) return this.exchangeOnce(url, route, body);
+        if (err instanceof StaleConnectionError) return this.exchangeOnce(url, route, body, timeoutMs);
         throw err;
       }
     });
@@ -408,10 +413,10 @@ export class HttpBbsClient implements BbsClient {
     return transport.request(target, { method: route.method, agent });
   }
 
-  private exchangeOnce(url: string, route: BbsRoute, body: Uint8Array): Promise<Answer> {
+  private exchangeOnce(url: string, route: BbsRoute, body: Uint8Array, timeoutMs: number): Promise<Answer> {
     return new Promise((resolve, reject) => {
       const request = this.requestTo(url, route);
-      const timer = setTimeout(() => request.destroy(new UnreachableError(`no answer within ${this.timeoutMs} ms`)), this.timeoutMs);
+      const timer = setTimeout(() => request.destroy(new UnreachableError(`no answer within ${timeoutMs} ms`)), timeoutMs);
       request.on('error', (err) => {
         clearTimeout(timer);
         reject(request.reusedSocket && isUnreachable(err) && !(err instanceof UnreachableError) ? new StaleConnectionError(err.message) : err);
