@@ -67,7 +67,8 @@ export class EtcdDb implements Db {
   private readonly view: EtcdView | null;
 
   constructor(namespace: Namespace, options: EtcdDbOptions = {}) {
-    const logger = (options.logger ?? pino()).child({ session: 'etcd-db' });
+    const baseLogger = options.logger ?? pino();
+    const logger = baseLogger.child({ session: 'etcd-db' });
     const ctx: DbContext = {
       store: new EtcdStore(namespace, {
         pageSize: options.pageSize ?? DEFAULT_PAGE_SIZE,
@@ -84,7 +85,7 @@ export class EtcdDb implements Db {
     this.desiredDb = new EtcdDesiredLRPDb(ctx, this.actualDb);
     this.taskDb = new EtcdTaskDb(ctx);
     const viewOptions = {
-      logger: logger.child({ session: 'view' }),
+      logger: baseLogger.child({ session: 'view' }),
       indexes: [ACTUAL_LRPS_BY_CELL],
       derivedOnly: [{ prefix: DESIRED_LRP_PREFIX, decoders: [decodeSchedulingInfo] }],
     };

@@ -211,16 +211,21 @@ export class EtcdStore {
     const { items, revision } = await this.listFor(prefix, decode);
     const kept: Versioned<T>[] = [];
     for (const item of items) {
-      let value: T;
-      try {
-        value = decodeRecord(item, decode);
-      } catch (err) {
-        this.options.logger.error({ key: item.key, error: invalidRecord(err).message }, 'failed-to-decode-record');
-        continue;
-      }
-      if (keep === undefined || keep(value)) kept.push({ key: item.key, value, modRevision: item.modRevision, lease: item.lease });
+      this.decodeKept(item, decode, keep, (value) => kept.push({ key: item.key, value, modRevision: item.modRevision, lease: item.lease }));
     }
     return { items: kept, revision };
+  }
+
+  /** Hands `item` decoded to `take` when it decodes and `keep` accepts it; one that does not decode is logged. */
+  private decodeKept<T>(item: Versioned<string>, decode: Decode<T>, keep: Keep<T> | undefined, take: (value: T) => void): void {
+    let value: T;
+    try {
+      value = decodeRecord(item, decode);
+    } catch (err) {
+      this.options.logger.error({ key: item.key, error: invalidRecord(err).message }, 'failed-to-decode-record');
+      return;
+    }
+    if (keep === undefined || keep(value)) take(value);
   }
 
   /**
@@ -372,16 +377,7 @@ export class EtcdStore {
    */
   async eachDecoded<T>(prefix: string, decode: Decode<T>, keep: Keep<T> | undefined, visit: (value: T) => void): Promise<string> {
     const view = await this.currentView(prefix, decode);
-    const take = (item: Versioned<string>): void => {
-      let value: T;
-      try {
-        value = decodeRecord(item, decode);
-      } catch (err) {
-        this.options.logger.error({ key: item.key, error: invalidRecord(err).message }, 'failed-to-decode-record');
-        return;
-      }
-      if (keep === undefined || keep(value)) visit(value);
-    };
+    const take = (item: Versioned<string>): void => this.decodeKept(item, decode, keep, visit);
     if (view !== null) {
       for (const item of view.range(prefix)) take(item);
       return view.revision;

@@ -263,6 +263,7 @@ export class EtcdView {
         this.wake();
       },
       (err: unknown) => {
+        if (this.closed) return;
         this.options.logger.error({ error: String(err) }, 'view-load-failed');
         setTimeout(() => this.load(), RELOAD_PAUSE_MS).unref();
       },
