@@ -382,7 +382,7 @@ export class HttpBbsClient implements BbsClient {
         return await this.exchangeOnce(url, route, body, timeoutMs);
       } catch (err) {
         // A kept-alive connection the server had already closed: the request never reached it, so send it again.
-        if (err instanceof StaleConnectionError) return this.exchangeOnce(url, route, body, timeoutMs);
+        if (err instanceof StaleConnectionError) return this.exchangeOnce(url, route, body, timeoutMs, { fresh: true });
         throw err;
       }
     });
@@ -406,16 +406,17 @@ export class HttpBbsClient implements BbsClient {
     throw new BbsError('Unavailable', `no BBS could be reached (${failures.join('; ')})`);
   }
 
-  private requestTo(url: string, route: BbsRoute): http.ClientRequest {
+  /** `fresh`: on a new connection rather than a kept-alive one (another idle one may be just as stale). */
+  private requestTo(url: string, route: BbsRoute, { fresh = false } = {}): http.ClientRequest {
     const target = new URL(`${url}${route.path}`);
     const transport = target.protocol === 'https:' ? https : http;
-    const agent = target.protocol === 'https:' ? this.httpsAgent : this.httpAgent;
+    const agent = fresh ? false : target.protocol === 'https:' ? this.httpsAgent : this.httpAgent;
     return transport.request(target, { method: route.method, agent });
   }
 
-  private exchangeOnce(url: string, route: BbsRoute, body: Uint8Array, timeoutMs: number): Promise<Answer> {
+  private exchangeOnce(url: string, route: BbsRoute, body: Uint8Array, timeoutMs: number, options: { fresh?: boolean } = {}): Promise<Answer> {
     return new Promise((resolve, reject) => {
-      const request = this.requestTo(url, route);
+      const request = this.requestTo(url, route, options);
       const timer = setTimeout(() => request.destroy(new UnreachableError(`no answer within ${timeoutMs} ms`)), timeoutMs);
       request.on('error', (err) => {
         clearTimeout(timer);

@@ -1,6 +1,9 @@
 /** Listening on a Diego-style `host:port` address, shared by the BBS, the receptor and the debug server. */
 import type { Server } from 'node:http';
 
+/** Longer than any client keeps an idle connection (Go's http.Transport: 90 s). */
+const KEEP_ALIVE_TIMEOUT_MS = 95_000;
+
 /** `host:port` or `[v6]:port`; an empty host means every interface. */
 export function parseListenAddress(address: string): { host: string; port: number } {
   const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(address);
@@ -16,6 +19,10 @@ export function parseListenAddress(address: string): { host: string; port: numbe
  */
 export async function listenOn(server: Server, address: string): Promise<string> {
   const { host, port } = parseListenAddress(address);
+  // Node closes a kept-alive connection after 5 s idle, while clients keep theirs longer (Go's 90 s): a request
+  // sent on a connection just as the server closes it fails with "socket hang up". Outlast the clients instead.
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

@@ -18,6 +18,12 @@ describe('Ping', () => {
     expect(response.headers.get('content-length')).toBe(String(body.byteLength));
     expect(proto.PingResponse.decode(body).available).toBe(true);
   });
+
+  it('keeps an idle connection open longer than Go clients keep theirs (90 s), so none is reused as it closes', async () => {
+    const response = await fetch(`${bbs().url}/v1/ping`, { method: 'POST' });
+    await response.arrayBuffer();
+    expect(response.headers.get('keep-alive')).toBe('timeout=95');
+  });
 });
 
 describe('the router', () => {
