@@ -4,7 +4,7 @@ import { HttpBbsClient } from '@diego/bbs';
 import { actualLrpToJson, desiredLrpToJson, type ActualLRP, type ActualLRPNetInfo, type DesiredLRP } from '@diego/models';
 import type { BenchArgs } from './args';
 import type { CellSimulator, HeldInstance } from './cells';
-import { startBbsProcess, waitForLeader, type BbsProcess, type ReceptorProcess } from './processes';
+import { startBbsProcess, waitForLeader, waitForWarmLeader, type BbsProcess, type ReceptorProcess } from './processes';
 import { RAW_PREFIX, type RawEtcd } from './raw';
 import { progress } from './stats';
 
@@ -96,6 +96,8 @@ export async function ensureLeader(ctx: Context): Promise<BbsProcess> {
   progress('starting a leading BBS (converger, auctioneer, task callbacks)');
   ctx.leader = await startBbsProcess('leader BBS', ctx.etcdUrl, ['-convergeRepeatInterval=1h']);
   await waitForLeader(ctx.leader, 60_000);
+  progress('waiting for the leader to load its view and finish its first convergence pass');
+  await waitForWarmLeader(ctx.leader, 900_000);
   return ctx.leader;
 }
 

@@ -137,6 +137,23 @@ export async function waitForLeader(bbs: BbsProcess, timeoutMs: number): Promise
   if (!leads) throw new Error(`${bbs.child.name} did not become leader within ${timeoutMs} ms:\n${bbs.child.stderr()}`);
 }
 
+/**
+ * Waits until a new leader is warm: its in-memory view has loaded (until then it reads etcd) and its first
+ * convergence pass, run on becoming leader, has finished. At 200,000 LRPs that takes minutes, and measuring
+ * before it would measure the load, not a pass.
+ */
+export async function waitForWarmLeader(bbs: BbsProcess, timeoutMs: number): Promise<void> {
+  const warm = await waitFor(async () => {
+    const vars = await debugVars(bbs.debugUrl).catch(() => ({}) as Record<string, unknown>);
+    const view = vars['view'];
+    if (typeof view !== 'object' || view === null || Reflect.get(view, 'live') !== true) return false;
+    const metrics = await fetch(`${bbs.debugUrl}/metrics`).then((res) => res.text()).catch(() => '');
+    const runs = /^ConvergenceLRPRuns (\d+)/m.exec(metrics);
+    return runs !== null && Number(runs[1]) >= 1;
+  }, timeoutMs, 500);
+  if (!warm) throw new Error(`${bbs.child.name} did not load its view and converge once within ${timeoutMs} ms:\n${bbs.child.stderr()}`);
+}
+
 export interface ReceptorProcess {
   child: Child;
   url: string;
