@@ -133,7 +133,13 @@ export async function startBbsServer(options: BbsServerOptions): Promise<BbsServ
     createBbsRequestListener(handlers, logger, (route, seconds) => metrics.recordRequest(route, seconds)),
   );
 
-  const address = await listenOn(server, options.listenAddress);
+  let address: string;
+  try {
+    address = await listenOn(server, options.listenAddress);
+  } catch (err) {
+    if (ownDb) db.close();
+    throw err;
+  }
   let election: LeaderElection | null = null;
   if (options.leader !== undefined) {
     const leader = options.leader;
