@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { eventually } from '@diego/test-support';
+import { eventually, freePorts } from '@diego/test-support';
 
 export const DIEGO_MAIN = join(__dirname, '..', 'dist', 'main.js');
 
@@ -86,4 +86,28 @@ export async function stopAll(): Promise<void> {
     if (diego.child.exitCode === null && diego.child.signalCode === null) diego.child.kill('SIGKILL');
     await diego.exitCode;
   }
+}
+
+/** The loopback ports of a whole `diego up`. */
+export interface UpPorts {
+  etcd: number;
+  etcdPeer: number;
+  bbs: number;
+  receptor: number;
+  cell: number;
+}
+
+/** `diego up` on free loopback ports, logging errors only: its command line and the ports it uses. */
+export async function upOnFreePorts(): Promise<{ ports: UpPorts; args: string[] }> {
+  const [etcd = 0, etcdPeer = 0, bbs = 0, receptor = 0, cell = 0] = await freePorts(5);
+  const args = [
+    'up',
+    `--etcdListenAddress=127.0.0.1:${etcd}`,
+    `--etcdPeerAddress=127.0.0.1:${etcdPeer}`,
+    `--bbsListenAddress=127.0.0.1:${bbs}`,
+    `--address=127.0.0.1:${receptor}`,
+    `--cellListenAddress=127.0.0.1:${cell}`,
+    '--logLevel=error',
+  ];
+  return { ports: { etcd, etcdPeer, bbs, receptor, cell }, args };
 }

@@ -6,8 +6,8 @@
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventually, freePorts } from '@diego/test-support';
-import { assertBuilt, spawnDiego, stdoutContains, stopAll, type DiegoProcess } from './diego-process';
+import { eventually } from '@diego/test-support';
+import { assertBuilt, spawnDiego, stdoutContains, stopAll, upOnFreePorts, type DiegoProcess } from './diego-process';
 
 /** An app that answers every request with the variables the cell gave it, as JSON. */
 const ECHO_APP =
@@ -38,17 +38,9 @@ beforeAll(assertBuilt);
 
 beforeEach(async () => {
   workDir = mkdtempSync(join(tmpdir(), 'diego-e2e-'));
-  const [etcd = 0, etcdPeer = 0, bbs = 0, receptor = 0, cell = 0] = await freePorts(5);
-  receptorUrl = `http://127.0.0.1:${receptor}`;
-  upArgs = [
-    'up',
-    `--etcdListenAddress=127.0.0.1:${etcd}`,
-    `--etcdPeerAddress=127.0.0.1:${etcdPeer}`,
-    `--bbsListenAddress=127.0.0.1:${bbs}`,
-    `--address=127.0.0.1:${receptor}`,
-    `--cellListenAddress=127.0.0.1:${cell}`,
-    '--logLevel=error',
-  ];
+  const up = await upOnFreePorts();
+  receptorUrl = `http://127.0.0.1:${up.ports.receptor}`;
+  upArgs = up.args;
 });
 
 afterEach(async () => {

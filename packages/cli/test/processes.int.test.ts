@@ -7,7 +7,7 @@ import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually, freePorts, loadFixture, startEtcd, type EtcdProcess } from '@diego/test-support';
-import { assertBuilt, spawnDiego, stdoutContains, stopAll, type DiegoProcess } from './diego-process';
+import { assertBuilt, spawnDiego, stdoutContains, stopAll, upOnFreePorts, type DiegoProcess, type UpPorts } from './diego-process';
 
 const repositoryRoot = join(__dirname, '..', '..', '..');
 
@@ -41,21 +41,11 @@ function accepts(port: number): Promise<boolean> {
 }
 
 describe('diego up', () => {
-  let ports: { etcd: number; etcdPeer: number; bbs: number; receptor: number; cell: number };
+  let ports: UpPorts;
   let upArgs: string[];
 
   beforeEach(async () => {
-    const [etcd = 0, etcdPeer = 0, bbs = 0, receptor = 0, cell = 0] = await freePorts(5);
-    ports = { etcd, etcdPeer, bbs, receptor, cell };
-    upArgs = [
-      'up',
-      `--etcdListenAddress=127.0.0.1:${etcd}`,
-      `--etcdPeerAddress=127.0.0.1:${etcdPeer}`,
-      `--bbsListenAddress=127.0.0.1:${bbs}`,
-      `--address=127.0.0.1:${receptor}`,
-      `--cellListenAddress=127.0.0.1:${cell}`,
-      '--logLevel=error',
-    ];
+    ({ ports, args: upArgs } = await upOnFreePorts());
   });
 
   it('serves the receptor on its own etcd, stops everything on SIGINT and keeps the state for the next start', async () => {

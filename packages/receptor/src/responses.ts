@@ -5,12 +5,12 @@
 import type { Response } from 'express';
 import { REVISION_HEADER, type Listed, type ListedJSON } from '@diego/bbs';
 
-/** `json` is already-encoded JSON text (the models' encoders keep int64s exact). */
-export function sendJson(res: Response, status: number, json: string): void {
-  const body = Buffer.from(json, 'utf8');
+/** `json` is already-encoded JSON, text or UTF-8 bytes (the models' encoders keep int64s exact). */
+export function sendJson(res: Response, status: number, json: string | Uint8Array): void {
+  const body = typeof json === 'string' ? Buffer.from(json, 'utf8') : json;
   res.status(status);
   res.setHeader('Content-Type', 'application/json');
-  res.setHeader('Content-Length', body.length);
+  res.setHeader('Content-Length', body.byteLength);
   res.end(body);
 }
 
@@ -31,10 +31,7 @@ export function sendList<T>(res: Response, listed: Listed<T>, encode: (item: T) 
 /** `sendList` of an array the BBS already encoded (its JSON list routes): relayed as it came. */
 export function sendListedJson(res: Response, listed: ListedJSON): void {
   res.setHeader(REVISION_HEADER, listed.revision);
-  res.status(200);
-  res.setHeader('Content-Type', 'application/json');
-  res.setHeader('Content-Length', listed.json.byteLength);
-  res.end(listed.json);
+  sendJson(res, 200, listed.json);
 }
 
 /** A JSON array of already-encoded elements. */

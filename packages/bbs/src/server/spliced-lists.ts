@@ -36,13 +36,12 @@ export function actualLrpGroupsResponse(groups: readonly ActualLRPGroup[]): Enco
     const evacuating = group.evacuating === null ? null : encodedActualLrp(group.evacuating);
     const size = fieldSize(instance) + fieldSize(evacuating);
     parts.push({ instance, evacuating, size });
-    total += 1 + varintSize(size) + size;
+    total += headerSize(size) + size;
   }
   const out = Buffer.allocUnsafe(total);
   let offset = 0;
   for (const part of parts) {
-    out[offset++] = RESPONSE_FIELD_2;
-    offset = writeVarint(out, offset, part.size);
+    offset = writeHeader(out, offset, RESPONSE_FIELD_2, part.size);
     offset = writeField(out, offset, GROUP_INSTANCE, part.instance);
     offset = writeField(out, offset, GROUP_EVACUATING, part.evacuating);
   }
@@ -86,9 +85,8 @@ export class DesiredLrpList {
   static protobuf(version: (lrp: DesiredLRP) => DesiredLRP): DesiredLrpList {
     return new DesiredLrpList((lrp) => {
       const wire = proto.DesiredLRP.encode(desiredLrpToProto(version(lrp))).finish();
-      const part = Buffer.allocUnsafe(1 + varintSize(wire.length) + wire.length);
-      part[0] = RESPONSE_FIELD_2;
-      part.set(wire, writeVarint(part, 1, wire.length));
+      const part = Buffer.allocUnsafe(fieldSize(wire));
+      writeField(part, 0, RESPONSE_FIELD_2, wire);
       return part;
     });
   }
@@ -111,9 +109,8 @@ export class DesiredLrpList {
   /** The array, wrapped as `ReceptorJSONResponse`'s `json` (its length is known once every element is). */
   receptorJsonResponse(): EncodedMessage<'ReceptorJSONResponse'> {
     const length = this.bytes + 2;
-    const header = Buffer.allocUnsafe(1 + varintSize(length) + 1);
-    header[0] = RESPONSE_FIELD_2;
-    header[writeVarint(header, 1, length)] = 0x5b; // [
+    const header = Buffer.allocUnsafe(headerSize(length) + 1);
+    header[writeHeader(header, 0, RESPONSE_FIELD_2, length)] = 0x5b; // [
     return new EncodedMessage('ReceptorJSONResponse', [header, ...this.parts, Buffer.from(']')]);
   }
 }
@@ -122,9 +119,8 @@ function receptorJsonResponse(texts: readonly string[]): EncodedMessage<'Recepto
   // Written straight into the response: no joined copy of a list that may be a hundred megabytes.
   let length = 2 + Math.max(0, texts.length - 1);
   for (const text of texts) length += Buffer.byteLength(text);
-  const out = Buffer.allocUnsafe(1 + varintSize(length) + length);
-  out[0] = RESPONSE_FIELD_2;
-  let offset = writeVarint(out, 1, length);
+  const out = Buffer.allocUnsafe(headerSize(length) + length);
+  let offset = writeHeader(out, 0, RESPONSE_FIELD_2, length);
   out[offset++] = 0x5b; // [
   texts.forEach((text, i) => {
     if (i > 0) out[offset++] = 0x2c; // ,
@@ -143,14 +139,23 @@ function encodedActualLrp(lrp: ActualLRP): Uint8Array {
   return wire;
 }
 
+/** A length-delimited field's tag and length, before its `length` bytes. */
+function headerSize(length: number): number {
+  return 1 + varintSize(length);
+}
+
+function writeHeader(out: Buffer, offset: number, tag: number, length: number): number {
+  out[offset] = tag;
+  return writeVarint(out, offset + 1, length);
+}
+
 function fieldSize(bytes: Uint8Array | null): number {
-  return bytes === null ? 0 : 1 + varintSize(bytes.length) + bytes.length;
+  return bytes === null ? 0 : headerSize(bytes.length) + bytes.length;
 }
 
 function writeField(out: Buffer, offset: number, tag: number, bytes: Uint8Array | null): number {
   if (bytes === null) return offset;
-  out[offset] = tag;
-  const at = writeVarint(out, offset + 1, bytes.length);
+  const at = writeHeader(out, offset, tag, bytes.length);
   out.set(bytes, at);
   return at + bytes.length;
 }

@@ -29,7 +29,7 @@ import {
 import type { DbContext } from './context';
 import { invalidRecord, orLifecycleError, resourceNotFound } from './errors';
 import { ACTUAL_LRP_PREFIX, actualLrpIndexPrefix, actualLrpInstanceKey, actualLrpProcessPrefix, actualLrpRecordOf } from './keys';
-import { decodeRecord, type Entry, type Versioned } from './store';
+import { decodeRecord, withValue, type Entry, type Versioned } from './store';
 import type { ViewIndex } from './view';
 
 /** etcd's default `--max-txn-ops`. */
@@ -94,7 +94,7 @@ export class EtcdActualLRPDb implements ActualLRPLifecycleDb {
     const { items } = await this.ctx.store.list(actualLrpIndexPrefix(processGuid, index));
     const records = items.map((item) => {
       try {
-        return { key: item.key, value: decodeActualLrp(item.value), modRevision: item.modRevision, lease: item.lease };
+        return withValue(item, decodeRecord(item, decodeActualLrp));
       } catch (err) {
         throw invalidRecord(err);
       }

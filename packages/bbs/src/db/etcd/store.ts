@@ -110,7 +110,7 @@ export class EtcdStore {
     const raw = await this.findFor(key, decode);
     if (raw === null) return null;
     try {
-      return { key: raw.key, value: decodeRecord(raw, decode), modRevision: raw.modRevision, lease: raw.lease };
+      return withValue(raw, decodeRecord(raw, decode));
     } catch (err) {
       throw invalidRecord(err);
     }
@@ -211,7 +211,7 @@ export class EtcdStore {
     const { items, revision } = await this.listFor(prefix, decode);
     const kept: Versioned<T>[] = [];
     for (const item of items) {
-      this.decodeKept(item, decode, keep, (value) => kept.push({ key: item.key, value, modRevision: item.modRevision, lease: item.lease }));
+      this.decodeKept(item, decode, keep, (value) => kept.push(withValue(item, value)));
     }
     return { items: kept, revision };
   }
@@ -237,10 +237,7 @@ export class EtcdStore {
     const found = view?.lookup(index.name, value) ?? null;
     if (view === null || found === null) return this.listDecoded(index.prefix, decode, keep);
     const kept: Versioned<T>[] = [];
-    for (const item of found) {
-      const decodedValue = decodeRecord(item, decode);
-      if (keep(decodedValue)) kept.push({ key: item.key, value: decodedValue, modRevision: item.modRevision, lease: item.lease });
-    }
+    for (const item of found) this.decodeKept(item, decode, keep, (value) => kept.push(withValue(item, value)));
     return { items: kept, revision: view.revision };
   }
 
@@ -254,7 +251,7 @@ export class EtcdStore {
     let pruned = 0;
     for (const item of items) {
       try {
-        kept.push({ key: item.key, value: decodeRecord(item, decode), modRevision: item.modRevision, lease: item.lease });
+        kept.push(withValue(item, decodeRecord(item, decode)));
       } catch (err) {
         try {
           await this.compareAndDelete(item.key, item.modRevision);
@@ -411,6 +408,11 @@ export class EtcdStore {
       limit = Math.max(1, Math.min(pageSize, limit * PAGE_GROWTH, Math.floor(pageBytes / largest)));
     }
   }
+}
+
+/** `item` with `value` in place of its text (and nothing else of it: a view record's memo stays behind). */
+export function withValue<T>(item: Versioned<string>, value: T): Versioned<T> {
+  return { key: item.key, value, modRevision: item.modRevision, lease: item.lease };
 }
 
 /** The record's value decoded, remembered with a view's record when the decoder allows it. */
