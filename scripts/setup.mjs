@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Makes this checkout ready for `npm start` and `npm test` on a fresh Debian machine with Node 20: installs
-// etcd and etcdctl (Debian's etcd-server and etcd-client) when they are not on the PATH, runs `npm ci` when node_modules is missing or older
-// than package-lock.json, then builds. Plain Node with no dependencies, because it runs before node_modules
+// etcd and etcdctl (Debian's etcd-server and etcd-client) when they are not on the PATH, and, where it can act as
+// root, what a cell's containers and their tests use (iptables, Debian's docker-registry, busybox-static, skopeo);
+// runs `npm ci` when node_modules is missing or older than package-lock.json, then builds. Plain Node with no dependencies, because it runs before node_modules
 // exists. Silent when there is nothing to do.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -78,27 +79,71 @@ const ETCD_PACKAGES = [
   { binary: 'etcdctl', pkg: 'etcd-client' },
 ];
 
-function ensureEtcd() {
-  const missing = ETCD_PACKAGES.filter(({ binary }) => !onPath(binary));
-  if (missing.length === 0) return;
-  const names = missing.map(({ binary }) => binary).join(' and ');
+/**
+ * What a cell running as root uses for its containers (iptables for egress rules) and what their tests and the
+ * benchmark use: a real registry, a static busybox to build images from, skopeo to compare pulls against. Only a
+ * root cell isolates, so without root (and no password-less sudo) these are not installed and those tests skip.
+ */
+const CONTAINER_PACKAGES = [
+  { binary: 'iptables', pkg: 'iptables' },
+  { binary: 'docker-registry', pkg: 'docker-registry' },
+  { binary: 'busybox', pkg: 'busybox-static' },
+  { binary: 'skopeo', pkg: 'skopeo' },
+];
+
+function canActAsRoot() {
+  return process.getuid?.() === 0 || (onPath('sudo') && spawnSync('sudo', ['-n', 'true'], { stdio: 'ignore' }).status === 0);
+}
+
+/** Installs the Debian packages of the binaries that are not on the PATH; returns false when that failed. */
+function aptInstall(missing) {
   const packages = missing.map(({ pkg }) => pkg);
-  if (!onPath('apt-get')) {
-    fail(`${names} not on the PATH and this is not a Debian-like system: install etcd 3.4 or newer (with etcdctl) and put it on the PATH`);
-  }
-  say(`${names} not on the PATH: installing Debian's ${packages.join(' and ')}`);
+  say(`${missing.map(({ binary }) => binary).join(', ')} not on the PATH: installing Debian's ${packages.join(', ')}`);
   const prefix = asRoot();
   const apt = ['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get'];
   const installed =
     runAsRoot(prefix, [...apt, 'update', '-qq']) === 0 &&
     runAsRoot(prefix, [...apt, 'install', '-y', '-qq', '--no-install-recommends', ...packages]) === 0;
-  if (!installed || missing.some(({ binary }) => !onPath(binary))) {
+  if (packages.includes('etcd-server')) stopPackagedEtcdService(prefix);
+  if (packages.includes('docker-registry')) stopPackagedService(prefix, 'docker-registry', '/run/docker-registry.pid');
+  return installed && missing.every(({ binary }) => onPath(binary));
+}
+
+function ensureEtcd() {
+  const missing = ETCD_PACKAGES.filter(({ binary }) => !onPath(binary));
+  if (missing.length === 0) return;
+  const packages = missing.map(({ pkg }) => pkg);
+  if (!onPath('apt-get')) {
+    fail(`${missing.map(({ binary }) => binary).join(' and ')} not on the PATH and this is not a Debian-like system: install etcd 3.4 or newer (with etcdctl) and put it on the PATH`);
+  }
+  if (!aptInstall(missing)) {
     fail(
-      `could not install ${packages.join(' and ')}${prefix.length > 0 ? ' (sudo needs to work without a password here, or run it yourself)' : ''}: ` +
+      `could not install ${packages.join(' and ')}${asRoot().length > 0 ? ' (sudo needs to work without a password here, or run it yourself)' : ''}: ` +
         `run \`sudo apt-get install ${packages.join(' ')}\` and try again`,
     );
   }
-  if (packages.includes('etcd-server')) stopPackagedEtcdService(prefix);
+}
+
+function ensureContainerTools() {
+  const missing = CONTAINER_PACKAGES.filter(({ binary }) => !onPath(binary));
+  if (missing.length === 0 || !onPath('apt-get')) return;
+  const packages = missing.map(({ pkg }) => pkg).join(' ');
+  if (!canActAsRoot()) {
+    say(`not root: ${packages} not installed (a cell without root runs plain processes; the container tests skip)`);
+    return;
+  }
+  if (!aptInstall(missing)) fail(`could not install ${packages}: run \`sudo apt-get install ${packages}\` and try again`);
+}
+
+/** A service a package started on install (docker-registry on :5000): the tests and `diego up` run their own. */
+function stopPackagedService(prefix, name, pidFile) {
+  const quiet = { stdio: 'ignore' };
+  if (existsSync('/run/systemd/system')) {
+    runAsRoot(prefix, ['systemctl', 'disable', '--now', name], quiet);
+    return;
+  }
+  const pid = existsSync(pidFile) ? readFileSync(pidFile, 'utf8').trim() : '';
+  if (/^\d+$/.test(pid) && runAsRoot(prefix, ['kill', pid], quiet) === 0) say(`stopped the ${name} service the package started`);
 }
 
 function lockHash() {
@@ -120,5 +165,6 @@ function build() {
 
 checkNode();
 ensureEtcd();
+ensureContainerTools();
 ensureNodeModules();
 build();
