@@ -1,6 +1,16 @@
-import { parseJson, stringifyJson } from './json';
+import { MAX_JSON_DEPTH, parseJson, stringifyJson } from './json';
 
 describe('parseJson', () => {
+  it('refuses text nested deeper than maxDepth before parsing it, brackets inside strings not counted', () => {
+    const nested = (depth: number): string => `${'['.repeat(depth)}${']'.repeat(depth)}`;
+    expect(() => parseJson(nested(MAX_JSON_DEPTH), { maxDepth: MAX_JSON_DEPTH })).not.toThrow();
+    expect(() => parseJson(nested(MAX_JSON_DEPTH + 1), { maxDepth: MAX_JSON_DEPTH })).toThrow(
+      new SyntaxError(`JSON nested deeper than ${MAX_JSON_DEPTH}`),
+    );
+    expect(() => parseJson(nested(100_000), { maxDepth: MAX_JSON_DEPTH })).toThrow(SyntaxError);
+    expect(parseJson(`{"a":"${'[{'.repeat(200)}\\\"["}`, { maxDepth: 2 })).toEqual({ a: `${'[{'.repeat(200)}"[` });
+  });
+
   it('returns integers of 16+ digits as exact bigints, everything else as JSON.parse does', () => {
     const text =
       '{"since":1441087965748636277,"max":9223372036854775807,"min":-9223372036854775808,' +

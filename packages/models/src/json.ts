@@ -4,6 +4,13 @@
  */
 import { randomUUID } from 'node:crypto';
 
+/**
+ * How deep request JSON may nest (arrays and objects). V8's JSON.parse runs out of stack a few thousand levels
+ * down, with a RangeError that says nothing about the input; no Diego request comes near this (the deepest are
+ * actions, at most three levels each: see MAX_ACTION_DEPTH).
+ */
+export const MAX_JSON_DEPTH = 128;
+
 /** Runs of 16+ digits: only texts with one can hold an integer a double may not represent exactly. */
 const LONG_DIGIT_RUNS = /\d{16,}/g;
 
@@ -11,11 +18,15 @@ const LONG_DIGIT_RUNS = /\d{16,}/g;
  * `JSON.parse`, except that integer literals of 16 or more digits (no fraction, no exponent) come back as
  * exact `bigint`s. Texts without such a literal take the native path unchanged.
  *
- * @throws SyntaxError with JSON.parse's message (positions refer to `text`) when `text` is not JSON.
+ * With `maxDepth`, text whose arrays and objects nest deeper is refused before it is parsed.
+ *
+ * @throws SyntaxError with JSON.parse's message (positions refer to `text`) when `text` is not JSON, or
+ *   `JSON nested deeper than <maxDepth>`.
  * @example
  *   parseJson('{"since":1441087965748636277}') // { since: 1441087965748636277n }
  */
-export function parseJson(text: string): unknown {
+export function parseJson(text: string, { maxDepth }: { maxDepth?: number } = {}): unknown {
+  if (maxDepth !== undefined) assertNestingWithin(text, maxDepth);
   LONG_DIGIT_RUNS.lastIndex = 0;
   const firstRun = LONG_DIGIT_RUNS.exec(text);
   if (firstRun === null) return JSON.parse(text);
@@ -64,6 +75,31 @@ function swapLongIntegers(text: string, firstRun: RegExpExecArray, marker: strin
     swapped++;
   }
   return { prepared: prepared + text.slice(copied), swapped };
+}
+
+const OPEN_BRACKET = 0x5b;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACKET = 0x5d;
+const CLOSE_BRACE = 0x7d;
+const QUOTE = 0x22;
+
+/** One pass over the text, brackets outside strings counted; malformed text is left for JSON.parse to refuse. */
+function assertNestingWithin(text: string, maxDepth: number): void {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (inString) {
+      if (code === BACKSLASH) i++;
+      else if (code === QUOTE) inString = false;
+    } else if (code === QUOTE) {
+      inString = true;
+    } else if (code === OPEN_BRACKET || code === OPEN_BRACE) {
+      if (++depth > maxDepth) throw new SyntaxError(`JSON nested deeper than ${maxDepth}`);
+    } else if (code === CLOSE_BRACKET || code === CLOSE_BRACE) {
+      depth--;
+    }
+  }
 }
 
 const ZERO = 0x30;

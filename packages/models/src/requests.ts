@@ -12,7 +12,7 @@ import Ajv, { type ErrorObject, type JSONSchemaType, type ValidateFunction } fro
 // ajv's index does not re-export the context a modifying keyword writes through.
 import type { DataValidationCxt } from 'ajv/dist/types';
 import { BbsError } from './errors';
-import { parseJson, stringifyJson } from './json';
+import { MAX_JSON_DEPTH, parseJson, stringifyJson } from './json';
 import type {
   Action,
   ActionList,
@@ -462,7 +462,7 @@ function parseBody(body: string): unknown {
   if (body.trim() === '') throw new BbsError('InvalidJSON', 'EOF');
   let parsed: unknown;
   try {
-    parsed = parseJson(body);
+    parsed = parseJson(body, { maxDepth: MAX_JSON_DEPTH });
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     throw new BbsError('InvalidJSON', message === 'Unexpected end of JSON input' ? 'unexpected EOF' : message);

@@ -3,6 +3,8 @@ import { actualLrp, cellPresence, desiredLrp, egressRule, runAction, taskDefinit
 import type { Action, ActualLRP, SecurityGroupRule } from './types';
 import {
   isValidGuid,
+  MAX_ACTION_DEPTH,
+  validateActionDepth,
   validateActualLrp,
   validateActualLrpCrashRequest,
   validateActualLrpInstanceRequest,
@@ -205,6 +207,26 @@ describe('actions', () => {
   /** The message for an LRP whose action is `action`. */
   const actionOutcome = (action: Action): string => outcome(() => validateDesiredLrp(desiredLrp({ action })));
   const run = runAction();
+
+  /** `run` inside `depth - 1` serial and try wrappers, alternately: `depth` levels in all. */
+  const nested = (depth: number): Action => {
+    let action: Action = run;
+    for (let level = 1; level < depth; level++) {
+      action = level % 2 === 0 ? { serial: { actions: [run, action], log_source: '' } } : { try: { action, log_source: '' } };
+    }
+    return action;
+  };
+
+  it(`takes actions nested ${MAX_ACTION_DEPTH} deep and refuses one level more, at the BBS and the receptor`, () => {
+    expect(actionOutcome(nested(MAX_ACTION_DEPTH))).toBe('valid');
+    expect(actionOutcome(nested(MAX_ACTION_DEPTH + 1))).toBe(
+      invalidRequest(`Invalid field: action, actions nested deeper than ${MAX_ACTION_DEPTH}`),
+    );
+    expect(outcome(() => validateActionDepth({ setup: null, action: nested(MAX_ACTION_DEPTH) }))).toBe('valid');
+    expect(outcome(() => validateActionDepth({ setup: null, monitor: nested(200) }))).toBe(
+      invalidRequest(`Invalid field: monitor, actions nested deeper than ${MAX_ACTION_DEPTH}`),
+    );
+  });
 
   it.each<[string, Action, string]>([
     ['an empty wrapper', {}, 'Invalid field: inner-action'],

@@ -28,6 +28,14 @@ export const MAXIMUM_ANNOTATION_LENGTH = 10 * 1024;
 export const MAXIMUM_ROUTES_LENGTH = 4 * 1024;
 const MAXIMUM_CPU_WEIGHT = 100;
 
+/**
+ * How deep actions may nest (a task's or LRP's own action is depth 1; each serial, parallel, codependent, timeout,
+ * try or emit_progress adds one). Each level is two protobuf messages, and protobufjs refuses messages nested over
+ * 100 (`max depth exceeded`), so a deeper action could not reach the BBS or leave it in an event.
+ */
+export const MAX_ACTION_DEPTH = 32;
+const ACTIONS_TOO_DEEP = `actions nested deeper than ${MAX_ACTION_DEPTH}`;
+
 /** Go's `ErrInvalidActionType`: a task or LRP without an action. */
 const INVALID_ACTION_TYPE = 'invalid action type';
 
@@ -79,9 +87,34 @@ function actionFailures(action: Action): string[] {
   return list === undefined ? [] : actionListFailures(list);
 }
 
+/** The actions directly inside `action`, of every type it has set (an invalid one may have several). */
+function innerActions({ timeout, emit_progress, try: tryAction, parallel, serial, codependent }: Action): (Action | null)[] {
+  return [
+    ...[timeout, emit_progress, tryAction].map((wrapper) => wrapper?.action ?? null),
+    ...[parallel, serial, codependent].flatMap((list) => list?.actions ?? []),
+  ];
+}
+
+/** Whether `action`, at `depth`, has actions nested below MAX_ACTION_DEPTH; it looks no deeper than that. */
+function nestsTooDeep(action: Action, depth = 1): boolean {
+  if (depth > MAX_ACTION_DEPTH) return true;
+  return innerActions(action).some((inner) => inner !== null && nestsTooDeep(inner, depth + 1));
+}
+
+/**
+ * The receptor's check before the protobuf hop (which would fail on deeper actions): InvalidRequest
+ * `Invalid field: <field>, actions nested deeper than 32` for the first too deep of `actions` (by field name).
+ */
+export function validateActionDepth(actions: Readonly<Record<string, Action | null>>): void {
+  for (const [field, action] of Object.entries(actions)) {
+    if (action !== null && nestsTooDeep(action)) throw new BbsError('InvalidRequest', `${invalidField(field)}, ${ACTIONS_TOO_DEEP}`);
+  }
+}
+
 /** `setup`, `action` or `monitor` of an LRP or task: `Invalid field: <field>` followed by the nested failures. */
 function topLevelActionFailures(field: string, action: Action | null, required: boolean): string[] {
   if (action === null) return required ? [INVALID_ACTION_TYPE] : [];
+  if (nestsTooDeep(action)) return [invalidField(field), ACTIONS_TOO_DEEP];
   const failures = actionFailures(action);
   return failures.length === 0 ? [] : [invalidField(field), ...failures];
 }

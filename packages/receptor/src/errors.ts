@@ -62,6 +62,14 @@ export function bodyTooLarge(limitBytes: number): ReceptorError {
   });
 }
 
+/** A body that broke off or was malformed on the wire (chunked encoding): nothing was done. */
+export function bodyUnreadable(reason: string): ReceptorError {
+  return new ReceptorError({
+    ...envelope(400, 'InvalidRequest', `request body could not be read: ${reason}`),
+    headers: { Connection: 'close' },
+  });
+}
+
 export function unauthorized(): ReceptorError {
   return new ReceptorError({
     ...envelope(401, 'Unauthorized', 'Unauthorized'),

@@ -1,19 +1,23 @@
 /** The raw request body, read whatever the Content-Type says (or none): the receptor decodes every body as JSON. */
 import type { Request } from 'express';
 import { RequestBodyTooLarge, readBodyWithin } from '@diego/bbs';
-import { bodyTooLarge } from './errors';
+import { bodyTooLarge, bodyUnreadable } from './errors';
 
 /** A DesiredLRP or Task over this cannot be stored anyway: etcd refuses requests over ~1.5 MiB. */
 export const MAX_RECEPTOR_BODY_BYTES = 1024 * 1024;
 
-/** The body as text; a body over the limit is refused with 413 before it is read whole. */
+/**
+ * The body as text, read to its end. The router reads it for every route before the handler acts, even where the
+ * route ignores it: a request whose body is over the limit (413), breaks off or is malformed on the wire (400) is
+ * refused before anything is done.
+ */
 export async function readBody(req: Request): Promise<string> {
   try {
     // Invalid UTF-8 becomes U+FFFD, as Go's decoder reads it.
     return (await readBodyWithin(req, MAX_RECEPTOR_BODY_BYTES)).toString('utf8');
   } catch (err) {
     if (err instanceof RequestBodyTooLarge) throw bodyTooLarge(err.limitBytes);
-    throw err;
+    throw bodyUnreadable(err instanceof Error ? err.message : String(err));
   }
 }
 

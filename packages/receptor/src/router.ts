@@ -7,6 +7,7 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { ReceptorRoutes, type HttpMethod, type ReceptorRouteName } from '@diego/routes';
 import type { Handlers } from './handlers/handler';
+import { readBody } from './request-body';
 import { requestState, type RequestSubject } from './request-state';
 
 type Segment = { literal: string } | { param: string };
@@ -120,7 +121,8 @@ export function receptorRouter(handlers: Handlers, authorize: Authorize): Reques
 
     const serve = async (): Promise<void> => {
       const authorization = authorize(req);
-      await handlers[route.name]({ req, res, param, subject: state.subject, authorization });
+      const body = await readBody(req);
+      await handlers[route.name]({ req, res, param, subject: state.subject, body, authorization });
     };
     serve().catch(next);
   };

@@ -179,8 +179,17 @@ function queryEndpoint<N extends QueryRouteName>(name: N, handlers: QueryHandler
   const responseName = responseNameOf(name);
   return async (request, response) => {
     try {
-      // Routes without a request message accept any body, or none (within the limit).
+      // Routes without a request message accept any body, or none (within the limit), read whole before acting.
       await readBodyWithin(request);
+    } catch (err) {
+      const tooLarge = err instanceof RequestBodyTooLarge;
+      const error = tooLarge ? err : new BbsError('InvalidRequest', `request body could not be read: ${convertError(err).message}`);
+      response.setHeader('Connection', 'close');
+      // Ping's answer has no error field: such a body is answered in HTTP, as any server would.
+      if (!carriesError(responseName)) return { ...answerPlain(response, tooLarge ? 413 : 400, `${error.message}\n`), error };
+      return answerProtobuf(response, encodeErrorResponse(responseName, error), { error });
+    }
+    try {
       return answerProtobuf(response, wireForm(responseName, await handler()), {});
     } catch (err) {
       const error = convertError(err);

@@ -1,10 +1,10 @@
 /** Desired LRPs (spec/receptor-api.md §3.6–§3.10). */
 import {
-  decodeDesiredLrpCreateRequest, decodeDesiredLrpUpdateRequest, desiredLrpResponseJson, isBbsError,
+  decodeDesiredLrpCreateRequest, decodeDesiredLrpUpdateRequest, desiredLrpResponseJson, isBbsError, validateActionDepth,
   type DesiredLRPUpdate,
 } from '@diego/models';
 import type { BbsClient } from '@diego/bbs';
-import { queryParam, readBody } from '../request-body';
+import { queryParam } from '../request-body';
 import { sendEmpty, sendJson, sendListedJson } from '../responses';
 import type { Handlers } from './handler';
 
@@ -25,10 +25,11 @@ export function desiredLrpHandlers(bbs: BbsClient): DesiredLrpHandlers {
   }
 
   return {
-    async CreateDesiredLRP({ req, res, subject }) {
-      const lrp = decodeDesiredLrpCreateRequest(await readBody(req));
+    async CreateDesiredLRP({ res, subject, body }) {
+      const lrp = decodeDesiredLrpCreateRequest(body);
       subject.process_guid = lrp.process_guid;
       subject.domain = lrp.domain;
+      validateActionDepth({ setup: lrp.setup, action: lrp.action, monitor: lrp.monitor });
       await bbs.desireLRP(lrp);
       sendEmpty(res, 201);
     },
@@ -42,8 +43,8 @@ export function desiredLrpHandlers(bbs: BbsClient): DesiredLrpHandlers {
       sendJson(res, 200, desiredLrpResponseJson(await bbs.desiredLRPByProcessGuid(param('process_guid'))));
     },
 
-    async UpdateDesiredLRP({ req, res, param }) {
-      const update = decodeDesiredLrpUpdateRequest(await readBody(req));
+    async UpdateDesiredLRP({ res, param, body }) {
+      const update = decodeDesiredLrpUpdateRequest(body);
       await updateWithOneRetry(param('process_guid'), update);
       sendEmpty(res, 204);
     },

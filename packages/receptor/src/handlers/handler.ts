@@ -24,6 +24,8 @@ export interface HandlerContext<N extends ReceptorRouteName> {
   param(name: RouteParamName<N>): string;
   /** What the request is about; handlers add the guids they learn from the body (error messages, the request log). */
   subject: RequestSubject;
+  /** The whole request body as text, read before the handler runs (routes without a body ignore it). */
+  body: string;
   /** The Authorization the request was let in with (the cookie's, when auth is on and it sent one). */
   authorization: string | undefined;
 }

@@ -1,8 +1,8 @@
 /** Tasks (spec/receptor-api.md §3.1–§3.5). */
-import { decodeTaskCreateRequest, taskResponseJson, validateCompletionCallbackUrl } from '@diego/models';
+import { decodeTaskCreateRequest, taskResponseJson, validateActionDepth, validateCompletionCallbackUrl } from '@diego/models';
 import type { BbsClient } from '@diego/bbs';
 import { unmappedFailure } from '../errors';
-import { queryParam, readBody } from '../request-body';
+import { queryParam } from '../request-body';
 import { sendEmpty, sendJson, sendList } from '../responses';
 import type { Handlers } from './handler';
 
@@ -10,11 +10,12 @@ export type TaskHandlers = Pick<Handlers, 'CreateTask' | 'Tasks' | 'GetTask' | '
 
 export function taskHandlers(bbs: BbsClient): TaskHandlers {
   return {
-    async CreateTask({ req, res, subject }) {
-      const { task_guid, domain, definition } = decodeTaskCreateRequest(await readBody(req));
+    async CreateTask({ res, subject, body }) {
+      const { task_guid, domain, definition } = decodeTaskCreateRequest(body);
       subject.task_guid = task_guid;
       subject.domain = domain;
       validateCompletionCallbackUrl(definition.completion_callback_url);
+      validateActionDepth({ action: definition.action });
       await bbs.desireTask(task_guid, domain, definition);
       sendEmpty(res, 201);
     },
