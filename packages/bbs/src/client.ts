@@ -2,8 +2,12 @@
  * The typed BBS client (bbs `client.go`), built from `BbsRoutes`: every method is one `call` of a route by name,
  * protobuf both ways, and an in-band error rejects as that BbsError.
  *
- * Given several BBS URLs it moves to the next one when a BBS cannot be reached (connection refused, reset or
- * timed out), trying each URL at most once per call, and sticks with the one that answered.
+ * Given several BBS URLs it moves to the next one when a BBS cannot be reached, trying each URL at most once per
+ * call, and sticks with the one that answered. A request may go to the next BBS after a failure that leaves its
+ * outcome unknown (reset, no answer in time) only when repeating it is harmless: a read, an idempotent write, or
+ * a create the BBS recognises as a repeat of its own stored record. Any other request moves on only when the
+ * first BBS cannot have received it (connection refused); otherwise it fails as `Unavailable`, saying so, rather
+ * than being told later that its own write collided with itself.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -65,17 +69,51 @@ export interface HttpBbsClientOptions {
   listTimeoutMs?: number;
 }
 
+/**
+ * Idle kept-alive connections are closed after this long, well before the BBS closes them (its keep-alive timeout
+ * is 95 s, listen.ts): a request written into a connection the server is closing would have an unknown outcome.
+ */
+const IDLE_CONNECTION_TIMEOUT_MS = 30_000;
+
 /** The BBS could not be reached at all (as opposed to answering badly): worth trying the next one. */
 class UnreachableError extends Error {}
 
 /** Socket-level failures that say "this BBS is not there", not "this BBS said no". */
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
+/** Of those, the ones raised before a connection existed: the BBS cannot have received the request. */
+const NOT_CONNECTED_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/**
+ * Routes whose request may safely reach a BBS twice: reads, idempotent writes (a domain's TTL, a cell's lease,
+ * an update to absolute values, convergence), and the creates whose repeat the BBS answers as success when the
+ * stored record is the same definition (task-db.ts, desired-lrp-db.ts).
+ */
+const REPEATABLE_ROUTES: ReadonlySet<string> = new Set<BbsRouteName>([
+  'Ping', 'Domains', 'UpsertDomain',
+  'ActualLRPGroups', 'ActualLRPGroupsByProcessGuid', 'ActualLRPGroupByProcessGuidAndIndex', 'ActualLRPsReceptorJSON',
+  'DesiredLRPs_r1', 'DesiredLRPByProcessGuid_r1', 'DesiredLRPSchedulingInfos', 'DesiredLRPs', 'DesiredLRPByProcessGuid',
+  'DesiredLRPsReceptorJSON', 'DesireDesiredLRP', 'UpdateDesireLRP',
+  'Tasks_r1', 'TaskByGuid_r1', 'Tasks', 'TaskByGuid', 'DesireTask',
+  'Cells_r1', 'RegisterCell', 'CellHeartbeat',
+  'ConvergeLRPs', 'ConvergeTasks', 'EventStream_r0',
+]);
+
+function errorCode(err: unknown): string | null {
+  // Duck-typed: Node's errors may come from another realm (jest's sandbox) and fail `instanceof Error`.
+  if (typeof err !== 'object' || err === null || !('code' in err)) return null;
+  return typeof err.code === 'string' ? err.code : null;
+}
 
 function isUnreachable(err: unknown): boolean {
   if (err instanceof UnreachableError) return true;
-  // Duck-typed: Node's errors may come from another realm (jest's sandbox) and fail `instanceof Error`.
-  if (typeof err !== 'object' || err === null || !('code' in err)) return false;
-  return typeof err.code === 'string' && UNREACHABLE_CODES.has(err.code);
+  const code = errorCode(err);
+  return code !== null && UNREACHABLE_CODES.has(code);
+}
+
+/** The request cannot have reached the BBS: no connection was ever made. */
+function neverReceived(err: unknown): boolean {
+  const code = errorCode(err);
+  return code !== null && NOT_CONNECTED_CODES.has(code) && !(err instanceof StaleConnectionError);
 }
 
 function messageOf(err: unknown): string {
@@ -93,8 +131,8 @@ export class HttpBbsClient implements BbsClient {
   private readonly urls: readonly string[];
   private readonly timeoutMs: number;
   private readonly listTimeoutMs: number;
-  private readonly httpAgent = new http.Agent({ keepAlive: true });
-  private readonly httpsAgent = new https.Agent({ keepAlive: true });
+  private readonly httpAgent = new http.Agent({ keepAlive: true, timeout: IDLE_CONNECTION_TIMEOUT_MS });
+  private readonly httpsAgent = new https.Agent({ keepAlive: true, timeout: IDLE_CONNECTION_TIMEOUT_MS });
   /** The URL that answered last; calls start there. */
   private current = 0;
 
@@ -368,7 +406,7 @@ export class HttpBbsClient implements BbsClient {
 
   async subscribeToEvents(options: SubscribeOptions = {}): Promise<EventSubscription> {
     const { afterRevision } = options;
-    return this.acrossBbses((url) => {
+    return this.acrossBbses('EventStream_r0', (url) => {
       const request = this.requestTo(url, routeNamed('EventStream_r0'));
       if (afterRevision !== undefined) request.setHeader('Last-Event-ID', afterRevision);
       return openEventStream(request, this.timeoutMs);
@@ -377,19 +415,26 @@ export class HttpBbsClient implements BbsClient {
 
   /** Sends a request body and resolves with the protobuf response body and the list revision header. */
   private exchange(route: BbsRoute, body: Uint8Array, timeoutMs = this.timeoutMs): Promise<Answer> {
-    return this.acrossBbses(async (url) => {
+    return this.acrossBbses(route.name, async (url) => {
       try {
         return await this.exchangeOnce(url, route, body, timeoutMs);
       } catch (err) {
-        // A kept-alive connection the server had already closed: the request never reached it, so send it again.
-        if (err instanceof StaleConnectionError) return this.exchangeOnce(url, route, body, timeoutMs, { fresh: true });
+        // Most likely a kept-alive connection the server had already closed, which never took the request; but a
+        // BBS that died with it may have, so only a request that may be repeated is sent again.
+        if (err instanceof StaleConnectionError && REPEATABLE_ROUTES.has(route.name)) {
+          return this.exchangeOnce(url, route, body, timeoutMs, { fresh: true });
+        }
         throw err;
       }
     });
   }
 
-  /** Tries `attempt` on each BBS once, from the one that answered last, while they cannot be reached. */
-  private async acrossBbses<T>(attempt: (url: string) => Promise<T>): Promise<T> {
+  /**
+   * Tries `attempt` on each BBS once, from the one that answered last, while they cannot be reached; a request
+   * that must not reach a BBS twice moves on only when the last one cannot have received it.
+   */
+  private async acrossBbses<T>(routeName: string, attempt: (url: string) => Promise<T>): Promise<T> {
+    const repeatable = REPEATABLE_ROUTES.has(routeName);
     const failures: string[] = [];
     for (let i = 0; i < this.urls.length; i++) {
       const index = (this.current + i) % this.urls.length;
@@ -399,7 +444,10 @@ export class HttpBbsClient implements BbsClient {
         this.current = index;
         return result;
       } catch (err) {
-        if (!isUnreachable(err)) throw err;
+        if (!isUnreachable(err) && !(err instanceof StaleConnectionError)) throw err;
+        if (!repeatable && !neverReceived(err)) {
+          throw new BbsError('Unavailable', `${url} failed during ${routeName}, which may have been carried out: ${messageOf(err)}`);
+        }
         failures.push(`${url}: ${messageOf(err)}`);
       }
     }
@@ -444,7 +492,7 @@ export class HttpBbsClient implements BbsClient {
   }
 }
 
-/** A kept-alive connection that turned out closed: worth one retry on the same BBS. */
+/** A kept-alive connection that turned out closed: worth one retry on the same BBS, for a repeatable request. */
 class StaleConnectionError extends Error {}
 
 /** A BBS's protobuf answer, and the etcd revision a list was read at (null for other routes). */

@@ -12,14 +12,16 @@ export {
   type BbsServerOptions,
   type RunningBbs,
 } from './server/bbs-server';
-export { EventHub, type EventHubCounts, type EventHubOptions, type HubSubscription, type SubscriptionEnd } from './events/event-hub';
+export { DEFAULT_SUBSCRIBER_BUFFER, EventHub, type EventHubCounts, type EventHubOptions, type HubSubscription, type SubscriptionEnd } from './events/event-hub';
 export {
   COMPACTED_EVENT,
   DEFAULT_HEARTBEAT_INTERVAL_MS,
   HEARTBEAT_COMMENT,
   REVISION_HEADER,
-  parseRevision,
-  resumeRevision,
+  eventId,
+  parseEventId,
+  resumeEventId,
+  type ResumePoint,
 } from './events/resume';
 export { HttpBbsClient, type HttpBbsClientOptions } from './client';
 export { startDebugServer } from './debug-server';
@@ -49,3 +51,5 @@ export { LRPConvergenceController, type LRPConvergenceControllerOptions } from '
 export { TaskConvergenceController, type TaskConvergenceControllerOptions } from './converger/task-convergence-controller';
 export { type TaskConvergenceDurationsNs } from './converger/task-convergence';
 export { SseParser, type SseFrame } from './sse-parser';
+export { etcdClientOptions } from './db/etcd/client-options';
+export { ETCD_MAX_REQUEST_BYTES } from './db/etcd/store';

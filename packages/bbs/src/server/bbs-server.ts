@@ -29,6 +29,7 @@ import { DesiredLRPController } from '../controllers/desired-lrp-controller';
 import { HttpRepClient, type RepClient } from '../rep/rep-client';
 import { TaskController } from '../controllers/task-controller';
 import type { Clock, Db } from '../db/db';
+import { etcdClientOptions } from '../db/etcd/client-options';
 import { EtcdDb, systemClock } from '../db/etcd/etcd-db';
 import type { EtcdViewStatus } from '../db/etcd/view';
 import { EventHub, type EventHubCounts } from '../events/event-hub';
@@ -191,8 +192,6 @@ export async function startBbsServer(options: BbsServerOptions): Promise<BbsServ
   };
 }
 
-const ETCD_MAX_RECEIVE_BYTES = 64 * 1024 * 1024;
-
 /** How long /healthz waits for etcd to answer. */
 const HEALTH_CHECK_TIMEOUT_MS = 2_000;
 
@@ -204,9 +203,8 @@ export interface RunningBbs extends RunningServer {
 /** `diego bbs`: connects to the etcd cluster, serves, and campaigns to lead, until stopped. */
 export async function startBbs(config: BbsConfig): Promise<RunningBbs> {
   const logger = pino({ level: config.logLevel }).child({ component: 'bbs' });
-  // Lists are paged to about 2 MiB, but a page that meets larger records than the last is allowed more room than
-  // gRPC's 4 MiB default: an answer over the limit would open etcd3's circuit breaker on the host.
-  const etcd = new Etcd3({ hosts: config.etcdCluster, grpcOptions: { 'grpc.max_receive_message_length': ETCD_MAX_RECEIVE_BYTES } });
+  // Fault handling that reflects each member's health, not one request's (client-options.ts).
+  const etcd = new Etcd3(etcdClientOptions(config.etcdCluster));
   const advertiseUrl = config.advertiseUrl ?? `http://${config.listenAddress}`;
   let server: BbsServer;
   let debug: RunningServer | null = null;

@@ -59,10 +59,22 @@ export class EtcdDesiredLRPDb implements DesiredLRPDb {
 
   async desireLRP(lrp: DesiredLRP): Promise<{ desired: DesiredLRP; createdIndices: number[] }> {
     const desired: DesiredLRP = { ...lrp, modification_tag: newModificationTag() };
-    const createdIndices = await this.actuals.createUnclaimedActualLRPs(desired, range(0, desired.instances), {
-      key: desiredLrpKey(desired.process_guid),
-      value: desiredLrpToJson(desired),
-    });
+    const key = desiredLrpKey(desired.process_guid);
+    let createdIndices: number[];
+    try {
+      createdIndices = await this.actuals.createUnclaimedActualLRPs(desired, range(0, desired.instances), {
+        key,
+        value: desiredLrpToJson(desired),
+      });
+    } catch (err) {
+      if (!isBbsError(err, 'ResourceExists')) throw err;
+      const stored = await this.ctx.store.tryGetFromEtcd(key, desiredLrpFromJson);
+      if (stored === null || !isSameDefinition(stored.value, desired)) throw err;
+      // A client's retry of a create that succeeded (its answer was lost, a BBS died): the same desire, not a
+      // collision. Instances the first attempt did not create are convergence's to create.
+      this.ctx.logger.info({ process_guid: desired.process_guid }, 'desired-lrp-desire-repeated');
+      return { desired: stored.value, createdIndices: [] };
+    }
     this.ctx.logger.info(
       { process_guid: desired.process_guid, instances: desired.instances, created: createdIndices.length },
       'desired-lrp-created',
@@ -104,6 +116,11 @@ export class EtcdDesiredLRPDb implements DesiredLRPDb {
     this.ctx.logger.info({ process_guid: processGuid }, 'desired-lrp-removed');
     return desiredLrpFromJson(removed.value);
   }
+}
+
+/** The same definition, whatever the modification tags (each create stamps its own). */
+function isSameDefinition(stored: DesiredLRP, requested: DesiredLRP): boolean {
+  return desiredLrpToJson({ ...stored, modification_tag: requested.modification_tag }) === desiredLrpToJson(requested);
 }
 
 /** [from, to) */

@@ -7,12 +7,15 @@ import {
   EtcdLeaseInvalidError,
   GRPCCancelledError,
   GRPCDeadlineExceededError,
+  GRPCResourceExhastedError,
   GRPCUnavailableError,
   isRecoverableError,
 } from 'etcd3';
 import { BbsError, convertError, isBbsError, type ErrorType } from '@diego/models';
 
 const COMPACTED = 'required revision has been compacted';
+/** etcd's refusal of a request over `--max-request-bytes` (store.ts checks sizes first; this is the backstop). */
+const TOO_LARGE = 'etcdserver: request is too large';
 
 /** Any failure of an etcd call as a BbsError: connection trouble is `Unavailable` (retry-worthy). */
 export function fromEtcdError(err: unknown): BbsError {
@@ -20,6 +23,8 @@ export function fromEtcdError(err: unknown): BbsError {
   if (err instanceof Error) {
     if (err.message.includes(COMPACTED)) return new BbsError('ResourceVersionTooOld', err.message);
     if (err instanceof EtcdLeaseInvalidError) return new BbsError('ResourceNotFound', err.message);
+    // Too large for etcd or for gRPC's message limit: the request's fault, the same every time it is sent.
+    if (err instanceof GRPCResourceExhastedError || err.message.includes(TOO_LARGE)) return new BbsError('InvalidRequest', err.message);
     if (
       isRecoverableError(err) ||
       err instanceof GRPCUnavailableError ||

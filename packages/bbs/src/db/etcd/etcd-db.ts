@@ -8,7 +8,7 @@ import { decodeSchedulingInfo, EtcdDesiredLRPDb } from './desired-lrp-db';
 import { DESIRED_LRP_PREFIX } from './keys';
 import { EtcdDomainDb } from './domain-db';
 import { EtcdEvacuationDb } from './evacuation-db';
-import { EtcdStore } from './store';
+import { ETCD_MAX_REQUEST_BYTES, EtcdStore } from './store';
 import { EtcdTaskDb } from './task-db';
 import { EtcdView, type EtcdViewStatus } from './view';
 
@@ -20,6 +20,11 @@ export interface EtcdDbOptions {
   pageSize?: number;
   /** The byte size a list aims its pages at (default 2 MiB; gRPC refuses answers over 4 MiB). */
   pageBytes?: number;
+  /**
+   * The largest request a write may make: etcd's `--max-request-bytes` (default 1.5 MiB, ETCD_MAX_REQUEST_BYTES).
+   * A record whose write would exceed it is refused as InvalidRequest before it is sent.
+   */
+  maxRequestBytes?: number;
   /**
    * Serve reads from a watch-maintained copy of `/v1/` in memory (view.ts), as every BBS does; `close()` stops
    * it. Off by default: a test that writes etcd behind the store's back reads it at once.
@@ -53,7 +58,7 @@ export const systemClock: Clock = () => {
  * namespace (an `Etcd3` client is the root namespace).
  *
  * @example
- *   const client = new Etcd3({ hosts: 'http://127.0.0.1:2379' });
+ *   const client = new Etcd3(etcdClientOptions(['http://127.0.0.1:2379']));
  *   const db = new EtcdDb(client, { logger });
  *   await db.desireLRP(lrp);
  */
@@ -73,6 +78,7 @@ export class EtcdDb implements Db {
       store: new EtcdStore(namespace, {
         pageSize: options.pageSize ?? DEFAULT_PAGE_SIZE,
         pageBytes: options.pageBytes ?? DEFAULT_PAGE_BYTES,
+        maxRequestBytes: options.maxRequestBytes ?? ETCD_MAX_REQUEST_BYTES,
         logger,
       }),
       clock: options.clock ?? systemClock,

@@ -3,11 +3,18 @@
  * value with its `mod_revision`, creates are create-if-absent transactions, updates and deletes compare the
  * `mod_revision` they read, and lists are paged, consistent snapshots. Values are text here; the resource
  * modules own the codecs. Failures come out as BbsErrors (see errors.ts).
+ *
+ * Every call is retried through etcd's transient failures (faults.ts). Writes stay exact under retries: a
+ * compare-and-swap or create whose earlier attempt may have been applied (its answer lost) counts a lost compare
+ * as its own success when the record now holds exactly what it wrote. That identifies the write because every
+ * record this store writes carries a fresh stamp (a modification tag's epoch or index, an `updated_at`).
  */
 import { Range, type ILeaseKeepAliveResponse, type IKeyValue, type ITxnResponse, type Namespace } from 'etcd3';
-import { isBbsError } from '@diego/models';
+import { BbsError, isBbsError } from '@diego/models';
+import { GRPCDeadlineExceededError } from 'etcd3';
 import type { Logger } from 'pino';
 import { etcdCall, fromEtcdError, invalidRecord, resourceConflict, resourceExists, resourceNotFound } from './errors';
+import { ETCD_ATTEMPT_TIMEOUT_MS, withEtcdRetries, type AttemptContext } from './faults';
 import type { EtcdView, ViewIndex, ViewRecord } from './view';
 
 /** A stored value with the etcd revision of its last write (opaque; never stored in the value). */
@@ -30,8 +37,20 @@ export interface StoreOptions {
   pageSize: number;
   /** Aim for pages of about this many bytes (gRPC refuses answers over 4 MiB). */
   pageBytes: number;
+  /** The largest request a write may make (default ETCD_MAX_REQUEST_BYTES). */
+  maxRequestBytes?: number;
   logger: Logger;
 }
+
+/**
+ * etcd's default `--max-request-bytes`, 1.5 MiB: etcd refuses a larger request (and gRPC one over that plus
+ * 512 KiB). A write is measured against it before it is sent, so that a too-large record is the client's
+ * `InvalidRequest` and never an etcd failure. A cluster run with a larger limit sets the BBS's to match.
+ */
+export const ETCD_MAX_REQUEST_BYTES = 1.5 * 1024 * 1024;
+/** An estimate, on the safe side, of a request's bytes beyond its keys and values: framing, compares, lease ids. */
+const REQUEST_BASE_BYTES = 1024;
+const REQUEST_BYTES_PER_OP = 64;
 
 /** A key and value to create. */
 export interface Entry {
@@ -93,7 +112,11 @@ export class EtcdStore {
   private async findFor(key: string, decode?: Decode<unknown>): Promise<Versioned<string> | null> {
     const view = await this.currentView(key, decode);
     if (view !== null) return view.record(key) ?? null;
-    const res = await etcdCall(this.ns.get(key).exec());
+    return this.findInEtcd(key);
+  }
+
+  private async findInEtcd(key: string): Promise<Versioned<string> | null> {
+    const res = await this.retrying('get', () => this.ns.get(key).exec());
     const kv = res.kvs[0];
     return kv === undefined ? null : record(key, kv);
   }
@@ -103,6 +126,20 @@ export class EtcdStore {
     const found = await this.tryGet(key, decode);
     if (found === null) throw resourceNotFound();
     return found;
+  }
+
+  /**
+   * `tryGet`, always from etcd rather than the view: for a record another BBS may have written a moment ago (a
+   * create that found its key taken reads what took it).
+   */
+  async tryGetFromEtcd<T>(key: string, decode: Decode<T>): Promise<Versioned<T> | null> {
+    const raw = await this.findInEtcd(key);
+    if (raw === null) return null;
+    try {
+      return withValue(raw, decode(raw.value));
+    } catch (err) {
+      throw invalidRecord(err);
+    }
   }
 
   /** Null when absent; InvalidRecord when it does not decode. */
@@ -118,9 +155,15 @@ export class EtcdStore {
 
   /** Create-if-absent; ResourceExists when the key is present. Returns the write's revision. */
   async create(key: string, value: string, lease?: string): Promise<string> {
-    const res = await etcdCall(this.ns.if(key, 'Create', '==', 0).then(this.putOp(key, value, lease)).commit());
-    if (!res.succeeded) throw resourceExists();
-    return this.wrote(res.header.revision);
+    this.checkSize([{ key, value }]);
+    const revision = await this.retrying('create', async ({ outcomeUnknown }) => {
+      const res = await this.ns.if(key, 'Create', '==', 0).then(this.putOp(key, value, lease)).else(this.ns.get(key)).commit();
+      if (res.succeeded) return res.header.revision;
+      const kv = elseRead(res);
+      if (outcomeUnknown && kv !== undefined && holds(kv, value, lease)) return kv.mod_revision;
+      throw resourceExists();
+    });
+    return this.wrote(revision);
   }
 
   /**
@@ -130,11 +173,24 @@ export class EtcdStore {
   async createAll(entries: readonly Entry[]): Promise<boolean> {
     const [first, ...rest] = entries;
     if (first === undefined) return true;
-    const txn = this.ns.if(first.key, 'Create', '==', 0);
-    for (const entry of rest) txn.and(entry.key, 'Create', '==', 0);
-    const res = await etcdCall(txn.then(...entries.map((entry) => this.putOp(entry.key, entry.value))).commit());
-    if (res.succeeded) this.wrote(res.header.revision);
-    return res.succeeded;
+    this.checkSize(entries);
+    const revision = await this.retrying('create-all', async ({ outcomeUnknown }) => {
+      const txn = this.ns.if(first.key, 'Create', '==', 0);
+      for (const entry of rest) txn.and(entry.key, 'Create', '==', 0);
+      const res = await txn
+        .then(...entries.map((entry) => this.putOp(entry.key, entry.value)))
+        .else(...entries.map((entry) => this.ns.get(entry.key)))
+        .commit();
+      if (res.succeeded) return res.header.revision;
+      if (!outcomeUnknown) return null;
+      // Our own earlier attempt, if every key holds what it wrote (they were written in one transaction).
+      const found = entries.map((_entry, i) => res.responses[i]?.response_range?.kvs[0]);
+      const ours = found.every((kv, i) => kv !== undefined && kv.value.toString() === entries[i]?.value);
+      return ours ? (found[0]?.mod_revision ?? null) : null;
+    });
+    if (revision === null) return false;
+    this.wrote(revision);
+    return true;
   }
 
   /**
@@ -142,35 +198,53 @@ export class EtcdStore {
    * someone wrote it since. `lease` attaches the key to a lease (none: the put detaches it from any).
    */
   async compareAndSwap(key: string, modRevision: string, value: string, lease?: string): Promise<string> {
-    const res = await etcdCall(
-      this.ns.if(key, 'Mod', '==', modRevision).then(this.putOp(key, value, lease)).else(this.ns.get(key)).commit(),
-    );
-    if (!res.succeeded) throw lostCompare(res);
-    return this.wrote(res.header.revision);
+    this.checkSize([{ key, value }]);
+    const revision = await this.retrying('compare-and-swap', async ({ outcomeUnknown }) => {
+      const res = await this.ns.if(key, 'Mod', '==', modRevision).then(this.putOp(key, value, lease)).else(this.ns.get(key)).commit();
+      if (res.succeeded) return res.header.revision;
+      const kv = elseRead(res);
+      if (outcomeUnknown && kv !== undefined && holds(kv, value, lease)) return kv.mod_revision;
+      throw lostCompare(res);
+    });
+    return this.wrote(revision);
   }
 
   /** Deletes the key if it is still at `modRevision`; ResourceNotFound / ResourceConflict otherwise. */
   async compareAndDelete(key: string, modRevision: string): Promise<void> {
-    const res = await etcdCall(
-      this.ns.if(key, 'Mod', '==', modRevision).then(this.ns.delete().key(key)).else(this.ns.get(key)).commit(),
-    );
-    if (!res.succeeded) throw lostCompare(res);
-    this.wrote(res.header.revision);
+    const revision = await this.retrying('compare-and-delete', async ({ outcomeUnknown }) => {
+      const res = await this.ns.if(key, 'Mod', '==', modRevision).then(this.ns.delete().key(key)).else(this.ns.get(key)).commit();
+      if (res.succeeded) return res.header.revision;
+      // Gone after an attempt that may have deleted it: that attempt's doing, as far as anyone can tell.
+      if (outcomeUnknown && elseRead(res) === undefined) return null;
+      throw lostCompare(res);
+    });
+    if (revision !== null) this.wrote(revision);
   }
 
-  /** A plain delete; returns what was there (null when nothing was). */
+  /**
+   * Deletes whatever the key holds (last writer wins); returns what was there (null when nothing was). Read, then
+   * compare-and-delete, so that a delete retried after a lost answer still returns what it deleted rather than
+   * reporting the key it removed itself as absent.
+   */
   async delete(key: string): Promise<Versioned<string> | null> {
-    // A transaction rather than a delete with prev_kv: its header is the revision of the delete, to wait for.
-    const res = await etcdCall(this.ns.if(key, 'Version', '>', 0).then(this.ns.get(key), this.ns.delete().key(key)).commit());
-    const kv = res.responses[0]?.response_range?.kvs[0];
-    if (!res.succeeded || kv === undefined) return null;
-    this.wrote(res.header.revision);
-    return record(key, kv);
+    for (;;) {
+      const current = await this.findInEtcd(key);
+      if (current === null) return null;
+      try {
+        await this.compareAndDelete(key, current.modRevision);
+        return current;
+      } catch (err) {
+        if (isBbsError(err, 'ResourceNotFound')) return null;
+        // Rewritten between the read and the delete: delete what is there now.
+        if (!isBbsError(err, 'ResourceConflict')) throw err;
+      }
+    }
   }
 
   /** A plain put (last writer wins), for records without a read-modify-write: domains, cell presences. */
   async put(key: string, value: string, lease?: string): Promise<void> {
-    const res = await etcdCall(this.putOp(key, value, lease).exec());
+    this.checkSize([{ key, value }]);
+    const res = await this.retrying('put', () => this.putOp(key, value, lease).exec());
     this.wrote(res.header.revision);
   }
 
@@ -296,12 +370,13 @@ export class EtcdStore {
   async keys(prefix: string): Promise<string[]> {
     const view = await this.currentView(prefix);
     if (view !== null) return view.range(prefix).map((item) => item.key);
-    return etcdCall(this.ns.getAll().prefix(prefix).keys());
+    return this.retrying('keys', () => this.ns.getAll().prefix(prefix).keys());
   }
 
   /** A new lease of `ttlSeconds` (etcd raises very short TTLs to its minimum); returns its id. */
   async grantLease(ttlSeconds: number): Promise<string> {
-    const res = await etcdCall(this.ns.leaseClient.leaseGrant({ TTL: ttlSeconds }));
+    // Retried even after a lost answer: a lease granted and never used ends by its TTL.
+    const res = await this.retrying('grant-lease', () => this.ns.leaseClient.leaseGrant({ TTL: ttlSeconds }));
     return res.ID;
   }
 
@@ -309,7 +384,7 @@ export class EtcdStore {
   async revokeLease(lease: string): Promise<void> {
     if (lease === '0') return;
     try {
-      await etcdCall(this.ns.leaseClient.leaseRevoke({ ID: lease }));
+      await this.retrying('revoke-lease', () => this.ns.leaseClient.leaseRevoke({ ID: lease }));
     } catch (err) {
       if (!isBbsError(err, 'ResourceNotFound')) throw err;
     }
@@ -324,19 +399,31 @@ export class EtcdStore {
     }
   }
 
-  /** Renews a lease once; false when it has expired or was revoked. */
+  /**
+   * Renews a lease once; false when it has expired or was revoked. A member that does not answer in time (a slow
+   * or stopped etcd) is asked again until the retry deadline, as a presence must outlive a short stall.
+   */
   async keepLeaseAlive(lease: string): Promise<boolean> {
-    const stream = await etcdCall(this.ns.leaseClient.leaseKeepAlive());
+    const res = await this.retrying('keep-lease-alive', () => this.keepLeaseAliveOnce(lease));
+    return Number(res.TTL) > 0;
+  }
+
+  private async keepLeaseAliveOnce(lease: string): Promise<ILeaseKeepAliveResponse> {
+    const stream = await this.ns.leaseClient.leaseKeepAlive();
+    let timer: NodeJS.Timeout | undefined;
     try {
-      const res = await etcdCall(
-        new Promise<ILeaseKeepAliveResponse>((resolve, reject) => {
-          stream.on('data', resolve);
-          stream.on('error', reject);
-          stream.write({ ID: lease });
-        }),
-      );
-      return Number(res.TTL) > 0;
+      return await new Promise<ILeaseKeepAliveResponse>((resolve, reject) => {
+        // A stream has no gRPC deadline (client-options.ts): this is the attempt's.
+        timer = setTimeout(
+          () => reject(new GRPCDeadlineExceededError(`lease keep-alive got no answer within ${ETCD_ATTEMPT_TIMEOUT_MS} ms`)),
+          ETCD_ATTEMPT_TIMEOUT_MS,
+        );
+        stream.on('data', resolve);
+        stream.on('error', reject);
+        stream.write({ ID: lease });
+      });
     } finally {
+      clearTimeout(timer);
       stream.end();
     }
   }
@@ -353,6 +440,25 @@ export class EtcdStore {
   private wrote(revision: string): string {
     this.view?.expect(revision);
     return revision;
+  }
+
+  /** `call` through etcd's transient failures (faults.ts), failures translated to BbsErrors. */
+  private retrying<T>(operation: string, call: (context: AttemptContext) => Promise<T>): Promise<T> {
+    return withEtcdRetries(operation, call, { logger: this.options.logger });
+  }
+
+  /** InvalidRequest, before anything is sent, for a write larger than etcd takes. */
+  private checkSize(entries: readonly Entry[]): void {
+    let bytes = REQUEST_BASE_BYTES;
+    // A key goes out up to three times (compare, put, the else-branch's read).
+    for (const entry of entries) bytes += 3 * Buffer.byteLength(entry.key) + Buffer.byteLength(entry.value) + REQUEST_BYTES_PER_OP;
+    const limit = this.options.maxRequestBytes ?? ETCD_MAX_REQUEST_BYTES;
+    if (bytes <= limit) return;
+    const what = entries.length === 1 ? `the record ${entries[0]?.key ?? ''}` : `the ${entries.length} records`;
+    throw new BbsError(
+      'InvalidRequest',
+      `${what} would take ${bytes} bytes to store, more than the ${limit} bytes etcd accepts in one request`,
+    );
   }
 
   private putOp(key: string, value: string, lease?: string) {
@@ -394,7 +500,7 @@ export class EtcdStore {
     for (;;) {
       const range = this.ns.getAll().inRange(new Range(start, end)).limit(limit);
       if (revision !== undefined) range.revision(revision);
-      const page = await etcdCall(range.exec());
+      const page = await this.retrying('range', () => range.exec());
       revision ??= page.header.revision;
       const items: Versioned<string>[] = [];
       for (const kv of page.kvs) {
@@ -427,6 +533,16 @@ export function decodeRecord<T>(item: Versioned<string> & Pick<ViewRecord, 'memo
   const value = decode(item.value);
   memo.push({ decoder: decode, decoded: value });
   return value;
+}
+
+/** The key a transaction's else-branch read (its first response), if present. */
+function elseRead(res: ITxnResponse): IKeyValue | undefined {
+  return res.responses[0]?.response_range?.kvs[0];
+}
+
+/** The key holds exactly `value` under `lease` (none: no lease), as our own write would have left it. */
+function holds(kv: IKeyValue, value: string, lease: string | undefined): boolean {
+  return kv.value.toString() === value && kv.lease === (lease ?? '0');
 }
 
 function record(key: string, kv: IKeyValue): Versioned<string> {

@@ -1,5 +1,6 @@
 import {
   invalidStateTransition,
+  isBbsError,
   runningOnDifferentCell,
   taskFromJson,
   taskStateName,
@@ -60,7 +61,16 @@ export class EtcdTaskDb implements TaskDb {
       failed: false,
       failure_reason: '',
     };
-    await this.ctx.store.create(taskKey(taskGuid), taskToJson(task));
+    try {
+      await this.ctx.store.create(taskKey(taskGuid), taskToJson(task));
+    } catch (err) {
+      if (!isBbsError(err, 'ResourceExists')) throw err;
+      const stored = await this.ctx.store.tryGetFromEtcd(taskKey(taskGuid), decodeTask);
+      if (stored === null || !isSameDesire(stored.value, definition, domain)) throw err;
+      // A client's retry of a create that succeeded (its answer was lost, a BBS died): the same desire, not a collision.
+      this.ctx.logger.info({ task_guid: taskGuid, domain }, 'task-desire-repeated');
+      return stored.value;
+    }
     this.ctx.logger.info({ task_guid: taskGuid, domain }, 'task-desired');
     return task;
   }
@@ -191,6 +201,14 @@ const decodeStoredTask = memoizedDecoder((text: string): Task => {
   validateDesireTask(task.task_guid, task.domain, task);
   return task;
 });
+
+/**
+ * `stored` is what desiring `definition` in `domain` created: the same definition, whatever has happened to the
+ * task since (its state, timestamps and result are the store's, not the request's).
+ */
+function isSameDesire(stored: Task, definition: TaskDefinition, domain: string): boolean {
+  return stored.domain === domain && taskToJson({ ...stored, ...definition }) === taskToJson(stored);
+}
 
 /** Cancel and fail end a task that has not completed yet. */
 function refuseIfCompleted(task: Task): void {
