@@ -10,6 +10,12 @@ import type { BbsClient } from './bbs-client';
 export const DEFAULT_CELL_PRESENCE_TTL_SECONDS = 10;
 /** locket's RetryInterval: how long a failed registration waits before the next. */
 export const DEFAULT_CELL_REGISTRATION_RETRY_MS = 5_000;
+/**
+ * After a heartbeat fails for a reason other than a lost lease (a BBS or etcd briefly slow or away), the next is
+ * sent this soon, then twice as late each time up to the heartbeat interval: the lease is kept alive for as long as
+ * it lasts, rather than left two whole intervals from expiry.
+ */
+const FIRST_HEARTBEAT_RETRY_MS = 250;
 
 export interface CellPresenceMaintainerOptions {
   bbs: Pick<BbsClient, 'registerCell' | 'cellHeartbeat' | 'removeCell'>;
@@ -37,6 +43,10 @@ export class CellPresenceMaintainer {
   private readonly retryIntervalMs: number;
   private readonly logger: Logger;
   private lease: string | null = null;
+  /** Heartbeats failed in a row since the lease was last renewed. */
+  private failedBeats = 0;
+  /** When the lease was last granted or renewed (ms since the epoch). */
+  private renewedAt = 0;
   private timer: NodeJS.Timeout | null = null;
   private running = false;
   /** Ends the wait between failed registrations of `start()`, when stopped during it. */
@@ -94,6 +104,7 @@ export class CellPresenceMaintainer {
   private async register(): Promise<void> {
     try {
       this.lease = await this.options.bbs.registerCell(this.options.presence, this.ttlSeconds);
+      this.renewed();
       this.logger.info({ lease_id: this.lease, ttl_seconds: this.ttlSeconds }, 'cell-presence-registered');
     } catch (err) {
       this.lease = null;
@@ -103,10 +114,20 @@ export class CellPresenceMaintainer {
 
   private scheduleHeartbeat(): void {
     if (!this.running) return;
-    const wait = this.lease === null ? this.retryIntervalMs : this.heartbeatIntervalMs;
     this.timer = setTimeout(() => {
       this.inFlight = this.beat().then(() => this.scheduleHeartbeat());
-    }, wait);
+    }, this.nextWait());
+  }
+
+  private nextWait(): number {
+    if (this.lease === null) return this.retryIntervalMs;
+    if (this.failedBeats === 0) return this.heartbeatIntervalMs;
+    return Math.min(this.heartbeatIntervalMs, FIRST_HEARTBEAT_RETRY_MS * 2 ** (this.failedBeats - 1));
+  }
+
+  private renewed(): void {
+    this.failedBeats = 0;
+    this.renewedAt = Date.now();
   }
 
   /** One heartbeat; a lease the BBS says is gone means registering again, at once. */
@@ -115,10 +136,17 @@ export class CellPresenceMaintainer {
     if (lease === null) return this.register();
     try {
       await this.options.bbs.cellHeartbeat(this.options.presence.cell_id, lease);
+      if (this.failedBeats > 0) this.logger.info({ lease_id: lease, failed_beats: this.failedBeats }, 'cell-presence-heartbeat-recovered');
+      this.renewed();
     } catch (err) {
       if (!isBbsError(err, 'ResourceNotFound')) {
-        // The BBS may be briefly away; the lease outlives two missed heartbeats.
-        this.logger.error({ err: convertError(err).message }, 'failed-to-heartbeat-cell-presence');
+        // The BBS or etcd may be briefly away: retried soon, until the BBS says the lease is gone.
+        this.failedBeats += 1;
+        const leaseLeftMs = this.renewedAt + this.ttlSeconds * 1000 - Date.now();
+        this.logger.error(
+          { lease_id: lease, err: convertError(err).message, failed_beats: this.failedBeats, lease_left_ms: leaseLeftMs },
+          'failed-to-heartbeat-cell-presence',
+        );
         return;
       }
       this.logger.error({ lease_id: lease }, 'cell-presence-lost');
