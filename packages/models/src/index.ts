@@ -10,6 +10,7 @@ export * from './json-codecs';
 export * from './proto-codecs';
 export * from './requests';
 export * from './validation';
+export { compareIps, isCidr, parseIp } from './ip-address';
 export * from './actual-lrp-lifecycle';
 export * from './task-lifecycle';
 export * from './restart-calculator';
