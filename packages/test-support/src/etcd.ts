@@ -99,6 +99,107 @@ export async function startEtcd(opts: StartEtcdOptions = {}): Promise<EtcdProces
   return { endpoint, dataDir, stop };
 }
 
+/** One member of a cluster started by {@link startEtcdCluster}. */
+export interface EtcdMember {
+  name: string;
+  /** The client URL. */
+  endpoint: string;
+  /** Sends a signal to the member's process: SIGKILL to lose it, SIGSTOP/SIGCONT to stall and resume it. */
+  signal(signal: NodeJS.Signals): void;
+}
+
+/** A running etcd cluster started by {@link startEtcdCluster}. */
+export interface EtcdCluster {
+  members: EtcdMember[];
+  /** Every member's client URL, for a client's `hosts`. */
+  endpoints: string[];
+  /** Kills every member (resuming a stopped one first), waits for them to exit and removes their data. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a real etcd cluster of `size` members on loopback (each with its own free ports and temp data
+ * directory) and resolves once every member answers `/health`, which needs a leader. For fault tests: kill the
+ * leader, stall a member.
+ *
+ * @example
+ *   const cluster = await startEtcdCluster(3);
+ *   const client = new Etcd3({ hosts: cluster.endpoints });
+ *   cluster.members[0]?.signal('SIGKILL');
+ *   await cluster.stop();
+ */
+export async function startEtcdCluster(size: number, opts: Omit<StartEtcdOptions, 'extraArgs'> = {}): Promise<EtcdCluster> {
+  const binary = opts.binary ?? 'etcd';
+  const deadline = Date.now() + (opts.startTimeoutMs ?? 30000);
+  const ports = await freePorts(2 * size);
+  const specs = Array.from({ length: size }, (_, i) => ({
+    name: `diego-test-${i}`,
+    endpoint: `http://127.0.0.1:${ports[2 * i]}`,
+    peerUrl: `http://127.0.0.1:${ports[2 * i + 1]}`,
+    dataDir: mkdtempSync(join(tmpdir(), 'diego-etcd-')),
+  }));
+  const initialCluster = specs.map((spec) => `${spec.name}=${spec.peerUrl}`).join(',');
+  const children = specs.map((spec) => {
+    const child = spawn(
+      binary,
+      [
+        '--name', spec.name,
+        '--data-dir', spec.dataDir,
+        '--listen-client-urls', spec.endpoint,
+        '--advertise-client-urls', spec.endpoint,
+        '--listen-peer-urls', spec.peerUrl,
+        '--initial-advertise-peer-urls', spec.peerUrl,
+        '--initial-cluster', initialCluster,
+        '--initial-cluster-state', 'new',
+        '--logger', 'zap',
+        '--log-level', 'error',
+      ],
+      { stdio: ['ignore', 'ignore', 'ignore'] },
+    );
+    const exited = new Promise<string>((resolve) => {
+      child.once('error', (err) => resolve(err.message));
+      child.once('exit', (code, signal) => resolve(`exited with ${signal ?? `code ${code}`}`));
+    });
+    let exitReason: string | undefined;
+    void exited.then((why) => {
+      exitReason = why;
+    });
+    return { child, exited, exitReason: () => exitReason };
+  });
+  const killOnExit = (): void => {
+    for (const { child } of children) child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopped ??= (async () => {
+      await Promise.all(
+        children.map(async ({ child, exited }) => {
+          child.kill('SIGCONT');
+          await terminate(child, exited);
+        }),
+      );
+      process.removeListener('exit', killOnExit);
+      for (const spec of specs) rmSync(spec.dataDir, { recursive: true, force: true });
+    })();
+    return stopped;
+  };
+  const failures = await Promise.all(specs.map((spec, i) => waitHealthy(spec.endpoint, deadline, () => children[i]?.exitReason())));
+  const failure = failures.find((reason) => reason !== null);
+  if (failure !== undefined && failure !== null) {
+    await stop();
+    throw new Error(`could not start an etcd cluster of ${size}: ${failure}`);
+  }
+  const members = specs.map((spec, i) => ({
+    name: spec.name,
+    endpoint: spec.endpoint,
+    signal: (signal: NodeJS.Signals) => {
+      children[i]?.child.kill(signal);
+    },
+  }));
+  return { members, endpoints: specs.map((spec) => spec.endpoint), stop };
+}
+
 /** Resolves null once `/health` answers 200, or a reason when the process is gone or at the deadline. */
 async function waitHealthy(
   endpoint: string,
