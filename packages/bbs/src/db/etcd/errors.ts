@@ -24,7 +24,7 @@ export function fromEtcdError(err: unknown): BbsError {
     if (err.message.includes(COMPACTED)) return new BbsError('ResourceVersionTooOld', err.message);
     if (err instanceof EtcdLeaseInvalidError) return new BbsError('ResourceNotFound', err.message);
     // Too large for etcd or for gRPC's message limit: the request's fault, the same every time it is sent.
-    if (err instanceof GRPCResourceExhastedError || err.message.includes(TOO_LARGE)) return new BbsError('InvalidRequest', err.message);
+    if (err instanceof GRPCResourceExhastedError || err.message.includes(TOO_LARGE)) return new BbsError('InvalidRequest', `the request is too large for etcd: ${err.message}`);
     if (
       isRecoverableError(err) ||
       err instanceof GRPCUnavailableError ||

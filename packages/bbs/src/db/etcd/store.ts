@@ -457,7 +457,7 @@ export class EtcdStore {
     const what = entries.length === 1 ? `the record ${entries[0]?.key ?? ''}` : `the ${entries.length} records`;
     throw new BbsError(
       'InvalidRequest',
-      `${what} would take ${bytes} bytes to store, more than the ${limit} bytes etcd accepts in one request`,
+      `${what} is too large: it would take ${bytes} bytes to store, more than the ${limit} bytes etcd accepts in one request`,
     );
   }
 
