@@ -1,12 +1,20 @@
 /** A TCP proxy that a test can cut, to break a client's etcd connection under it (etcd3's test Proxy, simplified). */
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 
+export interface CuttingProxyOptions {
+  /**
+   * Pass the target's answers back (default true). False holds every answer back, so that a test can cut a
+   * connection after the target acted on a request but before the client heard of it.
+   */
+  forwardAnswers?: boolean;
+}
+
 /** Forwards TCP to `target`; `cut()` breaks every connection made so far (new ones go through again). */
 export class CuttingProxy {
   private readonly sockets = new Set<Socket>();
   private readonly server: Server;
 
-  constructor(target: URL) {
+  constructor(target: URL, { forwardAnswers = true }: CuttingProxyOptions = {}) {
     this.server = createServer((downstream) => {
       const upstream = createConnection({ host: target.hostname, port: Number(target.port) });
       for (const [from, to] of [[downstream, upstream], [upstream, downstream]] as const) {
@@ -16,7 +24,8 @@ export class CuttingProxy {
           this.sockets.delete(from);
           to.destroy();
         });
-        from.pipe(to);
+        if (from === downstream || forwardAnswers) from.pipe(to);
+        else from.resume();
       }
     });
   }
