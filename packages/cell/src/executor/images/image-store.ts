@@ -1,0 +1,253 @@
+/**
+ * The cell's image provisioner (Garden's and Mesos's docker provisioner): turns a `docker://` rootfs into a
+ * directory holding the image's whole root file system, pulled from a v2 registry or found in a local
+ * directory. On disk under `dir`:
+ *   blobs/sha256/<hex>              every blob once, verified
+ *   images/<manifest hex>/rootfs    an image's layers applied in order, built once per manifest digest
+ *   images/<manifest hex>/config.json
+ *   tmp/<pid>-<uuid>                work in progress; renamed into images/ only when complete, so a crash
+ *                                   never leaves a half-built image that is used later
+ */
+import { randomUUID } from 'node:crypto';
+import { chmod, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { BlobStore } from './blob-store';
+import { ImageError } from './errors';
+import { applyLayer } from './layers';
+import { LocalImages } from './local-images';
+import { BadManifest, choosePlatform, digestHex, parseImageConfig, parseManifest, type Descriptor, type ImageConfig } from './manifest';
+import { parseDockerRootfs, type ImageReference } from './reference';
+import { RegistryClient } from './registry-client';
+
+/**
+ * An image ready for containers.
+ *
+ * @example
+ *   const { rootDir, config } = await store.provide('docker:///org/app#v1');
+ *   // mount rootDir as an overlay lowerdir; start config.entrypoint + config.cmd
+ */
+export interface ProvidedImage {
+  /**
+   * A directory with the image's whole root file system (all layers applied, whiteouts processed), read-only
+   * by convention, shared by every container of this image: the executor mounts it as an overlay lowerdir or
+   * copies it.
+   */
+  rootDir: string;
+  config: ImageConfig;
+  /** The manifest's digest, `sha256:...` (of the linux/amd64 manifest when the tag names a list or index). */
+  digest: string;
+  /** Where the image came from: the registry's `host/repository`, or the local tarball or layout. */
+  source: string;
+}
+
+export interface ImageStoreOptions {
+  /** Where blobs and images are kept, e.g. `<workDir>/images`. */
+  dir: string;
+  /** The registry of `docker:///...` images, e.g. `https://registry-1.docker.io` or `http://127.0.0.1:5000`. */
+  defaultRegistryURL: string;
+  /** `host:port`s reached over plain http (other registries than the default one use https). */
+  insecureRegistries: string[];
+  /** A directory of local images, tried before any registry (see local-images.ts for the names); null for none. */
+  localImageDir: string | null;
+  logger: Logger;
+}
+
+/** An image's manifest, wherever it came from, with a way to put its blobs in the blob store. */
+interface ResolvedImage {
+  digest: string;
+  source: string;
+  config: Descriptor;
+  layers: Descriptor[];
+  blob(descriptor: Descriptor): Promise<string>;
+}
+
+/**
+ * Pulls images once and keeps them: blobs once per digest, roots once per manifest digest, and one pull in
+ * flight per image and per blob however many callers ask at once. A caller's abort signal ends its own wait;
+ * a pull other callers share runs on, and its result is kept.
+ *
+ * @example
+ *   const store = new ImageStore({ dir, defaultRegistryURL: 'https://registry-1.docker.io', insecureRegistries: [], localImageDir: null, logger });
+ *   const image = await store.provide('docker:///library/busybox#latest');
+ */
+export class ImageStore {
+  private readonly logger: Logger;
+  private readonly blobs: BlobStore;
+  private readonly registry: RegistryClient;
+  private readonly local: LocalImages | null;
+  private readonly provides = new Map<string, Promise<ProvidedImage>>();
+  private readonly builds = new Map<string, Promise<ProvidedImage>>();
+  private readonly ready: Promise<void>;
+
+  constructor(private readonly options: ImageStoreOptions) {
+    this.logger = options.logger.child({ session: 'image-store' });
+    this.blobs = new BlobStore(join(options.dir, 'blobs'));
+    this.registry = new RegistryClient({ ...options, logger: this.logger });
+    this.local = options.localImageDir === null ? null : new LocalImages(options.localImageDir, this.blobs, () => this.scratch());
+    this.ready = this.removeAbandonedWork();
+    this.ready.catch(() => undefined); // reported by the first call that waits for it
+  }
+
+  /**
+   * Pulls (or finds locally) the image of a docker:// rootfs and returns its root. A second call for the same
+   * image fetches no layer; concurrent calls for one image or one layer share one pull.
+   */
+  provide(rootfs: string, signal?: AbortSignal): Promise<ProvidedImage> {
+    return this.named(rootfs, signal, async (ref) => {
+      const key = `${ref.registry ?? ''}/${ref.repository}#${ref.tag}`;
+      let shared = this.provides.get(key);
+      if (shared === undefined) {
+        shared = this.pull(ref).finally(() => this.provides.delete(key));
+        this.provides.set(key, shared);
+      }
+      return untilAborted(shared, signal);
+    });
+  }
+
+  /** Only the config (for defaults such as Entrypoint, Cmd and ExposedPorts): the manifest and config blob, no layers. */
+  config(rootfs: string, signal?: AbortSignal): Promise<ImageConfig> {
+    return this.named(rootfs, signal, async (ref) => {
+      const image = await this.resolve(ref, signal);
+      return parseImageConfig(await readFile(await image.blob(image.config)));
+    });
+  }
+
+  /** Runs `work` for the parsed rootfs; any failure becomes an ImageError naming the image. */
+  private async named<T>(rootfs: string, signal: AbortSignal | undefined, work: (ref: ImageReference) => Promise<T>): Promise<T> {
+    const ref = parseDockerRootfs(rootfs);
+    try {
+      await this.ready;
+      return await work(ref);
+    } catch (err) {
+      if (signal?.aborted === true) throw err;
+      const why = err instanceof ImageError ? err.message : describeFailure(err);
+      this.logger.error({ rootfs, error: why }, 'image-failed');
+      if (err instanceof ImageError) throw err;
+      throw new ImageError(`${rootfs}: ${why}`, { cause: err });
+    }
+  }
+
+  private async pull(ref: ImageReference): Promise<ProvidedImage> {
+    const started = Date.now();
+    const image = await this.resolve(ref);
+    const imageDir = join(this.options.dir, 'images', digestHex(image.digest));
+    const built = await this.readBuilt(imageDir, image);
+    if (built !== null) return built;
+    let build = this.builds.get(image.digest);
+    if (build === undefined) {
+      build = this.build(ref, image, imageDir).finally(() => this.builds.delete(image.digest));
+      this.builds.set(image.digest, build);
+    }
+    const provided = await build;
+    this.logger.info({ rootfs: ref.rootfs, digest: image.digest, source: image.source, duration_ms: Date.now() - started }, 'image-provided');
+    return provided;
+  }
+
+  private async build(ref: ImageReference, image: ResolvedImage, imageDir: string): Promise<ProvidedImage> {
+    const [configPath, ...layerPaths] = await Promise.all([image.config, ...image.layers].map((blob) => image.blob(blob)));
+    const config = parseImageConfig(await readFile(configPath!));
+    const work = await this.scratch();
+    try {
+      const rootfs = join(work.path, 'rootfs');
+      await mkdir(rootfs);
+      await chmod(rootfs, 0o755);
+      for (const [index, layer] of layerPaths.entries()) await applyLayer(rootfs, layer, join(work.path, `layer-${index}`));
+      await writeFile(join(work.path, 'config.json'), JSON.stringify(config));
+      await mkdir(join(this.options.dir, 'images'), { recursive: true });
+      try {
+        await rename(work.path, imageDir);
+      } catch (err) {
+        // Another store on this directory finished the same image first: use theirs.
+        const theirs = await this.readBuilt(imageDir, image);
+        if (theirs === null) throw err;
+        return theirs;
+      }
+      this.logger.info({ rootfs: ref.rootfs, digest: image.digest, layers: image.layers.length }, 'image-built');
+      return { rootDir: join(imageDir, 'rootfs'), config, digest: image.digest, source: image.source };
+    } finally {
+      await work.remove();
+    }
+  }
+
+  private async readBuilt(imageDir: string, image: ResolvedImage): Promise<ProvidedImage | null> {
+    let config: ImageConfig;
+    try {
+      config = JSON.parse(await readFile(join(imageDir, 'config.json'), 'utf8')) as ImageConfig;
+    } catch {
+      return null;
+    }
+    return { rootDir: join(imageDir, 'rootfs'), config, digest: image.digest, source: image.source };
+  }
+
+  /** The image's manifest: from the local directory when it has the image, else from the registry. */
+  private async resolve(ref: ImageReference, signal?: AbortSignal): Promise<ResolvedImage> {
+    const local = this.local === null ? null : await this.local.find(ref);
+    if (local !== null) return local;
+    const source = this.registry.describe(ref);
+    let fetched = await this.registry.manifest(ref, ref.tag, signal);
+    let manifest = parseManifest(fetched.body, fetched.contentType);
+    if (manifest.kind === 'index') {
+      const chosen = choosePlatform(manifest);
+      if (chosen === null) throw new BadManifest(`no linux/amd64 image in the manifest list of tag ${ref.tag}`);
+      fetched = await this.registry.manifest(ref, chosen.digest, signal);
+      manifest = parseManifest(fetched.body, fetched.contentType);
+      if (manifest.kind !== 'image') throw new BadManifest(`the linux/amd64 entry ${chosen.digest} is not an image manifest`);
+    }
+    const { config, layers } = manifest;
+    return {
+      digest: fetched.digest,
+      source,
+      config,
+      layers,
+      // Blob fetches are shared with other pulls, so they do not take one caller's signal.
+      blob: (descriptor) =>
+        this.blobs.ensure(descriptor.digest, async () => {
+          this.logger.info({ rootfs: ref.rootfs, digest: descriptor.digest, size: descriptor.size }, 'fetching-blob');
+          return this.registry.blob(ref, descriptor.digest);
+        }),
+    };
+  }
+
+  /** A fresh directory under tmp/ named after this process, so a later start can tell abandoned work. */
+  private async scratch(): Promise<{ path: string; remove: () => Promise<void> }> {
+    const path = join(this.options.dir, 'tmp', `${process.pid}-${randomUUID()}`);
+    await mkdir(path, { recursive: true });
+    return { path, remove: () => rm(path, { recursive: true, force: true }) };
+  }
+
+  /** Removes tmp/ work of processes that are gone (a crash mid-pull), leaving that of live ones. */
+  private async removeAbandonedWork(): Promise<void> {
+    const tmp = join(this.options.dir, 'tmp');
+    await mkdir(tmp, { recursive: true });
+    for (const name of await readdir(tmp)) {
+      const pid = Number(name.split('-')[0]);
+      if (!Number.isInteger(pid) || !isAlive(pid)) await rm(join(tmp, name), { recursive: true, force: true });
+    }
+  }
+}
+
+/** Our own errors (RegistryError, BadManifest, DigestMismatch, LocalImageError) already say why in words. */
+function describeFailure(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** `work`, or the signal's reason as soon as it aborts (the work itself goes on for others). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return work;
+  signal.throwIfAborted();
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
