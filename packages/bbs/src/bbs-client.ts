@@ -19,8 +19,11 @@ export interface TaskConvergenceDurations {
   expireCompletedTaskDurationMs: number;
 }
 
-/** A BBS event, decoded; `revision` is the etcd revision that produced it (the SSE `id:`). */
-export type BbsEvent = { revision: string } & (
+/**
+ * A BBS event, decoded; `revision` is the etcd revision that produced it. `id` names the event in an event stream
+ * (`<revision>.<place>`, the SSE `id:`); events from the hub or a BBS stream carry it, in-process watches need none.
+ */
+export type BbsEvent = { revision: string; id?: string } & (
   | { type: 'desired_lrp_created'; desired_lrp: DesiredLRP }
   | { type: 'desired_lrp_changed'; before: DesiredLRP; after: DesiredLRP }
   | { type: 'desired_lrp_removed'; desired_lrp: DesiredLRP }

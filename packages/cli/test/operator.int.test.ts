@@ -183,7 +183,7 @@ describe('operator commands', () => {
     expect((await runDiego(['create-desired-lrp', desiredLrp(guid, 1)], { env })).exitCode).toBe(0);
     await stdoutContains(events, `"process_guid":"${guid}"`);
     const created = lines(events.stdout()).find((event) => event.type === 'desired_lrp_created');
-    expect(created).toEqual({ type: 'desired_lrp_created', id: expect.stringMatching(/^\d+$/), data: { desired_lrp: expect.objectContaining({ process_guid: guid }) } });
+    expect(created).toEqual({ type: 'desired_lrp_created', id: expect.stringMatching(/^\d+\.\d+$/), data: { desired_lrp: expect.objectContaining({ process_guid: guid }) } });
 
     events.child.kill('SIGINT');
     expect(await events.exitCode).toBe(0);

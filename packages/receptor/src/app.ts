@@ -9,6 +9,7 @@ import { basicAuth } from './auth';
 import { cors } from './cors';
 import { receptorErrorMiddleware } from './errors';
 import { receptorHandlers } from './handlers';
+import type { EventStreamOptions } from './handlers/event-stream-handler';
 import { requestLog } from './request-log';
 import { receptorRouter } from './router';
 
@@ -21,6 +22,8 @@ export interface ReceptorAppOptions {
   logger: Logger;
   /** How often an idle event stream gets a heartbeat comment (default 15 s). */
   eventHeartbeatIntervalMs?: number;
+  /** Event streams: events a slow client may have waiting (default 1024, the BBS's), and where they count. */
+  events?: Omit<EventStreamOptions, 'heartbeatIntervalMs'>;
 }
 
 /**
@@ -31,12 +34,14 @@ export interface ReceptorAppOptions {
  *     password: '', corsEnabled: false, logger: pino() });
  *   app.listen(8887);
  */
-export function createReceptorApp({ bbs, username, password, corsEnabled, logger, eventHeartbeatIntervalMs }: ReceptorAppOptions): Express {
+export function createReceptorApp({
+  bbs, username, password, corsEnabled, logger, eventHeartbeatIntervalMs, events: eventOptions = {},
+}: ReceptorAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(requestLog(logger));
   if (corsEnabled) app.use(cors());
-  const events = eventHeartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: eventHeartbeatIntervalMs };
+  const events = { ...eventOptions, ...(eventHeartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: eventHeartbeatIntervalMs }) };
   app.use(receptorRouter(receptorHandlers(bbs, logger, events), basicAuth({ username, password })));
   app.use(receptorErrorMiddleware());
   return app;

@@ -1,3 +1,4 @@
 export * from './config';
 export { createReceptorApp, type ReceptorAppOptions } from './app';
 export { startReceptor, type StartReceptorOptions } from './server';
+export { EventStreamStats, type EventStreamOptions } from './handlers/event-stream-handler';

@@ -4,6 +4,7 @@ import pino, { type Logger } from 'pino';
 import { HttpBbsClient, closeServer, listenOn, startDebugServer, type RunningServer } from '@diego/bbs';
 import { createReceptorApp } from './app';
 import type { ReceptorConfig } from './config';
+import { EventStreamStats } from './handlers/event-stream-handler';
 
 export interface StartReceptorOptions {
   /** Where the logs go; pino on stdout at `config.logLevel` by default. */
@@ -22,7 +23,9 @@ export interface StartReceptorOptions {
 export async function startReceptor(config: ReceptorConfig, options: StartReceptorOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? pino({ level: config.logLevel }).child({ component: 'receptor' });
   const bbs = new HttpBbsClient(config.bbsAddress);
+  const eventStats = new EventStreamStats();
   const app = createReceptorApp({
+    events: { stats: eventStats },
     bbs,
     username: config.username,
     password: config.password,
@@ -36,7 +39,7 @@ export async function startReceptor(config: ReceptorConfig, options: StartRecept
   try {
     address = await listenOn(server, config.address);
     try {
-      if (config.debugAddress !== null) debug = await startDebugServer(config.debugAddress, logger);
+      if (config.debugAddress !== null) debug = await startDebugServer(config.debugAddress, logger, { vars: () => ({ events: eventStats.vars() }) });
     } catch (err) {
       await closeServer(server);
       throw err;

@@ -47,12 +47,14 @@ export function encodeEvent(event: BbsEvent): Uint8Array {
 }
 
 /**
- * The event named `type` from its protobuf message.
+ * The event named `type` from its protobuf message and its SSE id (`<revision>.<place>`, or a bare revision from
+ * a BBS of before event ids): `revision` is the id's revision, `id` the id.
  * @throws BbsError('InvalidProtobufMessage') for an unknown name or a message that does not decode.
  */
-export function decodeEvent(type: string, data: Uint8Array, revision: string): BbsEvent {
+export function decodeEvent(type: string, data: Uint8Array, id: string): BbsEvent {
+  const dot = id.indexOf('.');
   try {
-    return decodeKnownEvent(type, data, revision);
+    return { ...decodeKnownEvent(type, data, dot === -1 ? id : id.slice(0, dot)), id };
   } catch (err) {
     if (err instanceof BbsError) throw err;
     throw new BbsError('InvalidProtobufMessage', `could not decode ${type} event: ${String(err)}`);

@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { BbsEvent } from '../bbs-client';
 import { etcdCall } from '../db/etcd/errors';
 import { V1_PREFIX } from '../db/etcd/keys';
-import { parseRevision } from './resume';
+import { parseEventId, type ResumePoint } from './resume';
 import { RevisionWatch, type KeyChange } from './revision-watch';
 import { eventGroups, type EventGroup } from './watch-events';
 
@@ -79,6 +79,8 @@ interface Live {
 class Subscriber implements HubSubscription {
   /** The last revision queued; only later ones are taken. */
   cursor: bigint;
+  /** Resuming in the middle of a revision: the events of that revision it already had (up to this place). */
+  private seenOfNext: { revision: bigint; place: number } | null;
   /** Its own watch while it catches up on history the hub does not hold; null once it follows the hub. */
   catchUp: RevisionWatch | null = null;
   end: SubscriptionEnd | null = null;
@@ -86,11 +88,12 @@ class Subscriber implements HubSubscription {
   private wake: (() => void) | null = null;
 
   constructor(
-    after: bigint,
+    after: ResumePoint,
     private readonly bufferSize: number,
     private readonly release: (subscriber: Subscriber) => void,
   ) {
-    this.cursor = after;
+    this.cursor = after.place === null ? after.revision : after.revision - 1n;
+    this.seenOfNext = after.place === null ? null : { revision: after.revision, place: after.place };
   }
 
   get following(): boolean {
@@ -101,11 +104,14 @@ class Subscriber implements HubSubscription {
   offer(group: EventGroup): boolean {
     if (this.end !== null) return false;
     if (group.revision <= this.cursor) return true;
-    if (this.queue.length > 0 && this.queue.length + group.events.length > this.bufferSize) {
+    const seen = this.seenOfNext?.revision === group.revision ? this.seenOfNext.place + 1 : 0;
+    this.seenOfNext = null;
+    const events = seen === 0 ? group.events : group.events.slice(seen);
+    if (this.queue.length > 0 && this.queue.length + events.length > this.bufferSize) {
       this.finish({ reason: 'slow' });
       return false;
     }
-    this.queue.push(...group.events);
+    this.queue.push(...events);
     this.cursor = group.revision;
     this.wakeUp();
     return true;
@@ -171,16 +177,17 @@ export class EventHub {
   }
 
   /**
-   * Subscribes to every event after etcd revision `after` (an event id or a list's revision), or after the
-   * current revision. Rejects with BbsError `InvalidRequest` for a revision that is no revision, `Unavailable`
-   * when etcd cannot be reached or the hub has stopped.
+   * Subscribes to every event after `after`: an event id (`<revision>.<place>`: the rest of that revision, then
+   * later ones) or a bare etcd revision (a list's: every later revision); after the current revision when absent.
+   * Rejects with BbsError `InvalidRequest` for an id that is neither, `Unavailable` when etcd cannot be reached or
+   * the hub has stopped.
    */
   async subscribe(after?: string): Promise<HubSubscription> {
-    const resumeAfter = after === undefined ? undefined : parseRevision(after);
+    const resumeAfter = after === undefined ? undefined : parseEventId(after);
     this.assertOpen();
     const current = await this.currentRevision();
     this.assertOpen();
-    const subscriber = new Subscriber(resumeAfter ?? current, this.bufferSize, (s) => this.release(s));
+    const subscriber = new Subscriber(resumeAfter ?? { revision: current, place: null }, this.bufferSize, (s) => this.release(s));
     this.subscribers.add(subscriber);
     const live = (this.live ??= this.startLive(current));
     if (subscriber.cursor >= live.floor) this.follow(subscriber, live);

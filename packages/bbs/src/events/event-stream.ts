@@ -1,8 +1,8 @@
 /**
  * GET /v1/events (spec/bbs.md §9.4, with resume): a subscription to the event hub written as server-sent events,
- * `id: <etcd revision>`, `event: <name>`, `data: <base64 protobuf>`. The events of one revision go out in one
- * write, and a stream only ends between revisions, so resuming after an id loses nothing. `Last-Event-ID` (or
- * `?last_event_id=`) resumes after that revision; when etcd no longer has that history the stream ends with
+ * `id: <etcd revision>.<place in revision>`, `event: <name>`, `data: <base64 protobuf>`. `Last-Event-ID` (or
+ * `?last_event_id=`) resumes after that event, even in the middle of a revision (a bare revision: after that
+ * revision); when etcd no longer has that history the stream ends with
  * `event: compacted` and the compact revision. An idle stream gets a `: heartbeat` comment every interval.
  * This is the r0 stream: desired LRPs go out in their V0 form (§4.2).
  */
@@ -14,7 +14,7 @@ import type { StreamHandler } from '../server/router';
 import { eventToV0 } from '../server/v0';
 import { encodeEvent } from './event-codec';
 import type { EventHub, HubSubscription } from './event-hub';
-import { COMPACTED_EVENT, DEFAULT_HEARTBEAT_INTERVAL_MS, HEARTBEAT_COMMENT, resumeRevision } from './resume';
+import { COMPACTED_EVENT, DEFAULT_HEARTBEAT_INTERVAL_MS, HEARTBEAT_COMMENT, resumeEventId } from './resume';
 
 const SSE_HEADERS = {
   'Content-Type': 'text/event-stream; charset=utf-8',
@@ -24,7 +24,7 @@ const SSE_HEADERS = {
 
 /** The SSE frame of one event. */
 function sseFrame(event: BbsEvent): string {
-  return `id: ${event.revision}\nevent: ${event.type}\ndata: ${Buffer.from(encodeEvent(event)).toString('base64')}\n\n`;
+  return `id: ${event.id ?? event.revision}\nevent: ${event.type}\ndata: ${Buffer.from(encodeEvent(event)).toString('base64')}\n\n`;
 }
 
 const v0Frames = new WeakMap<BbsEvent, string>();
@@ -96,7 +96,7 @@ export class EventStreams {
     let subscription: HubSubscription;
     try {
       const url = new URL(request.url ?? '/', 'http://bbs');
-      subscription = await this.hub.subscribe(resumeRevision(request.headers['last-event-id'], url.searchParams.get('last_event_id')));
+      subscription = await this.hub.subscribe(resumeEventId(request.headers['last-event-id'], url.searchParams.get('last_event_id')));
     } catch (err) {
       this.refuse(response, convertError(err));
       return;

@@ -16,6 +16,7 @@ import type { IKeyValue, Namespace } from 'etcd3';
 import type { Logger } from 'pino';
 import type { BbsEvent } from '../bbs-client';
 import { parseKey, V1_PREFIX } from '../db/etcd/keys';
+import { eventId } from './resume';
 import { RevisionWatch, type KeyChange } from './revision-watch';
 
 /** The events one etcd revision produced, in the order the transaction wrote them. */
@@ -107,7 +108,10 @@ function requirePrevious(previous: IKeyValue | null): IKeyValue {
   return previous;
 }
 
-/** The events of `changes` (whole revisions, in order) grouped by revision; revisions without events are left out. */
+/**
+ * The events of `changes` (whole revisions, in order) grouped by revision, each with its id (`<revision>.<place>`);
+ * revisions without events are left out. Every BBS numbers one revision's changes alike, so ids hold across them.
+ */
 export function eventGroups(changes: readonly KeyChange[], logger: Logger): EventGroup[] {
   const groups: EventGroup[] = [];
   for (const change of changes) {
@@ -115,8 +119,9 @@ export function eventGroups(changes: readonly KeyChange[], logger: Logger): Even
     if (event === null) continue;
     const revision = BigInt(event.revision);
     const last = groups[groups.length - 1];
-    if (last !== undefined && last.revision === revision) last.events.push(event);
-    else groups.push({ revision, events: [event] });
+    const group = last !== undefined && last.revision === revision ? last : { revision, events: [] };
+    if (group !== last) groups.push(group);
+    group.events.push({ ...event, id: eventId(revision, group.events.length) });
   }
   return groups;
 }

@@ -136,11 +136,11 @@ describe('EventStream_r0', () => {
     // Heartbeats are comments: events still arrive as before, between them.
     await bbs.client.desireTask('task-1', domain, newValidTask('task-1').definition);
     const event = await client.next();
-    expect(event).toMatchObject({ event: 'task_created', id: await modRevision(etcdKeys.taskKey('task-1')) });
+    expect(event).toMatchObject({ event: 'task_created', id: `${await modRevision(etcdKeys.taskKey('task-1'))}.0` });
   });
 
   it('refuses a Last-Event-ID that is no etcd revision with 400', async () => {
-    for (const id of ['abc', '-1', '1.5', '99999999999999999999']) {
+    for (const id of ['abc', '-1', '1.5.0', '1.', '99999999999999999999']) {
       const response = await fetch(`${bbs.url}/v1/events`, { headers: { 'Last-Event-ID': id } });
       expect(response.status).toBe(400);
       expect(await response.text()).toMatch(/invalid event id/);

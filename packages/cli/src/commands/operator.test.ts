@@ -124,8 +124,9 @@ describe('operator command lines', () => {
     });
   });
 
-  it('follows events after --lastEventID, which must be a revision', () => {
+  it('follows events after --lastEventID, which must be an event id or a revision', () => {
     expect(parseCommandLine(eventsCommand, ['--lastEventID=42'], {})).toEqual({ target: LOCAL, lastEventId: '42' });
+    expect(parseCommandLine(eventsCommand, ['--lastEventID=42.3'], {})).toEqual({ target: LOCAL, lastEventId: '42.3' });
     expect(parseCommandLine(eventsCommand, [], {})).toEqual({ target: LOCAL, lastEventId: null });
     expect(() => parseCommandLine(eventsCommand, ['--lastEventID=latest'], {})).toThrow(UsageError);
   });

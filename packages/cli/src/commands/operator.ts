@@ -309,7 +309,7 @@ export interface EventsConfig {
 
 const eventsFlags = {
   ...connectionFlags,
-  lastEventID: stringFlag('resume after this event id (an etcd revision, e.g. the X-Diego-Revision of a list)', '', 'id'),
+  lastEventID: stringFlag('resume after this event id (<revision>.<place> from an event, or a revision, e.g. the X-Diego-Revision of a list)', '', 'id'),
 };
 
 export const eventsCommand: Command<typeof eventsFlags, EventsConfig> = {
@@ -320,7 +320,9 @@ export const eventsCommand: Command<typeof eventsFlags, EventsConfig> = {
     'With --lastEventID, starts after that event (no gap, no repeat).',
   flags: eventsFlags,
   compile: (values) => {
-    if (values.lastEventID !== '' && !/^\d+$/.test(values.lastEventID)) throw new UsageError('-lastEventID is an event id: an etcd revision (digits)');
+    if (values.lastEventID !== '' && !/^\d+(?:\.\d+)?$/.test(values.lastEventID)) {
+      throw new UsageError('-lastEventID is an event id (<revision>.<place>) or an etcd revision (digits)');
+    }
     return { target: receptorTarget(values), lastEventId: values.lastEventID === '' ? null : values.lastEventID };
   },
   run: (config, io) => followEvents('events', config.target, config.lastEventId, io),

@@ -1,17 +1,20 @@
 /**
  * GET /v1/events (spec/receptor-api.md §9): the BBS's events relayed as the receptor's server-sent events. Only
  * the six LRP event types reach receptor clients (a 2015 Go client fails on any other name); actual LRPs are sent
- * resolved (§3.11). The SSE `id:` is the etcd revision that produced the event: the client's `Last-Event-ID` (or
- * `?last_event_id=`) is passed on to the BBS, which resumes after it, or ends with `event: compacted` (relayed)
- * when etcd no longer holds that history. An idle stream gets a `: heartbeat` comment every interval.
+ * resolved (§3.11). The SSE `id:` is the BBS's, `<etcd revision>.<place in revision>`: the client's `Last-Event-ID`
+ * (or `?last_event_id=`) is passed on to the BBS, which resumes after that event (after the whole revision for a
+ * bare revision), or ends with `event: compacted` (relayed) when etcd no longer holds that history. An idle stream
+ * gets a `: heartbeat` comment every interval. A client that falls more than the BBS's buffer behind is ended.
  */
 import type { Request, Response } from 'express';
+import type { Logger } from 'pino';
 import { actualLrpGroupResponseJson, desiredLrpResponseJson } from '@diego/models';
 import {
   COMPACTED_EVENT,
   DEFAULT_HEARTBEAT_INTERVAL_MS,
+  DEFAULT_SUBSCRIBER_BUFFER,
   HEARTBEAT_COMMENT,
-  resumeRevision,
+  resumeEventId,
   type BbsClient,
   type BbsEvent,
   type EventSubscription,
@@ -53,38 +56,87 @@ function clientLeft(res: Response): boolean {
   return res.destroyed || res.writableEnded;
 }
 
-async function relay(subscription: EventSubscription, res: Response): Promise<void> {
-  for (;;) {
-    if (clientLeft(res)) return;
-    const event = await unlessClientLeaves(res, subscription.next());
-    if (event === null) return;
-    const data = receptorEventData(event);
-    if (data === null) continue;
-    // One `data:` line: the encoders write compact JSON, which never holds a newline.
-    if (!res.write(`id: ${event.revision}\nevent: ${event.type}\ndata: ${data}\n\n`)) {
-      await unlessClientLeaves(res, new Promise<void>((resolve) => res.once('drain', resolve)));
+/** How a relay ended. */
+type RelayEnd = 'bbs-ended' | 'client-left' | 'slow';
+
+/**
+ * Event streams' figures for /debug/vars: the open streams and the events they hold for clients that read slower
+ * than events come (each at most the buffer size), and the streams ended for falling behind.
+ */
+export class EventStreamStats {
+  open = 0;
+  queuedEvents = 0;
+  droppedSlow = 0;
+
+  /** The figures as /debug/vars shows them. */
+  vars(): Record<string, number> {
+    return { subscribers: this.open, queued_events: this.queuedEvents, dropped_slow: this.droppedSlow };
+  }
+}
+
+/**
+ * Relays the BBS's events to the client. The BBS stream is read as it comes (its hub would drop a receptor that
+ * lags), and frames the client has not taken wait here, at most `bufferSize`: a client further behind is ended,
+ * as the BBS ends its own slow subscribers, with what it was sent so far; it resumes from the last id it got.
+ */
+async function relay(subscription: EventSubscription, res: Response, bufferSize: number, stats: EventStreamStats): Promise<RelayEnd> {
+  const waiting: string[] = [];
+  const flush = (): void => {
+    while (waiting.length > 0 && !res.writableNeedDrain && !clientLeft(res)) {
+      const frame = waiting.shift();
+      if (frame !== undefined) res.write(frame);
+      stats.queuedEvents--;
     }
+  };
+  res.on('drain', flush);
+  try {
+    for (;;) {
+      const event = await unlessClientLeaves(res, subscription.next());
+      if (clientLeft(res)) return 'client-left';
+      if (event === null) {
+        // What the client has not taken yet still goes out (into the response's buffer) before the end.
+        for (const frame of waiting) res.write(frame);
+        return 'bbs-ended';
+      }
+      const data = receptorEventData(event);
+      if (data === null) continue;
+      if (waiting.length >= bufferSize) return 'slow';
+      // One `data:` line: the encoders write compact JSON, which never holds a newline.
+      waiting.push(`id: ${event.id ?? event.revision}\nevent: ${event.type}\ndata: ${data}\n\n`);
+      stats.queuedEvents++;
+      flush();
+    }
+  } finally {
+    res.off('drain', flush);
+    stats.queuedEvents -= waiting.length;
   }
 }
 
 export interface EventStreamOptions {
   /** How often an idle stream gets a heartbeat comment (default 15 s, `--eventHeartbeatInterval`). */
   heartbeatIntervalMs?: number;
+  /** Events a client may have waiting before it is ended as slow: the BBS hub's 1024 by default. */
+  bufferSize?: number;
+  /** Where the streams count themselves (for /debug/vars); a private one by default. */
+  stats?: EventStreamStats;
 }
 
-/** The revision the client resumes after, if it asked to. */
+/** The id the client resumes after, if it asked to. */
 function resumeAfter(req: Request): string | undefined {
   const query = req.query.last_event_id;
-  return resumeRevision(req.headers['last-event-id'], typeof query === 'string' ? query : undefined);
+  return resumeEventId(req.headers['last-event-id'], typeof query === 'string' ? query : undefined);
 }
 
-export function eventStreamHandlers(bbs: BbsClient, options: EventStreamOptions = {}): EventStreamHandlers {
+export function eventStreamHandlers(bbs: BbsClient, logger: Logger, options: EventStreamOptions = {}): EventStreamHandlers {
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
+  const bufferSize = options.bufferSize ?? DEFAULT_SUBSCRIBER_BUFFER;
+  const stats = options.stats ?? new EventStreamStats();
   return {
     async EventStream({ req, res }) {
       const afterRevision = resumeAfter(req);
       const subscription = await bbs.subscribeToEvents(afterRevision === undefined ? {} : { afterRevision });
       let heartbeat: NodeJS.Timeout | undefined;
+      stats.open++;
       try {
         if (clientLeft(res)) return;
         res.writeHead(200, {
@@ -96,11 +148,16 @@ export function eventStreamHandlers(bbs: BbsClient, options: EventStreamOptions 
         heartbeat = setInterval(() => {
           if (!clientLeft(res) && !res.writableNeedDrain) res.write(HEARTBEAT_COMMENT);
         }, heartbeatIntervalMs);
-        await relay(subscription, res);
-        if (subscription.compactRevision !== null && !clientLeft(res)) {
+        const end = await relay(subscription, res, bufferSize, stats);
+        if (end === 'slow') {
+          stats.droppedSlow++;
+          logger.info({ buffer_size: bufferSize }, 'event-subscriber-dropped');
+        }
+        if (end === 'bbs-ended' && subscription.compactRevision !== null && !clientLeft(res)) {
           res.write(`event: ${COMPACTED_EVENT}\ndata: ${subscription.compactRevision}\n\n`);
         }
       } finally {
+        stats.open--;
         clearInterval(heartbeat);
         subscription.close();
       }

@@ -17,7 +17,7 @@ export function receptorHandlers(bbs: BbsClient, logger: Logger, events: EventSt
     ...actualLrpHandlers(bbs, logger),
     ...cellHandlers(bbs),
     ...domainHandlers(bbs),
-    ...eventStreamHandlers(bbs, events),
+    ...eventStreamHandlers(bbs, logger, events),
     ...authCookieHandlers(),
   };
 }

@@ -1,6 +1,7 @@
 /** Assertions on receptor responses as a client sees them, and request bodies as CC-bridge sends them. */
 import { randomUUID } from 'node:crypto';
 import { parseJson } from '@diego/models';
+import { parseEventId } from '@diego/bbs';
 import type { Response } from 'supertest';
 
 export type JsonObject = Record<string, unknown>;
@@ -79,4 +80,20 @@ export function desiredLrpRequest(processGuid: string, overrides: JsonObject = {
     action: { run: { path: 'sh', args: ['-c', 'sleep 1000'], user: 'vcap' } },
     ...overrides,
   };
+}
+
+/**
+ * Whether event ids (`<revision>.<place>`) strictly increase, each after `after` when given: the order the BBS
+ * gives all events, none twice.
+ */
+export function eventIdsIncrease(ids: readonly string[], after?: string): boolean {
+  const order = (id: string): [bigint, number] => {
+    const { revision, place } = parseEventId(id);
+    return [revision, place ?? Number.MAX_SAFE_INTEGER];
+  };
+  const points = [...(after === undefined ? [] : [after]), ...ids].map(order);
+  return points.every((point, i) => {
+    const previous = points[i - 1];
+    return previous === undefined || point[0] > previous[0] || (point[0] === previous[0] && point[1] > previous[1]);
+  });
 }
