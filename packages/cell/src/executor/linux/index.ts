@@ -1,0 +1,8 @@
+/**
+ * The Linux isolation pieces a root cell's launcher uses: cgroups for limits, a network of its own per container
+ * with Diego's egress rules inside it, and userspace port forwarding.
+ */
+export { CellCgroups, cpuSharesFor, cpuWeightForShares, findHierarchies } from './cgroups';
+export type { ContainerCgroup, ContainerLimits, Hierarchy } from './cgroups';
+export { egressRuleset, InvalidEgressRuleError } from './egress';
+export { CommandError } from './command';
