@@ -53,17 +53,6 @@ export function egressRuleset(rules: readonly SecurityGroupRule[], containerGuid
   return lines.join('\n');
 }
 
-/** The same rules for IPv6: nothing but loopback leaves, so the link-local address of eth0 reaches nothing. */
-export const IPV6_EGRESS_RULESET = [
-  '*filter',
-  ':INPUT ACCEPT [0:0]',
-  ':FORWARD DROP [0:0]',
-  ':OUTPUT DROP [0:0]',
-  '-A OUTPUT -o lo -j ACCEPT',
-  'COMMIT',
-  '',
-].join('\n');
-
 /** `-d` for a CIDR or a single address, iprange for `a-b`. */
 function destinationMatch(text: string, ruleIndex: number): string {
   const invalid = (why: string): InvalidEgressRuleError => new InvalidEgressRuleError(ruleIndex, `destination ${JSON.stringify(text)} ${why}`);

@@ -4,5 +4,9 @@
  */
 export { CellCgroups, cpuSharesFor, cpuWeightForShares, findHierarchies } from './cgroups';
 export type { ContainerCgroup, ContainerLimits, Hierarchy } from './cgroups';
+export { CellNetwork, cellNetworkNames, countCellNetwork } from './network';
+export type { CellNetworkNames, CellNetworkOptions, ContainerNetwork } from './network';
 export { egressRuleset, InvalidEgressRuleError } from './egress';
+export { forwardPort } from './port-forwarder';
+export type { PortForward, PortForwardSpec } from './port-forwarder';
 export { CommandError } from './command';
