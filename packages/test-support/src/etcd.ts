@@ -229,7 +229,8 @@ function healthOnce(endpoint: string): Promise<string> {
   });
 }
 
-async function terminate(child: ChildProcess, exited: Promise<string>): Promise<void> {
+/** Stops a child: SIGTERM, then SIGKILL after a grace period; resolves once it has exited. */
+export async function terminate(child: ChildProcess, exited: Promise<string>): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);

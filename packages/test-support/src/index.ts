@@ -6,3 +6,4 @@ export * from './test-cell';
 export * from './sse-client';
 export * from './cutting-proxy';
 export * from './take-events';
+export * from './registry';

@@ -229,7 +229,8 @@ export class ImageStore {
 
 /** Our own errors (RegistryError, BadManifest, DigestMismatch, LocalImageError) already say why in words. */
 function describeFailure(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  const message = typeof err === 'object' && err !== null ? (err as { message?: unknown }).message : undefined;
+  return typeof message === 'string' ? message : String(err);
 }
 
 function isAlive(pid: number): boolean {

@@ -167,7 +167,12 @@ export function parseBearerChallenge(header: string | null): Record<string, stri
   return params;
 }
 
+/** fetch's "fetch failed" hides the reason (ECONNREFUSED, a TLS failure) in its cause. Duck-typed: jest's realms defeat instanceof. */
 function causeOf(err: unknown): string {
-  const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
-  return cause instanceof Error ? cause.message : String(cause);
+  const cause = hasMessage(err) && hasMessage(err.cause) ? err.cause : err;
+  return hasMessage(cause) ? cause.message : String(cause);
+}
+
+function hasMessage(value: unknown): value is { message: string; cause?: unknown } {
+  return typeof value === 'object' && value !== null && typeof (value as { message?: unknown }).message === 'string';
 }
