@@ -116,13 +116,14 @@ describe('ImageStore from a registry', () => {
   });
 
   it('pulls an OCI image', async () => {
-    const pushed = await pushImage(registry.url, 'org/oci', 'v1', [base, await fileLayer([{ path: 'app/run', content: 'oci', mode: 0o755 }])], { Cmd: ['/app/run'] }, { mediaType: 'oci' });
+    const pushed = await pushImage(registry.url, 'org/oci', 'v1', [base, await fileLayer([{ path: 'app/run', content: 'oci', mode: 0o755 }, { path: 'app/also-run', hardlink: 'app/run' }])], { Cmd: ['/app/run'] }, { mediaType: 'oci' });
     const store = await newStore({ insecureRegistries: [registry.host], defaultRegistryURL: 'https://registry.invalid' });
 
     const image = await store.provide(`docker://${registry.host}/org/oci#v1`);
 
     expect(image.digest).toBe(pushed.digest);
     expect(await readFile(join(image.rootDir, 'app/run'), 'utf8')).toBe('oci');
+    expect((await stat(join(image.rootDir, 'app/also-run'))).ino).toBe((await stat(join(image.rootDir, 'app/run'))).ino);
     expect(image.config.cmd).toEqual(['/app/run']);
   });
 
