@@ -4,7 +4,6 @@
  * listeners die with it, leaving no firewall rule behind.
  */
 import { createConnection, createServer, type Socket } from 'node:net';
-import { pipeline } from 'node:stream';
 
 export interface PortForwardSpec {
   /** The cell's address to listen on ('0.0.0.0' for all, '127.0.0.1' for local clients only). */
@@ -41,13 +40,19 @@ export async function forwardPort({ listenHost, hostPort, targetIp, targetPort }
     track(client);
     const upstream = createConnection({ host: targetIp, port: targetPort, allowHalfOpen: true });
     track(upstream);
-    const destroyBoth = (error: Error | null): void => {
-      if (error === null) return;
+    // pipe() rather than stream.pipeline(): pipeline destroys the destination socket once its source ended,
+    // which can cut the answer a half-closed client still waits for. pipe() ends the other side and keeps
+    // backpressure; an error or an abrupt close on either side destroys both.
+    const destroyBoth = (): void => {
       client.destroy();
       upstream.destroy();
     };
-    pipeline(client, upstream, destroyBoth);
-    pipeline(upstream, client, destroyBoth);
+    for (const socket of [client, upstream]) {
+      socket.once('error', destroyBoth);
+      socket.once('close', (hadError) => hadError && destroyBoth());
+    }
+    client.pipe(upstream);
+    upstream.pipe(client);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
