@@ -31,7 +31,8 @@ describe('DesireDesiredLRP', () => {
 
   it('refuses a taken process guid with ResourceExists', async () => {
     await bbs().client.desireLRP(newValidDesiredLrp('web'));
-    await expect(bbs().client.desireLRP(newValidDesiredLrp('web'))).rejects.toMatchObject({ type: 'ResourceExists' });
+    // Another definition: the same one again is a repeat, answered as success (issue 13).
+    await expect(bbs().client.desireLRP(newValidDesiredLrp('web', { instances: 5 }))).rejects.toMatchObject({ type: 'ResourceExists' });
   });
 
   it('refuses an invalid LRP with InvalidRequest naming every invalid field', async () => {

@@ -30,7 +30,8 @@ describe('DesireTask', () => {
 
   it('refuses a taken task guid with ResourceExists', async () => {
     await desire('task-1');
-    await expect(desire('task-1')).rejects.toMatchObject({ type: 'ResourceExists' });
+    // Another definition: the same one again is a repeat, answered as success (issue 13).
+    await expect(desire('task-1', { memory_mb: 1 })).rejects.toMatchObject({ type: 'ResourceExists' });
   });
 
   it('refuses an invalid task with InvalidRequest naming every invalid field', async () => {
