@@ -100,27 +100,33 @@ export class CellNetwork {
     if (removed.links + removed.rules > 0) log.info(removed, 'removed-leftover-network');
 
     const cidr = `${numberToIpv4(block.network)}/${block.prefixLength}`;
-    await runCommand('ip', ['-batch', '-'], {
-      input: [
-        `link add ${names.bridge} type bridge`,
-        `addr add ${network.bridgeAddress}/${block.prefixLength} dev ${names.bridge}`,
-        `link set ${names.bridge} up`,
-      ].join('\n'),
-    });
-    const tag = `-m comment --comment ${names.ruleComment}`;
-    await runCommand('iptables-restore', ['-w', '--noflush'], {
-      input: [
-        '*nat',
-        `-A POSTROUTING -s ${cidr} ! -o ${names.bridge} ${tag} -j MASQUERADE`,
-        'COMMIT',
-        '*filter',
-        `-I FORWARD -i ${names.bridge} ${tag} -j ACCEPT`,
-        `-I FORWARD -o ${names.bridge} -m conntrack --ctstate RELATED,ESTABLISHED ${tag} -j ACCEPT`,
-        'COMMIT',
-        '',
-      ].join('\n'),
-    });
-    await writeFile('/proc/sys/net/ipv4/ip_forward', '1');
+    try {
+      await runCommand('ip', ['-batch', '-'], {
+        input: [
+          `link add ${names.bridge} type bridge`,
+          `addr add ${network.bridgeAddress}/${block.prefixLength} dev ${names.bridge}`,
+          `link set ${names.bridge} up`,
+        ].join('\n'),
+      });
+      const tag = `-m comment --comment ${names.ruleComment}`;
+      await runCommand('iptables-restore', ['-w', '--noflush'], {
+        input: [
+          '*nat',
+          `-A POSTROUTING -s ${cidr} ! -o ${names.bridge} ${tag} -j MASQUERADE`,
+          'COMMIT',
+          '*filter',
+          `-I FORWARD -i ${names.bridge} ${tag} -j ACCEPT`,
+          `-I FORWARD -o ${names.bridge} -m conntrack --ctstate RELATED,ESTABLISHED ${tag} -j ACCEPT`,
+          'COMMIT',
+          '',
+        ].join('\n'),
+      });
+      await writeFile('/proc/sys/net/ipv4/ip_forward', '1');
+    } catch (error) {
+      // Half a network is no use to a successor either: it starts from nothing.
+      await removeCellNetwork(names);
+      throw error;
+    }
     log.info({ bridge: names.bridge, gateway: network.bridgeAddress, pool: cidr }, 'cell-network-opened');
     return network;
   }
