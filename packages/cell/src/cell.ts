@@ -17,7 +17,7 @@ import {
 import type { CellPresence } from '@diego/models';
 import type { CellConfig } from './config';
 import type { Executor } from './executor/contracts';
-import { ProcessExecutor } from './executor/process-executor';
+import { openCellExecutor } from './executor/cell-executor';
 import { Rep, type RepBbs } from './rep/rep';
 import { repServer } from './rep/rep-server';
 import { machineIpv4 } from './host-address';
@@ -26,7 +26,7 @@ import { machineIpv4 } from './host-address';
 export type CellBbs = RepBbs & Pick<BbsClient, 'registerCell' | 'cellHeartbeat' | 'removeCell'>;
 
 export interface CellOptions {
-  /** Runs the containers. Default: a ProcessExecutor in `config.workDir` with the preloaded rootfses' paths. */
+  /** Runs the containers. Default: the cell's executor from its config (executor/cell-executor.ts). */
   executor?: Executor;
   /** Default: an HttpBbsClient over `config.bbsAddress`, closed on stop. */
   bbs?: CellBbs;
@@ -71,23 +71,35 @@ export async function startCell(config: CellConfig, options: CellOptions = {}): 
   } else {
     bbs = options.bbs;
   }
-  const rootfsProviders = { preloaded: config.preloadedRootFses.map((rootfs) => rootfs.name) };
+  let executor: Executor;
+  let rootfsProviders: Record<string, string[]>;
+  let closeExecutor = (): Promise<void> => Promise.resolve();
+  if (options.executor === undefined) {
+    const opened = await openCellExecutor(config, logger);
+    executor = opened.executor;
+    rootfsProviders = opened.rootfsProviders;
+    closeExecutor = opened.close;
+  } else {
+    executor = options.executor;
+    rootfsProviders = { preloaded: config.preloadedRootFses.map((rootfs) => rootfs.name) };
+  }
   const rep = new Rep({
     cellId: config.cellId,
     zone: config.zone,
     total: { MemoryMB: config.memoryMb, DiskMB: config.diskMb, Containers: config.containers },
     rootfsProviders: rootfsProvidersFromPresence(rootfsProviders),
-    executor: options.executor ?? new ProcessExecutor({ workDir: config.workDir, preloadedRootfs: preloadedRootfsPaths(config), logger }),
+    executor,
     bbs,
     logger,
     ...(options.evacuationPollingIntervalMs === undefined ? {} : { evacuationPollingIntervalMs: options.evacuationPollingIntervalMs }),
   });
-  const server = repServer(rep, logger);
+  const server = repServer(rep, executor.logs, logger);
   let address: string;
   try {
     address = await listenOn(server, config.listenAddress);
   } catch (err) {
     closeBbs();
+    await closeExecutor();
     throw err;
   }
   const repAddress = `http://${advertisedAddress(address)}`;
@@ -111,6 +123,7 @@ export async function startCell(config: CellConfig, options: CellOptions = {}): 
   if (options.signal?.aborted === true) {
     await closeServer(server);
     closeBbs();
+    await closeExecutor();
     throw new Error('stopped before the cell registered');
   }
   logger.info({ address, rep_address: repAddress, zone: config.zone, rootfs_providers: rootfsProviders }, 'cell-started');
@@ -123,6 +136,7 @@ export async function startCell(config: CellConfig, options: CellOptions = {}): 
       await rep.shutdown();
       await closeServer(server);
       closeBbs();
+      await closeExecutor();
       logger.info('cell-stopped');
     })();
     return stopped;
@@ -142,11 +156,6 @@ export async function startCell(config: CellConfig, options: CellOptions = {}): 
     },
     stop,
   };
-}
-
-/** Each preloaded rootfs's root on this machine: its path, or the host's own root when it was given no path. */
-function preloadedRootfsPaths(config: CellConfig): Record<string, string> {
-  return Object.fromEntries(config.preloadedRootFses.map((rootfs) => [rootfs.name, rootfs.path ?? '/']));
 }
 
 /**

@@ -12,7 +12,8 @@ export interface PreloadedRootFs {
  * @example
  *   { cellId: 'cell-z1-0', zone: 'z1', listenAddress: '0.0.0.0:1800', bbsAddress: ['http://127.0.0.1:8889'],
  *     memoryMb: 8192, diskMb: 40960, containers: 256, preloadedRootFses: [{ name: 'cflinuxfs2', path: null }],
- *     evacuationTimeoutMs: 600_000, workDir: '/var/vcap/data/cell', logLevel: 'info' }
+ *     evacuationTimeoutMs: 600_000, workDir: '/var/vcap/data/cell', dockerRegistryURL: 'https://registry-1.docker.io',
+ *     insecureDockerRegistries: [], dockerImageDir: null, networkPool: '10.254.0.0/22', logLevel: 'info' }
  */
 export interface CellConfig {
   cellId: string;
@@ -27,5 +28,13 @@ export interface CellConfig {
   evacuationTimeoutMs: number;
   /** Absolute. */
   workDir: string;
+  /** Where `docker:///org/image` images come from (a root cell only), e.g. https://registry-1.docker.io. */
+  dockerRegistryURL: string;
+  /** Registries (`host:port`) reached over plain HTTP. */
+  insecureDockerRegistries: string[];
+  /** A directory of `docker save` tarballs and OCI layouts, tried before the registry; null = none. */
+  dockerImageDir: string | null;
+  /** The CIDR a root cell's containers take their addresses from (Garden's --network-pool). */
+  networkPool: string;
   logLevel: LogLevel;
 }

@@ -240,7 +240,24 @@ describe('diego cell', () => {
       ],
       evacuationTimeoutMs: 150_000,
       workDir,
+      dockerRegistryURL: 'https://registry-1.docker.io',
+      insecureDockerRegistries: [],
+      dockerImageDir: null,
+      networkPool: '10.254.0.0/22',
       logLevel: 'info',
+    });
+  });
+
+  it("takes Diego's docker flags, a local image directory and Garden's network pool", () => {
+    const args = [
+      '--zone=z1', '-dockerRegistryURL=http://127.0.0.1:5000', '-insecureDockerRegistryList=127.0.0.1:5000,registry.internal:443',
+      '-dockerImageDir=/var/vcap/images', '-networkPool=10.250.0.0/24',
+    ];
+    expect(parseCommandLine(cellCommand, args, {})).toMatchObject({
+      dockerRegistryURL: 'http://127.0.0.1:5000',
+      insecureDockerRegistries: ['127.0.0.1:5000', 'registry.internal:443'],
+      dockerImageDir: '/var/vcap/images',
+      networkPool: '10.250.0.0/24',
     });
   });
 
@@ -259,6 +276,10 @@ describe('diego cell', () => {
     [['--zone=z1', '--preloadedRootFS=a:relative/path'], /-preloadedRootFS: the path of rootfs "a" must be absolute/],
     [['--zone=z1', '--preloadedRootFS=a:/x', '--preloadedRootFS=a:/y'], /rootfs "a" is given twice/],
     [['--zone=z1', '--listenAddr=1800'], /-listenAddr: not a host:port/],
+    [['--zone=z1', '--networkPool=10.250.0.0/31'], /-networkPool: expected an IPv4 range/],
+    [['--zone=z1', '--networkPool=fd00::/64'], /-networkPool: expected an IPv4 range/],
+    [['--zone=z1', '--insecureDockerRegistryList=registry'], /-insecureDockerRegistryList: not a host:port/],
+    [['--zone=z1', '--dockerRegistryURL=registry:5000'], /-dockerRegistryURL/],
   ])('rejects %j', (args, message) => {
     expect(usageError(() => parseCommandLine(cellCommand, args, {}))).toMatch(message);
   });
@@ -279,6 +300,10 @@ describe('diego up', () => {
       dataDir: join(process.cwd(), '.diego'),
       bbsListenAddress: '127.0.0.1:8889',
       cellListenAddress: '127.0.0.1:1800',
+      dockerRegistryURL: 'https://registry-1.docker.io',
+      insecureDockerRegistryList: [],
+      dockerImageDir: '',
+      networkPool: '10.254.0.0/22',
       receptorAddress: '0.0.0.0:8887',
       username: '',
       password: '',

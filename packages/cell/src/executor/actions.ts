@@ -2,7 +2,7 @@
  * The nine actions with Diego's semantics, run inside a ProcessContainer. Each returns a RunResult; a
  * cancelled action (its AbortSignal aborted) ends with `cancelled` after its processes were killed.
  */
-import { readFileSync } from 'node:fs';
+import { posix } from 'node:path';
 import { rm } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { Action, ActionList, EnvironmentVariable, RunAction } from '@diego/models';
@@ -18,10 +18,8 @@ const CANCELLED: RunResult = { failed: true, failureReason: 'cancelled' };
 export interface ActionContext {
   container: ProcessContainer;
   cacheDir: string;
-  /** Whether processes may switch user (the cell is root). */
-  canSwitchUser: boolean;
   logger: Logger;
-  /** Users already reported missing, so each is logged once. */
+  /** Host users already reported missing, so each is logged once. */
   missingUsers: Set<string>;
 }
 
@@ -62,27 +60,27 @@ export async function runAction(action: Action | null, ctx: ActionContext, signa
   return { failed: true, failureReason: 'unknown action' };
 }
 
-/** The run action's process environment, lowest precedence first: the host's basics, the container's env,
- *  the run action's env, then the instance's identity and addresses (LRP instances only). */
-function runEnvironment(container: ProcessContainer, runEnv: EnvironmentVariable[]): Record<string, string> {
-  const env: Record<string, string> = {
-    HOME: container.homeDir,
-    TMPDIR: container.isolated ? '/tmp' : container.tmpDir,
-    PATH: process.env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin',
-  };
+/** The run action's process environment, lowest precedence first: the container's base (the host's basics, or
+ *  the image's env), the container's env, the run action's env, then the instance's identity and addresses (LRP
+ *  instances only). In a network namespace of its own the app listens on its container port: PORT is what the
+ *  env says, the first container port when it says nothing; on the host's network PORT is the first host port. */
+function runEnvironment(container: ProcessContainer, runEnv: EnvironmentVariable[], home: string): Record<string, string> {
+  const env = container.baseEnvironment(home);
+  const first = container.ports[0];
+  if (container.spec.instance !== null && container.ownNetwork && first !== undefined) env['PORT'] = `${first.container_port}`;
   for (const { name, value } of [...container.spec.env, ...runEnv]) env[name] = value;
   const instance = container.spec.instance;
   if (instance !== null) {
-    const first = container.ports[0];
     env['INSTANCE_INDEX'] = `${instance.index}`;
     env['INSTANCE_GUID'] = container.guid;
-    if (first !== undefined) env['PORT'] = `${first.host_port}`;
+    if (first !== undefined && !container.ownNetwork) env['PORT'] = `${first.host_port}`;
     env['CF_INSTANCE_IP'] = container.address;
     env['CF_INSTANCE_PORT'] = first === undefined ? '' : `${first.host_port}`;
     env['CF_INSTANCE_ADDR'] = first === undefined ? '' : `${container.address}:${first.host_port}`;
     env['CF_INSTANCE_PORTS'] = JSON.stringify(
       container.ports.map((p) => ({ external: p.host_port, internal: p.container_port })),
     );
+    if (container.ownNetwork) env['CF_INSTANCE_INTERNAL_IP'] = container.internalAddress;
   }
   return env;
 }
@@ -91,13 +89,18 @@ async function runRun(run: RunAction, ctx: ActionContext, signal: AbortSignal): 
   const { container } = ctx;
   let exit: ProcessExit;
   try {
+    const user = await container.resolveUser(run.user);
+    if (user.ids === null && run.user !== '' && container.isolated && !ctx.missingUsers.has(run.user)) {
+      ctx.missingUsers.add(run.user);
+      ctx.logger.info({ user: run.user }, 'user-not-on-host-running-as-cell-user');
+    }
     const launch = {
       path: run.path,
       args: run.args,
-      dir: container.resolvePath(run.dir),
-      env: runEnvironment(container, run.env),
+      dir: container.ownRoot ? posix.resolve(container.defaultDir(user.home), run.dir) : container.resolvePath(run.dir),
+      env: runEnvironment(container, run.env, user.home),
       nofile: run.resource_limits?.nofile ?? 0,
-      user: userFor(run.user, ctx),
+      user: user.ids,
       logSource: run.log_source,
       suppressOutput: run.suppress_log_output,
     };
@@ -106,7 +109,7 @@ async function runRun(run: RunAction, ctx: ActionContext, signal: AbortSignal): 
     return { failed: true, failureReason: `cannot run ${run.path}: ${errorMessage(err)}` };
   }
   if (exit.cancelled) return CANCELLED;
-  return exit.status === 0 ? SUCCEEDED : { failed: true, failureReason: `Exited with status ${exit.status}` };
+  return exit.status === 0 ? SUCCEEDED : { failed: true, failureReason: await container.exitReason(exit.status) };
 }
 
 async function runDownload(
@@ -194,21 +197,6 @@ export function linkedController(parent: AbortSignal): { signal: AbortSignal; ab
     abort,
     dispose: () => parent.removeEventListener('abort', abort),
   };
-}
-
-/** The host user to run as: `user` when it exists and the cell may switch to it, else the cell's own. */
-function userFor(user: string, ctx: ActionContext): { uid: number; gid: number } | null {
-  if (!ctx.canSwitchUser || user === '') return null;
-  const entry = readFileSync('/etc/passwd', 'utf8')
-    .split('\n')
-    .map((line) => line.split(':'))
-    .find((fields) => fields[0] === user);
-  if (entry !== undefined) return { uid: Number(entry[2]), gid: Number(entry[3]) };
-  if (!ctx.missingUsers.has(user)) {
-    ctx.missingUsers.add(user);
-    ctx.logger.info({ user }, 'user-not-on-host-running-as-cell-user');
-  }
-  return null;
 }
 
 /** An error's message; `instanceof Error` is not enough, as errors from another realm (node's fs under

@@ -3,7 +3,8 @@
  * Diego split a cell the same way: the executor runs containers and reports their state; the rep turns that
  * state into BBS calls (claim, start, crash, complete) and serves the auctioneer.
  */
-import type { Action, EnvironmentVariable, PortMapping } from '@diego/models';
+import type { Action, EnvironmentVariable, PortMapping, SecurityGroupRule } from '@diego/models';
+import type { ContainerLogs } from './container-logs';
 
 /** What to create: one container for one LRP instance or one task. */
 export interface ContainerSpec {
@@ -22,6 +23,10 @@ export interface ContainerSpec {
   ports: number[];
   memoryMB: number;
   diskMB: number;
+  /** 1-100, relative CPU shares (as root, with cgroups); 0 = the full share. */
+  cpuWeight: number;
+  /** What may leave the container (as root, on a network of its own); nothing else does. */
+  egressRules: SecurityGroupRule[];
 }
 
 /** A created container: its own working directory, /tmp and home, its host ports, its processes. */
@@ -65,6 +70,8 @@ export interface TaskRunSpec {
 }
 
 export interface Executor {
+  /** Every line the containers printed, by log_guid (what the rep serves at /v1/logs/:log_guid). */
+  readonly logs: ContainerLogs;
   createContainer(spec: ContainerSpec): Promise<Container>;
   /** Runs setup, then the action with its monitor (0.5 s until the first success, then every 30 s). Resolves
    *  when the run has ended (crashed or aborted). */

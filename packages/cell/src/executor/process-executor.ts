@@ -1,7 +1,8 @@
 /**
- * The cell's executor on a plain Linux host: each container is a directory with its own tmp and home, host
- * ports from a range, and (as root) its own mount and pid namespace; see process-container.ts for what that
- * isolation is and what a cell without root gives up.
+ * The cell's executor. Without root each container is a directory with its own tmp and home and host ports from
+ * a range, its processes plain processes; as root it also gets namespaces and, as the cell was given them, a root
+ * of its own (`docker://` images from the ImageStore, preloaded rootfses with a path), cgroup limits, a disk
+ * limit, and a network namespace on the cell's bridge with its egress rules (see process-container.ts).
  *
  * @example
  *   const executor = new ProcessExecutor({ workDir: '/var/vcap/data/cell', logger });
@@ -9,12 +10,13 @@
  *   const { failed, result } = await executor.runTask(container, { action, resultFile: '/tmp/result' }, signal);
  *   await container.destroy();
  */
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { open, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino, { type Logger } from 'pino';
-import type { PortMapping } from '@diego/models';
+import type { PortMapping, SecurityGroupRule } from '@diego/models';
 import { errorMessage, linkedController, runAction, type ActionContext } from './actions';
 import type {
   Container,
@@ -25,8 +27,17 @@ import type {
   RunResult,
   TaskRunSpec,
 } from './contracts';
-import { ProcessContainer } from './process-container';
+import type { ContainerRootSpec } from './container-init';
+import { ContainerLogs } from './container-logs';
+import {
+  ProcessContainer,
+  type ContainerCgroupHandle,
+  type ContainerIsolation,
+  type ContainerNetworkHandle,
+  type RootDefaults,
+} from './process-container';
 import { machineIpv4 } from '../host-address';
+import { cpuSharesFor } from './linux';
 
 const RESULT_FILE_LIMIT_BYTES = 10 * 1024;
 
@@ -44,10 +55,43 @@ export interface ProcessExecutorOptions {
   /** Where downloads with a cache_key are kept. Default <workDir>/cache. */
   cacheDir?: string;
   logger?: Logger;
+  /** The cell's log store (default: one of its own). */
+  logs?: ContainerLogs;
+  /** As root: where `docker://` rootfses come from; null = the cell offers no docker rootfs. */
+  images?: ImageProvider | null;
+  /** As root: each container's cgroup with its limits; null = no limits. */
+  cgroups?: CgroupProvider | null;
+  /** As root: a network namespace of its own per container on the cell's bridge; null = the host's network. */
+  network?: NetworkProvider | null;
+  /** As root: the writable layer of a container with a root of its own on an ext4 image of disk_mb. Default true. */
+  diskLimits?: boolean;
+  /** As root: how a container gets a root of its own; default overlay where the kernel has it, else copy. */
+  rootfsBackend?: 'overlay' | 'copy';
+  /** As root, with cgroups: the most processes a container may have (0 = no limit). Default 1024. */
+  maxPids?: number;
   /** Monitor intervals: until the first success (0.5 s), and after it (30 s). */
   unhealthyMonitoringIntervalMs?: number;
   healthyMonitoringIntervalMs?: number;
 }
+
+/** The image side of a root cell (images/image-store.ts). */
+export interface ImageProvider {
+  provide(rootfs: string, signal?: AbortSignal): Promise<{ rootDir: string; config: { env: string[]; workingDir: string; user: string } }>;
+}
+
+/** The cgroup side of a root cell (linux/cgroups.ts). */
+export interface CgroupProvider {
+  create(guid: string, limits: { memoryBytes: number; cpuShares: number; pidsMax: number }): Promise<ContainerCgroupHandle>;
+}
+
+/** The network side of a root cell (linux/network.ts and linux/port-forwarder.ts). */
+export interface NetworkProvider {
+  attach(guid: string, pid: number, egress: SecurityGroupRule[]): Promise<ContainerNetworkHandle>;
+  forwardPort(options: { hostPort: number; targetIp: string; targetPort: number }): Promise<{ close(): Promise<void> }>;
+}
+
+const DEFAULT_MAX_PIDS = 1024;
+const MEGABYTE = 1024 * 1024;
 
 export class ProcessExecutor implements Executor {
   private readonly containers = new Map<string, ProcessContainer>();
@@ -58,28 +102,39 @@ export class ProcessExecutor implements Executor {
   private readonly portRange: { start: number; end: number };
   private readonly cacheDir: string;
   private readonly isolated = process.getuid?.() === 0;
+  readonly logs: ContainerLogs;
+  private overlaySupported: Promise<boolean> | null = null;
 
   constructor(private readonly options: ProcessExecutorOptions) {
     this.logger = (options.logger ?? pino({ level: 'silent' })).child({ session: 'executor' });
     this.address = options.cellAddress ?? machineIpv4();
     this.portRange = options.hostPortRange ?? { start: 61000, end: 61999 };
     this.cacheDir = options.cacheDir ?? join(options.workDir, 'cache');
+    this.logs = options.logs ?? new ContainerLogs();
+  }
+
+  /** Whether this cell can run `docker://` rootfses: it is root and was given an image store. */
+  get runsDockerImages(): boolean {
+    return this.isolated && (this.options.images ?? null) !== null;
   }
 
   async createContainer(spec: ContainerSpec): Promise<Container> {
     if (this.containers.has(spec.guid)) throw new Error(`container ${spec.guid} already exists`);
-    const rootPath = await this.rootFor(spec.rootfs);
-    const ports = await this.allocatePorts(spec.ports);
     const logger = this.logger.child({ container_guid: spec.guid });
+    const dir = join(this.options.workDir, 'containers', spec.guid);
+    const root = await this.rootFor(spec.rootfs);
+    const ports = await this.allocatePorts(spec.ports);
+    const release: Array<() => Promise<void>> = [];
     try {
+      const isolation = this.isolated ? await this.isolationFor(spec, dir, root, ports, release) : null;
       const container = await ProcessContainer.create({
         spec,
-        dir: join(this.options.workDir, 'containers', spec.guid),
-        rootPath,
+        dir,
         address: this.address,
         ports,
-        isolated: this.isolated,
+        isolation,
         logger,
+        log: this.logs.forContainer(spec.logGuid),
         onDestroyed: () => {
           this.containers.delete(spec.guid);
           for (const p of ports) this.usedHostPorts.delete(p.host_port);
@@ -87,9 +142,13 @@ export class ProcessExecutor implements Executor {
         },
       });
       this.containers.set(spec.guid, container);
-      logger.info({ ports, isolated: this.isolated, root: rootPath }, 'container-created');
+      logger.info({
+        ports, isolated: this.isolated, root: root.spec.kind === 'own' ? root.spec.lowerDir : '/', rootfs: spec.rootfs,
+        internal_address: container.internalAddress,
+      }, 'container-created');
       return container;
     } catch (err) {
+      for (const undo of release.reverse()) await undo().catch(() => undefined);
       for (const p of ports) this.usedHostPorts.delete(p.host_port);
       throw err;
     }
@@ -181,22 +240,92 @@ export class ProcessExecutor implements Executor {
     return {
       container: own,
       cacheDir: this.cacheDir,
-      canSwitchUser: this.isolated,
       logger: this.logger.child({ container_guid: own.guid }),
       missingUsers: this.missingUsers,
     };
   }
 
-  private async rootFor(rootfs: string): Promise<string> {
+  /**
+   * The root a rootfs URL names: the host's (`preloaded:` with no path), or one of the container's own over a
+   * preloaded rootfs's path or an image's layers (root only).
+   */
+  private async rootFor(rootfs: string): Promise<{ spec: ContainerRootSpec; defaults: RootDefaults }> {
+    const noDefaults: RootDefaults = { env: [], workingDir: '', user: '' };
+    if (rootfs.startsWith('docker://')) {
+      const images = this.options.images ?? null;
+      if (!this.isolated || images === null) {
+        throw new Error(`rootfs ${rootfs} is not supported: this cell runs preloaded rootfses only`);
+      }
+      const image = await images.provide(rootfs);
+      return { spec: { kind: 'own', lowerDir: image.rootDir, backend: await this.backend() }, defaults: image.config };
+    }
     const preloaded = /^preloaded:(.+)$/.exec(rootfs)?.[1];
     if (preloaded === undefined) throw new Error(`rootfs ${rootfs} is not supported: this cell runs preloaded rootfses only`);
     const root = this.options.preloadedRootfs === undefined ? '/' : this.options.preloadedRootfs[preloaded];
     if (root === undefined) throw new Error(`preloaded rootfs ${preloaded} is not on this cell`);
-    if (root === '/') return root;
+    if (root === '/') return { spec: { kind: 'host' }, defaults: noDefaults };
     if (!this.isolated) throw new Error(`preloaded rootfs ${preloaded} needs a chroot, and the cell is not root`);
     const exists = await stat(root).then((s) => s.isDirectory(), () => false);
     if (!exists) throw new Error(`preloaded rootfs ${preloaded}: ${root} does not exist`);
-    return root;
+    return { spec: { kind: 'own', lowerDir: root, backend: await this.backend() }, defaults: noDefaults };
+  }
+
+  /** Overlay where the kernel has it (the default), else a copy of the root per container. */
+  private backend(): Promise<'overlay' | 'copy'> {
+    const chosen = this.options.rootfsBackend;
+    if (chosen !== undefined) return Promise.resolve(chosen);
+    this.overlaySupported ??= readFile('/proc/filesystems', 'utf8').then((text) => /\boverlay\b/.test(text), () => false);
+    return this.overlaySupported.then((overlay) => (overlay ? 'overlay' : 'copy'));
+  }
+
+  /**
+   * A root cell's resources for one container: its cgroup, its disk image, its network. Each one made is pushed
+   * on `release`, undone in reverse if a later step fails.
+   */
+  private async isolationFor(
+    spec: ContainerSpec,
+    dir: string,
+    root: { spec: ContainerRootSpec; defaults: RootDefaults },
+    ports: PortMapping[],
+    release: Array<() => Promise<void>>,
+  ): Promise<ContainerIsolation> {
+    const cgroups = this.options.cgroups ?? null;
+    const cgroup = cgroups === null
+      ? null
+      : await cgroups.create(spec.guid, {
+        memoryBytes: spec.memoryMB * MEGABYTE,
+        cpuShares: cpuSharesFor(spec.cpuWeight),
+        pidsMax: this.options.maxPids ?? DEFAULT_MAX_PIDS,
+      });
+    if (cgroup !== null) release.push(() => cgroup.destroy());
+    await mkdir(dir, { recursive: true });
+    const diskImage = root.spec.kind === 'own' && spec.diskMB > 0 && this.options.diskLimits !== false
+      ? await makeDiskImage(join(dir, 'disk.img'), spec.diskMB)
+      : '';
+    const network = this.options.network ?? null;
+    return {
+      root: root.spec,
+      rootDefaults: root.defaults,
+      cgroup,
+      diskImage,
+      attachNetwork: network === null ? null : async (initPid) => {
+        const attached = await network.attach(spec.guid, initPid, spec.egressRules);
+        const forwards: Array<{ close(): Promise<void> }> = [];
+        const close = async (): Promise<void> => {
+          await Promise.all(forwards.map((forward) => forward.close()));
+        };
+        try {
+          for (const port of ports) {
+            forwards.push(await network.forwardPort({ hostPort: port.host_port, targetIp: attached.ip, targetPort: port.container_port }));
+          }
+        } catch (err) {
+          await close();
+          await attached.release();
+          throw err;
+        }
+        return { network: attached, close };
+      },
+    };
   }
 
   /** A distinct host port for each container port: one not handed out already and free to listen on now. */
@@ -216,6 +345,34 @@ export class ProcessExecutor implements Executor {
     }
     return mappings;
   }
+}
+
+/**
+ * A sparse file of `megabytes` with an ext4 file system on it, for a container's writable layer: writes past it fail
+ * with ENOSPC. No journal and lazy init keep it at a few milliseconds.
+ */
+async function makeDiskImage(file: string, megabytes: number): Promise<string> {
+  const handle = await open(file, 'w');
+  try {
+    await handle.truncate(megabytes * MEGABYTE);
+  } finally {
+    await handle.close();
+  }
+  await runQuietly('mkfs.ext4', ['-q', '-F', '-O', '^has_journal', '-m', '0', '-E', 'lazy_itable_init=1,nodiscard', file]);
+  return file;
+}
+
+function runQuietly(command: string, args: string[]): Promise<void> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code === 0) resolvePromise();
+      else reject(new Error(`${command} exited with status ${code ?? 'killed'}: ${stderr.trim()}`));
+    });
+  });
 }
 
 function canListen(port: number): Promise<boolean> {

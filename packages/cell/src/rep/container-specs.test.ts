@@ -3,7 +3,7 @@ import type { Task } from '@diego/models';
 import { lrpContainerSpec, lrpRunSpec, taskContainerSpec, taskRunSpec } from './container-specs';
 
 describe('an LRP instance container', () => {
-  it('carries the desired LRP env, ports, rootfs, resources and log tags, with the instance index and guid', () => {
+  it('carries the desired LRP env, ports, rootfs, resources, egress rules and log tags, with the instance index and guid', () => {
     const desired = newValidDesiredLrp('web', { ports: [8080, 9090], rootfs: 'preloaded:cflinuxfs2' });
     expect(lrpContainerSpec(desired, 3, 'instance-1')).toEqual({
       guid: 'instance-1',
@@ -15,7 +15,10 @@ describe('an LRP instance container', () => {
       ports: [8080, 9090],
       memoryMB: 1024,
       diskMB: 512,
+      cpuWeight: 42,
+      egressRules: desired.egress_rules,
     });
+    expect(desired.egress_rules).not.toEqual([]);
   });
 
   it('tags output APP when the desired LRP names no log source', () => {
@@ -39,8 +42,9 @@ describe('a task container', () => {
   it('is named by the task guid, with no instance and no ports', () => {
     expect(taskContainerSpec(task)).toEqual({
       guid: 'task-1', logGuid: '123', logSource: 'APP', instance: null, rootfs: task.rootfs, env: task.env, ports: [],
-      memoryMB: 256, diskMB: 1024,
+      memoryMB: 256, diskMB: 1024, cpuWeight: 42, egressRules: task.egress_rules,
     });
+    expect(task.egress_rules).not.toEqual([]);
   });
 
   it('runs the action and reads the result file; nothing without an action', () => {

@@ -23,6 +23,8 @@ export function lrpContainerSpec(desired: DesiredLRP, index: number, instanceGui
     ports: desired.ports,
     memoryMB: desired.memory_mb,
     diskMB: desired.disk_mb,
+    cpuWeight: desired.cpu_weight,
+    egressRules: desired.egress_rules,
   };
 }
 
@@ -43,6 +45,8 @@ export function taskContainerSpec(task: Task): ContainerSpec {
     ports: [],
     memoryMB: task.memory_mb,
     diskMB: task.disk_mb,
+    cpuWeight: task.cpu_weight,
+    egressRules: task.egress_rules,
   };
 }
 

@@ -1,25 +1,31 @@
 /**
  * The rep API over HTTP (see @diego/bbs rep-api.ts): GET /state, POST /work, the stop of an LRP instance and
- * the cancel of a task. Handlers only decode, call the Rep and answer.
+ * the cancel of a task; and ours, GET /v1/logs/:log_guid, the output of an LRP's instances or a task as one JSON
+ * line each (`?follow=true` keeps the response open for what comes). Handlers only decode, call the Rep and answer.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { readBodyWithin, workFromJson, RepDecodeError, type Work } from '@diego/bbs';
 import { convertError } from '@diego/models';
+import type { ContainerLogs, LogLine } from '../executor/container-logs';
 import type { Rep } from './rep';
+
+/** What a following log reader may fall behind by before it is disconnected. */
+const FOLLOWER_BUFFER_BYTES = 4 * 1024 * 1024;
 
 const STOP_INSTANCE = /^\/v1\/lrps\/([^/]+)\/instances\/([^/]+)\/stop$/;
 const CANCEL_TASK = /^\/v1\/tasks\/([^/]+)\/cancel$/;
+const LOGS = /^\/v1\/logs\/([^/?]+)(?:\?(.*))?$/;
 
 /**
  * @example
- *   const server = repServer(rep, logger);
+ *   const server = repServer(rep, executor.logs, logger);
  *   await listenOn(server, '0.0.0.0:1800');
  */
-export function repServer(rep: Rep, logger: Logger): Server {
+export function repServer(rep: Rep, logs: ContainerLogs, logger: Logger): Server {
   const log = logger.child({ session: 'rep-api' });
   return createServer((request, response) => {
-    handle(rep, request, response).catch((err: unknown) => {
+    handle(rep, logs, request, response).catch((err: unknown) => {
       log.error({ method: request.method, url: request.url, err: convertError(err).message }, 'request-failed');
       if (!response.headersSent) response.writeHead(err instanceof RepDecodeError ? 400 : 500);
       response.end();
@@ -27,7 +33,7 @@ export function repServer(rep: Rep, logger: Logger): Server {
   });
 }
 
-async function handle(rep: Rep, request: IncomingMessage, response: ServerResponse): Promise<void> {
+async function handle(rep: Rep, logs: ContainerLogs, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const path = request.url ?? '';
   let match: RegExpExecArray | null;
   if (request.method === 'GET' && path === '/state') {
@@ -44,10 +50,29 @@ async function handle(rep: Rep, request: IncomingMessage, response: ServerRespon
     request.resume();
     rep.cancelTask(decodeURIComponent(match[1] ?? ''));
     response.writeHead(202).end();
+  } else if (request.method === 'GET' && (match = LOGS.exec(path)) !== null) {
+    request.resume();
+    serveLogs(logs, decodeURIComponent(match[1] ?? ''), new URLSearchParams(match[2] ?? '').get('follow') === 'true', response);
   } else {
     request.resume();
     response.writeHead(404).end();
   }
+}
+
+/** The lines kept for a log, then (following) each new one as it is printed, until the client goes. */
+function serveLogs(logs: ContainerLogs, logGuid: string, follow: boolean, response: ServerResponse): void {
+  response.writeHead(200, { 'Content-Type': 'application/x-ndjson', 'Cache-Control': 'no-cache' });
+  const write = (line: LogLine): boolean => response.write(`${JSON.stringify(line)}\n`);
+  for (const line of logs.history(logGuid)) write(line);
+  if (!follow) {
+    response.end();
+    return;
+  }
+  const stop = logs.follow(logGuid, (line) => {
+    // A reader that stopped reading is let go rather than buffered without bound.
+    if (!write(line) && response.writableLength > FOLLOWER_BUFFER_BYTES) response.destroy();
+  });
+  response.once('close', stop);
 }
 
 function respondJson(response: ServerResponse, value: unknown): void {

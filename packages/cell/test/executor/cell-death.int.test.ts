@@ -18,7 +18,7 @@ const cellScript = (workDir: string, script: string): string => `
   const executor = new ProcessExecutor({ workDir: ${JSON.stringify(workDir)} });
   executor.createContainer({
     guid: 'doomed', logGuid: 'doomed', logSource: 'APP', instance: { processGuid: 'pg', index: 0 },
-    rootfs: 'preloaded:cflinuxfs2', env: [], ports: [], memoryMB: 64, diskMB: 64,
+    rootfs: 'preloaded:cflinuxfs2', env: [], ports: [], memoryMB: 64, diskMB: 64, cpuWeight: 0, egressRules: [],
   }).then((container) => executor.runLrp(container, {
     setup: null, monitor: null, startTimeoutSeconds: 0,
     action: { run: { path: '/bin/sh', args: ['-c', ${JSON.stringify(script)}], dir: '', env: [],

@@ -66,6 +66,8 @@ export function containerSpec(guid: string, overrides: Partial<ContainerSpec> = 
     ports: [],
     memoryMB: 128,
     diskMB: 128,
+    cpuWeight: 0,
+    egressRules: [],
     ...overrides,
   };
 }

@@ -205,19 +205,18 @@ describe('containers', () => {
   });
   afterAll(() => rmSync(rootfs, { recursive: true, force: true }));
 
-  it('runs the container chrooted into it, with its own /tmp and the container dir as the working dir', async () => {
+  it('runs the container in a root of its own over it, starting in / (no home), and never writes into it', async () => {
     const chrooted = startExecutor({ preloadedRootfs: { tiny: rootfs } });
     try {
       const container = await chrooted.executor.createContainer(containerSpec('chrooted', { rootfs: 'preloaded:tiny' }));
       const result = await chrooted.executor.runTask(
         container,
-        { action: sh('read name < /etc/rootfs-name; echo "$name $PWD" > /tmp/result'), resultFile: '/tmp/result' },
+        { action: sh('read name < /etc/rootfs-name; echo changed > /etc/rootfs-name; echo "$name $PWD" > /tmp/result'), resultFile: '/tmp/result' },
         new AbortController().signal,
       );
-      expect(result).toEqual({
-        failed: false, failureReason: '', result: `tiny ${join(chrooted.workDir, 'containers', 'chrooted')}\n`,
-      });
+      expect(result).toEqual({ failed: false, failureReason: '', result: 'tiny /\n' });
       expect(existsSync('/etc/rootfs-name')).toBe(false);
+      expect(readFileSync(join(rootfs, 'etc', 'rootfs-name'), 'utf8')).toBe('tiny\n');
     } finally {
       await chrooted.cleanUp();
     }

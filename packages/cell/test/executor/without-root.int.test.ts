@@ -24,7 +24,7 @@ const cellScript = (workDir: string, marker: string, uid: string, gid: string): 
   const run = (script, user) => ({ run: { path: '/bin/sh', args: ['-c', script], dir: '', env: [],
     resource_limits: null, user, log_source: '', suppress_log_output: false } });
   const spec = (guid) => ({ guid, logGuid: guid, logSource: 'APP', instance: null, rootfs: 'preloaded:cflinuxfs2',
-    env: [], ports: [], memoryMB: 64, diskMB: 64 });
+    env: [], ports: [], memoryMB: 64, diskMB: 64, cpuWeight: 0, egressRules: [] });
   (async () => {
     const container = await executor.createContainer(spec('task'));
     const task = await executor.runTask(container,

@@ -55,6 +55,10 @@ export function useCells(): () => CellsUnderTest {
             preloadedRootFses: [{ name: 'cflinuxfs2', path: null }],
             evacuationTimeoutMs,
             workDir,
+            dockerRegistryURL: 'http://127.0.0.1:1',
+            insecureDockerRegistries: [],
+            dockerImageDir: null,
+            networkPool: '10.254.0.0/22',
             logLevel: 'error',
           },
           {

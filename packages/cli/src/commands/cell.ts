@@ -18,8 +18,11 @@ import {
   logLevelFlag,
   positiveIntegerFlag,
   stringFlag,
+  urlFlag,
   urlListFlag,
 } from '../flag-types';
+import { parseHostPort } from '../address';
+import { isCidr } from '@diego/models';
 
 // The cell ID is the last segment of its etcd key, /v1/cell/<cellID>.
 const CELL_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -64,6 +67,34 @@ function preloadedRootFsFlag(): FlagDef<PreloadedRootFs[]> {
   };
 }
 
+/** Diego's -insecureDockerRegistryList: host:port,... reached over plain HTTP. */
+function hostPortListFlag(usage: string): FlagDef<string[]> {
+  return {
+    usage,
+    valueName: 'host:port[,host:port...]',
+    defaultText: '',
+    parse: (written) => {
+      const text = written[written.length - 1] ?? '';
+      return text === '' ? [] : text.split(',').map((item) => parseHostPort(item.trim()));
+    },
+  };
+}
+
+/** An IPv4 CIDR with room for a bridge and containers (a /30 at the smallest). */
+function networkPoolFlag(): FlagDef<string> {
+  return {
+    usage: "the IPv4 range a root cell's containers take their addresses from (its first address is the cell's bridge)",
+    valueName: 'cidr',
+    defaultText: '10.254.0.0/22',
+    parse: (written) => {
+      const text = written[written.length - 1] ?? '';
+      const prefix = Number(text.split('/')[1]);
+      if (!isCidr(text) || text.includes(':') || !(prefix <= 30)) throw new Error('expected an IPv4 range a.b.c.d/n with n at most 30');
+      return text;
+    },
+  };
+}
+
 export const cellFlags = {
   cellID: cellIdFlag(),
   zone: stringFlag('the availability zone of this cell (required)', '', 'zone'),
@@ -74,7 +105,11 @@ export const cellFlags = {
   containers: positiveIntegerFlag('how many containers this cell runs at most', '256'),
   preloadedRootFS: preloadedRootFsFlag(),
   evacuationTimeout: durationFlag('how long an evacuating cell waits for its instances to start elsewhere', '10m'),
-  workDir: stringFlag("where the cell keeps its containers' files", '.diego/cell', 'dir'),
+  workDir: stringFlag("where the cell keeps its containers' files and its image cache", '.diego/cell', 'dir'),
+  dockerRegistryURL: urlFlag('where docker:///org/image rootfses are pulled from (a root cell only)', 'https://registry-1.docker.io'),
+  insecureDockerRegistryList: hostPortListFlag('registries reached over plain HTTP, comma-separated'),
+  dockerImageDir: stringFlag('a directory of `docker save` tarballs and OCI layouts (<repository>:<tag>.tar), tried before the registry', '', 'dir'),
+  networkPool: networkPoolFlag(),
   logLevel: logLevelFlag(),
 };
 
@@ -95,7 +130,10 @@ export const cellCommand: Command<typeof cellFlags, CellConfig> = {
   summary: 'a cell (rep + executor): registers with the BBS and runs the work it is given',
   description:
     'Runs a cell: registers its presence with the BBS, serves the rep API (/state, /work) on -listenAddr and\n' +
-    'runs the LRP instances and tasks the auctioneer places on it as processes under -workDir.\n' +
+    'runs the LRP instances and tasks the auctioneer places on it under -workDir. As root each container has\n' +
+    'namespaces, a root of its own (docker:// images from -dockerRegistryURL or -dockerImageDir, preloaded\n' +
+    'rootfses with a path), memory/cpu/pids/disk limits and an address in -networkPool behind its egress rules;\n' +
+    'without root, containers are plain processes.\n' +
     'SIGTERM evacuates: the cell takes no more work, its running instances start on other cells before it\n' +
     'stops its own, its tasks run to their end, for at most -evacuationTimeout. SIGINT, or a second signal,\n' +
     'stops at once. Either way every container is destroyed and the cell leaves the BBS; exit status 0.',
@@ -114,6 +152,10 @@ export const cellCommand: Command<typeof cellFlags, CellConfig> = {
       preloadedRootFses: values.preloadedRootFS,
       evacuationTimeoutMs: values.evacuationTimeout,
       workDir,
+      dockerRegistryURL: values.dockerRegistryURL,
+      insecureDockerRegistries: values.insecureDockerRegistryList,
+      dockerImageDir: values.dockerImageDir === '' ? null : resolve(values.dockerImageDir),
+      networkPool: values.networkPool,
       logLevel: values.logLevel,
     };
   },

@@ -8,7 +8,7 @@ import { listenForStopSignals, type CliIo, type Command } from '../command';
 import { UsageError } from '../flags';
 import { addressFlag, logLevelFlag, optional, stringFlag, urlListFlag } from '../flag-types';
 import { startLocalEtcd } from '../local-etcd';
-import { cellCommand } from './cell';
+import { cellCommand, cellFlags } from './cell';
 import { checkBasicAuth, receptorFlags } from './receptor';
 
 /** The one cell of `diego up`: what `diego cell -cellID=cell-z1-0 -zone=z1` would be. */
@@ -26,6 +26,10 @@ export const upFlags = {
   dataDir: stringFlag("where the local etcd keeps its data (<dataDir>/etcd) and log (<dataDir>/etcd.log)", '.diego', 'dir'),
   bbsListenAddress: addressFlag('where the BBS listens', '127.0.0.1:8889'),
   cellListenAddress: addressFlag("where the cell's rep API (/state, /work) listens", '127.0.0.1:1800'),
+  dockerRegistryURL: cellFlags.dockerRegistryURL,
+  insecureDockerRegistryList: cellFlags.insecureDockerRegistryList,
+  dockerImageDir: cellFlags.dockerImageDir,
+  networkPool: cellFlags.networkPool,
   address: receptorFlags.address,
   username: receptorFlags.username,
   password: receptorFlags.password,
@@ -42,6 +46,11 @@ export interface UpConfig {
   dataDir: string;
   bbsListenAddress: string;
   cellListenAddress: string;
+  /** The cell's images and network (as root), as `diego cell` takes them. */
+  dockerRegistryURL: string;
+  insecureDockerRegistryList: string[];
+  dockerImageDir: string;
+  networkPool: string;
   receptorAddress: string;
   username: string;
   password: string;
@@ -95,6 +104,10 @@ function cellConfig(config: UpConfig, bbsUrl: string): CellConfig {
       preloadedRootFS: [CELL_ROOTFS],
       evacuationTimeout: CELL_EVACUATION_TIMEOUT_MS,
       workDir: join(config.dataDir, 'cell'),
+      dockerRegistryURL: config.dockerRegistryURL,
+      insecureDockerRegistryList: config.insecureDockerRegistryList,
+      dockerImageDir: config.dockerImageDir,
+      networkPool: config.networkPool,
       logLevel: config.logLevel,
     },
     [],
@@ -197,6 +210,10 @@ export const upCommand: Command<typeof upFlags, UpConfig> = {
       dataDir: resolve(values.dataDir),
       bbsListenAddress: values.bbsListenAddress,
       cellListenAddress: values.cellListenAddress,
+      dockerRegistryURL: values.dockerRegistryURL,
+      insecureDockerRegistryList: values.insecureDockerRegistryList,
+      dockerImageDir: values.dockerImageDir,
+      networkPool: values.networkPool,
       receptorAddress: values.address,
       username: values.username,
       password: values.password,
