@@ -137,6 +137,23 @@ describe('EventStream', () => {
     expect(eventIdsIncrease(received.map((event) => event.id), seen[1]?.id)).toBe(true);
   });
 
+  it('resumes from an id in the middle of a revision, through the other receptor, with the rest of it once', async () => {
+    const guid = uniqueGuid('mid');
+    const first = await connect(`${receptorUrl(0)}/v1/events`);
+    // One transaction: the desired LRP and its three instances, four events of one revision.
+    await desire(guid, 3);
+    const revisionEvents = await nextEvents(first, 4);
+    first.close();
+    await annotate(guid, 'after the cut');
+
+    const resumed = await connect(`${receptorUrl(1)}/v1/events`, { 'Last-Event-ID': revisionEvents[1]?.id ?? '' });
+    expect(await nextEvents(resumed, 2)).toEqual(revisionEvents.slice(2));
+    expect(desiredSummary(await resumed.next())).toBe(`desired_lrp_changed ${guid} after the cut`);
+    // Nothing comes twice: the next event is a change made only now.
+    await annotate(guid, 'marker');
+    expect(desiredSummary(await resumed.next())).toBe(`desired_lrp_changed ${guid} marker`);
+  });
+
   it('resumes with ?last_event_id= as a browser does on its first connection', async () => {
     const guid = uniqueGuid('query');
     const first = await connect(`${receptorUrl(0)}/v1/events`);
