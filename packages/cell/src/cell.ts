@@ -17,7 +17,7 @@ import {
 import type { CellPresence } from '@diego/models';
 import type { CellConfig } from './config';
 import type { Executor } from './executor/contracts';
-import { openCellExecutor } from './executor/cell-executor';
+import { openCellExecutor, type CellExecutor } from './executor/cell-executor';
 import { Rep, type RepBbs } from './rep/rep';
 import { repServer } from './rep/rep-server';
 import { machineIpv4 } from './host-address';
@@ -74,10 +74,12 @@ export async function startCell(config: CellConfig, options: CellOptions = {}): 
   let executor: Executor;
   let rootfsProviders: Record<string, string[]>;
   let closeExecutor = (): Promise<void> => Promise.resolve();
+  let imageConfig: CellExecutor['imageConfig'] = null;
   if (options.executor === undefined) {
     const opened = await openCellExecutor(config, logger);
     executor = opened.executor;
     rootfsProviders = opened.rootfsProviders;
+    imageConfig = opened.imageConfig;
     closeExecutor = opened.close;
   } else {
     executor = options.executor;
@@ -93,7 +95,7 @@ export async function startCell(config: CellConfig, options: CellOptions = {}): 
     logger,
     ...(options.evacuationPollingIntervalMs === undefined ? {} : { evacuationPollingIntervalMs: options.evacuationPollingIntervalMs }),
   });
-  const server = repServer(rep, executor.logs, logger);
+  const server = repServer({ rep, logs: executor.logs, imageConfig }, logger);
   let address: string;
   try {
     address = await listenOn(server, config.listenAddress);

@@ -5,6 +5,7 @@ import { runCommand, type CliIo, type Command } from './command';
 import type { FlagSet } from './flags';
 import { bbsCommand } from './commands/bbs';
 import { cellCommand } from './commands/cell';
+import { logsCommand } from './commands/logs';
 import * as operator from './commands/operator';
 import { receptorCommand } from './commands/receptor';
 import { upCommand } from './commands/up';
@@ -39,6 +40,7 @@ const OPERATOR_SUBCOMMANDS: readonly Subcommand[] = [
   subcommand(operator.deleteTaskCommand),
   subcommand(operator.retireActualLrpCommand),
   subcommand(operator.eventsCommand),
+  subcommand(logsCommand),
 ];
 
 const SUBCOMMANDS: readonly Subcommand[] = [...SERVER_SUBCOMMANDS, ...OPERATOR_SUBCOMMANDS];

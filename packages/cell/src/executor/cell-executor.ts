@@ -8,7 +8,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { CellConfig } from '../config';
-import { ImageStore } from './images';
+import { ImageStore, type ImageConfig } from './images';
 import { CellCgroups, CellNetwork, forwardPort } from './linux';
 import { ProcessExecutor } from './process-executor';
 
@@ -16,6 +16,8 @@ export interface CellExecutor {
   executor: ProcessExecutor;
   /** What the cell advertises: `preloaded` always, `docker` (any image) when it runs images. */
   rootfsProviders: Record<string, string[]>;
+  /** A `docker://` image's config (Entrypoint, Cmd, ExposedPorts... to build a run action from); null without images. */
+  imageConfig: ((rootfs: string) => Promise<ImageConfig>) | null;
   /** Removes the cell's bridge, rules and cgroups (after every container was destroyed). */
   close(): Promise<void>;
 }
@@ -34,6 +36,7 @@ export async function openCellExecutor(config: CellConfig, logger: Logger): Prom
     return {
       executor: new ProcessExecutor({ workDir: config.workDir, preloadedRootfs, logger }),
       rootfsProviders: { preloaded },
+      imageConfig: null,
       close: () => Promise.resolve(),
     };
   }
@@ -72,6 +75,7 @@ export async function openCellExecutor(config: CellConfig, logger: Logger): Prom
   return {
     executor,
     rootfsProviders: { docker: [], preloaded },
+    imageConfig: (rootfs) => images.config(rootfs),
     close: async () => {
       await network.close();
       await cgroups?.close();

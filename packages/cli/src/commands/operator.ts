@@ -46,7 +46,7 @@ function receptorUrlFlag(): FlagDef<ReceptorUrl> {
 }
 
 /** How every operator command reaches the receptor. */
-const connectionFlags = {
+export const connectionFlags = {
   receptorURL: receptorUrlFlag(),
   username: { ...stringFlag("basic auth user name (wins over the URL's)", '', 'name'), envVar: 'RECEPTOR_USERNAME' },
   password: {
