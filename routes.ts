@@ -47,6 +47,9 @@ export const ReceptorRoutes = [
 
   // authentication
   { name: 'GenerateCookie', method: 'POST', path: '/v1/auth_cookie' },
+
+  // ours (no 2015 client calls it): what an LRP's instances or a task printed, from the cells (`?follow=true`)
+  { name: 'Logs', method: 'GET', path: '/v1/logs/:log_guid' },
 ] as const satisfies readonly ReceptorRoute[];
 
 export type ReceptorRouteName = (typeof ReceptorRoutes)[number]['name'];

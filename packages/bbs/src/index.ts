@@ -29,7 +29,7 @@ export { closeServer, listenOn, parseListenAddress } from './listen';
 export { MAX_REQUEST_BODY_BYTES, RequestBodyTooLarge, readBodyWithin } from './read-body';
 export { TaskCompletionWorkers, type TaskCompletionStore, type TaskCompletionWorkersOptions } from './task-callbacks/task-completion-workers';
 export * from './rep/rep-api';
-export { HttpRepClient, type HttpRepClientOptions, type RepClient } from './rep/rep-client';
+export { HttpRepClient, repLogLines, type HttpRepClientOptions, type RepClient, type RepLogLine } from './rep/rep-client';
 export { Auctioneer, type AuctioneerOptions, type AuctioneerStore } from './auctioneer/auctioneer';
 export {
   CellPresenceMaintainer,

@@ -84,3 +84,32 @@ function repBaseUrl(repAddress: string): string {
   const base = /^https?:\/\//.test(repAddress) ? repAddress : `http://${repAddress}`;
   return base.replace(/\/+$/, '');
 }
+
+/** One line of a rep's `GET /v1/logs/:log_guid`: its JSON as the cell wrote it, and its timestamp for ordering. */
+export interface RepLogLine {
+  timestamp: string;
+  json: string;
+}
+
+/**
+ * A cell's lines of a log (ours: the rep serves its containers' output as one JSON object per line). Following,
+ * the lines keep coming until `signal` aborts or the cell ends the response.
+ */
+export async function* repLogLines(cell: CellPresence, logGuid: string, follow: boolean, signal: AbortSignal): AsyncGenerator<RepLogLine> {
+  const url = `${repBaseUrl(cell.rep_address)}/v1/logs/${encodeURIComponent(logGuid)}${follow ? '?follow=true' : ''}`;
+  const response = await fetch(url, { signal });
+  if (!response.ok || response.body === null) throw new Error(`rep ${cell.cell_id} answered ${response.status} to GET ${url}`);
+  const decoder = new TextDecoder();
+  let pending = '';
+  for await (const chunk of response.body) {
+    pending += decoder.decode(chunk, { stream: true });
+    let newline: number;
+    while ((newline = pending.indexOf('\n')) !== -1) {
+      const json = pending.slice(0, newline);
+      pending = pending.slice(newline + 1);
+      if (json === '') continue;
+      const timestamp = /"timestamp":"([^"]*)"/.exec(json)?.[1] ?? '';
+      yield { timestamp, json };
+    }
+  }
+}

@@ -7,6 +7,7 @@ import { cellHandlers } from './cell-handlers';
 import { desiredLrpHandlers } from './desired-lrp-handlers';
 import { domainHandlers } from './domain-handlers';
 import { eventStreamHandlers, type EventStreamOptions } from './event-stream-handler';
+import { logsHandlers } from './logs-handler';
 import type { Handlers } from './handler';
 import { taskHandlers } from './task-handlers';
 
@@ -19,5 +20,6 @@ export function receptorHandlers(bbs: BbsClient, logger: Logger, events: EventSt
     ...domainHandlers(bbs),
     ...eventStreamHandlers(bbs, logger, events),
     ...authCookieHandlers(),
+    ...logsHandlers(bbs, logger),
   };
 }
