@@ -3,7 +3,7 @@
  * `node bench/dist/image-pull.js [--mb N] [--rounds N]`: the cell's first pull of an image from a local
  * registry (ImageStore.provide into an empty store: manifest, verified blobs, layers applied into a root)
  * against `skopeo copy docker://... dir:...` of the same image (manifest and blobs only, nothing extracted),
- * interleaved, medians compared. Target: ours <= 1.2x skopeo. Not yet wired into main.ts (see the report).
+ * interleaved, medians compared. Target: ours <= 1.2x skopeo. Part of `--scenario containers` (containers.ts).
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -11,8 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-// A deep import until @diego/cell's index exports the image module (the executor's wiring adds it).
-import { ImageStore } from '@diego/cell/dist/executor/images';
+import { ImageStore } from '@diego/cell';
 import { busyboxLayer, fileLayer, pushImage, startRegistry } from '@diego/test-support';
 import type { Row } from './report';
 import { median, progress } from './stats';

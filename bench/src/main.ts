@@ -4,25 +4,25 @@
  * receptor and the simulated cells, seeds N Diego-shaped LRPs and runs every scenario through our API and as
  * its raw etcd twin. See USAGE in args.ts.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem, type as osType, release } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import { HttpBbsClient } from '@diego/bbs';
 import { decodeDesiredLrpCreateRequest } from '@diego/models';
 import { loadFixture, startEtcd, type EtcdProcess } from '@diego/test-support';
 import { ArgsError, USAGE, parseArgs, type BenchArgs } from './args';
 import { CellSimulator } from './cells';
+import { runContainersBench } from './containers';
 import { DOMAIN, type Context } from './context';
 import { closeAgents } from './http';
+import { machineInfo } from './machine';
 import { checkAlive, startBbsProcess, startReceptorProcess, stopAll } from './processes';
 import { RawEtcd } from './raw';
 import { formatReport, reportJson, type BenchHeader, type BenchReport, type ScenarioResult } from './report';
 import { SCENARIO_FUNCTIONS, ScenarioFailure } from './scenarios';
 import { messageOf, progress } from './stats';
 
-const ROOT = join(__dirname, '..', '..');
 /** The bench process holds 200k records and parses large lists: give it room (the BBS children keep Node's defaults). */
 const HEAP_MB = 8192;
 
@@ -30,18 +30,7 @@ const HEAP_MB = 8192;
 const ETCD_ARGS = ['--quota-backend-bytes', '8589934592', '--max-txn-ops', '10000', '--max-request-bytes', '33554432'];
 
 function header(args: BenchArgs): BenchHeader {
-  const cpuList = cpus();
-  const etcdVersion = spawnSync('etcd', ['--version'], { encoding: 'utf8' }).stdout?.split('\n')[0]?.replace(/^etcd Version:\s*/, '') ?? '?';
-  const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).stdout?.trim() || '?';
-  return {
-    date: new Date().toISOString(),
-    machine: `${cpuList[0]?.model ?? '?'} x ${cpuList.length}, ${Math.round(totalmem() / 2 ** 30)} GB, ${osType()} ${release()}`,
-    node: process.version,
-    etcd: etcdVersion,
-    commit,
-    lrps: args.lrps,
-    cells: args.cells,
-  };
+  return { ...machineInfo(), lrps: args.lrps, cells: args.cells };
 }
 
 async function run(args: BenchArgs): Promise<number> {
@@ -221,8 +210,16 @@ function main(): void {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
+  if (args.containers !== null) {
+    exitWith(runContainersBench(args.containers, args.json));
+    return;
+  }
   if (reexecWithHeap()) return;
-  run(args).then(
+  exitWith(run(args));
+}
+
+function exitWith(work: Promise<number>): void {
+  work.then(
     (code) => process.exit(code),
     (err: unknown) => {
       process.stderr.write(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

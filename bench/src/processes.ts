@@ -54,10 +54,11 @@ export class Child {
     }
   }
 
-  async stop(): Promise<void> {
+  /** `signal` first (a cell drains on SIGTERM and stops at once on SIGINT), SIGKILL after `graceMs`. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM', graceMs = 5000): Promise<void> {
     if (this.exitReason !== null) return;
-    this.proc.kill('SIGTERM');
-    const timer = setTimeout(() => this.proc.kill('SIGKILL'), 5000);
+    this.proc.kill(signal);
+    const timer = setTimeout(() => this.proc.kill('SIGKILL'), graceMs);
     await this.exited;
     clearTimeout(timer);
   }

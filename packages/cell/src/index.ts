@@ -1,4 +1,5 @@
 export * from './executor/contracts';
+export * from './executor/images';
 export { ProcessExecutor, type ProcessExecutorOptions } from './executor/process-executor';
 export * from './config';
 export { startCell, type CellBbs, type CellOptions, type RunningCell } from './cell';
