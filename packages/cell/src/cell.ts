@@ -1,7 +1,10 @@
 /**
  * `diego cell`: the rep in front of an executor. It serves the rep API, registers its presence through the BBS
- * (DESIGN.md: cells never touch etcd) and runs the work the auctioneer sends it.
+ * (DESIGN.md: cells never touch etcd) and runs the work the auctioneer sends it. It settles what it runs with the
+ * BBS before it registers (a restarted cell's predecessor may have left records behind) and every bulk sync
+ * interval after.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import pino, { type Logger } from 'pino';
 import {
   CellPresenceMaintainer,
@@ -14,12 +17,13 @@ import {
   type CellState,
   type RunningServer,
 } from '@diego/bbs';
-import type { CellPresence } from '@diego/models';
-import type { CellConfig } from './config';
+import { convertError, type CellPresence } from '@diego/models';
+import { DEFAULT_BULK_SYNC_INTERVAL_MS, type CellConfig } from './config';
 import type { Executor } from './executor/contracts';
 import { openCellExecutor, type CellExecutor } from './executor/cell-executor';
 import { Rep, type RepBbs } from './rep/rep';
 import { repServer } from './rep/rep-server';
+import { BulkSyncLoop } from './rep/bulk-sync';
 import { machineIpv4 } from './host-address';
 
 /** The BBS calls of a cell: its presence and its rep's. */
@@ -118,16 +122,30 @@ export async function startCell(config: CellConfig, options: CellOptions = {}): 
     logger,
     ...(options.presenceTtlSeconds === undefined ? {} : { ttlSeconds: options.presenceTtlSeconds }),
   });
-  const giveUp = (): void => void maintainer.stop();
-  options.signal?.addEventListener('abort', giveUp, { once: true });
-  await maintainer.start();
-  options.signal?.removeEventListener('abort', giveUp);
-  if (options.signal?.aborted === true) {
+  const giveUp = async (): Promise<never> => {
+    await maintainer.stop();
+    await rep.shutdown();
     await closeServer(server);
     closeBbs();
     await closeExecutor();
     throw new Error('stopped before the cell registered');
-  }
+  };
+  const aborted = (): boolean => options.signal?.aborted === true;
+  // Before registering: a restarted cell hands back what its predecessor left in the BBS before it offers itself
+  // for new work.
+  await firstBulkSync(rep, logger, options.signal);
+  if (aborted()) return giveUp();
+  const stopRegistering = (): void => void maintainer.stop();
+  options.signal?.addEventListener('abort', stopRegistering, { once: true });
+  await maintainer.start();
+  options.signal?.removeEventListener('abort', stopRegistering);
+  if (aborted()) return giveUp();
+  const bulkSync = new BulkSyncLoop({
+    sync: () => rep.bulkSync(),
+    intervalMs: config.bulkSyncIntervalMs ?? DEFAULT_BULK_SYNC_INTERVAL_MS,
+    logger,
+  });
+  bulkSync.start();
   logger.info({ address, rep_address: repAddress, zone: config.zone, rootfs_providers: rootfsProviders }, 'cell-started');
 
   let stopped: Promise<void> | undefined;
@@ -135,6 +153,7 @@ export async function startCell(config: CellConfig, options: CellOptions = {}): 
     stopped ??= (async () => {
       // Presence first: the auctioneer stops sending work, then nothing is left running.
       await maintainer.stop();
+      await bulkSync.stop();
       await rep.shutdown();
       await closeServer(server);
       closeBbs();
@@ -158,6 +177,22 @@ export async function startCell(config: CellConfig, options: CellOptions = {}): 
     },
     stop,
   };
+}
+
+/** How soon a failed first bulk sync (the BBS not answering yet) is tried again. */
+const FIRST_BULK_SYNC_RETRY_MS = 1_000;
+
+/** The bulk sync before the cell registers, retried until it succeeds or the start is given up. */
+async function firstBulkSync(rep: Rep, logger: Logger, signal: AbortSignal | undefined): Promise<void> {
+  while (signal?.aborted !== true) {
+    try {
+      await rep.bulkSync();
+      return;
+    } catch (err) {
+      logger.error({ err: convertError(err).message }, 'bulk-sync-failed');
+    }
+    await sleep(FIRST_BULK_SYNC_RETRY_MS, undefined, signal === undefined ? {} : { signal }).catch(() => undefined);
+  }
 }
 
 /**

@@ -1,6 +1,9 @@
 /** The cell's configuration, compiled from `diego cell`'s flags (packages/cli/src/commands/cell.ts). */
 import type { LogLevel } from '@diego/bbs';
 
+/** Diego's rep `-bulkSyncInterval`. */
+export const DEFAULT_BULK_SYNC_INTERVAL_MS = 30_000;
+
 /** A rootfs the cell has on disk, offered as `preloaded:<name>`. */
 export interface PreloadedRootFs {
   name: string;
@@ -12,7 +15,7 @@ export interface PreloadedRootFs {
  * @example
  *   { cellId: 'cell-z1-0', zone: 'z1', listenAddress: '0.0.0.0:1800', bbsAddress: ['http://127.0.0.1:8889'],
  *     memoryMb: 8192, diskMb: 40960, containers: 256, preloadedRootFses: [{ name: 'cflinuxfs2', path: null }],
- *     evacuationTimeoutMs: 600_000, workDir: '/var/vcap/data/cell', dockerRegistryURL: 'https://registry-1.docker.io',
+ *     evacuationTimeoutMs: 600_000, bulkSyncIntervalMs: 30_000, workDir: '/var/vcap/data/cell', dockerRegistryURL: 'https://registry-1.docker.io',
  *     insecureDockerRegistries: [], dockerImageDir: null, networkPool: '10.254.0.0/22', logLevel: 'info' }
  */
 export interface CellConfig {
@@ -26,6 +29,11 @@ export interface CellConfig {
   preloadedRootFses: PreloadedRootFs[];
   /** How long an evacuating cell keeps its instances and tasks before it stops them anyway. */
   evacuationTimeoutMs: number;
+  /**
+   * How often the rep settles what it runs with what the BBS says it runs (it also does at start, before it
+   * registers); default DEFAULT_BULK_SYNC_INTERVAL_MS.
+   */
+  bulkSyncIntervalMs?: number;
   /** Absolute. */
   workDir: string;
   /** Where `docker:///org/image` images come from (a root cell only), e.g. https://registry-1.docker.io. */

@@ -214,6 +214,7 @@ describe('diego cell', () => {
       containers: 256,
       preloadedRootFses: [],
       evacuationTimeoutMs: 600_000,
+      bulkSyncIntervalMs: 30_000,
       workDir: join(workDir, 'not-yet-created'),
     });
     expect(config?.diskMb).toBeGreaterThan(0);
@@ -224,7 +225,7 @@ describe('diego cell', () => {
       '-cellID=cell_z1-0', '-zone=z1', '-listenAddr=0.0.0.0:1801', '-bbsAddress=http://bbs:8889',
       '-memoryMB=4096', '-diskMB', '20480', '-containers=100',
       '-preloadedRootFS=cflinuxfs2:/var/vcap/packages/cflinuxfs2/rootfs', '-preloadedRootFS', 'windows2012R2',
-      '-evacuationTimeout=2m30s', `-workDir=${workDir}`,
+      '-evacuationTimeout=2m30s', '-bulkSyncInterval=45s', `-workDir=${workDir}`,
     ];
     expect(parseCommandLine(cellCommand, args, {})).toEqual({
       cellId: 'cell_z1-0',
@@ -239,6 +240,7 @@ describe('diego cell', () => {
         { name: 'windows2012R2', path: null },
       ],
       evacuationTimeoutMs: 150_000,
+      bulkSyncIntervalMs: 45_000,
       workDir,
       dockerRegistryURL: 'https://registry-1.docker.io',
       insecureDockerRegistries: [],
@@ -259,6 +261,11 @@ describe('diego cell', () => {
       dockerImageDir: '/var/vcap/images',
       networkPool: '10.250.0.0/24',
     });
+  });
+
+  it("reads the rep's bulk sync interval from its variable and refuses one that is not a positive duration", () => {
+    expect(parseCommandLine(cellCommand, ['--zone=z1'], { DIEGO_CELL_BULK_SYNC_INTERVAL: '2s' })?.bulkSyncIntervalMs).toBe(2_000);
+    expect(usageError(() => parseCommandLine(cellCommand, ['--zone=z1', '--bulkSyncInterval=0s'], {}))).toMatch(/-bulkSyncInterval: the duration must be positive/);
   });
 
   it('reads repeated rootfses from one comma-separated variable', () => {

@@ -20,6 +20,12 @@ import {
 import { convertError, isBbsError, type ActualLRPInstanceKey, type ActualLRPKey, type ActualLRPNetInfo, type DesiredLRP, type Task } from '@diego/models';
 import type { Container, Executor, RunResult } from '../executor/contracts';
 import { lrpContainerSpec, lrpRunSpec, taskContainerSpec, taskRunSpec } from './container-specs';
+import { planBulkSync, type BulkSyncAction, type HeldSnapshot } from './bulk-sync';
+
+/** Why a phantom RUNNING instance is crashed by the bulk sync: what the app's crash reason says. */
+export const PHANTOM_INSTANCE_CRASH_REASON = 'the cell restarted and this instance was not running';
+/** Why a task RUNNING on this cell without a container here is failed by the bulk sync. */
+export const LOST_TASK_FAILURE_REASON = "cell restarted: the task's container was lost";
 
 /** The BBS calls of a rep. */
 export type RepBbs = Pick<
@@ -28,6 +34,7 @@ export type RepBbs = Pick<
   | 'actualLRPGroupByProcessGuidAndIndex' | 'removeEvacuatingActualLRP' | 'evacuateClaimedActualLRP'
   | 'evacuateRunningActualLRP' | 'evacuateCrashedActualLRP'
   | 'startTask' | 'taskByGuid' | 'completeTask'
+  | 'actualLRPGroups' | 'actualLRPGroupsByProcessGuid' | 'tasks'
 >;
 
 /** Diego's rep polls its evacuating containers this often. */
@@ -78,6 +85,7 @@ interface HeldTask {
  *   const rep = new Rep({ cellId, zone, total, rootfsProviders, executor, bbs, logger });
  *   const refused = rep.perform(work); // what did not fit
  *   rep.state();                       // GET /state
+ *   await rep.bulkSync();              // at start and every --bulkSyncInterval
  *   await rep.evacuate(600_000);       // SIGTERM
  *   await rep.shutdown();              // every container destroyed
  */
@@ -154,15 +162,26 @@ export class Rep {
     return refused;
   }
 
-  /** A retire: stop the instance's container, then RemoveActualLRP. Unknown instances are ignored. */
+  /**
+   * A retire: stop the instance's container, then RemoveActualLRP. An instance this rep does not hold (its
+   * container died with a predecessor of this cell) has nothing to stop, but its record is still removed: the
+   * BBS's retire waits for the rep to do it.
+   */
   stopInstance(processGuid: string, instanceGuid: string): void {
     const held = this.instances.get(instanceGuid);
-    if (held === undefined || held.lrp.process_guid !== processGuid) return;
+    if (held === undefined) {
+      this.track(this.removeUnheldInstance(processGuid, instanceGuid));
+      return;
+    }
+    if (held.lrp.process_guid !== processGuid) return;
     this.logger.info({ process_guid: processGuid, index: held.lrp.index, instance_guid: instanceGuid }, 'stopping-instance');
     stop(held, 'retired');
   }
 
-  /** The BBS has completed the task as cancelled: its container goes. */
+  /**
+   * The BBS has completed the task as cancelled: its container goes. A task this rep does not hold needs nothing
+   * more: CancelTask completed its record before it told the cell.
+   */
   cancelTask(taskGuid: string): void {
     const held = this.heldTasks.get(taskGuid);
     if (held === undefined || held.stopReason !== null) return;
@@ -215,6 +234,80 @@ export class Rep {
     }
     await this.settled();
     await this.options.executor.destroyAll();
+  }
+
+  /**
+   * Settles every difference between the containers this rep holds and the BBS's ActualLRPs and Tasks for its
+   * cell (bulk-sync.ts). What the rep holds is read before the BBS, and an instance or task it took meanwhile is
+   * left alone; each BBS call names the instance key or cell it acts for, so one made stale by a change since the
+   * read fails harmlessly. Rejects when the BBS cannot be read.
+   */
+  async bulkSync(): Promise<void> {
+    if (this.shuttingDown) return;
+    const { bbs, cellId } = this.options;
+    const snapshot: HeldSnapshot = {
+      instances: new Map([...this.instances].map(([guid, held]) => [guid, { claimed: held.state !== 'reserved' }])),
+      tasks: new Set(this.heldTasks.keys()),
+    };
+    const [groups, tasks] = await Promise.all([bbs.actualLRPGroups({ cell_id: cellId }), bbs.tasks({ cell_id: cellId })]);
+    const actions = planBulkSync(snapshot, groups, tasks);
+    if (actions.length > 0) this.logger.info({ differences: actions.length }, 'bulk-sync-found-differences');
+    await Promise.all(actions.map((action) => this.settle(action)));
+  }
+
+  private async settle(action: BulkSyncAction): Promise<void> {
+    const { bbs, cellId } = this.options;
+    if (action.kind === 'release-container') {
+      const held = this.instances.get(action.instanceGuid);
+      if (held === undefined) return;
+      this.logger.info({ process_guid: held.lrp.process_guid, index: held.lrp.index, instance_guid: action.instanceGuid },
+        'releasing-instance-the-bbs-no-longer-has');
+      stop(held, 'released');
+      return;
+    }
+    if (action.kind === 'fail-task') {
+      const taskGuid = action.task.task_guid;
+      // Taken after the snapshot: it is being started here, not lost.
+      if (this.heldTasks.has(taskGuid)) return;
+      const log = this.logger.child({ task_guid: taskGuid });
+      log.info('failing-task-without-container');
+      // CompleteTask, not FailTask: it only completes a task still RUNNING on this cell.
+      await this.call(log, 'complete-task', () => bbs.completeTask(taskGuid, cellId, true, LOST_TASK_FAILURE_REASON, ''));
+      return;
+    }
+    const { lrp } = action;
+    // Reserved after the snapshot: its claim may be what the BBS shows.
+    if (this.instances.has(lrp.instance_guid)) return;
+    const key = { process_guid: lrp.process_guid, index: lrp.index, domain: lrp.domain };
+    const instanceKey = { instance_guid: lrp.instance_guid, cell_id: lrp.cell_id };
+    const log = this.logger.child({ process_guid: lrp.process_guid, index: lrp.index, instance_guid: lrp.instance_guid });
+    if (action.kind === 'remove-evacuating') {
+      log.info('removing-evacuating-instance-without-container');
+      await this.call(log, 'remove-evacuating-actual-lrp', () => bbs.removeEvacuatingActualLRP(key, instanceKey));
+    } else if (lrp.state === 'RUNNING') {
+      // Diego's rep removed such a record and left the replacement to the converger's next pass (up to 30 s
+      // later). Its process did die with the cell, which is a crash: CrashActualLRP restarts it at once
+      // (under the crash restart policy, §6) and tells the app's owner why it stopped.
+      log.info('crashing-running-instance-without-container');
+      await this.call(log, 'crash-actual-lrp', () => bbs.crashActualLRP(key, instanceKey, PHANTOM_INSTANCE_CRASH_REASON));
+    } else {
+      // Claimed, never run: no crash to count. Removed as Diego did; the converger creates the index again.
+      log.info('removing-claimed-instance-without-container');
+      await this.call(log, 'remove-actual-lrp', () => bbs.removeActualLRP(lrp.process_guid, lrp.index, instanceKey));
+    }
+  }
+
+  /** The rest of a stop for an instance this rep does not hold: its record on this cell is removed. */
+  private async removeUnheldInstance(processGuid: string, instanceGuid: string): Promise<void> {
+    const { bbs, cellId } = this.options;
+    const log = this.logger.child({ process_guid: processGuid, instance_guid: instanceGuid });
+    const groups = await this.call(log, 'fetch-actual-lrp-groups', () => bbs.actualLRPGroupsByProcessGuid(processGuid));
+    const lrp = groups?.map((group) => group.instance)
+      .find((instance) => instance?.instance_guid === instanceGuid && instance.cell_id === cellId);
+    if (lrp === undefined || lrp === null) return;
+    log.info({ index: lrp.index }, 'removing-instance-without-container');
+    await this.call(log, 'remove-actual-lrp',
+      () => bbs.removeActualLRP(processGuid, lrp.index, { instance_guid: instanceGuid, cell_id: cellId }));
   }
 
   private async settled(): Promise<void> {

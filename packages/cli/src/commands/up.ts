@@ -1,7 +1,7 @@
 /** `diego up`: a whole Diego on one machine (local etcd, one BBS, one receptor, one cell), in one process. */
 import { join, resolve } from 'node:path';
 import { startBbs, type LogLevel, type RunningServer } from '@diego/bbs';
-import { startCell, type CellConfig, type RunningCell } from '@diego/cell';
+import { DEFAULT_BULK_SYNC_INTERVAL_MS, startCell, type CellConfig, type RunningCell } from '@diego/cell';
 import { startReceptor } from '@diego/receptor';
 import { dialableUrl } from '../address';
 import { listenForStopSignals, type CliIo, type Command } from '../command';
@@ -103,6 +103,7 @@ function cellConfig(config: UpConfig, bbsUrl: string): CellConfig {
       containers: CELL_CONTAINERS,
       preloadedRootFS: [CELL_ROOTFS],
       evacuationTimeout: CELL_EVACUATION_TIMEOUT_MS,
+      bulkSyncInterval: DEFAULT_BULK_SYNC_INTERVAL_MS,
       workDir: join(config.dataDir, 'cell'),
       dockerRegistryURL: config.dockerRegistryURL,
       insecureDockerRegistryList: config.insecureDockerRegistryList,
