@@ -17,8 +17,8 @@ const silent = pino({ level: 'silent' });
 export interface CellsUnderTest {
   client: HttpBbsClient;
   bbs: BbsServer;
-  /** Starts a cell with 1024 MB, 1024 MB disk, 10 containers and `preloaded:cflinuxfs2`. */
-  startCell(cellId: string, capacity?: { memoryMb?: number; evacuationTimeoutMs?: number }): Promise<RunningCell>;
+  /** Starts a cell with 1024 MB, 1024 MB disk, 10 containers and `preloaded:cflinuxfs2` (bulk sync: every 30 s). */
+  startCell(cellId: string, options?: { memoryMb?: number; evacuationTimeoutMs?: number; bulkSyncIntervalMs?: number }): Promise<RunningCell>;
 }
 
 /** Registers before/after hooks; call the returned function inside a test. */
@@ -40,7 +40,7 @@ export function useCells(): () => CellsUnderTest {
     current = {
       client,
       bbs,
-      startCell: async (cellId, { memoryMb = 1024, evacuationTimeoutMs = 20_000 } = {}) => {
+      startCell: async (cellId, { memoryMb = 1024, evacuationTimeoutMs = 20_000, bulkSyncIntervalMs = 30_000 } = {}) => {
         const workDir = await mkdtemp(join(tmpdir(), `diego-${cellId}-`));
         workDirs.push(workDir);
         const cell = await startCell(
@@ -54,6 +54,7 @@ export function useCells(): () => CellsUnderTest {
             containers: 10,
             preloadedRootFses: [{ name: 'cflinuxfs2', path: null }],
             evacuationTimeoutMs,
+            bulkSyncIntervalMs,
             workDir,
             dockerRegistryURL: 'http://127.0.0.1:1',
             insecureDockerRegistries: [],
