@@ -20,6 +20,12 @@ export class DigestMismatch extends Error {
   }
 }
 
+/** Sees a blob's bytes as they are stored, before they are verified (e.g. to unpack a layer meanwhile). */
+export interface BlobObserver {
+  /** Resolves when it is ready for more (backpressure); a rejection fails the store. */
+  write(chunk: Buffer): Promise<void>;
+}
+
 /**
  * Verified blobs by digest, with one write in flight per digest however many callers ask.
  *
@@ -44,13 +50,16 @@ export class BlobStore {
     }
   }
 
-  /** The blob's path, calling `open` for its bytes only when it is neither stored nor being stored. */
-  ensure(digest: string, open: () => Promise<Readable>): Promise<string> {
+  /**
+   * The blob's path, calling `open` for its bytes only when it is neither stored nor being stored. When this call
+   * is the one that stores it, `observer` sees every byte on the way (it knows by having seen some).
+   */
+  ensure(digest: string, open: () => Promise<Readable>, observer?: BlobObserver): Promise<string> {
     let pending = this.inFlight.get(digest);
     if (pending === undefined) {
       pending = (async () => {
         if (await this.has(digest)) return this.path(digest);
-        const stored = await this.write(await open(), digest);
+        const stored = await this.write(await open(), digest, observer);
         return stored.path;
       })().finally(() => this.inFlight.delete(digest));
       this.inFlight.set(digest, pending);
@@ -64,7 +73,7 @@ export class BlobStore {
   }
 
   /** Writes `source` to a temporary name, checks it against `expected` (when known), renames it into place. */
-  private async write(source: Readable, expected: string | null): Promise<{ digest: string; path: string; size: number }> {
+  private async write(source: Readable, expected: string | null, observer?: BlobObserver): Promise<{ digest: string; path: string; size: number }> {
     await mkdir(join(this.dir, 'sha256'), { recursive: true });
     const partial = join(this.dir, 'sha256', `.partial-${process.pid}-${randomUUID()}`);
     const hash = createHash('sha256');
@@ -73,7 +82,8 @@ export class BlobStore {
       transform(chunk: Buffer, _encoding, callback) {
         hash.update(chunk);
         size += chunk.length;
-        callback(null, chunk);
+        if (observer === undefined) callback(null, chunk);
+        else observer.write(chunk).then(() => callback(null, chunk), callback);
       },
     });
     try {

@@ -12,9 +12,9 @@ import { randomUUID } from 'node:crypto';
 import { chmod, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { BlobStore } from './blob-store';
+import { BlobStore, type BlobObserver } from './blob-store';
 import { ImageError } from './errors';
-import { applyLayer } from './layers';
+import { extractLayerFile, mergeLayer, StreamingLayerExtraction, type ExtractedLayer } from './layers';
 import { LocalImages } from './local-images';
 import { BadManifest, choosePlatform, digestHex, parseImageConfig, parseManifest, type Descriptor, type ImageConfig } from './manifest';
 import { parseDockerRootfs, type ImageReference } from './reference';
@@ -59,7 +59,8 @@ interface ResolvedImage {
   source: string;
   config: Descriptor;
   layers: Descriptor[];
-  blob(descriptor: Descriptor): Promise<string>;
+  /** The blob's path once stored and verified; `observer` sees its bytes if this call is the one downloading them. */
+  blob(descriptor: Descriptor, observer?: BlobObserver): Promise<string>;
 }
 
 /**
@@ -145,14 +146,17 @@ export class ImageStore {
   }
 
   private async build(ref: ImageReference, image: ResolvedImage, imageDir: string): Promise<ProvidedImage> {
-    const [configPath, ...layerPaths] = await Promise.all([image.config, ...image.layers].map((blob) => image.blob(blob)));
-    const config = parseImageConfig(await readFile(configPath!));
     const work = await this.scratch();
     try {
+      // Every layer downloads and unpacks into its own staging directory at once; only the merges go in order.
+      const unpacked = await Promise.allSettled(image.layers.map((layer, index) => this.unpack(image, layer, join(work.path, `layer-${index}`))));
+      const failed = unpacked.find((outcome) => outcome.status === 'rejected');
+      if (failed !== undefined) throw failed.reason;
+      const config = parseImageConfig(await readFile(await image.blob(image.config)));
       const rootfs = join(work.path, 'rootfs');
       await mkdir(rootfs);
       await chmod(rootfs, 0o755);
-      for (const [index, layer] of layerPaths.entries()) await applyLayer(rootfs, layer, join(work.path, `layer-${index}`));
+      for (const outcome of unpacked) if (outcome.status === 'fulfilled') await mergeLayer(rootfs, outcome.value);
       await writeFile(join(work.path, 'config.json'), JSON.stringify(config));
       await mkdir(join(this.options.dir, 'images'), { recursive: true });
       try {
@@ -168,6 +172,23 @@ export class ImageStore {
     } finally {
       await work.remove();
     }
+  }
+
+  /**
+   * A layer's blob stored (verified) and extracted into `staging`: while it downloads when this call downloads
+   * it, else from the stored file. A blob that fails (its digest, the registry) leaves a staging directory that
+   * the build's scratch removal takes away unmerged.
+   */
+  private async unpack(image: ResolvedImage, layer: Descriptor, staging: string): Promise<ExtractedLayer> {
+    const streaming = new StreamingLayerExtraction(staging);
+    let blob: string;
+    try {
+      blob = await image.blob(layer, streaming);
+    } catch (err) {
+      await streaming.abort();
+      throw err;
+    }
+    return streaming.received ? streaming.finish() : extractLayerFile(blob, staging);
   }
 
   private async readBuilt(imageDir: string, image: ResolvedImage): Promise<ProvidedImage | null> {
@@ -201,11 +222,15 @@ export class ImageStore {
       config,
       layers,
       // Blob fetches are shared with other pulls, so they do not take one caller's signal.
-      blob: (descriptor) =>
-        this.blobs.ensure(descriptor.digest, async () => {
-          this.logger.info({ rootfs: ref.rootfs, digest: descriptor.digest, size: descriptor.size }, 'fetching-blob');
-          return this.registry.blob(ref, descriptor.digest);
-        }),
+      blob: (descriptor, observer) =>
+        this.blobs.ensure(
+          descriptor.digest,
+          async () => {
+            this.logger.info({ rootfs: ref.rootfs, digest: descriptor.digest, size: descriptor.size }, 'fetching-blob');
+            return this.registry.blob(ref, descriptor.digest);
+          },
+          observer,
+        ),
     };
   }
 

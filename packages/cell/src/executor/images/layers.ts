@@ -4,41 +4,147 @@
  * could write through a lower layer's `etc -> /etc` onto the host. Instead each layer is extracted into an
  * empty staging directory (where tar's own delayed-symlink handling keeps the layer's entries inside), then
  * merged into the root here, resolving every path inside the root as a chroot would. Whiteouts
- * (`.wh.<name>`, `.wh..wh..opq`) are applied during that merge, before the layer's own entries.
+ * (`.wh.<name>`, `.wh..wh..opq`) are applied during that merge, before the layer's own entries. Extraction into
+ * staging can run for every layer at once, and while a layer downloads (StreamingLayerExtraction); only the merges
+ * must follow the image's order.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { open, chmod, lchown, lstat, lutimes, mkdir, readdir, readlink, rename, rm } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { join, posix } from 'node:path';
+import type { Writable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import type { BlobObserver } from './blob-store';
 
 const WHITEOUT_PREFIX = '.wh.';
 const OPAQUE_MARKER = '.wh..wh..opq';
 const MAX_SYMLINK_HOPS = 40;
 const RUNNING_AS_ROOT = process.getuid?.() === 0;
 
+/** A layer extracted into its own staging directory, not yet merged into a root. */
+export interface ExtractedLayer {
+  /** On the root's file system; removed by mergeLayer. */
+  staging: string;
+  /** Directories the layer has its own entry for (their attributes replace the lower layers'). */
+  explicitDirs: Set<string>;
+}
+
 /**
- * Applies the layer tarball `blob` (plain, gzip or zstd) on top of `root`, using `staging` (which must not
- * exist, on the same file system as `root`) as scratch space; removes `staging` afterwards.
+ * Extracts the layer tarball `blob` (plain, gzip or zstd) into `staging`, which must not exist and must be on the
+ * same file system as the root it will be merged into.
+ */
+export async function extractLayerFile(blob: string, staging: string): Promise<ExtractedLayer> {
+  await mkdir(staging, { recursive: false });
+  const listing = await spawnTar(extractArgs(staging, blob, await compressionFlag(blob)), 'ignore').listing;
+  return { staging, explicitDirs: explicitDirsOf(listing) };
+}
+
+/**
+ * A layer extracted into `staging` while its bytes arrive (the blob store hands them over as it downloads and
+ * hashes them), so that unpacking overlaps the download instead of following it. tar starts on the first bytes,
+ * which tell the compression. What it extracts is not trusted before the blob's digest has been verified: the
+ * caller merges it only then, and otherwise calls abort() and removes the staging directory.
+ */
+export class StreamingLayerExtraction implements BlobObserver {
+  private head = Buffer.alloc(0);
+  private tar: TarProcess | null = null;
+  /** Where the layer's bytes go: tar's stdin, or the gunzip in front of it. */
+  private input: Writable | null = null;
+
+  constructor(private readonly staging: string) {}
+
+  /** Whether any byte came: false when the blob was already stored (or stored by another caller). */
+  get received(): boolean {
+    return this.tar !== null || this.head.length > 0;
+  }
+
+  async write(chunk: Buffer): Promise<void> {
+    if (this.tar === null) {
+      this.head = Buffer.concat([this.head, chunk]);
+      if (this.head.length >= MAGIC_BYTES) await this.feed(await this.start());
+      return;
+    }
+    await this.feed(this.tar, chunk);
+  }
+
+  /** Once every byte was written and the blob verified: waits for tar and returns the layer. */
+  async finish(): Promise<ExtractedLayer> {
+    const tar = this.tar ?? (await this.start());
+    if (this.head.length > 0) await this.feed(tar);
+    this.input?.end();
+    return { staging: this.staging, explicitDirs: explicitDirsOf(await tar.listing) };
+  }
+
+  /** Stops tar and waits until it is gone, so that the staging directory can be removed. */
+  async abort(): Promise<void> {
+    if (this.tar === null) return;
+    this.tar.child.kill('SIGKILL');
+    await this.tar.listing.catch(() => undefined);
+  }
+
+  private async start(): Promise<TarProcess> {
+    await mkdir(this.staging, { recursive: false });
+    const compression = compressionOf(this.head);
+    // gzip is inflated here (zlib, off the main thread) rather than by tar's gzip(1), which takes about twice the CPU.
+    const inflate = compression[0] === '-z';
+    const tar = spawnTar(extractArgs(this.staging, '-', inflate ? [] : compression), 'pipe');
+    const stdin = tar.child.stdin;
+    // A tar that died says why through `listing`; its closed stdin must not throw on its own.
+    stdin?.on('error', () => undefined);
+    if (inflate && stdin !== null) {
+      const gunzip = createGunzip();
+      // Bytes that are no gzip stop tar, whose `listing` then rejects.
+      gunzip.on('error', () => tar.child.kill('SIGKILL'));
+      gunzip.pipe(stdin);
+      this.input = gunzip;
+    } else {
+      this.input = stdin;
+    }
+    this.tar = tar;
+    return tar;
+  }
+
+  /** Writes `chunk` (or the bytes held back until the compression was known), waiting while tar's pipe is full. */
+  private async feed(tar: TarProcess, chunk?: Buffer): Promise<void> {
+    let bytes = chunk;
+    if (bytes === undefined) {
+      bytes = this.head;
+      this.head = Buffer.alloc(0);
+    }
+    const input = this.input;
+    if (input === null) return;
+    input.write(bytes);
+    // Waiting for 'drain' at the pipe's 16 KiB mark would step the download in lock with tar: let a few MiB queue.
+    if (input.writableLength > MAX_QUEUED_BYTES) await Promise.race([once(input, 'drain'), tar.listing]);
+  }
+}
+
+/**
+ * Merges an extracted layer into `root` (whiteouts first, every path resolved inside the root), then removes its
+ * staging directory. Layers must be merged in the image's order.
  * Hard links to files of lower layers are not supported (Docker-built layers do not carry them).
  */
-export async function applyLayer(root: string, blob: string, staging: string, signal?: AbortSignal): Promise<void> {
-  await mkdir(staging, { recursive: false });
+export async function mergeLayer(root: string, layer: ExtractedLayer): Promise<void> {
   try {
-    const compression = await compressionFlag(blob);
-    const listing = await runTar(
-      ['-x', ...compression, '-f', blob, '-C', staging, '--numeric-owner', '-p', '--xattrs', '--xattrs-include=*', '-v', '--quoting-style=escape'],
-      signal,
-    );
-    const explicitDirs = new Set(
-      listing
-        .split('\n')
-        .filter((line) => line.endsWith('/'))
-        .map((line) => normalizeMember(unescapeTarName(line))),
-    );
-    await mergeDir({ root, explicitDirs }, staging, '', root);
+    await mergeDir({ root, explicitDirs: layer.explicitDirs }, layer.staging, '', root);
   } finally {
-    await rm(staging, { recursive: true, force: true });
+    await rm(layer.staging, { recursive: true, force: true });
   }
+}
+
+/** tar's arguments to extract `input` (`-` for stdin) into `staging`, listing each member (escaped) on stdout. */
+function extractArgs(staging: string, input: string, compression: string[]): string[] {
+  return ['-x', ...compression, '-f', input, '-C', staging, '--numeric-owner', '-p', '--xattrs', '--xattrs-include=*', '-v', '--quoting-style=escape'];
+}
+
+function explicitDirsOf(listing: string): Set<string> {
+  return new Set(
+    listing
+      .split('\n')
+      .filter((line) => line.endsWith('/'))
+      .map((line) => normalizeMember(unescapeTarName(line))),
+  );
 }
 
 /**
@@ -152,18 +258,28 @@ export function unescapeTarName(quoted: string): string {
   return Buffer.from(bytes).toString('utf8');
 }
 
-/** tar's flag for the blob's compression, told by its first bytes (media types are not always right). */
+/** How much of a downloading layer may wait in memory for tar before the download waits. */
+const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
+
+/** Bytes enough to tell gzip and zstd from a plain tar. */
+const MAGIC_BYTES = 4;
+
+/** tar's flag for a blob's compression, told by its first bytes (media types are not always right). */
+function compressionOf(magic: Buffer): string[] {
+  if (magic[0] === 0x1f && magic[1] === 0x8b) return ['-z'];
+  if (magic.subarray(0, MAGIC_BYTES).equals(Buffer.from([0x28, 0xb5, 0x2f, 0xfd]))) return ['--zstd'];
+  return [];
+}
+
 async function compressionFlag(blob: string): Promise<string[]> {
-  const magic = Buffer.alloc(4);
+  const magic = Buffer.alloc(MAGIC_BYTES);
   const handle = await open(blob, 'r');
   try {
-    await handle.read(magic, 0, 4, 0);
+    await handle.read(magic, 0, MAGIC_BYTES, 0);
   } finally {
     await handle.close();
   }
-  if (magic[0] === 0x1f && magic[1] === 0x8b) return ['-z'];
-  if (magic.equals(Buffer.from([0x28, 0xb5, 0x2f, 0xfd]))) return ['--zstd'];
-  return [];
+  return compressionOf(magic);
 }
 
 async function lstatOrNull(path: string): Promise<Stats | null> {
@@ -175,18 +291,31 @@ async function lstatOrNull(path: string): Promise<Stats | null> {
   }
 }
 
+interface TarProcess {
+  child: ChildProcess;
+  /** tar's stdout once it exited with 0 (the member listing with -v); rejects with its stderr otherwise. */
+  listing: Promise<string>;
+}
+
 /** Runs GNU tar (C locale, for a stable listing) and resolves with its stdout; artifacts.ts's runner drops stdout. */
 export function runTar(args: string[], signal?: AbortSignal): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('tar', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' }, signal });
-    const stdout: Buffer[] = [];
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return spawnTar(args, 'ignore', signal).listing;
+}
+
+function spawnTar(args: string[], stdin: 'ignore' | 'pipe', signal?: AbortSignal): TarProcess {
+  const child = spawn('tar', args, { stdio: [stdin, 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' }, signal });
+  const stdout: Buffer[] = [];
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const listing = new Promise<string>((resolve, reject) => {
     child.once('error', reject);
     child.once('close', (code) => {
       if (code === 0) resolve(Buffer.concat(stdout).toString('utf8'));
       else reject(new Error(`tar exited with status ${code ?? 'killed'}: ${stderr.trim()}`));
     });
   });
+  // Awaited by whoever needs it (finish, abort, a write waiting for drain); never an unhandled rejection meanwhile.
+  listing.catch(() => undefined);
+  return { child, listing };
 }
