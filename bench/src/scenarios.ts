@@ -470,7 +470,7 @@ const singleGet: Scenario = async (ctx) => {
 
 // ---------------------------------------------------------------------------------------------------------
 
-/** A subscriber that only notes when each revision (the SSE `id:`) arrived, to scale to many at once. */
+/** A subscriber that only notes when each revision (of the SSE `id:`) arrived, to scale to many at once. */
 class LightSubscriber {
   readonly received = new Map<string, number>();
   private buffer = '';
@@ -515,7 +515,8 @@ class LightSubscriber {
       if (end < 0) break;
       if (this.buffer.startsWith('id: ', start)) {
         const nl = this.buffer.indexOf('\n', start);
-        const revision = this.buffer.slice(start + 4, nl);
+        // The id is `<revision>.<place in revision>`: arrival is noted per revision.
+        const revision = this.buffer.slice(start + 4, nl).split('.')[0] ?? '';
         if (!this.received.has(revision)) this.received.set(revision, t);
       }
       start = end + 2;
