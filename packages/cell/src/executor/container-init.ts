@@ -117,8 +117,17 @@ export function holderCommand(options: HolderOptions): string[] {
 
 function buildCommand(namespaces: string[], script: string[], cgroupProcsFiles: string[]): string[] {
   const unshare = ['unshare', ...namespaces, '--', '/bin/sh', '-c', ...script];
-  if (cgroupProcsFiles.length === 0) return ['setpriv', '--pdeathsig', 'KILL', ...unshare];
+  return ['setpriv', '--pdeathsig', 'KILL', ...inCgroups(cgroupProcsFiles, unshare)];
+}
+
+/**
+ * `command`, run after joining the cgroups whose cgroup.procs files are given (none: `command` as it is). The
+ * holder joins them before it unshares; every run action joins them too, since `nsenter` enters namespaces but
+ * not cgroups: a process it starts stays in the cell's cgroup, beyond the container's limits.
+ */
+export function inCgroups(cgroupProcsFiles: string[], command: string[]): string[] {
+  if (cgroupProcsFiles.length === 0) return command;
   // The files come first as the script's arguments, then `--` and the command to exec once joined.
   const join = 'while [ "$1" != -- ]; do echo $$ > "$1"; shift; done; shift; exec "$@"';
-  return ['setpriv', '--pdeathsig', 'KILL', 'sh', '-c', join, 'join-cgroups', ...cgroupProcsFiles, '--', ...unshare];
+  return ['/bin/sh', '-c', join, 'join-cgroups', ...cgroupProcsFiles, '--', ...command];
 }

@@ -27,7 +27,7 @@ import { createInterface } from 'node:readline';
 import type { Logger } from 'pino';
 import type { PortMapping } from '@diego/models';
 import type { Container, ContainerSpec } from './contracts';
-import { holderCommand, initLayout, type ContainerRootSpec } from './container-init';
+import { holderCommand, inCgroups, initLayout, type ContainerRootSpec } from './container-init';
 import type { ContainerLog } from './container-logs';
 
 /** What a run action asks for, after the executor resolved its env and dir. */
@@ -364,15 +364,16 @@ export class ProcessContainer implements Container {
     const user = launch.user === null ? [] : [`--setuid=${launch.user.uid}`, `--setgid=${launch.user.gid}`];
     const enter = ['nsenter', `--target=${this.namespace.initPid}`, '--pid', '--mount'];
     if (this.network !== null) enter.push('--net');
+    const procsFiles = this.isolation?.cgroup?.procsFiles ?? [];
     if (!this.ownRoot) {
-      return ['setpriv', '--pdeathsig', 'KILL', ...limits, ...enter, `--wd=${launch.dir}`, ...user, '--', ...program];
+      return ['setpriv', '--pdeathsig', 'KILL', ...limits, ...inCgroups(procsFiles, [...enter, `--wd=${launch.dir}`, ...user, '--', ...program])];
     }
     // nsenter opens --root and --wd before it enters the mount namespace: through the init's root they name the
     // container's root and its working directory there.
     const root = this.rootOnHost();
     return [
-      'setpriv', '--pdeathsig', 'KILL', ...limits, ...enter, '--uts', `--root=${root}`,
-      `--wd=${root}${launch.dir === '/' ? '' : launch.dir}`, ...user, '--', ...program,
+      'setpriv', '--pdeathsig', 'KILL', ...limits,
+      ...inCgroups(procsFiles, [...enter, '--uts', `--root=${root}`, `--wd=${root}${launch.dir === '/' ? '' : launch.dir}`, ...user, '--', ...program]),
     ];
   }
 
