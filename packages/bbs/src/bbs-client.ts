@@ -49,8 +49,9 @@ export interface EventSubscription {
 
 export interface SubscribeOptions {
   /**
-   * Every event after this etcd revision (an event's `revision`, or a list's), none twice; from now when absent.
-   * Sent as `Last-Event-ID`.
+   * Every event after this event id (an event's `id`, `<revision>.<place>`: the rest of its revision, then later
+   * ones) or bare etcd revision (a list's: every later revision), none twice; from now when absent. Sent as
+   * `Last-Event-ID`.
    */
   afterRevision?: string;
 }

@@ -70,6 +70,19 @@ describe('EventStream_r0 ids', () => {
     await first.client.updateDesiredLRP('mid', { instances: null, routes: null, annotation: 'marker' });
     for (const client of resumed) expect(carriesAnnotation(await client.next(), 'marker')).toBe(true);
 
+    // The BBS client resumes from an event's id alike.
+    const fromClient = await second.client.subscribeToEvents({ afterRevision: revisionEvents[2]?.id ?? '' });
+    try {
+      const rest: string[] = [];
+      for (let i = 0; i < INSTANCES - 2; i++) {
+        const event = await fromClient.next();
+        rest.push(`${event?.id ?? ''} ${event?.type ?? ''} ${event?.revision ?? ''}`);
+      }
+      expect(rest).toEqual(revisionEvents.slice(3).map((event) => `${event.id} ${event.event} ${revision ?? ''}`));
+    } finally {
+      fromClient.close();
+    }
+
     // From the last event of the revision, or from the bare revision (a list's X-Diego-Revision): what came after.
     for (const after of [revisionEvents[INSTANCES]?.id, revision]) {
       const client = await connect(second, after);
