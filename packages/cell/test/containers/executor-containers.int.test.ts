@@ -20,7 +20,8 @@ import { rule, startHostServer } from '../linux/namespaces';
 import { asRoot, cellFootprint, IMAGE_ETC_X, IMAGE_INDEX_HTML, listensOnHost, pushTestImages } from './root-cell';
 
 const logger = pino({ level: 'silent' });
-const cellId = `e2e-executor-${process.pid}`;
+// Fixed: a run that dies half-way leaves what the next run's CellNetwork.open and removeLeftovers() remove.
+const cellId = 'e2e-executor';
 const APP = 'docker:///e2e/app#v1';
 
 asRoot('a root cell’s containers (executor, real registry, cgroups, bridge)', () => {
@@ -59,6 +60,7 @@ asRoot('a root cell’s containers (executor, real registry, cgroups, bridge)', 
     await proxy.listen();
     workDir = await mkdtemp(join(tmpdir(), 'diego-e2e-executor-'));
     cgroups = await CellCgroups.open(cellId, logger);
+    await cgroups?.removeLeftovers();
     network = await CellNetwork.open({ cellId, pool: '10.214.1.0/24', logger });
     executor = await newExecutor('cell');
   });
