@@ -307,6 +307,7 @@ describe('diego up', () => {
       dataDir: join(process.cwd(), '.diego'),
       bbsListenAddress: '127.0.0.1:8889',
       cellListenAddress: '127.0.0.1:1800',
+      cellId: 'cell-z1-0',
       dockerRegistryURL: 'https://registry-1.docker.io',
       insecureDockerRegistryList: [],
       dockerImageDir: '',

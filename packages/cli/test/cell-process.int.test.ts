@@ -9,7 +9,8 @@ import pino from 'pino';
 import { HttpBbsClient, startBbsServer, type BbsServer } from '@diego/bbs';
 import { parseJson, type ActualLRP, type RunAction } from '@diego/models';
 import { createServer, type IncomingMessage } from 'node:http';
-import { eventually, newValidDesiredLrp, newValidTask, testKeySpace, type TestKeySpace } from '@diego/test-support';
+import { eventually, newValidDesiredLrp, newValidTask, testKeySpace, uniqueNetworkPool, type TestKeySpace } from '@diego/test-support';
+import { removeCellLeftovers } from '@diego/cell';
 import { assertBuilt, spawnDiego, stopAll, stdoutContains } from './diego-process';
 
 let keys: TestKeySpace;
@@ -34,6 +35,8 @@ beforeEach(async () => {
 
 afterEach(async () => {
   await stopAll();
+  // A SIGKILLed cell leaves its cgroups, bridge and rules to a successor that will not come.
+  for (const cellId of ['cell-z1-0', 'cell-a', 'cell-b']) await removeCellLeftovers(cellId, pino({ level: 'silent' }));
   client.close();
   await bbs.stop();
   await keys.cleanup();
@@ -59,7 +62,7 @@ function startDiegoCell(cellId = 'cell-z1-0'): ReturnType<typeof spawnDiego> {
   return spawnDiego([
     'cell', `--cellID=${cellId}`, '--zone=z1', '--listenAddr=127.0.0.1:0', `--bbsAddress=http://${bbs.address}`,
     '--memoryMB=1024', '--diskMB=1024', '--containers=4', '--preloadedRootFS=cflinuxfs2', `--workDir=${join(workDir, cellId)}`,
-    '--evacuationTimeout=1s',
+    '--evacuationTimeout=1s', `--networkPool=${uniqueNetworkPool()}`, '--dockerRegistryURL=http://127.0.0.1:1',
   ]);
 }
 

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { HttpBbsClient, startBbsServer, type BbsServer } from '@diego/bbs';
 import type { ActualLRP, RunAction, Task } from '@diego/models';
-import { eventually, freePorts, newValidDesiredLrp, newValidTask, testKeySpace, type TestKeySpace } from '@diego/test-support';
+import { eventually, freePorts, newValidDesiredLrp, newValidTask, testKeySpace, uniqueNetworkPool, type TestKeySpace } from '@diego/test-support';
+import { removeCellLeftovers } from '@diego/cell';
 import { processesWith } from '../../cell/test/rep/cell-harness';
 import { assertBuilt, spawnDiego, stdoutContains, stopAll } from './diego-process';
 
@@ -35,6 +36,7 @@ beforeEach(async () => {
 
 afterEach(async () => {
   await stopAll();
+  await removeCellLeftovers('cell-restarting', pino({ level: 'silent' }));
   client.close();
   await bbs.stop();
   await keys.cleanup();
@@ -53,10 +55,11 @@ async function instance(): Promise<ActualLRP | null> {
 describe('a diego cell SIGKILLed and restarted with the same cell ID', () => {
   it('replaces its phantom instance within 5 s of its return, fails its lost task, and a deleted LRP leaves no ActualLRP', async () => {
     const [port = 0] = await freePorts(1);
+    const pool = uniqueNetworkPool();
     // What a supervisor runs each time: the same flags, so the same cell ID and address.
     const startDiegoCell = (): ReturnType<typeof spawnDiego> => spawnDiego([
-      'cell', '--cellID=cell-a', '--zone=z1', `--listenAddr=127.0.0.1:${port}`, `--bbsAddress=http://${bbs.address}`,
-      '--memoryMB=1024', '--diskMB=1024', '--containers=4', '--preloadedRootFS=cflinuxfs2', `--workDir=${join(workDir, 'cell-a')}`,
+      'cell', '--cellID=cell-restarting', `--networkPool=${pool}`, '--dockerRegistryURL=http://127.0.0.1:1', '--zone=z1', `--listenAddr=127.0.0.1:${port}`, `--bbsAddress=http://${bbs.address}`,
+      '--memoryMB=1024', '--diskMB=1024', '--containers=4', '--preloadedRootFS=cflinuxfs2', `--workDir=${join(workDir, 'cell-restarting')}`,
     ]);
     const first = startDiegoCell();
     await stdoutContains(first, 'cell-started');
@@ -88,7 +91,7 @@ describe('a diego cell SIGKILLed and restarted with the same cell ID', () => {
       (lrp) => lrp?.state === 'RUNNING' && lrp.instance_guid !== phantom?.instance_guid,
       { timeoutMs: 5000 },
     );
-    expect(replacement).toMatchObject({ cell_id: 'cell-a', crash_reason: 'the cell restarted and this instance was not running' });
+    expect(replacement).toMatchObject({ cell_id: 'cell-restarting', crash_reason: 'the cell restarted and this instance was not running' });
     expect((await processesWith(lrpMarker)).length).toBeGreaterThan(0);
     const lostTask: Task = await eventually(() => client.taskByGuid('long-task'), (task) => task.state === 'COMPLETED', { timeoutMs: 5000 });
     expect(lostTask).toMatchObject({ failed: true, failure_reason: "cell restarted: the task's container was lost" });

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { eventually, freePorts } from '@diego/test-support';
+import { eventually, freePorts, uniqueNetworkPool } from '@diego/test-support';
 
 export const DIEGO_MAIN = join(__dirname, '..', 'dist', 'main.js');
 
@@ -97,8 +97,12 @@ export interface UpPorts {
   cell: number;
 }
 
-/** `diego up` on free loopback ports, logging errors only: its command line and the ports it uses. */
-export async function upOnFreePorts(): Promise<{ ports: UpPorts; args: string[] }> {
+/**
+ * `diego up` on free loopback ports, logging errors only: its command line and the ports it uses. Its cell has a
+ * network pool of its own, the given ID (cells' cgroups, bridges and rules are named after it: one per machine),
+ * and pulls `docker:///` images from a closed loopback port, never from off this machine.
+ */
+export async function upOnFreePorts(cellId = 'cell-z1-0'): Promise<{ ports: UpPorts; args: string[] }> {
   const [etcd = 0, etcdPeer = 0, bbs = 0, receptor = 0, cell = 0] = await freePorts(5);
   const args = [
     'up',
@@ -107,6 +111,9 @@ export async function upOnFreePorts(): Promise<{ ports: UpPorts; args: string[] 
     `--bbsListenAddress=127.0.0.1:${bbs}`,
     `--address=127.0.0.1:${receptor}`,
     `--cellListenAddress=127.0.0.1:${cell}`,
+    `--networkPool=${uniqueNetworkPool()}`,
+    `--cellID=${cellId}`,
+    '--dockerRegistryURL=http://127.0.0.1:1',
     '--logLevel=error',
   ];
   return { ports: { etcd, etcdPeer, bbs, receptor, cell }, args };

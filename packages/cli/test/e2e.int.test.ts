@@ -146,8 +146,12 @@ describe('diego up', () => {
     expect(mapping?.container_port).toBe(8080);
     const hostPort = String(mapping?.host_port);
     const answer = await askApp(actual);
+    // As root the app has a network of its own: it listens on its container port, and knows its address there.
+    const ownNetwork = process.getuid?.() === 0
+      ? { PORT: '8080', CF_INSTANCE_INTERNAL_IP: expect.stringMatching(/^10\.\d+\.\d+\.\d+$/) }
+      : { PORT: hostPort };
     expect(answer.env).toEqual({
-      PORT: hostPort,
+      ...ownNetwork,
       CF_INSTANCE_IP: actual.address,
       CF_INSTANCE_PORT: hostPort,
       CF_INSTANCE_ADDR: `${actual.address}:${hostPort}`,

@@ -45,7 +45,7 @@ describe('diego up', () => {
   let upArgs: string[];
 
   beforeEach(async () => {
-    ({ ports, args: upArgs } = await upOnFreePorts());
+    ({ ports, args: upArgs } = await upOnFreePorts('cell-processes'));
   });
 
   it('serves the receptor on its own etcd, stops everything on SIGINT and keeps the state for the next start', async () => {

@@ -7,3 +7,4 @@ export * from './sse-client';
 export * from './cutting-proxy';
 export * from './take-events';
 export * from './registry';
+export * from './network-pool';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { CellConfig } from '../config';
 import { ImageStore, type ImageConfig } from './images';
-import { CellCgroups, CellNetwork, forwardPort } from './linux';
+import { CellCgroups, CellNetwork, forwardPort, removeCellNetworkLeftovers } from './linux';
 import { ProcessExecutor } from './process-executor';
 
 export interface CellExecutor {
@@ -81,4 +81,16 @@ export async function openCellExecutor(config: CellConfig, logger: Logger): Prom
       await cgroups?.close();
     },
   };
+}
+
+/**
+ * What a SIGKILLed cell left on this machine (its cgroups, bridge, veths and firewall rules), removed as its
+ * successor with the same ID would at start: for a cell that will not come back.
+ */
+export async function removeCellLeftovers(cellId: string, logger: Logger): Promise<void> {
+  if (process.getuid?.() !== 0) return;
+  const cgroups = await CellCgroups.open(cellId, logger);
+  await cgroups?.removeLeftovers();
+  await cgroups?.close();
+  await removeCellNetworkLeftovers(cellId);
 }

@@ -11,7 +11,7 @@ import { startLocalEtcd } from '../local-etcd';
 import { cellCommand, cellFlags } from './cell';
 import { checkBasicAuth, receptorFlags } from './receptor';
 
-/** The one cell of `diego up`: what `diego cell -cellID=cell-z1-0 -zone=z1` would be. */
+/** The one cell of `diego up`: what `diego cell -cellID=cell-z1-0 -zone=z1` would be (-cellID may name another). */
 const CELL_ID = 'cell-z1-0';
 const CELL_ZONE = 'z1';
 /** Apps ask for `preloaded:cflinuxfs2`; on one machine the host's own root stands in for it. */
@@ -26,6 +26,7 @@ export const upFlags = {
   dataDir: stringFlag("where the local etcd keeps its data (<dataDir>/etcd) and log (<dataDir>/etcd.log)", '.diego', 'dir'),
   bbsListenAddress: addressFlag('where the BBS listens', '127.0.0.1:8889'),
   cellListenAddress: addressFlag("where the cell's rep API (/state, /work) listens", '127.0.0.1:1800'),
+  cellID: { ...cellFlags.cellID, defaultText: CELL_ID },
   dockerRegistryURL: cellFlags.dockerRegistryURL,
   insecureDockerRegistryList: cellFlags.insecureDockerRegistryList,
   dockerImageDir: cellFlags.dockerImageDir,
@@ -46,6 +47,8 @@ export interface UpConfig {
   dataDir: string;
   bbsListenAddress: string;
   cellListenAddress: string;
+  /** The cell's ID: one per machine, as its cgroups, bridge and firewall rules are named after it. */
+  cellId: string;
   /** The cell's images and network (as root), as `diego cell` takes them. */
   dockerRegistryURL: string;
   insecureDockerRegistryList: string[];
@@ -94,7 +97,7 @@ interface Running {
 function cellConfig(config: UpConfig, bbsUrl: string): CellConfig {
   return cellCommand.compile(
     {
-      cellID: CELL_ID,
+      cellID: config.cellId,
       zone: CELL_ZONE,
       listenAddr: config.cellListenAddress,
       bbsAddress: [bbsUrl],
@@ -211,6 +214,7 @@ export const upCommand: Command<typeof upFlags, UpConfig> = {
       dataDir: resolve(values.dataDir),
       bbsListenAddress: values.bbsListenAddress,
       cellListenAddress: values.cellListenAddress,
+      cellId: values.cellID,
       dockerRegistryURL: values.dockerRegistryURL,
       insecureDockerRegistryList: values.insecureDockerRegistryList,
       dockerImageDir: values.dockerImageDir,

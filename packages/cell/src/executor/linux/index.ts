@@ -4,7 +4,7 @@
  */
 export { CellCgroups, cpuSharesFor, cpuWeightForShares, findHierarchies } from './cgroups';
 export type { ContainerCgroup, ContainerLimits, Hierarchy } from './cgroups';
-export { CellNetwork, cellNetworkNames, countCellNetwork } from './network';
+export { CellNetwork, cellNetworkNames, countCellNetwork, removeCellNetworkLeftovers } from './network';
 export type { CellNetworkNames, CellNetworkOptions, ContainerNetwork } from './network';
 export { egressRuleset, InvalidEgressRuleError } from './egress';
 export { forwardPort } from './port-forwarder';

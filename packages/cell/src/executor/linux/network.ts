@@ -100,6 +100,12 @@ export class CellNetwork {
     if (removed.links + removed.rules > 0) log.info(removed, 'removed-leftover-network');
 
     const cidr = `${numberToIpv4(block.network)}/${block.prefixLength}`;
+    // Two bridges with one range make the kernel route to whichever came first: every container of the other
+    // cell unreachable. Say so instead.
+    const overlapping = await routesOverlapping(block);
+    if (overlapping.length > 0) {
+      throw new Error(`network pool ${cidr} overlaps ${overlapping.join(', ')} on this machine: give this cell a -networkPool of its own`);
+    }
     try {
       await runCommand('ip', ['-batch', '-'], {
         input: [
@@ -207,6 +213,27 @@ export class CellNetwork {
 }
 
 /** The names of the host's links that belong to the cell. */
+/** Removes what a cell with this ID left on the host (its bridge, veths and rules), as its successor would. */
+export function removeCellNetworkLeftovers(cellId: string): Promise<{ links: number; rules: number }> {
+  return removeCellNetwork(cellNetworkNames(cellId));
+}
+
+/** This machine's IPv4 routes (`<cidr> dev <link>`) whose range shares an address with `block`. */
+async function routesOverlapping(block: { network: number; prefixLength: number }): Promise<string[]> {
+  const { stdout } = await runCommand('ip', ['-4', '-o', 'route', 'show', 'scope', 'link']);
+  const last = (network: number, prefixLength: number): number => network + 2 ** (32 - prefixLength) - 1;
+  const overlapping: string[] = [];
+  for (const line of stdout.split('\n')) {
+    const [destination = '', , device = ''] = line.trim().split(/\s+/);
+    const route = parseIpv4Cidr(destination.includes('/') ? destination : `${destination}/32`);
+    if (route === null) continue;
+    if (route.network <= last(block.network, block.prefixLength) && block.network <= last(route.network, route.prefixLength)) {
+      overlapping.push(`${destination} (${device})`);
+    }
+  }
+  return overlapping;
+}
+
 async function cellLinks(names: CellNetworkNames): Promise<string[]> {
   const { stdout } = await runCommand('ip', ['-j', 'link', 'show']);
   const links = JSON.parse(stdout) as { ifname: string }[];
