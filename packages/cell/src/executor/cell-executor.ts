@@ -40,7 +40,7 @@ export async function openCellExecutor(config: CellConfig, logger: Logger): Prom
       close: () => Promise.resolve(),
     };
   }
-  const cgroups = await CellCgroups.open(config.cellId, log);
+  const cgroups = await CellCgroups.open(config.cellId, logger);
   if (cgroups === null) {
     log.info('no-cgroups-running-without-limits');
   } else {
@@ -49,7 +49,7 @@ export async function openCellExecutor(config: CellConfig, logger: Logger): Prom
   }
   let network: CellNetwork;
   try {
-    network = await CellNetwork.open({ cellId: config.cellId, pool: config.networkPool, logger: log });
+    network = await CellNetwork.open({ cellId: config.cellId, pool: config.networkPool, logger });
   } catch (err) {
     await cgroups?.close();
     throw err;
@@ -59,7 +59,7 @@ export async function openCellExecutor(config: CellConfig, logger: Logger): Prom
     defaultRegistryURL: config.dockerRegistryURL,
     insecureRegistries: config.insecureDockerRegistries,
     localImageDir: config.dockerImageDir,
-    logger: log,
+    logger,
   });
   const executor = new ProcessExecutor({
     workDir: config.workDir,

@@ -108,7 +108,7 @@ export class CellCgroups {
 
   /** null when this machine has no usable cgroup hierarchy (not root, nothing mounted): the cell then runs without limits and says so. */
   static async open(cellId: string, logger: pino.Logger): Promise<CellCgroups | null> {
-    const log = logger.child({ session: 'cgroups', cell_id: cellId });
+    const log = logger.child({ session: 'cgroups' }); // the cell's logger names the cell
     const withoutLimits = (reason: string): null => {
       log.warn({ reason }, 'cgroups-unavailable-containers-run-without-limits');
       return null;

@@ -94,7 +94,7 @@ export class CellNetwork {
     const block = parseIpv4Cidr(pool);
     if (block === null || block.prefixLength > 30) throw new Error(`pool ${JSON.stringify(pool)} is not an IPv4 CIDR of /30 or more addresses`);
     const names = cellNetworkNames(cellId);
-    const log = logger.child({ session: 'cell-network', cell_id: cellId });
+    const log = logger.child({ session: 'cell-network' }); // the cell's logger names the cell
     const network = new CellNetwork(names, block, log);
     const removed = await removeCellNetwork(names);
     if (removed.links + removed.rules > 0) log.info(removed, 'removed-leftover-network');
