@@ -75,7 +75,8 @@ const OWN_ROOT_SCRIPT = [
   'if [ -f /etc/resolv.conf ]; then cat /etc/resolv.conf > "$R/etc/resolv.conf"; fi',
   'printf "127.0.0.1 localhost %s\\n::1 localhost\\n" "$5" > "$R/etc/hosts"',
   'printf "%s\\n" "$5" > "$R/etc/hostname"',
-  'hostname "$5"',
+  // Through /proc, not hostname(1): that refuses names a guid may have (`_`, a leading `-`); the kernel takes them.
+  'printf %s "$5" > /proc/sys/kernel/hostname',
   'echo ready',
   'exec sleep infinity',
 ].join('\n');

@@ -338,9 +338,12 @@ export class ProcessExecutor implements Executor {
           for (const m of mappings) this.usedHostPorts.delete(m.host_port);
           throw new Error(`no free host port in ${this.portRange.start}-${this.portRange.end}`);
         }
-        if (!this.usedHostPorts.has(candidate) && (await canListen(candidate))) break;
+        if (this.usedHostPorts.has(candidate)) continue;
+        // Taken before the probe: a container created meanwhile must not probe, and get, the same port.
+        this.usedHostPorts.add(candidate);
+        if (await canListen(candidate)) break;
+        this.usedHostPorts.delete(candidate);
       }
-      this.usedHostPorts.add(candidate);
       mappings.push({ container_port: containerPort, host_port: candidate });
     }
     return mappings;

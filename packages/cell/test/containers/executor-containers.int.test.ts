@@ -150,6 +150,13 @@ asRoot('a root cell’s containers (executor, real registry, cgroups, bridge)', 
     await container.destroy();
   });
 
+  it('runs a container whose guid is any valid Diego guid (`_`, a leading `-`) with that guid as its hostname', async () => {
+    const guid = '-task_guid-with_underscores';
+    const container = await executor.createContainer(containerSpec(guid, { rootfs: APP, diskMB: 0, memoryMB: 64 }));
+    expect((await task(container, sh('hostname > /tmp/name'), '/tmp/name')).result).toBe(`${guid}\n`);
+    await container.destroy();
+  });
+
   describe('memory_mb', () => {
     // busybox dd allocates its block: 64 MB of /dev/zero in one block is 64 MB the process touches.
     const hog = sh('dd if=/dev/zero of=/dev/null bs=64M count=1');
@@ -222,15 +229,16 @@ asRoot('a root cell’s containers (executor, real registry, cgroups, bridge)', 
     });
   });
 
-  it('pulls each blob once for 20 containers of one image created at once', async () => {
+  it('pulls each blob once for 20 containers of one image created at once, each with a host port of its own', async () => {
     const counting = new RegistryProxy(new URL(registry.url));
     await counting.listen();
     try {
       const fresh = await newExecutor('twenty', {}, `http://${counting.host}`);
-      const containers = await Promise.all(Array.from({ length: 20 }, () => fresh.createContainer(spec({ memoryMB: 16 }))));
+      const containers = await Promise.all(Array.from({ length: 20 }, () => fresh.createContainer(spec({ memoryMB: 16, ports: [8080] }))));
       const fetches = counting.blobFetches();
       expect(fetches.size).toBe(3); // the config and two layers
       expect([...fetches.values()]).toEqual([1, 1, 1]);
+      expect(new Set(containers.map((c) => c.ports[0]!.host_port)).size).toBe(20);
       await Promise.all(containers.map((c) => c.destroy()));
     } finally {
       await counting.stop();
