@@ -209,7 +209,7 @@ asRoot('a root cell’s containers (executor, real registry, cgroups, bridge)', 
       try {
         const fresh = await newExecutor('corrupt', {}, `http://${corrupting.host}`);
         await expect(fresh.createContainer(spec({ rootfs: 'docker:///e2e/corrupt#v1' }))).rejects.toThrow(
-          new RegExp(`^docker:///e2e/corrupt#v1: .*${layerDigests[1]!}`),
+          `docker:///e2e/corrupt#v1: blob ${layerDigests[1]!} failed verification`,
         );
       } finally {
         await corrupting.stop();
@@ -217,15 +217,19 @@ asRoot('a root cell’s containers (executor, real registry, cgroups, bridge)', 
     });
 
     it('a tag the registry does not have', async () => {
-      await expect(executor.createContainer(spec({ rootfs: 'docker:///e2e/app#nope' }))).rejects.toThrow(/^docker:\/\/\/e2e\/app#nope: .*(unknown|not found|nope)/i);
+      await expect(executor.createContainer(spec({ rootfs: 'docker:///e2e/app#nope' }))).rejects.toThrow(
+        `docker:///e2e/app#nope: manifest unknown (no tag nope in ${proxy.host}/e2e/app)`,
+      );
     });
 
     it('a registry nobody listens on', async () => {
       const [nobody] = await freePorts(1);
       const rootfs = `docker://127.0.0.1:${nobody}/e2e/app#v1`;
       const fresh = await newExecutor('unreachable', {}, `http://127.0.0.1:${nobody}`);
-      await expect(fresh.createContainer(spec({ rootfs: 'docker:///e2e/app#v1' }))).rejects.toThrow(/^docker:\/\/\/e2e\/app#v1: .*(ECONNREFUSED|refused|unreachable)/i);
-      await expect(fresh.createContainer(spec({ rootfs }))).rejects.toThrow(new RegExp(`^${rootfs}: `));
+      await expect(fresh.createContainer(spec({ rootfs: 'docker:///e2e/app#v1' }))).rejects.toThrow(
+        `docker:///e2e/app#v1: registry 127.0.0.1:${nobody} unreachable (connect ECONNREFUSED`,
+      );
+      await expect(fresh.createContainer(spec({ rootfs }))).rejects.toThrow(`${rootfs}: registry 127.0.0.1:${nobody} unreachable`);
     });
   });
 

@@ -13,7 +13,6 @@ import { countCellNetwork, findHierarchies } from '../../src/executor/linux';
 /** Root-only suites run only as root: without it a cell has no namespaces, cgroups or bridge to test. */
 export const asRoot = process.getuid?.() === 0 ? describe : describe.skip;
 if (process.getuid?.() !== 0) {
-  // eslint-disable-next-line no-console
   console.warn('skipping the root cell container tests: they need root (namespaces, cgroups, a bridge, loop devices)');
 }
 
