@@ -133,15 +133,18 @@ export async function startCell(config: CellConfig, options: CellOptions = {}): 
   const aborted = (): boolean => options.signal?.aborted === true;
   // Before registering: a restarted cell hands back what its predecessor left in the BBS before it offers itself
   // for new work.
-  await firstBulkSync(rep, logger, options.signal);
+  const firstSync = await firstBulkSync(rep, logger, options.signal);
   if (aborted()) return giveUp();
   const stopRegistering = (): void => void maintainer.stop();
   options.signal?.addEventListener('abort', stopRegistering, { once: true });
   await maintainer.start();
   options.signal?.removeEventListener('abort', stopRegistering);
   if (aborted()) return giveUp();
+  if (firstSync.removedClaims) await rep.replaceRemovedClaims();
   const bulkSync = new BulkSyncLoop({
-    sync: () => rep.bulkSync(),
+    sync: async () => {
+      if ((await rep.bulkSync()).removedClaims) await rep.replaceRemovedClaims();
+    },
     intervalMs: config.bulkSyncIntervalMs ?? DEFAULT_BULK_SYNC_INTERVAL_MS,
     logger,
   });
@@ -183,16 +186,16 @@ export async function startCell(config: CellConfig, options: CellOptions = {}): 
 const FIRST_BULK_SYNC_RETRY_MS = 1_000;
 
 /** The bulk sync before the cell registers, retried until it succeeds or the start is given up. */
-async function firstBulkSync(rep: Rep, logger: Logger, signal: AbortSignal | undefined): Promise<void> {
+async function firstBulkSync(rep: Rep, logger: Logger, signal: AbortSignal | undefined): Promise<{ removedClaims: boolean }> {
   while (signal?.aborted !== true) {
     try {
-      await rep.bulkSync();
-      return;
+      return await rep.bulkSync();
     } catch (err) {
       logger.error({ err: convertError(err).message }, 'bulk-sync-failed');
     }
     await sleep(FIRST_BULK_SYNC_RETRY_MS, undefined, signal === undefined ? {} : { signal }).catch(() => undefined);
   }
+  return { removedClaims: false };
 }
 
 /**

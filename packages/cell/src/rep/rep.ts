@@ -33,7 +33,7 @@ export type RepBbs = Pick<
   | 'desiredLRPByProcessGuid' | 'claimActualLRP' | 'startActualLRP' | 'crashActualLRP' | 'removeActualLRP'
   | 'actualLRPGroupByProcessGuidAndIndex' | 'removeEvacuatingActualLRP' | 'evacuateClaimedActualLRP'
   | 'evacuateRunningActualLRP' | 'evacuateCrashedActualLRP'
-  | 'startTask' | 'taskByGuid' | 'completeTask'
+  | 'startTask' | 'taskByGuid' | 'completeTask' | 'convergeLRPs'
   | 'actualLRPGroups' | 'actualLRPGroupsByProcessGuid' | 'tasks'
 >;
 
@@ -240,10 +240,11 @@ export class Rep {
    * Settles every difference between the containers this rep holds and the BBS's ActualLRPs and Tasks for its
    * cell (bulk-sync.ts). What the rep holds is read before the BBS, and an instance or task it took meanwhile is
    * left alone; each BBS call names the instance key or cell it acts for, so one made stale by a change since the
-   * read fails harmlessly. Rejects when the BBS cannot be read.
+   * read fails harmlessly. Rejects when the BBS cannot be read. Says whether it removed claims without
+   * containers (see replaceRemovedClaims).
    */
-  async bulkSync(): Promise<void> {
-    if (this.shuttingDown) return;
+  async bulkSync(): Promise<{ removedClaims: boolean }> {
+    if (this.shuttingDown) return { removedClaims: false };
     const { bbs, cellId } = this.options;
     const snapshot: HeldSnapshot = {
       instances: new Map([...this.instances].map(([guid, held]) => [guid, { claimed: held.state !== 'reserved' }])),
@@ -252,49 +253,64 @@ export class Rep {
     const [groups, tasks] = await Promise.all([bbs.actualLRPGroups({ cell_id: cellId }), bbs.tasks({ cell_id: cellId })]);
     const actions = planBulkSync(snapshot, groups, tasks);
     if (actions.length > 0) this.logger.info({ differences: actions.length }, 'bulk-sync-found-differences');
-    await Promise.all(actions.map((action) => this.settle(action)));
+    const settled = await Promise.all(actions.map((action) => this.settle(action)));
+    return { removedClaims: settled.includes('removed-claim') };
   }
 
-  private async settle(action: BulkSyncAction): Promise<void> {
+  /**
+   * A removed claim leaves its index missing until the converger's next pass (30 s): one pass asked for now
+   * replaces it within seconds, as a crashed running instance is. Asked once the cell has registered, so the
+   * pass's auction can place the index on it.
+   */
+  async replaceRemovedClaims(): Promise<void> {
+    this.logger.info('converging-after-removing-claims-without-containers');
+    await this.call(this.logger, 'converge-lrps', () => this.options.bbs.convergeLRPs());
+  }
+
+  /** Settles one difference; says when it removed a claimed instance's record. */
+  private async settle(action: BulkSyncAction): Promise<'removed-claim' | 'settled'> {
     const { bbs, cellId } = this.options;
     if (action.kind === 'release-container') {
       const held = this.instances.get(action.instanceGuid);
-      if (held === undefined) return;
+      if (held === undefined) return 'settled';
       this.logger.info({ process_guid: held.lrp.process_guid, index: held.lrp.index, instance_guid: action.instanceGuid },
         'releasing-instance-the-bbs-no-longer-has');
       stop(held, 'released');
-      return;
+      return 'settled';
     }
     if (action.kind === 'fail-task') {
       const taskGuid = action.task.task_guid;
       // Taken after the snapshot: it is being started here, not lost.
-      if (this.heldTasks.has(taskGuid)) return;
+      if (this.heldTasks.has(taskGuid)) return 'settled';
       const log = this.logger.child({ task_guid: taskGuid });
       log.info('failing-task-without-container');
       // CompleteTask, not FailTask: it only completes a task still RUNNING on this cell.
       await this.call(log, 'complete-task', () => bbs.completeTask(taskGuid, cellId, true, LOST_TASK_FAILURE_REASON, ''));
-      return;
+      return 'settled';
     }
     const { lrp } = action;
     // Reserved after the snapshot: its claim may be what the BBS shows.
-    if (this.instances.has(lrp.instance_guid)) return;
+    if (this.instances.has(lrp.instance_guid)) return 'settled';
     const key = { process_guid: lrp.process_guid, index: lrp.index, domain: lrp.domain };
     const instanceKey = { instance_guid: lrp.instance_guid, cell_id: lrp.cell_id };
     const log = this.logger.child({ process_guid: lrp.process_guid, index: lrp.index, instance_guid: lrp.instance_guid });
     if (action.kind === 'remove-evacuating') {
       log.info('removing-evacuating-instance-without-container');
       await this.call(log, 'remove-evacuating-actual-lrp', () => bbs.removeEvacuatingActualLRP(key, instanceKey));
-    } else if (lrp.state === 'RUNNING') {
+      return 'settled';
+    }
+    if (lrp.state === 'RUNNING') {
       // Diego's rep removed such a record and left the replacement to the converger's next pass (up to 30 s
       // later). Its process did die with the cell, which is a crash: CrashActualLRP restarts it at once
       // (under the crash restart policy, §6) and tells the app's owner why it stopped.
       log.info('crashing-running-instance-without-container');
       await this.call(log, 'crash-actual-lrp', () => bbs.crashActualLRP(key, instanceKey, PHANTOM_INSTANCE_CRASH_REASON));
-    } else {
-      // Claimed, never run: no crash to count. Removed as Diego did; the converger creates the index again.
-      log.info('removing-claimed-instance-without-container');
-      await this.call(log, 'remove-actual-lrp', () => bbs.removeActualLRP(lrp.process_guid, lrp.index, instanceKey));
+      return 'settled';
     }
+    // Claimed, never run: no crash to count. Removed as Diego did; the converger creates the index again.
+    log.info('removing-claimed-instance-without-container');
+    const removed = await this.call(log, 'remove-actual-lrp', () => bbs.removeActualLRP(lrp.process_guid, lrp.index, instanceKey).then(() => true));
+    return removed === true ? 'removed-claim' : 'settled';
   }
 
   /** The rest of a stop for an instance this rep does not hold: its record on this cell is removed. */

@@ -42,4 +42,18 @@ describe('the bulk sync of a cell', () => {
     await eventually(() => client.actualLRPGroupsByProcessGuid('web'), (groups) => groups.length === 0, { timeoutMs: 10_000 });
     expect(await processesWith(marker)).toEqual([]);
   });
+
+  it('removes a claim a predecessor left with no container and has the index placed again at once, not at the next convergence', async () => {
+    const { client, startCell } = cells();
+    // The desired instance, claimed by a cell-b that never ran it (the harness's converger runs once an hour).
+    await client.desireLRP(desiredLrp('web', shell('while true; do sleep 1; done', `web-${randomUUID()}`)));
+    const ghost = `ghost-${randomUUID()}`;
+    await client.claimActualLRP('web', 0, { instance_guid: ghost, cell_id: 'cell-b' });
+
+    await startCell('cell-b');
+
+    const replaced = await eventually(() => group(client, 'web'), (found) => found?.instance?.state === 'RUNNING', { timeoutMs: 5000 });
+    expect(replaced?.instance?.instance_guid).not.toBe(ghost);
+    expect(replaced?.instance?.cell_id).toBe('cell-b');
+  });
 });
