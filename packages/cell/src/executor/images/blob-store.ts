@@ -10,6 +10,9 @@ import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { digestHex } from './manifest';
 
+/** How much of a blob may wait in memory for the disk before the download waits. */
+const WRITE_BUFFER_BYTES = 8 * 1024 * 1024;
+
 /** The bytes did not hash to the digest that named them. */
 export class DigestMismatch extends Error {
   constructor(
@@ -87,7 +90,8 @@ export class BlobStore {
       },
     });
     try {
-      await pipeline(source, hashing, createWriteStream(partial, { mode: 0o644 }));
+      // A deep write buffer: at the 16 KiB default every socket chunk waited for its own thread-pool write.
+      await pipeline(source, hashing, createWriteStream(partial, { mode: 0o644, highWaterMark: WRITE_BUFFER_BYTES }));
       const digest = `sha256:${hash.digest('hex')}`;
       if (expected !== null && digest !== expected) throw new DigestMismatch(expected, digest);
       const path = this.path(digest);

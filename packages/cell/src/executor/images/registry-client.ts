@@ -1,11 +1,11 @@
 /**
- * Docker Registry HTTP API v2 over Node's fetch: manifests (by tag or digest) and blobs of one repository,
- * with the anonymous bearer-token flow (a 401 with `WWW-Authenticate: Bearer realm=...` sends us to the
- * realm for a token, then the request is made again with it).
+ * Docker Registry HTTP API v2 over node:http (http.ts says why not fetch): manifests (by tag or digest) and
+ * blobs of one repository, with the anonymous bearer-token flow (a 401 with `WWW-Authenticate: Bearer realm=...`
+ * sends us to the realm for a token, then the request is made again with it).
  */
-import { Readable } from 'node:stream';
-import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
+import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
+import { httpGet, type HttpAnswer } from './http';
 import { MANIFEST_ACCEPT, sha256Digest } from './manifest';
 import type { ImageReference } from './reference';
 
@@ -55,20 +55,20 @@ export class RegistryClient {
   async manifest(ref: ImageReference, reference: string, signal?: AbortSignal): Promise<FetchedManifest> {
     const response = await this.get(ref, `manifests/${reference}`, { Accept: MANIFEST_ACCEPT }, signal);
     if (!response.ok) throw await this.failure(ref, response, reference);
-    const body = Buffer.from(await response.arrayBuffer());
+    const body = await response.bytes();
     const digest = sha256Digest(body);
-    const claimed = reference.startsWith('sha256:') ? reference : response.headers.get('docker-content-digest');
+    const claimed = reference.startsWith('sha256:') ? reference : response.header('docker-content-digest');
     if (claimed !== null && claimed !== digest) {
       throw new RegistryError(`manifest ${claimed} failed verification: its content hashes to ${digest}`);
     }
-    return { body, contentType: response.headers.get('content-type'), digest };
+    return { body, contentType: response.header('content-type'), digest };
   }
 
   /** The blob's bytes as they arrive (the caller verifies them against `digest`). */
   async blob(ref: ImageReference, digest: string, signal?: AbortSignal): Promise<Readable> {
     const response = await this.get(ref, `blobs/${digest}`, {}, signal);
-    if (!response.ok || response.body === null) throw await this.failure(ref, response, digest);
-    return Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>);
+    if (!response.ok) throw await this.failure(ref, response, digest);
+    return response.body;
   }
 
   private baseURL(ref: ImageReference): URL {
@@ -77,7 +77,7 @@ export class RegistryClient {
     return new URL(`${scheme}://${ref.registry}`);
   }
 
-  private async get(ref: ImageReference, path: string, headers: Record<string, string>, signal?: AbortSignal): Promise<Response> {
+  private async get(ref: ImageReference, path: string, headers: Record<string, string>, signal?: AbortSignal): Promise<HttpAnswer> {
     const base = this.baseURL(ref);
     const url = new URL(`/v2/${ref.repository}/${path}`, base);
     const scope = `repository:${ref.repository}:pull`;
@@ -85,14 +85,14 @@ export class RegistryClient {
     const cached = this.tokens.get(tokenKey);
     const authorization: Record<string, string> =
       cached !== undefined && cached.expiresAt > Date.now() ? { Authorization: `Bearer ${cached.token}` } : {};
-    let response = await this.fetchOrExplain(ref, url, { headers: { ...headers, ...authorization }, signal });
+    let response = await this.getOrExplain(ref, url, { ...headers, ...authorization }, signal);
     if (response.status !== 401) return response;
-    const challenge = parseBearerChallenge(response.headers.get('www-authenticate'));
+    const challenge = parseBearerChallenge(response.header('www-authenticate'));
     if (challenge === null) return response;
-    await response.arrayBuffer();
+    await response.bytes();
     const token = await this.fetchToken(ref, challenge, scope, signal);
     this.tokens.set(tokenKey, token);
-    response = await this.fetchOrExplain(ref, url, { headers: { ...headers, Authorization: `Bearer ${token.token}` }, signal });
+    response = await this.getOrExplain(ref, url, { ...headers, Authorization: `Bearer ${token.token}` }, signal);
     return response;
   }
 
@@ -107,14 +107,20 @@ export class RegistryClient {
     const url = new URL(realm);
     if (challenge.service !== undefined) url.searchParams.set('service', challenge.service);
     url.searchParams.set('scope', challenge.scope ?? defaultScope);
-    let response: Response;
+    let response: HttpAnswer;
     try {
-      response = await fetch(url, { signal });
+      response = await httpGet(url, {}, signal);
     } catch (err) {
       throw new RegistryError(`token service ${url.host} unreachable (${causeOf(err)})`);
     }
-    if (!response.ok) throw new RegistryError(`token service ${url.host} refused a token: HTTP ${response.status}`);
-    const answer: unknown = await response.json().catch(() => null);
+    if (!response.ok) {
+      response.body.resume();
+      throw new RegistryError(`token service ${url.host} refused a token: HTTP ${response.status}`);
+    }
+    const answer: unknown = await response
+      .bytes()
+      .then((body) => JSON.parse(body.toString('utf8')) as unknown)
+      .catch(() => null);
     const fields = typeof answer === 'object' && answer !== null ? (answer as Record<string, unknown>) : {};
     const token = typeof fields.token === 'string' ? fields.token : typeof fields.access_token === 'string' ? fields.access_token : null;
     if (token === null) throw new RegistryError(`token service ${url.host} answered without a token`);
@@ -123,18 +129,21 @@ export class RegistryClient {
     return { token, expiresAt: Date.now() + lifetimeS * 1000 - TOKEN_MARGIN_MS };
   }
 
-  private async fetchOrExplain(ref: ImageReference, url: URL, init: RequestInit): Promise<Response> {
+  private async getOrExplain(ref: ImageReference, url: URL, headers: Record<string, string>, signal?: AbortSignal): Promise<HttpAnswer> {
     try {
-      return await fetch(url, init);
+      return await httpGet(url, headers, signal);
     } catch (err) {
-      if (init.signal?.aborted === true) throw err;
+      if (signal?.aborted === true) throw err;
       throw new RegistryError(`registry ${url.host} unreachable (${causeOf(err)}) fetching ${this.describe(ref)}`);
     }
   }
 
   /** A non-2xx answer in words: the registry's own error code and message, and what was missing. */
-  private async failure(ref: ImageReference, response: Response, reference: string): Promise<RegistryError> {
-    const text = await response.text().catch(() => '');
+  private async failure(ref: ImageReference, response: HttpAnswer, reference: string): Promise<RegistryError> {
+    const text = await response
+      .bytes()
+      .then((body) => body.toString('utf8'))
+      .catch(() => '');
     let said = `HTTP ${response.status}`;
     let code = '';
     try {
@@ -167,7 +176,7 @@ export function parseBearerChallenge(header: string | null): Record<string, stri
   return params;
 }
 
-/** fetch's "fetch failed" hides the reason (ECONNREFUSED, a TLS failure) in its cause. Duck-typed: jest's realms defeat instanceof. */
+/** The reason (ECONNREFUSED, a TLS failure), which an error may hide in its cause. Duck-typed: jest's realms defeat instanceof. */
 function causeOf(err: unknown): string {
   const cause = hasMessage(err) && hasMessage(err.cause) ? err.cause : err;
   return hasMessage(cause) ? cause.message : String(cause);
