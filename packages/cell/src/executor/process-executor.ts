@@ -10,7 +10,6 @@
  *   const { failed, result } = await executor.runTask(container, { action, resultFile: '/tmp/result' }, signal);
  *   await container.destroy();
  */
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { mkdir, open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -37,7 +36,7 @@ import {
   type RootDefaults,
 } from './process-container';
 import { machineIpv4 } from '../host-address';
-import { cpuSharesFor } from './linux';
+import { cpuSharesFor, runCommand } from './linux';
 
 const RESULT_FILE_LIMIT_BYTES = 10 * 1024;
 
@@ -361,21 +360,8 @@ async function makeDiskImage(file: string, megabytes: number): Promise<string> {
   } finally {
     await handle.close();
   }
-  await runQuietly('mkfs.ext4', ['-q', '-F', '-O', '^has_journal', '-m', '0', '-E', 'lazy_itable_init=1,nodiscard', file]);
+  await runCommand('mkfs.ext4', ['-q', '-F', '-O', '^has_journal', '-m', '0', '-E', 'lazy_itable_init=1,nodiscard', file]);
   return file;
-}
-
-function runQuietly(command: string, args: string[]): Promise<void> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      if (code === 0) resolvePromise();
-      else reject(new Error(`${command} exited with status ${code ?? 'killed'}: ${stderr.trim()}`));
-    });
-  });
 }
 
 function canListen(port: number): Promise<boolean> {

@@ -9,4 +9,4 @@ export type { CellNetworkNames, CellNetworkOptions, ContainerNetwork } from './n
 export { egressRuleset, InvalidEgressRuleError } from './egress';
 export { forwardPort } from './port-forwarder';
 export type { PortForward, PortForwardSpec } from './port-forwarder';
-export { CommandError } from './command';
+export { CommandError, runCommand } from './command';
