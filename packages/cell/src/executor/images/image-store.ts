@@ -148,15 +148,22 @@ export class ImageStore {
   private async build(ref: ImageReference, image: ResolvedImage, imageDir: string): Promise<ProvidedImage> {
     const work = await this.scratch();
     try {
-      // Every layer downloads and unpacks into its own staging directory at once; only the merges go in order.
-      const unpacked = await Promise.allSettled(image.layers.map((layer, index) => this.unpack(image, layer, join(work.path, `layer-${index}`))));
-      const failed = unpacked.find((outcome) => outcome.status === 'rejected');
-      if (failed !== undefined) throw failed.reason;
-      const config = parseImageConfig(await readFile(await image.blob(image.config)));
       const rootfs = join(work.path, 'rootfs');
       await mkdir(rootfs);
       await chmod(rootfs, 0o755);
-      for (const outcome of unpacked) if (outcome.status === 'fulfilled') await mergeLayer(rootfs, outcome.value);
+      // Every layer downloads and unpacks into its own staging directory at once, with the config; each layer is
+      // merged as soon as it and the layers below it are, so that a small base layer is in while a large one downloads.
+      const unpacking = image.layers.map((layer, index) => this.unpack(image, layer, join(work.path, `layer-${index}`)));
+      const configuring = image.blob(image.config).then((path) => readFile(path)).then(parseImageConfig);
+      // Handles every rejection at once, and keeps a failure from removing the scratch while tar still writes in it.
+      const settled = Promise.allSettled([...unpacking, configuring]);
+      let config: ImageConfig;
+      try {
+        for (const layer of unpacking) await mergeLayer(rootfs, await layer);
+        config = await configuring;
+      } finally {
+        await settled;
+      }
       await writeFile(join(work.path, 'config.json'), JSON.stringify(config));
       await mkdir(join(this.options.dir, 'images'), { recursive: true });
       try {
