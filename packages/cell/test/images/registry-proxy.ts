@@ -10,6 +10,8 @@ export interface RegistryProxyOptions {
   bearerToken?: string;
   /** Blob digests whose bodies are served with their first byte flipped. */
   corruptBlobs?: string[];
+  /** Answer blob GETs with a 307 to the same path at this base URL, as registries send them to their storage. */
+  redirectBlobsTo?: URL;
 }
 
 export class RegistryProxy {
@@ -17,6 +19,8 @@ export class RegistryProxy {
   readonly forwarded: string[] = [];
   /** Scopes asked of /token. */
   readonly tokenScopes: string[] = [];
+  /** The Authorization header of each forwarded request, in the order of `forwarded` (null when absent). */
+  readonly authorizations: Array<string | null> = [];
   private readonly server: Server;
   private port = 0;
 
@@ -71,6 +75,11 @@ export class RegistryProxy {
       return;
     }
     this.forwarded.push(`${req.method ?? 'GET'} ${path}`);
+    this.authorizations.push(req.headers.authorization ?? null);
+    if (this.options.redirectBlobsTo !== undefined && /\/blobs\/sha256:/.test(path)) {
+      res.writeHead(307, { Location: new URL(path, this.options.redirectBlobsTo).href }).end();
+      return;
+    }
     const corrupt = (this.options.corruptBlobs ?? []).some((digest) => path.endsWith(`/blobs/${digest}`));
     const upstream = request(
       new URL(path, this.target),

@@ -1,6 +1,7 @@
 import { lstat, mkdtemp, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import pino from 'pino';
 import { busyboxLayer, fileLayer, freePorts, pushImage, startRegistry, type RegistryProcess } from '@diego/test-support';
 import { ImageError, ImageStore, type ImageStoreOptions } from '../../src/executor/images';
@@ -157,6 +158,33 @@ describe('ImageStore from a registry', () => {
     expect(await readlink(join(image.rootDir, 'bin/sh'))).toBe('busybox');
     expect(guarded.tokenScopes.length).toBeGreaterThan(0);
     expect(new Set(guarded.tokenScopes)).toEqual(new Set(['repository:org/private:pull']));
+  });
+
+  it('follows a registry that redirects blob GETs to another origin, without sending it the bearer token', async () => {
+    const pushed = await pushImage(registry.url, 'org/redirected', 'v1', [base, await fileLayer([{ path: 'data', content: 'stored elsewhere' }])], {});
+    const storage = await proxy();
+    const guarded = await proxy({ bearerToken: 'registry-only-token', redirectBlobsTo: new URL(`http://${storage.host}`) });
+    const store = await newStore({ defaultRegistryURL: `http://${guarded.host}` });
+
+    const image = await store.provide('docker:///org/redirected#v1');
+
+    expect(await readFile(join(image.rootDir, 'data'), 'utf8')).toBe('stored elsewhere');
+    expect(Object.fromEntries(storage.blobFetches())).toEqual(Object.fromEntries([pushed.configDigest, ...pushed.layerDigests].map((digest) => [digest, 1])));
+    expect(storage.authorizations.every((authorization) => authorization === null)).toBe(true);
+  });
+
+  it('applies a layer that ends without tar\'s record padding (as Go\'s archive/tar writes them), gzipped or plain', async () => {
+    const content = 'y'.repeat(1000);
+    // One member: a 512-byte header, its data in one block, the two zero blocks that end the archive; no more.
+    const unpadded = gunzipSync(await fileLayer([{ path: 'unpadded', content }])).subarray(0, 512 + 1024 + 1024);
+    await pushImage(registry.url, 'org/unpadded', 'v1', [base, gzipSync(unpadded)], {});
+    await pushImage(registry.url, 'org/unpadded-plain', 'v1', [base, unpadded], {}, { mediaType: 'oci' });
+    const store = await newStore();
+
+    for (const repository of ['org/unpadded', 'org/unpadded-plain']) {
+      const image = await store.provide(`docker:///${repository}#v1`);
+      expect(await readFile(join(image.rootDir, 'unpadded'), 'utf8')).toBe(content);
+    }
   });
 
   it('refuses a blob whose content does not match its digest, naming the image and the digest, and keeps nothing of it', async () => {

@@ -137,11 +137,11 @@ export async function mergeLayer(root: string, layer: ExtractedLayer): Promise<v
 
 /**
  * tar's arguments to extract `input` (`-` for stdin) into `staging`, listing each member (escaped) on stdout.
- * Records of 1 MiB rather than tar's 10 KiB halve its CPU (one read per MiB of a pipe); -B takes the short last
- * record that a layer written without tar's padding (Go's archive/tar) ends with, and still fails a truncated one.
+ * Records of 1 MiB rather than tar's 10 KiB halve its CPU (one read per MiB of a pipe). GNU tar still takes the
+ * short last record of a layer written without tar's padding (Go's archive/tar), and still fails a truncated one.
  */
 function extractArgs(staging: string, input: string, compression: string[]): string[] {
-  return ['-x', ...compression, '-B', `--blocking-factor=${TAR_BLOCKING_FACTOR}`, '-f', input, '-C', staging, '--numeric-owner', '-p', '--xattrs', '--xattrs-include=*', '-v', '--quoting-style=escape'];
+  return ['-x', ...compression, `--blocking-factor=${TAR_BLOCKING_FACTOR}`, '-f', input, '-C', staging, '--numeric-owner', '-p', '--xattrs', '--xattrs-include=*', '-v', '--quoting-style=escape'];
 }
 
 function explicitDirsOf(listing: string): Set<string> {
