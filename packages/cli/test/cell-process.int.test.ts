@@ -6,10 +6,10 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { HttpBbsClient, startBbsServer, type BbsServer } from '@diego/bbs';
+import type { BbsServer, HttpBbsClient } from '@diego/bbs';
 import { parseJson, type ActualLRP, type RunAction } from '@diego/models';
 import { createServer, type IncomingMessage } from 'node:http';
-import { eventually, newValidDesiredLrp, newValidTask, testKeySpace, uniqueNetworkPool, type TestKeySpace } from '@diego/test-support';
+import { eventually, newValidDesiredLrp, newValidTask, startLeadingBbs, testKeySpace, uniqueNetworkPool, type TestKeySpace } from '@diego/test-support';
 import { removeCellLeftovers } from '@diego/cell';
 import { assertBuilt, spawnDiego, stopAll, stdoutContains } from './diego-process';
 
@@ -23,14 +23,7 @@ beforeAll(assertBuilt);
 beforeEach(async () => {
   keys = testKeySpace();
   workDir = mkdtempSync(join(tmpdir(), 'diego-cell-process-'));
-  bbs = await startBbsServer({
-    etcd: keys.namespace,
-    listenAddress: '127.0.0.1:0',
-    logger: pino({ level: 'silent' }),
-    leader: { advertiseUrl: 'http://bbs.example:8889', electionTtlSeconds: 2, convergeRepeatIntervalMs: 3_600_000 },
-  });
-  client = new HttpBbsClient([`http://${bbs.address}`]);
-  await eventually(() => Promise.resolve(bbs.isLeader()), (leading) => leading, { timeoutMs: 5000 });
+  ({ bbs, client } = await startLeadingBbs(keys));
 });
 
 afterEach(async () => {

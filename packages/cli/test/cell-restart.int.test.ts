@@ -7,9 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { HttpBbsClient, startBbsServer, type BbsServer } from '@diego/bbs';
+import type { BbsServer, HttpBbsClient } from '@diego/bbs';
 import type { ActualLRP, RunAction, Task } from '@diego/models';
-import { eventually, freePorts, newValidDesiredLrp, newValidTask, testKeySpace, uniqueNetworkPool, type TestKeySpace } from '@diego/test-support';
+import { eventually, freePorts, newValidDesiredLrp, newValidTask, startLeadingBbs, testKeySpace, uniqueNetworkPool, type TestKeySpace } from '@diego/test-support';
 import { removeCellLeftovers } from '@diego/cell';
 import { processesWith } from '../../cell/test/rep/cell-harness';
 import { assertBuilt, spawnDiego, stdoutContains, stopAll } from './diego-process';
@@ -24,14 +24,7 @@ beforeAll(assertBuilt);
 beforeEach(async () => {
   keys = testKeySpace();
   workDir = mkdtempSync(join(tmpdir(), 'diego-cell-restart-'));
-  bbs = await startBbsServer({
-    etcd: keys.namespace,
-    listenAddress: '127.0.0.1:0',
-    logger: pino({ level: 'silent' }),
-    leader: { advertiseUrl: 'http://bbs.example:8889', electionTtlSeconds: 2, convergeRepeatIntervalMs: 3_600_000 },
-  });
-  client = new HttpBbsClient([`http://${bbs.address}`]);
-  await eventually(() => Promise.resolve(bbs.isLeader()), (leading) => leading, { timeoutMs: 5000 });
+  ({ bbs, client } = await startLeadingBbs(keys));
 });
 
 afterEach(async () => {

@@ -8,3 +8,4 @@ export * from './cutting-proxy';
 export * from './take-events';
 export * from './registry';
 export * from './network-pool';
+export * from './leading-bbs';

@@ -7,10 +7,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
-import { HttpBbsClient, startBbsServer, type BbsServer } from '@diego/bbs';
+import type { BbsServer, HttpBbsClient } from '@diego/bbs';
 import { decodeDesiredLrpCreateRequest, type ActualLRP, type DesiredLRP } from '@diego/models';
-import { eventually, loadFixture, startRegistry, testKeySpace, type RegistryProcess, type TestKeySpace } from '@diego/test-support';
+import { eventually, loadFixture, startLeadingBbs, startRegistry, testKeySpace, type RegistryProcess, type TestKeySpace } from '@diego/test-support';
 import { assertBuilt, spawnDiego, stdoutContains, stopAll, type DiegoProcess } from '../../../cli/test/diego-process';
 import { env, sh } from '../executor/harness';
 import { asRoot, cellFootprint, IMAGE_INDEX_HTML, pushTestImages, type CellFootprint } from './root-cell';
@@ -38,14 +37,7 @@ asRoot('a root `diego cell` running docker images', () => {
   beforeEach(async () => {
     keys = testKeySpace();
     workDir = await mkdtemp(join(tmpdir(), 'diego-e2e-cell-'));
-    bbs = await startBbsServer({
-      etcd: keys.namespace,
-      listenAddress: '127.0.0.1:0',
-      logger: pino({ level: 'silent' }),
-      leader: { advertiseUrl: 'http://bbs.example:8889', electionTtlSeconds: 2, convergeRepeatIntervalMs: 3_600_000 },
-    });
-    client = new HttpBbsClient([`http://${bbs.address}`]);
-    await eventually(() => Promise.resolve(bbs.isLeader()), (leading) => leading, { timeoutMs: 5000 });
+    ({ bbs, client } = await startLeadingBbs(keys));
   });
 
   const cells: DiegoProcess[] = [];
