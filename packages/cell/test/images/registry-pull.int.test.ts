@@ -198,7 +198,9 @@ describe('ImageStore from a registry', () => {
 
     await expect(failure).rejects.toThrow(ImageError);
     await expect(failure).rejects.toThrow(`docker:///org/corrupt#v1: blob ${pushed.layerDigests[1]} failed verification`);
-    expect(await readdir(join(dir, 'blobs/sha256'))).not.toContain(pushed.layerDigests[1]!.slice('sha256:'.length));
+    const hex = pushed.layerDigests[1]!.slice('sha256:'.length);
+    expect(await readdir(join(dir, 'blobs/sha256'))).not.toContain(hex);
+    expect(await readdir(join(dir, 'layers/sha256')).catch(() => [])).not.toContain(hex);
     // The same store, once the registry serves the right bytes, pulls the image.
     const honest = await newStore({ dir });
     expect((await honest.provide('docker:///org/corrupt#v1')).digest).toBe(pushed.digest);
@@ -260,6 +262,23 @@ describe('ImageStore from a registry', () => {
     expect([again.rootDir, afterRestart.rootDir]).toEqual([images[0]!.rootDir, images[0]!.rootDir]);
     expect([...counting.blobFetches().values()].every((count) => count === 1)).toBe(true);
     expect(await readFile(join(afterRestart.rootDir, 'data'), 'utf8')).toBe('popular');
+  });
+
+  it('fetches a layer that two images share once, pulled at once or one after the other, and keeps it for both', async () => {
+    const shared = await fileLayer([{ path: 'shared/data', content: 'in both images' }]);
+    const first = await pushImage(registry.url, 'org/first', 'v1', [base, shared, await fileLayer([{ path: 'which', content: 'first' }])], {});
+    await pushImage(registry.url, 'org/second', 'v1', [base, shared, await fileLayer([{ path: 'which', content: 'second' }])], {});
+    await pushImage(registry.url, 'org/third', 'v1', [base, shared], {});
+    const counting = await proxy();
+    const store = await newStore({ defaultRegistryURL: `http://${counting.host}` });
+
+    const [one, two] = await Promise.all([store.provide('docker:///org/first#v1'), store.provide('docker:///org/second#v1')]);
+    const three = await store.provide('docker:///org/third#v1');
+
+    expect([await readFile(join(one.rootDir, 'which'), 'utf8'), await readFile(join(two.rootDir, 'which'), 'utf8')]).toEqual(['first', 'second']);
+    for (const image of [one, two, three]) expect(await readFile(join(image.rootDir, 'shared/data'), 'utf8')).toBe('in both images');
+    expect(counting.blobFetches().get(first.layerDigests[0]!)).toBe(1);
+    expect(counting.blobFetches().get(first.layerDigests[1]!)).toBe(1);
   });
 
   it('keeps every layer inside the image root, whatever symlinks lower layers made', async () => {

@@ -23,9 +23,9 @@ export class DigestMismatch extends Error {
   }
 }
 
-/** Sees a blob's bytes as they are stored, before they are verified (e.g. to unpack a layer meanwhile). */
+/** Takes a blob's bytes as they are hashed, before they are verified (e.g. to unpack a layer meanwhile). */
 export interface BlobObserver {
-  /** Resolves when it is ready for more (backpressure); a rejection fails the store. */
+  /** Resolves when it is ready for more (backpressure); a rejection fails the verification. */
   write(chunk: Buffer): Promise<void>;
 }
 
@@ -53,16 +53,13 @@ export class BlobStore {
     }
   }
 
-  /**
-   * The blob's path, calling `open` for its bytes only when it is neither stored nor being stored. When this call
-   * is the one that stores it, `observer` sees every byte on the way (it knows by having seen some).
-   */
-  ensure(digest: string, open: () => Promise<Readable>, observer?: BlobObserver): Promise<string> {
+  /** The blob's path, calling `open` for its bytes only when it is neither stored nor being stored. */
+  ensure(digest: string, open: () => Promise<Readable>): Promise<string> {
     let pending = this.inFlight.get(digest);
     if (pending === undefined) {
       pending = (async () => {
         if (await this.has(digest)) return this.path(digest);
-        const stored = await this.write(await open(), digest, observer);
+        const stored = await this.write(await open(), digest);
         return stored.path;
       })().finally(() => this.inFlight.delete(digest));
       this.inFlight.set(digest, pending);
@@ -75,8 +72,22 @@ export class BlobStore {
     return this.write(source, null);
   }
 
+  /**
+   * Hands `source` to `observer` as it hashes it, storing nothing, and rejects with DigestMismatch once it has
+   * all unless it hashes to `expected`: for a layer that is kept unpacked rather than as its blob (image-store.ts).
+   */
+  async verify(expected: string, source: Readable, observer: BlobObserver): Promise<void> {
+    const hash = createHash('sha256');
+    for await (const chunk of source) {
+      hash.update(chunk as Buffer);
+      await observer.write(chunk as Buffer);
+    }
+    const digest = `sha256:${hash.digest('hex')}`;
+    if (digest !== expected) throw new DigestMismatch(expected, digest);
+  }
+
   /** Writes `source` to a temporary name, checks it against `expected` (when known), renames it into place. */
-  private async write(source: Readable, expected: string | null, observer?: BlobObserver): Promise<{ digest: string; path: string; size: number }> {
+  private async write(source: Readable, expected: string | null): Promise<{ digest: string; path: string; size: number }> {
     await mkdir(join(this.dir, 'sha256'), { recursive: true });
     const partial = join(this.dir, 'sha256', `.partial-${process.pid}-${randomUUID()}`);
     const hash = createHash('sha256');
@@ -85,8 +96,7 @@ export class BlobStore {
       transform(chunk: Buffer, _encoding, callback) {
         hash.update(chunk);
         size += chunk.length;
-        if (observer === undefined) callback(null, chunk);
-        else observer.write(chunk).then(() => callback(null, chunk), callback);
+        callback(null, chunk);
       },
     });
     try {

@@ -2,7 +2,11 @@
  * The cell's image provisioner (Garden's and Mesos's docker provisioner): turns a `docker://` rootfs into a
  * directory holding the image's whole root file system, pulled from a v2 registry or found in a local
  * directory. On disk under `dir`:
- *   blobs/sha256/<hex>              every blob once, verified
+ *   blobs/sha256/<hex>              configs, and the layers of local images, once each, verified
+ *   layers/sha256/<hex>/files       a registry layer once, verified and extracted: not its blob, which would cost a
+ *                                   second write of the layer's bytes on the first pull (the image roots hard-link
+ *                                   these files, so the layer takes no space of its own)
+ *   layers/sha256/<hex>/dirs.json   the directories the layer has entries for (ExtractedLayer.explicitDirs)
  *   images/<manifest hex>/rootfs    an image's layers applied in order, built once per manifest digest
  *   images/<manifest hex>/config.json
  *   tmp/<pid>-<uuid>                work in progress; renamed into images/ only when complete, so a crash
@@ -10,9 +14,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { chmod, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
-import { BlobStore, type BlobObserver } from './blob-store';
+import type { Readable } from 'node:stream';
+import { BlobStore } from './blob-store';
 import { ImageError } from './errors';
 import { extractLayerFile, mergeLayer, StreamingLayerExtraction, type ExtractedLayer } from './layers';
 import { LocalImages } from './local-images';
@@ -59,8 +64,10 @@ interface ResolvedImage {
   source: string;
   config: Descriptor;
   layers: Descriptor[];
-  /** The blob's path once stored and verified; `observer` sees its bytes if this call is the one downloading them. */
-  blob(descriptor: Descriptor, observer?: BlobObserver): Promise<string>;
+  /** The blob's path once stored and verified. */
+  blob(descriptor: Descriptor): Promise<string>;
+  /** The blob's bytes, unverified and not stored (null for a local image, whose blobs are stored files). */
+  open: ((descriptor: Descriptor) => Promise<Readable>) | null;
 }
 
 /**
@@ -79,6 +86,8 @@ export class ImageStore {
   private readonly local: LocalImages | null;
   private readonly provides = new Map<string, Promise<ProvidedImage>>();
   private readonly builds = new Map<string, Promise<ProvidedImage>>();
+  /** Layers being fetched and extracted, by digest: one download however many images share a layer. */
+  private readonly layers = new Map<string, Promise<ExtractedLayer>>();
   private readonly ready: Promise<void>;
 
   constructor(private readonly options: ImageStoreOptions) {
@@ -151,11 +160,11 @@ export class ImageStore {
       const rootfs = join(work.path, 'rootfs');
       await mkdir(rootfs);
       await chmod(rootfs, 0o755);
-      // Every layer downloads and unpacks into its own staging directory at once, with the config; each layer is
-      // merged as soon as it and the layers below it are, so that a small base layer is in while a large one downloads.
-      const unpacking = image.layers.map((layer, index) => this.unpack(image, layer, join(work.path, `layer-${index}`)));
+      // Every layer downloads and unpacks at once, with the config; each layer is merged as soon as it and the layers
+      // below it are, so that a small base layer is in while a large one downloads.
+      const unpacking = image.layers.map((layer) => this.layer(image, layer));
       const configuring = image.blob(image.config).then((path) => readFile(path)).then(parseImageConfig);
-      // Handles every rejection at once, and keeps a failure from removing the scratch while tar still writes in it.
+      // Handles every rejection at once, and keeps a failure from removing the scratch while a merge may run.
       const settled = Promise.allSettled([...unpacking, configuring]);
       let config: ImageConfig;
       try {
@@ -181,21 +190,55 @@ export class ImageStore {
     }
   }
 
-  /**
-   * A layer's blob stored (verified) and extracted into `staging`: while it downloads when this call downloads
-   * it, else from the stored file. A blob that fails (its digest, the registry) leaves a staging directory that
-   * the build's scratch removal takes away unmerged.
-   */
-  private async unpack(image: ResolvedImage, layer: Descriptor, staging: string): Promise<ExtractedLayer> {
-    const streaming = new StreamingLayerExtraction(staging);
-    let blob: string;
-    try {
-      blob = await image.blob(layer, streaming);
-    } catch (err) {
-      await streaming.abort();
-      throw err;
+  /** The layer extracted under layers/, fetched and extracted unless it is there already; one at a time per digest. */
+  private layer(image: ResolvedImage, descriptor: Descriptor): Promise<ExtractedLayer> {
+    let pending = this.layers.get(descriptor.digest);
+    if (pending === undefined) {
+      pending = this.extractOnce(image, descriptor).finally(() => this.layers.delete(descriptor.digest));
+      this.layers.set(descriptor.digest, pending);
     }
-    return streaming.received ? streaming.finish() : extractLayerFile(blob, staging);
+    return pending;
+  }
+
+  /**
+   * Extracts a layer into scratch (while it downloads, for a registry's layer not stored as a blob) and renames it
+   * into layers/ only once its bytes matched the digest and tar succeeded, so a layer there is always a good one. A
+   * failure leaves the scratch to be removed, never merged.
+   */
+  private async extractOnce(image: ResolvedImage, descriptor: Descriptor): Promise<ExtractedLayer> {
+    const dir = join(this.options.dir, 'layers', 'sha256', digestHex(descriptor.digest));
+    const kept = await readExtracted(dir);
+    if (kept !== null) return kept;
+    const work = await this.scratch();
+    try {
+      const files = join(work.path, 'files');
+      let extracted: ExtractedLayer;
+      if (image.open !== null && !(await this.blobs.has(descriptor.digest))) {
+        const streaming = new StreamingLayerExtraction(files);
+        try {
+          await this.blobs.verify(descriptor.digest, await image.open(descriptor), streaming);
+        } catch (err) {
+          await streaming.abort();
+          throw err;
+        }
+        extracted = await streaming.finish();
+      } else {
+        extracted = await extractLayerFile(await image.blob(descriptor), files);
+      }
+      await writeFile(join(work.path, 'dirs.json'), JSON.stringify([...extracted.explicitDirs]));
+      await mkdir(dirname(dir), { recursive: true });
+      try {
+        await rename(work.path, dir);
+      } catch (err) {
+        // Another store on this directory kept the same layer first: use theirs.
+        const theirs = await readExtracted(dir);
+        if (theirs === null) throw err;
+        return theirs;
+      }
+      return { dir: join(dir, 'files'), explicitDirs: extracted.explicitDirs };
+    } finally {
+      await work.remove();
+    }
   }
 
   private async readBuilt(imageDir: string, image: ResolvedImage): Promise<ProvidedImage | null> {
@@ -211,7 +254,7 @@ export class ImageStore {
   /** The image's manifest: from the local directory when it has the image, else from the registry. */
   private async resolve(ref: ImageReference, signal?: AbortSignal): Promise<ResolvedImage> {
     const local = this.local === null ? null : await this.local.find(ref);
-    if (local !== null) return local;
+    if (local !== null) return { ...local, open: null };
     const source = this.registry.describe(ref);
     let fetched = await this.registry.manifest(ref, ref.tag, signal);
     let manifest = parseManifest(fetched.body, fetched.contentType);
@@ -229,15 +272,15 @@ export class ImageStore {
       config,
       layers,
       // Blob fetches are shared with other pulls, so they do not take one caller's signal.
-      blob: (descriptor, observer) =>
-        this.blobs.ensure(
-          descriptor.digest,
-          async () => {
-            this.logger.info({ rootfs: ref.rootfs, digest: descriptor.digest, size: descriptor.size }, 'fetching-blob');
-            return this.registry.blob(ref, descriptor.digest);
-          },
-          observer,
-        ),
+      blob: (descriptor) =>
+        this.blobs.ensure(descriptor.digest, async () => {
+          this.logger.info({ rootfs: ref.rootfs, digest: descriptor.digest, size: descriptor.size }, 'fetching-blob');
+          return this.registry.blob(ref, descriptor.digest);
+        }),
+      open: (descriptor) => {
+        this.logger.info({ rootfs: ref.rootfs, digest: descriptor.digest, size: descriptor.size }, 'fetching-blob');
+        return this.registry.blob(ref, descriptor.digest);
+      },
     };
   }
 
@@ -257,6 +300,17 @@ export class ImageStore {
       if (!Number.isInteger(pid) || !isAlive(pid)) await rm(join(tmp, name), { recursive: true, force: true });
     }
   }
+}
+
+/** A layer kept under layers/ (see the file comment), or null when there is none. */
+async function readExtracted(dir: string): Promise<ExtractedLayer | null> {
+  let listed: string;
+  try {
+    listed = await readFile(join(dir, 'dirs.json'), 'utf8');
+  } catch {
+    return null;
+  }
+  return { dir: join(dir, 'files'), explicitDirs: new Set(JSON.parse(listed) as string[]) };
 }
 
 /** Our own errors (RegistryError, BadManifest, DigestMismatch, LocalImageError) already say why in words. */

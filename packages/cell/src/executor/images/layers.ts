@@ -2,15 +2,16 @@
  * Applying a layer to an image's root the way Docker's chroot-ed unpacker does, with GNU tar doing the
  * extraction. GNU tar follows a symlink that is already on disk, so a layer extracted straight into the root
  * could write through a lower layer's `etc -> /etc` onto the host. Instead each layer is extracted into an
- * empty staging directory (where tar's own delayed-symlink handling keeps the layer's entries inside), then
+ * empty directory of its own (where tar's own delayed-symlink handling keeps the layer's entries inside), then
  * merged into the root here, resolving every path inside the root as a chroot would. Whiteouts
- * (`.wh.<name>`, `.wh..wh..opq`) are applied during that merge, before the layer's own entries. Extraction into
- * staging can run for every layer at once, and while a layer downloads (StreamingLayerExtraction); only the merges
- * must follow the image's order.
+ * (`.wh.<name>`, `.wh..wh..opq`) are applied during that merge, before the layer's own entries. The merge
+ * hard-links the layer's files into the root and leaves the layer's directory as it was, so that it can stay the
+ * store's copy of that layer for other images. Extraction can run for every layer at once, and while a layer
+ * downloads (StreamingLayerExtraction); only the merges must follow the image's order.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { open, chmod, lchown, lstat, lutimes, mkdir, readdir, readlink, rename, rm } from 'node:fs/promises';
+import { open, chmod, lchown, link, lstat, lutimes, mkdir, readdir, readlink, rm } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { join, posix } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -22,10 +23,10 @@ const OPAQUE_MARKER = '.wh..wh..opq';
 const MAX_SYMLINK_HOPS = 40;
 const RUNNING_AS_ROOT = process.getuid?.() === 0;
 
-/** A layer extracted into its own staging directory, not yet merged into a root. */
+/** A layer extracted into a directory of its own, which merging into roots leaves unchanged. */
 export interface ExtractedLayer {
-  /** On the root's file system; removed by mergeLayer. */
-  staging: string;
+  /** On the roots' file system (merges hard-link its files). */
+  dir: string;
   /** Directories the layer has its own entry for (their attributes replace the lower layers'). */
   explicitDirs: Set<string>;
 }
@@ -37,7 +38,7 @@ export interface ExtractedLayer {
 export async function extractLayerFile(blob: string, staging: string): Promise<ExtractedLayer> {
   await mkdir(staging, { recursive: false });
   const listing = await spawnTar(extractArgs(staging, blob, await compressionFlag(blob)), 'ignore').listing;
-  return { staging, explicitDirs: explicitDirsOf(listing) };
+  return { dir: staging, explicitDirs: explicitDirsOf(listing) };
 }
 
 /**
@@ -54,11 +55,6 @@ export class StreamingLayerExtraction implements BlobObserver {
 
   constructor(private readonly staging: string) {}
 
-  /** Whether any byte came: false when the blob was already stored (or stored by another caller). */
-  get received(): boolean {
-    return this.tar !== null || this.head.length > 0;
-  }
-
   async write(chunk: Buffer): Promise<void> {
     if (this.tar === null) {
       this.head = Buffer.concat([this.head, chunk]);
@@ -73,7 +69,7 @@ export class StreamingLayerExtraction implements BlobObserver {
     const tar = this.tar ?? (await this.start());
     if (this.head.length > 0) await this.feed(tar);
     this.input?.end();
-    return { staging: this.staging, explicitDirs: explicitDirsOf(await tar.listing) };
+    return { dir: this.staging, explicitDirs: explicitDirsOf(await tar.listing) };
   }
 
   /** Stops tar and waits until it is gone, so that the staging directory can be removed. */
@@ -123,16 +119,13 @@ export class StreamingLayerExtraction implements BlobObserver {
 }
 
 /**
- * Merges an extracted layer into `root` (whiteouts first, every path resolved inside the root), then removes its
- * staging directory. Layers must be merged in the image's order.
+ * Merges an extracted layer into `root` (whiteouts first, every path resolved inside the root). Layers must be
+ * merged in the image's order. Every file, symlink or device of the root is a hard link to the layer's, so
+ * neither may be written to (the root is an overlay's read-only lower directory); directories are the root's own.
  * Hard links to files of lower layers are not supported (Docker-built layers do not carry them).
  */
 export async function mergeLayer(root: string, layer: ExtractedLayer): Promise<void> {
-  try {
-    await mergeDir({ root, explicitDirs: layer.explicitDirs }, layer.staging, '', root);
-  } finally {
-    await rm(layer.staging, { recursive: true, force: true });
-  }
+  await mergeDir({ root, explicitDirs: layer.explicitDirs }, layer.dir, '', root);
 }
 
 /**
@@ -187,7 +180,7 @@ interface MergeContext {
   explicitDirs: Set<string>;
 }
 
-/** Merges staging directory `from` (the layer's `rel`) into `into`, a real directory inside the root. */
+/** Merges the layer's directory `from` (the layer's `rel`) into `into`, a real directory inside the root. */
 async function mergeDir(context: MergeContext, from: string, rel: string, into: string): Promise<void> {
   const names = await readdir(from);
   if (names.includes(OPAQUE_MARKER)) {
@@ -206,9 +199,10 @@ async function mergeDir(context: MergeContext, from: string, rel: string, into: 
     const target = join(into, name);
     const targetStats = await lstatOrNull(target);
     if (!sourceStats.isDirectory()) {
-      // Anything but a directory over a directory replaces what the lower layers had there.
+      // Anything but a directory over a directory replaces what the lower layers had there. link(2) does not
+      // follow a symlink, so the root gets the symlink itself.
       if (targetStats !== null) await rm(target, { recursive: true, force: true });
-      await rename(source, target);
+      await link(source, target);
     } else if (context.explicitDirs.has(memberRel)) {
       if (targetStats !== null && !targetStats.isDirectory()) await rm(target, { recursive: true, force: true });
       if (targetStats === null || !targetStats.isDirectory()) await mkdir(target);
