@@ -12,7 +12,8 @@ import { send, type RawResponse } from './raw-http';
 const SEED = Number(process.env.HOSTILE_SEED ?? '13');
 const REQUESTS = 3000;
 const IN_FLIGHT = 8;
-const ANSWER_TIMEOUT_MS = 15_000;
+// A liveness guard, not a latency bound: under a CPU hog a 1 MiB body takes seconds to cross.
+const ANSWER_TIMEOUT_MS = 60_000;
 
 const TARGETS = { taskGuid: 'hostile-stored-task', processGuid: 'hostile-stored-lrp', domain: 'hostile-domain' };
 
@@ -131,7 +132,7 @@ describe(`hostile input (seed ${SEED})`, () => {
     const answer = await fetch(`http://${receptor.address}/v1/tasks/${TARGETS.taskGuid}`);
     expect(answer.status).toBe(200);
     expect(await answer.json()).toMatchObject({ task_guid: TARGETS.taskGuid, state: 'COMPLETED' });
-  }, 120_000);
+  }, 600_000);
 
   it('answers a BBS ping with a body over 2 MiB 413, and the BBS keeps answering', async () => {
     const oversized = await send(
