@@ -2,13 +2,12 @@
  * The benchmark harness end to end at a tiny size: the built `bench/dist/main.js` starts its own etcd, BBSes,
  * receptor and cells, runs every scenario, and exits 0 with every correctness check passed.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SCENARIOS } from '../src/args';
+import { runBench } from './run-bench';
 
-const ROOT = join(__dirname, '..', '..');
 
 interface JsonReport {
   ok: boolean;
@@ -27,17 +26,6 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function runBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bench', 'dist', 'main.js'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('npm run bench', () => {
   it('runs every scenario at 200 LRPs on 2 cells with every check passed, and writes the JSON', async () => {

@@ -3,12 +3,11 @@
  * etcd, BBS, registry and `diego cell`, starts 3 instances one at a time and fills the cell to 5 containers,
  * pulls a 4 MiB image once each way, stops everything and exits 0 with every check passed.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runBench } from './run-bench';
 
-const ROOT = join(__dirname, '..', '..');
 const asRoot = process.getuid?.() === 0;
 
 interface JsonReport {
@@ -27,17 +26,6 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function runBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bench', 'dist', 'main.js'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 (asRoot ? describe : describe.skip)('npm run bench -- --scenario containers', () => {
   it('starts 3 instances one at a time, fills the cell to 5 containers, times a pull, and leaves nothing behind', async () => {
