@@ -95,6 +95,8 @@ export class ProcessContainer implements Container {
   readonly tmpDir: string;
   readonly homeDir: string;
   private readonly running = new Set<ChildProcess>();
+  /** Waiting for the next process of the container to be spawned (see nextSpawn). */
+  private readonly spawnWaiters = new Set<() => void>();
   private readonly logFile: WriteStream;
   private namespace: { holder: ChildProcess; initPid: number } | null = null;
   private network: { network: ContainerNetworkHandle; close(): Promise<void> } | null = null;
@@ -288,6 +290,10 @@ export class ProcessContainer implements Container {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.running.add(child);
+    child.once('spawn', () => {
+      for (const resolveWaiter of this.spawnWaiters) resolveWaiter();
+      this.spawnWaiters.clear();
+    });
     const kill = (): void => killGroup(child);
     signal.addEventListener('abort', kill, { once: true });
     const outputDone = Promise.all([
@@ -311,6 +317,11 @@ export class ProcessContainer implements Container {
       child.stdout?.destroy();
       child.stderr?.destroy();
     }
+  }
+
+  /** Resolves when the container's next process has been spawned: an LRP without a monitor runs from then on. */
+  nextSpawn(): Promise<void> {
+    return new Promise((resolveWaiter) => this.spawnWaiters.add(resolveWaiter));
   }
 
   /** Kills every process of the container and removes what it had on the host. Idempotent. */

@@ -169,14 +169,19 @@ export class ProcessExecutor implements Executor {
       }
       if (crashReason === null && !signal.aborted) {
         const { monitor } = spec;
+        const spawned = ctx.container.nextSpawn();
         const action = runAction(spec.action, ctx, run.signal).then((result) => {
           if (run.signal.aborted) return;
           const reason = result.failed ? result.failureReason : 'Exited with status 0';
           if (monitor === null) crash(reason);
           else ctx.logger.info({ reason }, 'action-exited-still-monitoring');
         });
-        if (monitor === null) callbacks.onRunning();
-        else await this.monitor(monitor, spec.startTimeoutSeconds, ctx, callbacks, crash, run.signal);
+        if (monitor === null) {
+          // Running once its process is: the store says RUNNING only of what runs. An action that ends first
+          // (a failure to start, a download-only action) has crashed instead.
+          await Promise.race([spawned, action]);
+          if (crashReason === null && !run.signal.aborted) callbacks.onRunning();
+        } else await this.monitor(monitor, spec.startTimeoutSeconds, ctx, callbacks, crash, run.signal);
         await action;
       }
     } finally {

@@ -88,10 +88,12 @@ describe('runLrp with a monitor', () => {
 });
 
 describe('runLrp without a monitor', () => {
-  it('is running as soon as the action starts, and any exit is a crash', async () => {
+  it('is running once its process is, and any exit is a crash', async () => {
     const container = await harness.executor.createContainer(containerSpec('lrp-no-monitor'));
-    const failing = startLrp(container, { action: sh('sleep 0.2; exit 3') });
+    const failing = startLrp(container, { action: sh('until [ -f "$TMPDIR/go" ]; do sleep 0.05; done; exit 3') });
+    await eventually(async () => failing.events, (events) => events.length > 0);
     expect(failing.events).toEqual(['running']);
+    writeFileSync(tmpFile(container, 'go'), '');
     await failing.done;
     expect(failing.events).toEqual(['running', 'crashed: Exited with status 3']);
     const exiting = startLrp(container, { action: sh('true') });
