@@ -6,10 +6,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pino from 'pino';
+import { removeCellLeftovers } from '@diego/cell';
 import { eventually, freePorts, loadFixture, startEtcd, type EtcdProcess } from '@diego/test-support';
 import { assertBuilt, spawnDiego, stdoutContains, stopAll, upOnFreePorts, type DiegoProcess, type UpPorts } from './diego-process';
 
 const repositoryRoot = join(__dirname, '..', '..', '..');
+const CELL_ID = 'cell-processes';
 
 let workDir: string;
 
@@ -22,6 +25,8 @@ beforeEach(() => {
 afterEach(async () => {
   // Whatever a failed test left running goes now (its etcd follows through --pdeathsig).
   await stopAll();
+  // A `diego up` killed outright leaves its root cell's cgroups, bridge and rules to a successor that will not come.
+  await removeCellLeftovers(CELL_ID, pino({ level: 'silent' }));
   rmSync(workDir, { recursive: true, force: true });
 });
 
@@ -45,7 +50,7 @@ describe('diego up', () => {
   let upArgs: string[];
 
   beforeEach(async () => {
-    ({ ports, args: upArgs } = await upOnFreePorts('cell-processes'));
+    ({ ports, args: upArgs } = await upOnFreePorts(CELL_ID));
   });
 
   it('serves the receptor on its own etcd, stops everything on SIGINT and keeps the state for the next start', async () => {
