@@ -69,7 +69,12 @@ describe('the BBS election', () => {
       (count) => count === 2,
       { timeoutMs: 5000 },
     );
-    const exposition = await leader?.metrics.registry.metrics();
+    // The pass records its gauges when it finishes, which may be after the instance it created is visible.
+    const exposition = await eventually(
+      async () => (await leader?.metrics.registry.metrics()) ?? '',
+      (text) => /^LRPsDesired 2$/m.test(text),
+      { timeoutMs: 5000 },
+    );
     expect(exposition).toMatch(/^BBSLeader 1$/m);
     expect(exposition).toMatch(/^LRPsDesired 2$/m);
   });
