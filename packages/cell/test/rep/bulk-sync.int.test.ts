@@ -48,6 +48,8 @@ describe('the bulk sync of a cell', () => {
     // The desired instance, claimed by a cell-b that never ran it (the harness's converger runs once an hour).
     await client.desireLRP(desiredLrp('web', shell('while true; do sleep 1; done', `web-${randomUUID()}`)));
     const ghost = `ghost-${randomUUID()}`;
+    // With no cell yet the auctioneer records its placement failure on the instance: claim after that write.
+    await eventually(() => group(client, 'web'), (found) => (found?.instance?.placement_error ?? '') !== '', { timeoutMs: 10_000 });
     await client.claimActualLRP('web', 0, { instance_guid: ghost, cell_id: 'cell-b' });
 
     await startCell('cell-b');
