@@ -356,6 +356,9 @@ function tar(args: string[], stdin: string): Promise<Buffer> {
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.once('error', reject);
     child.once('close', (code) => (code === 0 ? resolve(Buffer.concat(stdout)) : reject(new Error(`tar ${args.join(' ')}: ${stderr.trim()}`))));
+    // tar given no file list (-T -) may exit before reading its stdin, and the write then fails with EPIPE: its
+    // exit status says whether it worked.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(stdin);
   });
 }
