@@ -1,6 +1,30 @@
 /** CONTRACT: the compiled BBS configuration the CLI (`diego bbs`) builds from flags and env. */
 export type LogLevel = 'debug' | 'info' | 'error' | 'fatal';
 
+/** PEM files for mutual TLS: the CA that signs the other side's certificate, and this side's certificate and key. */
+export interface MutualTlsFiles {
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+}
+
+/**
+ * How the BBS reaches etcd over https (`-etcdCaFile -etcdCertFile -etcdKeyFile`): the CA that signed etcd's
+ * certificate (null: the system's CAs) and, for an etcd run with `--client-cert-auth`, the client certificate and
+ * key (both or neither; null: none).
+ */
+export interface EtcdTlsFiles {
+  caFile: string | null;
+  certFile: string | null;
+  keyFile: string | null;
+}
+
+/** An encryption key as `-encryptionKey label:passphrase` gives it. */
+export interface EncryptionKey {
+  label: string;
+  passphrase: string;
+}
+
 export interface BbsConfig {
   /** host:port, default 0.0.0.0:8889 (`--listenAddress`). */
   listenAddress: string;
@@ -23,6 +47,32 @@ export interface BbsConfig {
   eventHeartbeatIntervalMs?: number;
   /** Serve the API only, never campaigning to lead (`--apiOnly`); default false. */
   apiOnly?: boolean;
+  /**
+   * Serve the API over mutual TLS only (`-requireSSL -caFile -certFile -keyFile`): a client must present a
+   * certificate signed by `caFile`. Null or absent: plain HTTP.
+   */
+  serverTls?: MutualTlsFiles | null;
+  /** TLS material for https `etcdCluster` URLs; null or absent: the system's CAs and no client certificate. */
+  etcdTls?: EtcdTlsFiles | null;
+  /**
+   * Keys record values are encrypted with at rest (`-encryptionKey`, repeatable). Empty or absent: values are the
+   * readable JSON operators read with etcdctl.
+   */
+  encryptionKeys?: EncryptionKey[];
+  /** The label of the key new values are written with (`-activeKeyLabel`); one of `encryptionKeys` when they are given. */
+  activeKeyLabel?: string | null;
+  /** How long the BBS waits on a cell's rep or a task's callback URL (`-communicationTimeout`), default 10 s. */
+  communicationTimeoutMs?: number;
+  /** The lease TTL of the leader election (`-lockTTL`), default 10 s. */
+  lockTtlSeconds?: number;
+  /** How long a BBS that lost the election waits before campaigning again (`-lockRetryInterval`). */
+  lockRetryIntervalMs?: number;
+  /** A convergence pass's writes in flight at once (`-convergenceWorkers`), default 20. */
+  convergenceWorkers?: number;
+  /** Task completion callbacks in flight at once (`-taskCallBackWorkers`), default 1000. */
+  taskCallbackWorkers?: number;
+  /** Records rewritten at once when moving values to the active encryption key (`-updateWorkers`), default 1000. */
+  updateWorkers?: number;
 }
 
 /** A started process component. */

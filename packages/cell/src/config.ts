@@ -1,5 +1,5 @@
 /** The cell's configuration, compiled from `diego cell`'s flags (packages/cli/src/commands/cell.ts). */
-import type { LogLevel } from '@diego/bbs';
+import type { LogLevel, MutualTlsFiles } from '@diego/bbs';
 
 /** Diego's rep `-bulkSyncInterval`. */
 export const DEFAULT_BULK_SYNC_INTERVAL_MS = 30_000;
@@ -45,4 +45,10 @@ export interface CellConfig {
   /** The CIDR a root cell's containers take their addresses from (Garden's --network-pool). */
   networkPool: string;
   logLevel: LogLevel;
+  /** The certificates for https BBS URLs (`-bbsCACert -bbsClientCert -bbsClientKey`); null or absent: none. */
+  bbsTls?: MutualTlsFiles | null;
+  /** How long a call to the BBS may take (`-communicationTimeout`), default 10 s. */
+  communicationTimeoutMs?: number;
+  /** Give containers CF_INSTANCE_IP, _PORT, _ADDR, _PORTS (`-exportNetworkEnvVars`); default true. */
+  exportNetworkEnvVars?: boolean;
 }

@@ -1,5 +1,19 @@
 /** CONTRACT: the compiled receptor configuration the CLI (`diego receptor`) builds from flags and env. */
-import type { LogLevel } from '@diego/bbs';
+import type { LogLevel, MutualTlsFiles } from '@diego/bbs';
+
+/**
+ * Announcing the receptor to the Cloud Foundry router over NATS (`-registerWithRouter -domainNames
+ * -natsAddresses -natsUsername -natsPassword`).
+ */
+export interface RouterRegistrationConfig {
+  /** NATS servers as host:port, tried in order. */
+  natsAddresses: string[];
+  natsUsername: string;
+  /** Never logged. */
+  natsPassword: string;
+  /** The route(s) the router sends to this receptor (`uris` of `router.register`). */
+  domainNames: string[];
+}
 
 export interface ReceptorConfig {
   /** host:port, default 0.0.0.0:8887 (`--address`). */
@@ -14,4 +28,14 @@ export interface ReceptorConfig {
   debugAddress: string | null;
   /** How often an idle event stream gets a `: heartbeat` comment (`--eventHeartbeatInterval`), default 15 s. */
   eventHeartbeatIntervalMs?: number;
+  /** The certificates for https BBS URLs (`-bbsCACert -bbsClientCert -bbsClientKey`); null or absent: none. */
+  bbsTls?: MutualTlsFiles | null;
+  /** How long a call to the BBS may take (`-communicationTimeout`), default 10 s. */
+  communicationTimeoutMs?: number;
+  /** Register with the router over NATS; null or absent: do not. */
+  routerRegistration?: RouterRegistrationConfig | null;
+  /** Where `GET /v1/sync/:arch/:artifact` serves files from (`-artifactPath`); null or absent: nothing to serve. */
+  artifactPath?: string | null;
+  /** Where `GET /v1/version` reads release versions from (`-versionFilesPath`); null or absent: none. */
+  versionFilesPath?: string | null;
 }
