@@ -11,6 +11,7 @@ import {
   HttpBbsClient,
   closeServer,
   listenOn,
+  machineIpv4,
   parseListenAddress,
   rootfsProvidersFromPresence,
   type BbsClient,
@@ -24,7 +25,6 @@ import { openCellExecutor, type CellExecutor } from './executor/cell-executor';
 import { Rep, type RepBbs } from './rep/rep';
 import { repServer } from './rep/rep-server';
 import { BulkSyncLoop } from './rep/bulk-sync';
-import { machineIpv4 } from './host-address';
 
 /** The BBS calls of a cell: its presence and its rep's. */
 export type CellBbs = RepBbs & Pick<BbsClient, 'registerCell' | 'cellHeartbeat' | 'removeCell'>;

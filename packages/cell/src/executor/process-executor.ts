@@ -15,6 +15,7 @@ import { mkdir, open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino, { type Logger } from 'pino';
+import { machineIpv4 } from '@diego/bbs';
 import type { PortMapping, SecurityGroupRule } from '@diego/models';
 import { errorMessage, linkedController, runAction, type ActionContext } from './actions';
 import type {
@@ -35,7 +36,6 @@ import {
   type ContainerNetworkHandle,
   type RootDefaults,
 } from './process-container';
-import { machineIpv4 } from '../host-address';
 import { cpuSharesFor, runCommand } from './linux';
 
 const RESULT_FILE_LIMIT_BYTES = 10 * 1024;
