@@ -55,6 +55,8 @@ import {
   type RpcRouteName,
 } from './server/messages';
 import { SseParser, type SseFrame } from './sse-parser';
+import { closedAfterHandshake, describeTlsFailure } from './tls/tls-failures';
+import type { TlsMaterial } from './tls/tls-files';
 
 /** BBS `-communicationTimeout`. */
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -67,6 +69,11 @@ export interface HttpBbsClientOptions {
   timeoutMs?: number;
   /** The same for the list routes, whose answers grow with the store (200,000 DesiredLRPs take a minute). Default 5 min. */
   listTimeoutMs?: number;
+  /**
+   * For https URLs: the CA that signed the BBS's certificate, and the client certificate and key a BBS run with
+   * `-requireSSL` asks for (read by readMutualTls). Absent: the system's CAs and no client certificate.
+   */
+  tls?: TlsMaterial;
 }
 
 /**
@@ -77,6 +84,9 @@ const IDLE_CONNECTION_TIMEOUT_MS = 30_000;
 
 /** The BBS could not be reached at all (as opposed to answering badly): worth trying the next one. */
 class UnreachableError extends Error {}
+
+/** The TLS handshake failed (a certificate refused either way): the BBS received nothing of the request. */
+class TlsHandshakeError extends UnreachableError {}
 
 /** Socket-level failures that say "this BBS is not there", not "this BBS said no". */
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
@@ -112,6 +122,7 @@ function isUnreachable(err: unknown): boolean {
 
 /** The request cannot have reached the BBS: no connection was ever made. */
 function neverReceived(err: unknown): boolean {
+  if (err instanceof TlsHandshakeError) return true;
   const code = errorCode(err);
   return code !== null && NOT_CONNECTED_CODES.has(code) && !(err instanceof StaleConnectionError);
 }
@@ -131,8 +142,9 @@ export class HttpBbsClient implements BbsClient {
   private readonly urls: readonly string[];
   private readonly timeoutMs: number;
   private readonly listTimeoutMs: number;
+  private readonly tls: TlsMaterial | undefined;
   private readonly httpAgent = new http.Agent({ keepAlive: true, timeout: IDLE_CONNECTION_TIMEOUT_MS });
-  private readonly httpsAgent = new https.Agent({ keepAlive: true, timeout: IDLE_CONNECTION_TIMEOUT_MS });
+  private readonly httpsAgent: https.Agent;
   /** The URL that answered last; calls start there. */
   private current = 0;
 
@@ -141,6 +153,8 @@ export class HttpBbsClient implements BbsClient {
     this.urls = urls.map((url) => url.replace(/\/+$/, ''));
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.listTimeoutMs = options.listTimeoutMs ?? DEFAULT_LIST_TIMEOUT_MS;
+    this.tls = options.tls;
+    this.httpsAgent = new https.Agent({ keepAlive: true, timeout: IDLE_CONNECTION_TIMEOUT_MS, ...options.tls });
   }
 
   /** Closes the kept-alive connections. */
@@ -409,7 +423,7 @@ export class HttpBbsClient implements BbsClient {
     return this.acrossBbses('EventStream_r0', (url) => {
       const request = this.requestTo(url, routeNamed('EventStream_r0'));
       if (afterRevision !== undefined) request.setHeader('Last-Event-ID', afterRevision);
-      return openEventStream(request, this.timeoutMs);
+      return openEventStream(request, this.timeoutMs, (err) => this.explained(err, request));
     });
   }
 
@@ -457,9 +471,24 @@ export class HttpBbsClient implements BbsClient {
   /** `fresh`: on a new connection rather than a kept-alive one (another idle one may be just as stale). */
   private requestTo(url: string, route: BbsRoute, { fresh = false } = {}): http.ClientRequest {
     const target = new URL(`${url}${route.path}`);
-    const transport = target.protocol === 'https:' ? https : http;
-    const agent = fresh ? false : target.protocol === 'https:' ? this.httpsAgent : this.httpAgent;
-    return transport.request(target, { method: route.method, agent });
+    if (target.protocol !== 'https:') return http.request(target, { method: route.method, agent: fresh ? false : this.httpAgent });
+    // A fresh connection has no agent to carry the certificates: they go with the request.
+    return https.request(target, { method: route.method, ...(fresh ? { agent: false, ...this.tls } : { agent: this.httpsAgent }) });
+  }
+
+  /**
+   * A TLS failure as what it means for this client (the BBS cannot have received a request whose handshake
+   * failed); any other error as it is.
+   */
+  private explained(err: Error, request: http.ClientRequest): Error {
+    const tlsFailure = describeTlsFailure(err, 'the BBS');
+    if (tlsFailure !== null) return new TlsHandshakeError(tlsFailure);
+    // A Node BBS turns away another CA's certificate by closing the connection its handshake just opened.
+    const code = errorCode(err);
+    if (this.tls !== undefined && !request.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE') && isTlsSocket(request.socket)) {
+      return new UnreachableError(closedAfterHandshake('the BBS'));
+    }
+    return err;
   }
 
   private exchangeOnce(url: string, route: BbsRoute, body: Uint8Array, timeoutMs: number, options: { fresh?: boolean } = {}): Promise<Answer> {
@@ -468,7 +497,7 @@ export class HttpBbsClient implements BbsClient {
       const timer = setTimeout(() => request.destroy(new UnreachableError(`no answer within ${timeoutMs} ms`)), timeoutMs);
       request.on('error', (err) => {
         clearTimeout(timer);
-        reject(request.reusedSocket && isUnreachable(err) && !(err instanceof UnreachableError) ? new StaleConnectionError(err.message) : err);
+        reject(request.reusedSocket && isUnreachable(err) && !(err instanceof UnreachableError) ? new StaleConnectionError(err.message) : this.explained(err, request));
       });
       request.on('response', (response) => {
         const chunks: Buffer[] = [];
@@ -490,6 +519,11 @@ export class HttpBbsClient implements BbsClient {
       request.end(body);
     });
   }
+}
+
+/** Whether a request went over TLS (duck-typed, as sockets may come from another realm in jest's sandbox). */
+function isTlsSocket(socket: unknown): boolean {
+  return typeof socket === 'object' && socket !== null && 'encrypted' in socket && socket.encrypted === true;
 }
 
 /** A kept-alive connection that turned out closed: worth one retry on the same BBS, for a repeatable request. */
@@ -546,12 +580,12 @@ async function keepContainer(whenFailed: boolean, call: () => Promise<{ keep_con
 }
 
 /** Opens the SSE stream; resolves once the BBS answered 200 with the stream's headers. */
-function openEventStream(request: http.ClientRequest, timeoutMs: number): Promise<EventSubscription> {
+function openEventStream(request: http.ClientRequest, timeoutMs: number, explained: (err: Error) => Error): Promise<EventSubscription> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => request.destroy(new UnreachableError(`no answer within ${timeoutMs} ms`)), timeoutMs);
     request.once('error', (err) => {
       clearTimeout(timer);
-      reject(err);
+      reject(explained(err));
     });
     request.once('response', (response) => {
       clearTimeout(timer);

@@ -54,3 +54,22 @@ export { type TaskConvergenceDurationsNs } from './converger/task-convergence';
 export { SseParser, type SseFrame } from './sse-parser';
 export { etcdClientOptions } from './db/etcd/client-options';
 export { ETCD_MAX_REQUEST_BYTES } from './db/etcd/store';
+export {
+  BBS_CLIENT_TLS_FLAGS,
+  BBS_SERVER_TLS_FLAGS,
+  ETCD_TLS_FLAGS,
+  TlsFileError,
+  readMutualTls,
+  type TlsFlagNames,
+  type TlsMaterial,
+} from './tls/tls-files';
+export {
+  LOOPBACK_HOSTS,
+  LOOPBACK_IPS,
+  createCertificateAuthority,
+  issueCertificate,
+  localClusterCertificates,
+  type CertificateFiles,
+  type CertificateUsage,
+  type LocalClusterCertificates,
+} from './tls/certificates';

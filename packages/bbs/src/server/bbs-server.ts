@@ -5,6 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import { Etcd3, type Namespace } from 'etcd3';
 import pino, { type Logger } from 'pino';
 import { Auctioneer } from '../auctioneer/auctioneer';
@@ -30,6 +32,9 @@ import { HttpRepClient, type RepClient } from '../rep/rep-client';
 import { TaskController } from '../controllers/task-controller';
 import type { Clock, Db } from '../db/db';
 import { etcdClientOptions } from '../db/etcd/client-options';
+import { checkEtcdTls, etcdTlsFor } from '../db/etcd/etcd-tls';
+import { errorCodeOf } from '../tls/tls-failures';
+import { BBS_SERVER_TLS_FLAGS, readMutualTls, type TlsMaterial } from '../tls/tls-files';
 import { EtcdDb, systemClock } from '../db/etcd/etcd-db';
 import type { EtcdViewStatus } from '../db/etcd/view';
 import { EventHub, type EventHubCounts } from '../events/event-hub';
@@ -68,6 +73,13 @@ export interface BbsServerOptions {
    * caller's (tests write through the very store the server reads).
    */
   db?: EtcdDb;
+  /**
+   * Serve https only, to clients presenting a certificate signed by `tls.ca` (Diego's `-requireSSL`); a client
+   * without one, or with one from another CA, is refused at the handshake. Absent: plain HTTP.
+   */
+  tls?: TlsMaterial;
+  /** How long a call to a cell's rep or a task's callback URL may take (`-communicationTimeout`, default 10 s). */
+  communicationTimeoutMs?: number;
 }
 
 export interface BbsLeaderOptions {
@@ -122,17 +134,20 @@ export async function startBbsServer(options: BbsServerOptions): Promise<BbsServ
   const clock = options.clock ?? systemClock;
   const metrics = options.metrics ?? new BbsMetrics();
   const auctioneer = new Auctioneer({ db, etcd: options.etcd, logger, clock });
-  const completions = new TaskCompletionWorkers({ db, etcd: options.etcd, logger });
-  const { handlers, lrpConvergence, taskConvergence } = bbsHandlers(db, new HttpRepClient(), events, logger, {
+  const timeout = options.communicationTimeoutMs;
+  const completions = new TaskCompletionWorkers({ db, etcd: options.etcd, logger, ...(timeout === undefined ? {} : { callbackTimeoutMs: timeout }) });
+  const rep = new HttpRepClient(timeout === undefined ? {} : { timeoutMs: timeout });
+  const { handlers, lrpConvergence, taskConvergence } = bbsHandlers(db, rep, events, logger, {
     auctioneer,
     completions,
     clock,
     metrics,
   });
-  const server = createServer(
-    { keepAlive: true },
-    createBbsRequestListener(handlers, logger, (route, seconds) => metrics.recordRequest(route, seconds)),
-  );
+  const listener = createBbsRequestListener(handlers, logger, (route, seconds) => metrics.recordRequest(route, seconds));
+  const server = options.tls === undefined
+    ? createServer({ keepAlive: true }, listener)
+    : createHttpsServer({ keepAlive: true, ...options.tls, requestCert: true, rejectUnauthorized: true }, listener);
+  if (options.tls !== undefined) server.on('tlsClientError', (err: Error, socket: TLSSocket) => logRefusedClient(logger, err, socket));
 
   let address: string;
   try {
@@ -192,6 +207,25 @@ export async function startBbsServer(options: BbsServerOptions): Promise<BbsServ
   };
 }
 
+/**
+ * A client the TLS handshake turned away. Node checks a client's certificate once the handshake is done and then
+ * closes the connection without telling the client why: this line is where the operator learns it.
+ */
+function logRefusedClient(logger: Logger, err: Error, socket: TLSSocket): void {
+  const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+  // `authorizationError` is the verdict on the certificate the client presented (another CA, expired...).
+  const reason = socket.authorizationError === undefined ? errorCodeOf(err) ?? err.message : String(socket.authorizationError);
+  if (reason === 'ECONNRESET') {
+    logger.debug({ remote_address: remote }, 'bbs-tls-handshake-abandoned');
+    return;
+  }
+  const noCertificate = reason === 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE';
+  logger.info(
+    { remote_address: remote, reason: noCertificate ? 'no client certificate' : reason },
+    'bbs-tls-client-refused',
+  );
+}
+
 /** How long /healthz waits for etcd to answer. */
 const HEALTH_CHECK_TIMEOUT_MS = 2_000;
 
@@ -203,9 +237,13 @@ export interface RunningBbs extends RunningServer {
 /** `diego bbs`: connects to the etcd cluster, serves, and campaigns to lead, until stopped. */
 export async function startBbs(config: BbsConfig): Promise<RunningBbs> {
   const logger = pino({ level: config.logLevel }).child({ component: 'bbs' });
+  // Every TLS file is read and checked before anything starts: a mistake stops the BBS with the flag it is about.
+  const serverTls = config.serverTls === undefined || config.serverTls === null ? null : await readMutualTls(config.serverTls, BBS_SERVER_TLS_FLAGS);
+  const etcdTls = await etcdTlsFor(config.etcdCluster, config.etcdTls);
+  if (etcdTls !== null) await checkEtcdTls(config.etcdCluster, etcdTls);
   // Fault handling that reflects each member's health, not one request's (client-options.ts).
-  const etcd = new Etcd3(etcdClientOptions(config.etcdCluster));
-  const advertiseUrl = config.advertiseUrl ?? `http://${config.listenAddress}`;
+  const etcd = new Etcd3(etcdClientOptions(config.etcdCluster, etcdTls));
+  const advertiseUrl = config.advertiseUrl ?? `${serverTls === null ? 'http' : 'https'}://${config.listenAddress}`;
   let server: BbsServer;
   let debug: RunningServer | null = null;
   try {
@@ -213,6 +251,8 @@ export async function startBbs(config: BbsConfig): Promise<RunningBbs> {
       etcd,
       listenAddress: config.listenAddress,
       logger,
+      ...(serverTls === null ? {} : { tls: serverTls }),
+      ...(config.communicationTimeoutMs === undefined ? {} : { communicationTimeoutMs: config.communicationTimeoutMs }),
       ...(config.eventHeartbeatIntervalMs === undefined ? {} : { eventHeartbeatIntervalMs: config.eventHeartbeatIntervalMs }),
       ...(config.apiOnly === true ? {} : { leader: leaderOptions(config, advertiseUrl) }),
     });
@@ -233,7 +273,16 @@ export async function startBbs(config: BbsConfig): Promise<RunningBbs> {
     etcd.close();
     throw err;
   }
-  logger.info({ address: server.address, etcd_cluster: config.etcdCluster, advertise_url: advertiseUrl }, 'bbs-started');
+  logger.info(
+    {
+      address: server.address,
+      etcd_cluster: config.etcdCluster,
+      advertise_url: advertiseUrl,
+      require_ssl: serverTls !== null,
+      etcd_client_certificate: etcdTls !== null && etcdTls.clientCertificate !== null,
+    },
+    'bbs-started',
+  );
   let stopped: Promise<void> | undefined;
   const running = server;
   return {

@@ -6,8 +6,10 @@
  * never reached a member: whether any other call may be repeated is the store's decision (faults.ts), since a
  * repeated compare-and-swap must judge its own earlier success.
  */
+import { rootCertificates } from 'node:tls';
 import { circuitBreaker, ConsecutiveBreaker, handleWhen, retry } from 'cockatiel';
 import type { IOptions } from 'etcd3';
+import type { EtcdTlsMaterial } from '../../tls/tls-files';
 import { ETCD_ATTEMPT_TIMEOUT_MS, isHostFailure, neverReachedEtcd } from './faults';
 
 /**
@@ -21,14 +23,23 @@ const HOST_FAILURES_TO_OPEN = 3;
 const HOST_HALF_OPEN_AFTER_MS = 1_000;
 
 /**
- * The options of the BBS's `Etcd3` client for the given members.
+ * The options of the BBS's `Etcd3` client for the given members; `tls` for https members (read by readEtcdTls):
+ * the CA that signed etcd's certificate (null: the system's) and the client certificate etcd may require.
  *
  * @example
  *   const etcd = new Etcd3(etcdClientOptions(['http://10.0.0.1:2379', 'http://10.0.0.2:2379']));
  */
-export function etcdClientOptions(hosts: string[]): IOptions {
+export function etcdClientOptions(hosts: string[], tls: EtcdTlsMaterial | null = null): IOptions {
   return {
     hosts,
+    ...(tls === null
+      ? {}
+      : {
+          credentials: {
+            rootCertificate: tls.ca ?? Buffer.from(rootCertificates.join('\n')),
+            ...(tls.clientCertificate === null ? {} : { certChain: tls.clientCertificate.cert, privateKey: tls.clientCertificate.key }),
+          },
+        }),
     grpcOptions: { 'grpc.max_receive_message_length': ETCD_MAX_RECEIVE_BYTES },
     // Streams (watches, lease keep-alives) live on; a unary call that hangs on a stopped member is cut and retried.
     defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + ETCD_ATTEMPT_TIMEOUT_MS }),
