@@ -14,6 +14,7 @@ import {
   machineIpv4,
   parseListenAddress,
   rootfsProvidersFromPresence,
+  startDebugServer,
   type BbsClient,
   type CellState,
   type RunningServer,
@@ -36,10 +37,6 @@ export interface CellOptions {
   bbs?: CellBbs;
   /** Default: pino at `config.logLevel`. */
   logger?: Logger;
-  /** The presence's lease TTL (default 10 s). */
-  presenceTtlSeconds?: number;
-  /** How often an evacuating cell checks on its instances (default 1 s). */
-  evacuationPollingIntervalMs?: number;
   /** Gives up starting (registration is retried until the BBS answers): startCell then rejects. */
   signal?: AbortSignal;
 }
@@ -97,13 +94,18 @@ export async function startCell(config: CellConfig, options: CellOptions = {}): 
     executor,
     bbs,
     logger,
-    ...(options.evacuationPollingIntervalMs === undefined ? {} : { evacuationPollingIntervalMs: options.evacuationPollingIntervalMs }),
+    ...(config.evacuationPollingIntervalMs === undefined ? {} : { evacuationPollingIntervalMs: config.evacuationPollingIntervalMs }),
   });
   const server = repServer({ rep, logs: executor.logs, imageConfig }, logger);
   let address: string;
+  let debug: RunningServer | null = null;
   try {
     address = await listenOn(server, config.listenAddress);
+    if (config.debugAddress !== undefined && config.debugAddress !== null) {
+      debug = await startDebugServer(config.debugAddress, logger, { vars: () => ({ cell_id: config.cellId, state: rep.state() }) });
+    }
   } catch (err) {
+    await closeServer(server).catch(() => undefined);
     closeBbs();
     await closeExecutor();
     throw err;
@@ -120,11 +122,12 @@ export async function startCell(config: CellConfig, options: CellOptions = {}): 
     bbs,
     presence,
     logger,
-    ...(options.presenceTtlSeconds === undefined ? {} : { ttlSeconds: options.presenceTtlSeconds }),
+    ...(config.presenceTtlSeconds === undefined ? {} : { ttlSeconds: config.presenceTtlSeconds }),
   });
   const giveUp = async (): Promise<never> => {
     await maintainer.stop();
     await rep.shutdown();
+    await debug?.stop();
     await closeServer(server);
     closeBbs();
     await closeExecutor();
@@ -158,6 +161,7 @@ export async function startCell(config: CellConfig, options: CellOptions = {}): 
       await maintainer.stop();
       await bulkSync.stop();
       await rep.shutdown();
+      await debug?.stop();
       await closeServer(server);
       closeBbs();
       await closeExecutor();

@@ -49,6 +49,18 @@ export interface CellConfig {
   bbsTls?: MutualTlsFiles | null;
   /** How long a call to the BBS may take (`-communicationTimeout`), default 10 s. */
   communicationTimeoutMs?: number;
-  /** Give containers CF_INSTANCE_IP, _PORT, _ADDR, _PORTS (`-exportNetworkEnvVars`); default true. */
+  /** Give instances CF_INSTANCE_IP, _PORT, _ADDR, _PORTS, _INTERNAL_IP (`-exportNetworkEnvVars`); default true. */
   exportNetworkEnvVars?: boolean;
+  /** How often an evacuating cell looks whether its instances run elsewhere yet (`-evacuationPollingInterval`), default 1 s. */
+  evacuationPollingIntervalMs?: number;
+  /** A monitor action runs this often once it has passed (`-healthyMonitoringInterval`), default 30 s. */
+  healthyMonitoringIntervalMs?: number;
+  /** ...and this often until it first passes (`-unhealthyMonitoringInterval`), default 0.5 s. */
+  unhealthyMonitoringIntervalMs?: number;
+  /** The cpu shares of a container of cpu_weight 100 (`-containerMaxCpuShares`), default 1024. */
+  containerMaxCpuShares?: number;
+  /** The TTL of the cell's presence (`-lockTTL`): a dead cell leaves the cells this long after dying; default 10 s. */
+  presenceTtlSeconds?: number;
+  /** host:port for the debug endpoints (`-debugAddr`); null or absent: none. */
+  debugAddress?: string | null;
 }

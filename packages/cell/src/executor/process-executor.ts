@@ -68,6 +68,10 @@ export interface ProcessExecutorOptions {
   rootfsBackend?: 'overlay' | 'copy';
   /** As root, with cgroups: the most processes a container may have (0 = no limit). Default 1024. */
   maxPids?: number;
+  /** Give instances CF_INSTANCE_IP, _PORT, _ADDR, _PORTS, _INTERNAL_IP. Default true. */
+  exportNetworkEnvVars?: boolean;
+  /** The cpu shares of a container of cpu_weight 100 (Diego's -containerMaxCpuShares). Default 1024. */
+  containerMaxCpuShares?: number;
   /** Monitor intervals: until the first success (0.5 s), and after it (30 s). */
   unhealthyMonitoringIntervalMs?: number;
   healthyMonitoringIntervalMs?: number;
@@ -246,6 +250,7 @@ export class ProcessExecutor implements Executor {
       cacheDir: this.cacheDir,
       logger: this.logger.child({ container_guid: own.guid }),
       missingUsers: this.missingUsers,
+      exportNetworkEnvVars: this.options.exportNetworkEnvVars ?? true,
     };
   }
 
@@ -298,7 +303,7 @@ export class ProcessExecutor implements Executor {
       ? null
       : await cgroups.create(spec.guid, {
         memoryBytes: spec.memoryMB * MEGABYTE,
-        cpuShares: cpuSharesFor(spec.cpuWeight),
+        cpuShares: cpuSharesFor(spec.cpuWeight, this.options.containerMaxCpuShares),
         pidsMax: this.options.maxPids ?? DEFAULT_MAX_PIDS,
       });
     if (cgroup !== null) release.push(() => cgroup.destroy());

@@ -61,13 +61,13 @@ export function useCells(): () => CellsUnderTest {
             dockerImageDir: null,
             networkPool: '10.254.0.0/22',
             logLevel: 'error',
+            evacuationPollingIntervalMs: 50,
+            presenceTtlSeconds: 2,
           },
           {
             executor: new ProcessExecutor({ workDir, cellAddress: '127.0.0.1', logger: silent, unhealthyMonitoringIntervalMs: 50 }),
             bbs: client,
             logger: silent,
-            presenceTtlSeconds: 2,
-            evacuationPollingIntervalMs: 50,
           },
         );
         cells.push(cell);

@@ -1,21 +1,114 @@
 /** `diego bbs`: the only process that touches etcd. */
-import { startBbs, type BbsConfig } from '@diego/bbs';
+import { startBbs, type BbsConfig, type EncryptionKey, type EtcdTlsFiles, type MutualTlsFiles } from '@diego/bbs';
 import { serveUntilStopped, type Command } from '../command';
-import { addressFlag, boolFlag, durationFlag, logLevelFlag, optional, urlFlag, urlListFlag } from '../flag-types';
+import { UsageError, type FlagDef } from '../flags';
+import {
+  addressFlag,
+  boolFlag,
+  durationFlag,
+  ignored,
+  logLevelFlag,
+  nonNegativeIntegerFlag,
+  optional,
+  positiveIntegerFlag,
+  stringFlag,
+  urlFlag,
+  urlListFlag,
+} from '../flag-types';
+import { consulFlags, DROPSONDE, leaseTtlFlag } from './shared-flags';
+
+/** Diego's limit on a key label: its length is one byte of the stored value. */
+const MAX_LABEL_BYTES = 127;
+
+function parseEncryptionKey(text: string): EncryptionKey {
+  const colon = text.indexOf(':');
+  if (colon === -1) throw new Error('expected label:passphrase');
+  const label = text.slice(0, colon);
+  const passphrase = text.slice(colon + 1);
+  if (label === '' || Buffer.byteLength(label) > MAX_LABEL_BYTES) throw new Error(`a key label is 1 to ${MAX_LABEL_BYTES} bytes`);
+  if (passphrase === '') throw new Error(`key "${label}" has an empty passphrase`);
+  return { label, passphrase };
+}
+
+function encryptionKeyFlag(): FlagDef<EncryptionKey[]> {
+  return {
+    usage: 'a key record values are encrypted with at rest (AES-256-GCM); repeat it to keep reading values under older keys',
+    valueName: 'label:passphrase',
+    defaultText: '',
+    isRepeatable: true,
+    isSecret: true,
+    parse: (written) => {
+      const keys = written.map(parseEncryptionKey);
+      const labels = keys.map((key) => key.label);
+      const repeated = labels.find((label, index) => labels.indexOf(label) !== index);
+      if (repeated !== undefined) throw new Error(`key label "${repeated}" is given twice`);
+      return keys;
+    },
+  };
+}
 
 export const bbsFlags = {
   listenAddress: addressFlag('where the BBS API listens', '0.0.0.0:8889'),
   etcdCluster: urlListFlag('the etcd client URLs, comma-separated', 'http://127.0.0.1:2379'),
+  etcdCaFile: stringFlag("the CA that signed etcd's certificate, for https -etcdCluster URLs (default: the system's CAs)", '', 'file'),
+  etcdCertFile: stringFlag('the client certificate presented to an etcd run with --client-cert-auth', '', 'file'),
+  etcdKeyFile: stringFlag('the key of -etcdCertFile', '', 'file'),
+  etcdClientSessionCacheSize: ignored(nonNegativeIntegerFlag('TLS session cache capacity towards etcd'), "etcd's gRPC client keeps one TLS connection per member"),
+  etcdMaxIdleConnsPerHost: ignored(nonNegativeIntegerFlag('idle connections kept per etcd member'), "etcd's gRPC client multiplexes every call over one connection per member"),
+  requireSSL: boolFlag('serve the API over mutual TLS only: clients must present a certificate signed by -caFile'),
+  caFile: stringFlag('with -requireSSL: the CA that signs the certificates of clients', '', 'file'),
+  certFile: stringFlag("with -requireSSL: the BBS's own certificate", '', 'file'),
+  keyFile: stringFlag('with -requireSSL: the key of -certFile', '', 'file'),
   logLevel: logLevelFlag(),
   debugAddr: optional(addressFlag('where the debug endpoints listen; none when empty', '')),
   eventHeartbeatInterval: durationFlag('how often an idle /v1/events stream gets a heartbeat comment', '15s'),
-  advertiseURL: optional(urlFlag('the URL other BBSes and operators reach this BBS at, announced in the leader election; http://<listenAddress> when empty', '')),
+  advertiseURL: optional(urlFlag('the URL other BBSes and operators reach this BBS at, announced in the leader election; http(s)://<listenAddress> when empty', '')),
   convergeRepeatInterval: durationFlag('how often the leader converges tasks and LRPs (and at once when a cell disappears)', '30s'),
   kickTaskDuration: durationFlag('a task untouched this long is auctioned again (PENDING) or called back again (COMPLETED)', '30s'),
   expirePendingTaskDuration: durationFlag('a task still PENDING this long after its creation fails', '30m'),
   expireCompletedTaskDuration: durationFlag('a completed task is deleted this long after it completed', '120s'),
   apiOnly: boolFlag('serve the API only and never campaign to lead (no converger, auctioneer or task callbacks here): a BBS that only scales out reads and writes'),
+  communicationTimeout: durationFlag("how long the BBS waits on a cell's rep or a task's completion callback", '10s'),
+  lockTTL: leaseTtlFlag("the leader election's lease TTL: how soon another BBS leads after the leader dies"),
+  lockRetryInterval: durationFlag('how long a BBS that did not win the election waits before campaigning again', '5s'),
+  convergenceWorkers: positiveIntegerFlag("a convergence pass's writes in flight at once", '20'),
+  updateWorkers: positiveIntegerFlag('records rewritten at once when moving them to the active encryption key', '1000'),
+  taskCallBackWorkers: positiveIntegerFlag('task completion callbacks in flight at once', '1000'),
+  encryptionKey: encryptionKeyFlag(),
+  activeKeyLabel: stringFlag('the label of the -encryptionKey new values are written with (required with -encryptionKey)', '', 'label'),
+  auctioneerAddress: ignored(optional(urlFlag('the auctioneer', '')), 'the auctioneer runs inside the leading BBS'),
+  metricsReportInterval: ignored(durationFlag('how often metrics are sent', '1m'), DROPSONDE),
+  dropsondeDestination: ignored(stringFlag('the metron agent', '', 'host:port'), DROPSONDE),
+  ...consulFlags,
 };
+
+/** -requireSSL's three files; they mean nothing without it. */
+function compileServerTls(values: { requireSSL: boolean; caFile: string; certFile: string; keyFile: string }): MutualTlsFiles | null {
+  const { caFile, certFile, keyFile } = values;
+  if (!values.requireSSL) {
+    if ([caFile, certFile, keyFile].some((file) => file !== '')) throw new UsageError('-caFile, -certFile and -keyFile take effect only with -requireSSL');
+    return null;
+  }
+  if (caFile === '' || certFile === '' || keyFile === '') throw new UsageError('-requireSSL needs -caFile, -certFile and -keyFile');
+  return { caFile, certFile, keyFile };
+}
+
+function compileEtcdTls(values: { etcdCaFile: string; etcdCertFile: string; etcdKeyFile: string }): EtcdTlsFiles | null {
+  const file = (path: string): string | null => (path === '' ? null : path);
+  const tls = { caFile: file(values.etcdCaFile), certFile: file(values.etcdCertFile), keyFile: file(values.etcdKeyFile) };
+  if ((tls.certFile === null) !== (tls.keyFile === null)) throw new UsageError('-etcdCertFile and -etcdKeyFile go together');
+  return tls.caFile === null && tls.certFile === null ? null : tls;
+}
+
+function compileEncryption(keys: EncryptionKey[], activeKeyLabel: string): Pick<BbsConfig, 'encryptionKeys' | 'activeKeyLabel'> {
+  if (keys.length === 0) {
+    if (activeKeyLabel !== '') throw new UsageError('-activeKeyLabel needs the -encryptionKey it names');
+    return { encryptionKeys: [], activeKeyLabel: null };
+  }
+  if (activeKeyLabel === '') throw new UsageError('-encryptionKey needs -activeKeyLabel: which key new values are written with');
+  if (!keys.some((key) => key.label === activeKeyLabel)) throw new UsageError(`-activeKeyLabel "${activeKeyLabel}" is not the label of any -encryptionKey`);
+  return { encryptionKeys: keys, activeKeyLabel };
+}
 
 export const bbsCommand: Command<typeof bbsFlags, BbsConfig> = {
   name: 'bbs',
@@ -25,18 +118,30 @@ export const bbsCommand: Command<typeof bbsFlags, BbsConfig> = {
     'SIGINT or SIGTERM. Every BBS serves the API; the one that wins the etcd election /v1/locks/bbs_lock also\n' +
     'runs the converger, the auctioneer and the task completion callbacks.',
   flags: bbsFlags,
-  compile: (values) => ({
-    listenAddress: values.listenAddress,
-    etcdCluster: values.etcdCluster,
-    logLevel: values.logLevel,
-    debugAddress: values.debugAddr,
-    eventHeartbeatIntervalMs: values.eventHeartbeatInterval,
-    advertiseUrl: values.advertiseURL ?? `http://${values.listenAddress}`,
-    convergeRepeatIntervalMs: values.convergeRepeatInterval,
-    kickTaskDurationMs: values.kickTaskDuration,
-    expirePendingTaskDurationMs: values.expirePendingTaskDuration,
-    expireCompletedTaskDurationMs: values.expireCompletedTaskDuration,
-    apiOnly: values.apiOnly,
-  }),
-  run: (config, io) => serveUntilStopped('bbs', config.logLevel, () => startBbs(config), io),
+  compile: (values) => {
+    const serverTls = compileServerTls(values);
+    return {
+      listenAddress: values.listenAddress,
+      etcdCluster: values.etcdCluster,
+      etcdTls: compileEtcdTls(values),
+      serverTls,
+      logLevel: values.logLevel,
+      debugAddress: values.debugAddr,
+      eventHeartbeatIntervalMs: values.eventHeartbeatInterval,
+      advertiseUrl: values.advertiseURL ?? `${serverTls === null ? 'http' : 'https'}://${values.listenAddress}`,
+      convergeRepeatIntervalMs: values.convergeRepeatInterval,
+      kickTaskDurationMs: values.kickTaskDuration,
+      expirePendingTaskDurationMs: values.expirePendingTaskDuration,
+      expireCompletedTaskDurationMs: values.expireCompletedTaskDuration,
+      apiOnly: values.apiOnly,
+      communicationTimeoutMs: values.communicationTimeout,
+      lockTtlSeconds: values.lockTTL,
+      lockRetryIntervalMs: values.lockRetryInterval,
+      convergenceWorkers: values.convergenceWorkers,
+      updateWorkers: values.updateWorkers,
+      taskCallbackWorkers: values.taskCallBackWorkers,
+      ...compileEncryption(values.encryptionKey, values.activeKeyLabel),
+    };
+  },
+  run: (config, io, notes) => serveUntilStopped('bbs', config.logLevel, () => startBbs(config), io, notes),
 };

@@ -9,25 +9,31 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { startCell, type CellConfig, type PreloadedRootFs, type RunningCell } from '@diego/cell';
 export type { CellConfig, PreloadedRootFs } from '@diego/cell';
-import type { CliIo, Command } from '../command';
 import { UsageError, type FlagDef } from '../flags';
+import { logIgnoredFlags, type CliIo, type Command, type StartNotes } from '../command';
 import {
   addressFlag,
   autoOrPositiveIntegerFlag,
+  boolFlag,
   durationFlag,
+  hostPortListFlag,
+  ignored,
   logLevelFlag,
+  nonNegativeIntegerFlag,
+  optional,
   positiveIntegerFlag,
   stringFlag,
   urlFlag,
   urlListFlag,
 } from '../flag-types';
-import { parseHostPort } from '../address';
+import { bbsClientTlsFlags, compileBbsClientTls, consulFlags, DROPSONDE, leaseTtlFlag } from './shared-flags';
 import { isCidr } from '@diego/models';
 
 // The cell ID is the last segment of its etcd key, /v1/cell/<cellID>.
 const CELL_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const ROOTFS_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const MEGABYTE = 1024 * 1024;
+const GARDEN = 'the cell runs its containers itself: there is no Garden server';
 
 function cellIdFlag(): FlagDef<string> {
   return {
@@ -67,19 +73,6 @@ function preloadedRootFsFlag(): FlagDef<PreloadedRootFs[]> {
   };
 }
 
-/** Diego's -insecureDockerRegistryList: host:port,... reached over plain HTTP. */
-function hostPortListFlag(usage: string): FlagDef<string[]> {
-  return {
-    usage,
-    valueName: 'host:port[,host:port...]',
-    defaultText: '',
-    parse: (written) => {
-      const text = written[written.length - 1] ?? '';
-      return text === '' ? [] : text.split(',').map((item) => parseHostPort(item.trim()));
-    },
-  };
-}
-
 /** An IPv4 CIDR with room for a bridge and containers (a /30 at the smallest). */
 function networkPoolFlag(): FlagDef<string> {
   return {
@@ -111,7 +104,40 @@ export const cellFlags = {
   insecureDockerRegistryList: hostPortListFlag('registries reached over plain HTTP, comma-separated'),
   dockerImageDir: stringFlag('a directory of `docker save` tarballs and OCI layouts (<repository>:<tag>.tar), tried before the registry', '', 'dir'),
   networkPool: networkPoolFlag(),
+  ...bbsClientTlsFlags,
+  communicationTimeout: durationFlag('how long a call to the BBS may take', '10s'),
+  pollingInterval: optional(durationFlag("the rep's name for -bulkSyncInterval; wins over it when given", '')),
+  evacuationPollingInterval: durationFlag('how often an evacuating cell looks whether its instances run elsewhere yet', '1s'),
+  exportNetworkEnvVars: boolFlag("give LRP instances CF_INSTANCE_IP, CF_INSTANCE_PORT, CF_INSTANCE_ADDR, CF_INSTANCE_PORTS (and CF_INSTANCE_INTERNAL_IP in a network of their own)", true),
+  healthyMonitoringInterval: durationFlag("how often an instance's monitor action runs once it has passed", '30s'),
+  unhealthyMonitoringInterval: durationFlag("how often an instance's monitor action runs until it first passes", '500ms'),
+  containerMaxCpuShares: positiveIntegerFlag('the cpu shares of a container of cpu_weight 100 (a root cell only)', '1024'),
+  lockTTL: leaseTtlFlag("the TTL of the cell's presence: a dead cell leaves the cells this long after it died"),
+  debugAddr: optional(addressFlag('where the debug endpoints listen; none when empty', '')),
   logLevel: logLevelFlag(),
+  lockRetryInterval: ignored(durationFlag('how soon a failed presence is taken again', '5s'), "the cell retries its presence every second until the BBS takes it"),
+  rootFSProvider: ignored(
+    { ...stringFlag('a rootfs provider this cell offers', '', 'name'), isRepeatable: true, parse: (written: readonly string[]) => [...written] },
+    'a root cell offers docker:// itself, and every cell its -preloadedRootFS',
+  ),
+  gardenNetwork: ignored(stringFlag("Garden's network", '', 'tcp|unix'), GARDEN),
+  gardenAddr: ignored(stringFlag("Garden's address", '', 'address'), GARDEN),
+  containerOwnerName: ignored(stringFlag('the owner name containers are tagged with', '', 'name'), 'containers are named after the cell and found under -workDir'),
+  tempDir: ignored(stringFlag('where downloads are staged', '', 'dir'), 'downloads are staged under -workDir'),
+  cachePath: ignored(stringFlag('where downloads are cached', '', 'dir'), 'downloads and image layers are cached under -workDir'),
+  maxCacheSizeInBytes: ignored(nonNegativeIntegerFlag('the cache size'), 'the download cache is not pruned by size'),
+  allowPrivileged: ignored(boolFlag('allow privileged run actions'), "a run action's privileged flag is not honoured: containers run as their user"),
+  skipCertVerify: ignored(boolFlag('skip TLS verification of downloads'), 'downloads always verify TLS certificates'),
+  containerInodeLimit: ignored(nonNegativeIntegerFlag('inodes per container'), "a root cell's disk limit (an ext4 image of disk_mb) bounds inodes too"),
+  pruneInterval: ignored(durationFlag('how long a container may stay allocated', '1m'), 'containers are created at once, never left allocated'),
+  createWorkPoolSize: ignored(positiveIntegerFlag('concurrent Garden creates', '32'), GARDEN),
+  deleteWorkPoolSize: ignored(positiveIntegerFlag('concurrent Garden deletes', '32'), GARDEN),
+  readWorkPoolSize: ignored(positiveIntegerFlag('concurrent Garden reads', '64'), GARDEN),
+  metricsWorkPoolSize: ignored(positiveIntegerFlag('concurrent Garden metrics reads', '8'), GARDEN),
+  healthCheckWorkPoolSize: ignored(positiveIntegerFlag('concurrent monitor checks', '64'), 'monitor actions run in the cell process as they fall due'),
+  dropsondePort: ignored(positiveIntegerFlag("the metron agent's port", '3457'), DROPSONDE),
+  etcdCluster: ignored(optional(urlListFlag('etcd client URLs', '')), 'the cell talks only to the BBS, the one process that touches etcd'),
+  ...consulFlags,
 };
 
 /** The size of the file system that holds `path`, or would hold it once created. */
@@ -152,24 +178,34 @@ export const cellCommand: Command<typeof cellFlags, CellConfig> = {
       containers: values.containers,
       preloadedRootFses: values.preloadedRootFS,
       evacuationTimeoutMs: values.evacuationTimeout,
-      bulkSyncIntervalMs: values.bulkSyncInterval,
       workDir,
       dockerRegistryURL: values.dockerRegistryURL,
       insecureDockerRegistries: values.insecureDockerRegistryList,
       dockerImageDir: values.dockerImageDir === '' ? null : resolve(values.dockerImageDir),
       networkPool: values.networkPool,
       logLevel: values.logLevel,
+      bbsTls: compileBbsClientTls(values),
+      communicationTimeoutMs: values.communicationTimeout,
+      bulkSyncIntervalMs: values.pollingInterval ?? values.bulkSyncInterval,
+      evacuationPollingIntervalMs: values.evacuationPollingInterval,
+      exportNetworkEnvVars: values.exportNetworkEnvVars,
+      healthyMonitoringIntervalMs: values.healthyMonitoringInterval,
+      unhealthyMonitoringIntervalMs: values.unhealthyMonitoringInterval,
+      containerMaxCpuShares: values.containerMaxCpuShares,
+      presenceTtlSeconds: values.lockTTL,
+      debugAddress: values.debugAddr,
     };
   },
-  run: (config, io) => runCell(config, io),
+  run: (config, io, notes) => runCell(config, io, notes),
 };
 
 /** A signal right after the first is the same Ctrl-C or SIGTERM delivered twice (the terminal and `npm start`). */
 const SAME_SIGNAL_WINDOW_MS = 1000;
 
 /** Starts the cell and runs it until a signal has stopped it: SIGTERM evacuates, SIGINT or a second signal stops. */
-async function runCell(config: CellConfig, io: CliIo): Promise<number> {
+async function runCell(config: CellConfig, io: CliIo, notes: StartNotes): Promise<number> {
   const logger = pino({ level: config.logLevel });
+  logIgnoredFlags(logger.child({ component: 'cell' }), notes);
   const starting = new AbortController();
   let cell: RunningCell | null = null;
   let firstSignalAt: number | null = null;

@@ -1,18 +1,52 @@
 /** `diego receptor`: the JSON REST API (`/v1/...`) CC-bridge and operators talk to. */
-import { startReceptor, type ReceptorConfig } from '@diego/receptor';
+import { resolve } from 'node:path';
+import { startReceptor, type ReceptorConfig, type RouterRegistrationConfig } from '@diego/receptor';
 import { serveUntilStopped, type Command } from '../command';
 import { UsageError } from '../flags';
-import { addressFlag, boolFlag, durationFlag, logLevelFlag, optional, stringFlag, urlListFlag } from '../flag-types';
+import {
+  addressFlag,
+  boolFlag,
+  durationFlag,
+  hostPortListFlag,
+  ignored,
+  logLevelFlag,
+  nameListFlag,
+  optional,
+  stringFlag,
+  urlListFlag,
+} from '../flag-types';
+import { bbsClientTlsFlags, compileBbsClientTls, consulFlags } from './shared-flags';
+
+const ETCD = 'the receptor talks only to the BBS, the one process that touches etcd';
 
 export const receptorFlags = {
   address: addressFlag('where the receptor API listens', '0.0.0.0:8887'),
   bbsAddress: urlListFlag('the BBS URLs, comma-separated, tried in order', 'http://127.0.0.1:8889'),
+  ...bbsClientTlsFlags,
+  communicationTimeout: durationFlag('how long a call to the BBS may take', '10s'),
   username: stringFlag('basic auth user name; basic auth is on when it is set', '', 'name'),
   password: stringFlag('basic auth password (prefer the environment variable: flags show in ps)', '', 'password'),
   corsEnabled: boolFlag('allow cross-origin requests and answer CORS preflights'),
+  registerWithRouter: boolFlag('announce the receptor to the Cloud Foundry router over NATS (router.register with -domainNames)'),
+  domainNames: nameListFlag('the routes the router sends to this receptor, comma-separated', 'domain'),
+  natsAddresses: hostPortListFlag('the NATS servers, comma-separated', '127.0.0.1:4222'),
+  natsUsername: stringFlag('the NATS user name', 'nats', 'name'),
+  natsPassword: { ...stringFlag('the NATS password (prefer the environment variable: flags show in ps)', 'nats', 'password'), isSecret: true as const },
+  artifactPath: stringFlag('the directory GET /v1/sync/:arch/:artifact serves files from', '', 'dir'),
+  versionFilesPath: stringFlag('the directory GET /v1/version reads release version files from', '', 'dir'),
   logLevel: logLevelFlag(),
   debugAddr: optional(addressFlag('where the debug endpoints listen; none when empty', '')),
   eventHeartbeatInterval: durationFlag('how often an idle /v1/events stream gets a heartbeat comment', '15s'),
+  taskHandlerAddress: ignored(
+    optional(addressFlag('where task completion callbacks were received', '')),
+    "the BBS calls each task's completion_callback_url itself; there is no receptor task handler",
+  ),
+  etcdCluster: ignored(optional(urlListFlag('etcd client URLs', '')), ETCD),
+  etcdCaFile: ignored(stringFlag("etcd's CA", '', 'file'), ETCD),
+  etcdCertFile: ignored(stringFlag('etcd client certificate', '', 'file'), ETCD),
+  etcdKeyFile: ignored(stringFlag('etcd client key', '', 'file'), ETCD),
+  lockTTL: ignored(durationFlag('consul lock TTL', '10s'), 'the receptor holds no lock'),
+  ...consulFlags,
 };
 
 /** A password without a user name would silently leave the API open: refuse it. */
@@ -20,6 +54,24 @@ export function checkBasicAuth(username: string, password: string): void {
   if (password !== '' && username === '') {
     throw new UsageError('a password is set but no username: basic auth is only on when -username is set too');
   }
+}
+
+function compileRouterRegistration(values: {
+  registerWithRouter: boolean;
+  domainNames: string[];
+  natsAddresses: string[];
+  natsUsername: string;
+  natsPassword: string;
+}): RouterRegistrationConfig | null {
+  if (!values.registerWithRouter) return null;
+  if (values.domainNames.length === 0) throw new UsageError('-registerWithRouter needs -domainNames: the routes to register');
+  if (values.natsAddresses.length === 0) throw new UsageError('-registerWithRouter needs -natsAddresses');
+  return {
+    natsAddresses: values.natsAddresses,
+    natsUsername: values.natsUsername,
+    natsPassword: values.natsPassword,
+    domainNames: values.domainNames,
+  };
 }
 
 export const receptorCommand: Command<typeof receptorFlags, ReceptorConfig> = {
@@ -34,13 +86,18 @@ export const receptorCommand: Command<typeof receptorFlags, ReceptorConfig> = {
     return {
       address: values.address,
       bbsAddress: values.bbsAddress,
+      bbsTls: compileBbsClientTls(values),
+      communicationTimeoutMs: values.communicationTimeout,
       username: values.username,
       password: values.password,
       corsEnabled: values.corsEnabled,
       logLevel: values.logLevel,
       debugAddress: values.debugAddr,
       eventHeartbeatIntervalMs: values.eventHeartbeatInterval,
+      routerRegistration: compileRouterRegistration(values),
+      artifactPath: values.artifactPath === '' ? null : resolve(values.artifactPath),
+      versionFilesPath: values.versionFilesPath === '' ? null : resolve(values.versionFilesPath),
     };
   },
-  run: (config, io) => serveUntilStopped('receptor', config.logLevel, () => startReceptor(config), io),
+  run: (config, io, notes) => serveUntilStopped('receptor', config.logLevel, () => startReceptor(config), io, notes),
 };

@@ -5,7 +5,7 @@ import { DEFAULT_BULK_SYNC_INTERVAL_MS, startCell, type CellConfig, type Running
 import { startReceptor } from '@diego/receptor';
 import { dialableUrl } from '../address';
 import { listenForStopSignals, type CliIo, type Command } from '../command';
-import { UsageError } from '../flags';
+import { defaultValues, UsageError } from '../flags';
 import { addressFlag, logLevelFlag, optional, stringFlag, urlListFlag } from '../flag-types';
 import { startLocalEtcd } from '../local-etcd';
 import { cellCommand, cellFlags } from './cell';
@@ -97,6 +97,7 @@ interface Running {
 function cellConfig(config: UpConfig, bbsUrl: string): CellConfig {
   return cellCommand.compile(
     {
+      ...defaultValues('cell', cellFlags),
       cellID: config.cellId,
       zone: CELL_ZONE,
       listenAddr: config.cellListenAddress,

@@ -30,13 +30,16 @@ export interface Hierarchy {
   ownDir: string;
 }
 
+/** The kernel's default shares, and Diego's default -containerMaxCpuShares. */
+export const DEFAULT_MAX_CPU_SHARES = 1024;
+
 /**
- * Diego's executor mapping from a DesiredLRP's cpu_weight (1-100) to shares: max(2, round(1024 * weight / 100));
- * weight 0 -> 1024 (the kernel's default).
+ * Diego's executor mapping from a DesiredLRP's cpu_weight (1-100) to shares: max(2, round(maxShares * weight / 100));
+ * weight 0 -> maxShares.
  */
-export function cpuSharesFor(cpuWeight: number): number {
-  if (cpuWeight <= 0) return 1024;
-  return Math.max(2, Math.round((1024 * Math.min(cpuWeight, 100)) / 100));
+export function cpuSharesFor(cpuWeight: number, maxShares = DEFAULT_MAX_CPU_SHARES): number {
+  if (cpuWeight <= 0) return maxShares;
+  return Math.max(2, Math.round((maxShares * Math.min(cpuWeight, 100)) / 100));
 }
 
 /** runc's conversion from v1 shares [2, 262144] to v2 weight [1, 10000]. */

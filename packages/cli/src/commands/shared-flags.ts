@@ -1,0 +1,46 @@
+/**
+ * Flags that several of Diego's 2015 processes took with the same meaning: the client certificates for a BBS
+ * over mutual TLS, and those of Diego's machinery that this design has no use for (consul, dropsonde).
+ */
+import type { MutualTlsFiles } from '@diego/bbs';
+import { UsageError, type FlagDef } from '../flags';
+import { durationFlag, ignored, nonNegativeIntegerFlag, optional, stringFlag, urlListFlag } from '../flag-types';
+
+export const bbsClientTlsFlags = {
+  bbsCACert: stringFlag('the CA that signed the BBS certificate, for https -bbsAddress URLs', '', 'file'),
+  bbsClientCert: stringFlag('the client certificate presented to a BBS run with -requireSSL', '', 'file'),
+  bbsClientKey: stringFlag('the key of -bbsClientCert', '', 'file'),
+  bbsClientSessionCacheSize: ignored(
+    nonNegativeIntegerFlag('TLS session cache capacity towards the BBS'),
+    "Node's TLS client keeps its own session cache",
+  ),
+  bbsMaxIdleConnsPerHost: ignored(
+    nonNegativeIntegerFlag('idle keep-alive connections kept per BBS'),
+    'connections to the BBS are kept alive and reused as needed',
+  ),
+};
+
+/** The three files, or null when none is given; some but not all is a mistake the process could not act on. */
+export function compileBbsClientTls(values: { bbsCACert: string; bbsClientCert: string; bbsClientKey: string }): MutualTlsFiles | null {
+  const { bbsCACert: caFile, bbsClientCert: certFile, bbsClientKey: keyFile } = values;
+  const given = [caFile, certFile, keyFile].filter((file) => file !== '').length;
+  if (given === 0) return null;
+  if (given !== 3) throw new UsageError('-bbsCACert, -bbsClientCert and -bbsClientKey go together: give all three or none');
+  return { caFile, certFile, keyFile };
+}
+
+const CONSUL = 'presence and locks live in etcd, kept by the BBS; there is no consul';
+
+/** consul's flags, which every 2015 process took. */
+export const consulFlags = {
+  consulCluster: ignored(optional(urlListFlag('consul agent URLs', '')), CONSUL),
+  sessionName: ignored(stringFlag('consul session name', ''), CONSUL),
+};
+
+/** Diego's -lockTTL, in whole seconds as an etcd lease's TTL is: a fraction rounds up, never shorter than asked. */
+export function leaseTtlFlag(usage: string): FlagDef<number> {
+  const duration = durationFlag(usage, '10s');
+  return { ...duration, parse: (written) => Math.ceil(duration.parse(written) / 1000) };
+}
+
+export const DROPSONDE = 'metrics are served on -debugAddr (/debug/vars), not sent to a metron agent';
