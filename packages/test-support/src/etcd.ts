@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +23,19 @@ export interface StartEtcdOptions {
   startTimeoutMs?: number;
   /** More flags for etcd, after ours (e.g. `['--quota-backend-bytes', '8589934592']`). */
   extraArgs?: string[];
+  /**
+   * Serve clients over https only, with etcd's `--client-cert-auth`: `certFile`/`keyFile` are etcd's own, a client
+   * must present a certificate signed by `caFile`; the health check presents `client`.
+   */
+  clientTls?: EtcdClientTls;
+}
+
+/** PEM files of an etcd run with `--client-cert-auth`. */
+export interface EtcdClientTls {
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+  client: { certFile: string; keyFile: string };
 }
 
 const STOP_GRACE_MS = 5000;
@@ -43,7 +57,8 @@ export async function startEtcd(opts: StartEtcdOptions = {}): Promise<EtcdProces
   const binary = opts.binary ?? 'etcd';
   const deadline = Date.now() + (opts.startTimeoutMs ?? 15000);
   const [clientPort, peerPort] = await freePorts(2);
-  const endpoint = `http://127.0.0.1:${clientPort}`;
+  const tls = opts.clientTls;
+  const endpoint = `${tls === undefined ? 'http' : 'https'}://127.0.0.1:${clientPort}`;
   const peerUrl = `http://127.0.0.1:${peerPort}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'diego-etcd-'));
   const child = spawn(
@@ -58,6 +73,9 @@ export async function startEtcd(opts: StartEtcdOptions = {}): Promise<EtcdProces
       '--initial-cluster', `diego-test=${peerUrl}`,
       '--logger', 'zap',
       '--log-level', 'warn',
+      ...(tls === undefined
+        ? []
+        : ['--client-cert-auth', '--trusted-ca-file', tls.caFile, '--cert-file', tls.certFile, '--key-file', tls.keyFile]),
       ...(opts.extraArgs ?? []),
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
@@ -91,7 +109,7 @@ export async function startEtcd(opts: StartEtcdOptions = {}): Promise<EtcdProces
   void exited.then((why) => {
     exitReason = why;
   });
-  const early = await waitHealthy(endpoint, deadline, () => exitReason);
+  const early = await waitHealthy(endpoint, deadline, () => exitReason, tls);
   if (early !== null) {
     await stop();
     throw new Error(`could not start ${binary} on ${endpoint}: ${early}\n${stderrTail.join('\n')}`);
@@ -205,24 +223,33 @@ async function waitHealthy(
   endpoint: string,
   deadline: number,
   exitReason: () => string | undefined,
+  tls?: EtcdClientTls,
 ): Promise<string | null> {
   let last = 'no answer';
   while (Date.now() < deadline) {
     const exited = exitReason();
     if (exited !== undefined) return exited;
-    last = await healthOnce(endpoint);
+    last = await healthOnce(endpoint, tls);
     if (last === 'ok') return null;
     await new Promise((resolve) => setTimeout(resolve, HEALTH_POLL_MS));
   }
   return `not healthy in time (${last})`;
 }
 
-function healthOnce(endpoint: string): Promise<string> {
+function healthOnce(endpoint: string, tls?: EtcdClientTls): Promise<string> {
   return new Promise((resolve) => {
-    const req = request(`${endpoint}/health`, { timeout: 1000 }, (res) => {
+    const onResponse = (res: IncomingMessage): void => {
       res.resume();
       resolve(res.statusCode === 200 ? 'ok' : `status ${res.statusCode}`);
-    });
+    };
+    const req = tls === undefined
+      ? request(`${endpoint}/health`, { timeout: 1000 }, onResponse)
+      : httpsRequest(`${endpoint}/health`, {
+          timeout: 1000,
+          ca: readFileSync(tls.caFile),
+          cert: readFileSync(tls.client.certFile),
+          key: readFileSync(tls.client.keyFile),
+        }, onResponse);
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', (err) => resolve(err.message));
     req.end();

@@ -9,3 +9,4 @@ export * from './take-events';
 export * from './registry';
 export * from './network-pool';
 export * from './leading-bbs';
+export * from './tls';
