@@ -17,6 +17,7 @@ import type { Logger } from 'pino';
 import type { BbsEvent } from '../bbs-client';
 import type { Clock, Db } from '../db/db';
 import { systemClock } from '../db/etcd/etcd-db';
+import type { RecordCodec } from '../db/etcd/record-codec';
 import { watchBbsEvents, type BbsEventWatch } from '../events/watch-events';
 import type { AuctionRequester, LeaderLoop, LRPStartRequest, TaskStartRequest } from '../leader/contracts';
 import { lrpIdentifier, type CellState, type RepLRP, type RepTask, type Work } from '../rep/rep-api';
@@ -41,6 +42,8 @@ export interface AuctioneerOptions {
   db: AuctioneerStore;
   /** The store's key space, watched for instances and tasks to place. */
   etcd: Namespace;
+  /** How the store's values are stored (the store's codec); plain JSON by default. */
+  codec?: RecordCodec;
   logger: Logger;
   /** The cells' rep API; over HTTP by default. */
   rep?: RepClient;
@@ -79,6 +82,7 @@ export class Auctioneer implements AuctionRequester, LeaderLoop {
   readonly name = 'auctioneer';
   private readonly db: AuctioneerStore;
   private readonly etcd: Namespace;
+  private readonly codec: RecordCodec | undefined;
   private readonly logger: Logger;
   private readonly rep: RepClient;
   private readonly cellStateTimeoutMs: number;
@@ -104,6 +108,7 @@ export class Auctioneer implements AuctionRequester, LeaderLoop {
   constructor(options: AuctioneerOptions) {
     this.db = options.db;
     this.etcd = options.etcd;
+    this.codec = options.codec;
     this.logger = options.logger.child({ session: 'auctioneer' });
     this.rep = options.rep ?? new HttpRepClient();
     this.cellStateTimeoutMs = options.cellStateTimeoutMs ?? 1000;
@@ -173,7 +178,7 @@ export class Auctioneer implements AuctionRequester, LeaderLoop {
   // ---- following the store ----
 
   private watchStore(): Promise<BbsEventWatch> {
-    return watchBbsEvents(this.etcd, this.logger, (event) => this.onStoreEvent(event), (err) => this.onWatchFailed(err));
+    return watchBbsEvents(this.etcd, this.logger, (event) => this.onStoreEvent(event), (err) => this.onWatchFailed(err), this.codec);
   }
 
   private onStoreEvent(event: BbsEvent): void {

@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { BbsEvent } from '../bbs-client';
 import { etcdCall } from '../db/etcd/errors';
 import { V1_PREFIX } from '../db/etcd/keys';
+import type { RecordCodec } from '../db/etcd/record-codec';
 import { parseEventId, type ResumePoint } from './resume';
 import { RevisionWatch, type KeyChange } from './revision-watch';
 import { eventGroups, type EventGroup } from './watch-events';
@@ -26,6 +27,8 @@ export interface EventHubOptions {
   bufferSize?: number;
   /** Recent events kept for resuming subscribers. Default 1024. */
   historySize?: number;
+  /** How the store's values are stored (the store's codec); plain JSON by default. */
+  codec?: RecordCodec;
 }
 
 /** Why a subscription ended. */
@@ -237,7 +240,7 @@ export class EventHub {
   }
 
   private publish(live: Live, changes: KeyChange[]): void {
-    for (const group of eventGroups(changes, this.options.logger)) {
+    for (const group of eventGroups(changes, this.options.logger, this.options.codec)) {
       live.history.push(group);
       live.historyEvents += group.events.length;
       while (live.historyEvents > this.historySize) {
@@ -279,7 +282,7 @@ export class EventHub {
       subscriber.cursor + 1n,
       {
         onChanges: (changes) => {
-          for (const group of eventGroups(changes, this.options.logger)) {
+          for (const group of eventGroups(changes, this.options.logger, this.options.codec)) {
             if (!this.deliver(subscriber, group)) return;
           }
           // Every change up to the last one's revision has been seen, events or not (domains, cells).

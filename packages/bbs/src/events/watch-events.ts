@@ -3,6 +3,8 @@
  * `*_created|changed|removed` events. A PUT that created the key is "created", any other PUT "changed" (from its
  * previous value), a DELETE (lease expiry included) "removed" (from its previous value). The events of one
  * revision (one transaction: a desired LRP with its instances, an evacuation) stay together, in write order.
+ * Values are opened by the store's RecordCodec, as every read is; a rewrite that only moved a record to another
+ * encryption key changes nothing a client sees and is no event.
  */
 import {
   actualLrpFromJson,
@@ -16,6 +18,7 @@ import type { IKeyValue, Namespace } from 'etcd3';
 import type { Logger } from 'pino';
 import type { BbsEvent } from '../bbs-client';
 import { parseKey, V1_PREFIX } from '../db/etcd/keys';
+import { RecordCodec } from '../db/etcd/record-codec';
 import { eventId } from './resume';
 import { RevisionWatch, type KeyChange } from './revision-watch';
 
@@ -41,6 +44,7 @@ export async function watchBbsEvents(
   logger: Logger,
   onEvent: (event: BbsEvent) => void,
   onError: (err: Error) => void,
+  codec: RecordCodec = RecordCodec.PLAIN,
 ): Promise<BbsEventWatch> {
   // Any read says which revision the store is at; the watch starts right after it.
   const { header } = await etcd.get(V1_PREFIX).exec();
@@ -51,7 +55,7 @@ export async function watchBbsEvents(
     {
       onChanges: (changes) => {
         for (const change of changes) {
-          const event = eventFromChange(change, logger);
+          const event = eventFromChange(change, logger, codec);
           if (event !== null) onEvent(event);
         }
       },
@@ -65,35 +69,45 @@ export async function watchBbsEvents(
   };
 }
 
-/** The event a key change means; null for keys that are no DesiredLRP, ActualLRP or Task, or values that do not decode. */
-export function eventFromChange(change: KeyChange, logger: Logger): BbsEvent | null {
-  const key = parseKey(change.kv.key.toString());
+/**
+ * The event a key change means; null for keys that are no DesiredLRP, ActualLRP or Task, values that do not
+ * decode, and rewrites under another encryption key.
+ */
+export function eventFromChange(change: KeyChange, logger: Logger, codec: RecordCodec = RecordCodec.PLAIN): BbsEvent | null {
+  const keyText = change.kv.key.toString();
+  const key = parseKey(keyText);
   if (key === null || key.kind === 'domain' || key.kind === 'cell') return null;
   const revision = change.kv.mod_revision;
   const previous = change.prev_kv ?? null;
   // Judged by the key's own revisions: a missing previous value alone may only mean compaction removed it.
   const created = change.type === 'Put' && change.kv.create_revision === change.kv.mod_revision;
   try {
+    const open = (kv: IKeyValue): string => codec.open(keyText, kv.value.toString()).text;
+    const after = change.type === 'Put' ? open(change.kv) : '';
+    const before = created ? '' : open(requirePrevious(previous));
+    // The same record stored differently: moved to another encryption key (every write of a record's content
+    // carries a fresh stamp, so equal texts under different bytes are nothing else).
+    if (!created && change.type === 'Put' && before === after && !change.kv.value.equals(requirePrevious(previous).value)) return null;
     switch (key.kind) {
       case 'desired': {
-        if (created) return { type: 'desired_lrp_created', revision, desired_lrp: desiredLrpFromJson(change.kv.value.toString()) };
-        const before = desiredLrpFromJson(requirePrevious(previous).value.toString());
-        if (change.type === 'Delete') return { type: 'desired_lrp_removed', revision, desired_lrp: before };
-        return { type: 'desired_lrp_changed', revision, before, after: desiredLrpFromJson(change.kv.value.toString()) };
+        if (created) return { type: 'desired_lrp_created', revision, desired_lrp: desiredLrpFromJson(after) };
+        const was = desiredLrpFromJson(before);
+        if (change.type === 'Delete') return { type: 'desired_lrp_removed', revision, desired_lrp: was };
+        return { type: 'desired_lrp_changed', revision, before: was, after: desiredLrpFromJson(after) };
       }
       case 'actual': {
         const group = (lrp: ActualLRP): ActualLRPGroup =>
           key.evacuating ? { instance: null, evacuating: lrp } : { instance: lrp, evacuating: null };
-        if (created) return { type: 'actual_lrp_created', revision, actual_lrp_group: group(actualLrpFromJson(change.kv.value.toString())) };
-        const before = group(actualLrpFromJson(requirePrevious(previous).value.toString()));
-        if (change.type === 'Delete') return { type: 'actual_lrp_removed', revision, actual_lrp_group: before };
-        return { type: 'actual_lrp_changed', revision, before, after: group(actualLrpFromJson(change.kv.value.toString())) };
+        if (created) return { type: 'actual_lrp_created', revision, actual_lrp_group: group(actualLrpFromJson(after)) };
+        const was = group(actualLrpFromJson(before));
+        if (change.type === 'Delete') return { type: 'actual_lrp_removed', revision, actual_lrp_group: was };
+        return { type: 'actual_lrp_changed', revision, before: was, after: group(actualLrpFromJson(after)) };
       }
       case 'task': {
-        if (created) return { type: 'task_created', revision, task: taskFromJson(change.kv.value.toString()) };
-        const before = taskFromJson(requirePrevious(previous).value.toString());
-        if (change.type === 'Delete') return { type: 'task_removed', revision, task: before };
-        return { type: 'task_changed', revision, before, after: taskFromJson(change.kv.value.toString()) };
+        if (created) return { type: 'task_created', revision, task: taskFromJson(after) };
+        const was = taskFromJson(before);
+        if (change.type === 'Delete') return { type: 'task_removed', revision, task: was };
+        return { type: 'task_changed', revision, before: was, after: taskFromJson(after) };
       }
     }
   } catch (err) {
@@ -112,10 +126,10 @@ function requirePrevious(previous: IKeyValue | null): IKeyValue {
  * The events of `changes` (whole revisions, in order) grouped by revision, each with its id (`<revision>.<place>`);
  * revisions without events are left out. Every BBS numbers one revision's changes alike, so ids hold across them.
  */
-export function eventGroups(changes: readonly KeyChange[], logger: Logger): EventGroup[] {
+export function eventGroups(changes: readonly KeyChange[], logger: Logger, codec: RecordCodec = RecordCodec.PLAIN): EventGroup[] {
   const groups: EventGroup[] = [];
   for (const change of changes) {
-    const event = eventFromChange(change, logger);
+    const event = eventFromChange(change, logger, codec);
     if (event === null) continue;
     const revision = BigInt(event.revision);
     const last = groups[groups.length - 1];

@@ -214,7 +214,8 @@ export async function startBbsServer(options: BbsServerOptions): Promise<BbsServ
 function logRefusedClient(logger: Logger, err: Error, socket: TLSSocket): void {
   const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
   // `authorizationError` is the verdict on the certificate the client presented (another CA, expired...).
-  const reason = socket.authorizationError === undefined ? errorCodeOf(err) ?? err.message : String(socket.authorizationError);
+  const verdict: unknown = socket.authorizationError;
+  const reason = verdict === null || verdict === undefined ? errorCodeOf(err) ?? err.message : String(verdict);
   if (reason === 'ECONNRESET') {
     logger.debug({ remote_address: remote }, 'bbs-tls-handshake-abandoned');
     return;

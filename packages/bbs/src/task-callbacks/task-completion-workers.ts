@@ -8,6 +8,7 @@ import type { Namespace } from 'etcd3';
 import type { Logger } from 'pino';
 import type { BbsEvent } from '../bbs-client';
 import type { Db } from '../db/db';
+import type { RecordCodec } from '../db/etcd/record-codec';
 import { watchBbsEvents, type BbsEventWatch } from '../events/watch-events';
 import type { LeaderLoop, TaskCompletionSubmitter } from '../leader/contracts';
 import { CallbackAgents, postCallback, type CallbackOutcome } from './callback-request';
@@ -28,6 +29,8 @@ export interface TaskCompletionWorkersOptions {
   db: TaskCompletionStore;
   /** The store's namespace, to follow its changes. */
   etcd: Namespace;
+  /** How the store's values are stored (the store's codec); plain JSON by default. */
+  codec?: RecordCodec;
   logger: Logger;
   /** Callbacks in flight at once (Diego's `-taskCallBackWorkers`, default 1000); more wait their turn. */
   taskCallbackWorkers?: number;
@@ -66,13 +69,14 @@ export class TaskCompletionWorkers implements LeaderLoop, TaskCompletionSubmitte
 
   private readonly db: TaskCompletionStore;
   private readonly etcd: Namespace;
+  private readonly codec: RecordCodec | undefined;
   private readonly logger: Logger;
   private readonly workers: number;
   private readonly callbackTimeoutMs: number;
   private run: Run | null = null;
   private stopping: Promise<void> = Promise.resolve();
 
-  constructor({ db, etcd, logger, taskCallbackWorkers = DEFAULT_WORKERS, callbackTimeoutMs = DEFAULT_CALLBACK_TIMEOUT_MS }:
+  constructor({ db, etcd, codec, logger, taskCallbackWorkers = DEFAULT_WORKERS, callbackTimeoutMs = DEFAULT_CALLBACK_TIMEOUT_MS }:
     TaskCompletionWorkersOptions) {
     if (!Number.isInteger(taskCallbackWorkers) || taskCallbackWorkers < 1) {
       throw new Error(`taskCallbackWorkers must be a positive integer, got ${taskCallbackWorkers}`);
@@ -80,6 +84,7 @@ export class TaskCompletionWorkers implements LeaderLoop, TaskCompletionSubmitte
     if (!(callbackTimeoutMs > 0)) throw new Error(`callbackTimeoutMs must be positive, got ${callbackTimeoutMs}`);
     this.db = db;
     this.etcd = etcd;
+    this.codec = codec;
     this.logger = logger.child({ session: 'task-completion-workers' });
     this.workers = taskCallbackWorkers;
     this.callbackTimeoutMs = callbackTimeoutMs;
@@ -149,6 +154,7 @@ export class TaskCompletionWorkers implements LeaderLoop, TaskCompletionSubmitte
       this.logger,
       (event) => this.onEvent(run, event),
       (err) => this.onWatchError(run, err),
+      this.codec,
     ).then(async (watcher) => {
       if (this.run === run) run.watcher = watcher;
       else await watcher.cancel(); // stopped while the watch was being created

@@ -12,7 +12,7 @@ import { incremented, newModificationTag } from './actual-lrp-records';
 import type { DbContext } from './context';
 import { resourceConflict, resourceNotFound } from './errors';
 import { DESIRED_LRP_PREFIX, desiredLrpKey } from './keys';
-import { memoizedDecoder, type Keep } from './store';
+import { decodeRecord, memoizedDecoder, type Keep } from './store';
 
 /** bbs UpdateDesiredLRP: two read-CAS attempts, then ResourceConflict. */
 const UPDATE_ATTEMPTS = 2;
@@ -114,7 +114,7 @@ export class EtcdDesiredLRPDb implements DesiredLRPDb {
     const removed = await this.ctx.store.delete(desiredLrpKey(processGuid));
     if (removed === null) throw resourceNotFound();
     this.ctx.logger.info({ process_guid: processGuid }, 'desired-lrp-removed');
-    return desiredLrpFromJson(removed.value);
+    return decodeRecord(removed, desiredLrpFromJson);
   }
 }
 

@@ -18,6 +18,12 @@ export const CELL_PREFIX = '/v1/cell/';
  * concurrency.Election), and the key with the lowest create revision leads.
  */
 export const BBS_LOCK_PREFIX = '/v1/locks/bbs_lock/';
+/**
+ * The label of the encryption key every record is stored under once a rotation has finished (Diego's
+ * `/encryption-key`, spec/bbs.md §1.2), as plain text; absent while records are plain JSON. Outside `/v1/`, so no
+ * watch of the records sees it.
+ */
+export const ENCRYPTION_KEY_LABEL_KEY = '/encryption-key';
 
 const INSTANCE = 'instance';
 const EVACUATING = 'evacuating';

@@ -1,13 +1,15 @@
 /**
  * The generic etcd helper under every resource (k8s `registry.Store` / `storage.Interface`): reads return the
  * value with its `mod_revision`, creates are create-if-absent transactions, updates and deletes compare the
- * `mod_revision` they read, and lists are paged, consistent snapshots. Values are text here; the resource
- * modules own the codecs. Failures come out as BbsErrors (see errors.ts).
+ * `mod_revision` they read, and lists are paged, consistent snapshots. Values are record JSON here; the resource
+ * modules own the models' codecs, and every value goes to and comes from etcd through the store's RecordCodec
+ * (record-codec.ts: plain JSON, or encrypted at rest). Failures come out as BbsErrors (see errors.ts).
  *
  * Every call is retried through etcd's transient failures (faults.ts). Writes stay exact under retries: a
  * compare-and-swap or create whose earlier attempt may have been applied (its answer lost) counts a lost compare
  * as its own success when the record now holds exactly what it wrote. That identifies the write because every
- * record this store writes carries a fresh stamp (a modification tag's epoch or index, an `updated_at`).
+ * record this store writes carries a fresh stamp (a modification tag's epoch or index, an `updated_at`), and an
+ * encrypted value its own random nonce.
  */
 import { Range, type ILeaseKeepAliveResponse, type IKeyValue, type ITxnResponse, type Namespace } from 'etcd3';
 import { BbsError, isBbsError } from '@diego/models';
@@ -15,6 +17,8 @@ import { GRPCDeadlineExceededError } from 'etcd3';
 import type { Logger } from 'pino';
 import { etcdCall, fromEtcdError, invalidRecord, resourceConflict, resourceExists, resourceNotFound } from './errors';
 import { ETCD_ATTEMPT_TIMEOUT_MS, withEtcdRetries, type AttemptContext } from './faults';
+import { V1_PREFIX } from './keys';
+import { RecordCodec } from './record-codec';
 import type { EtcdView, ViewIndex, ViewRecord } from './view';
 
 /** A stored value with the etcd revision of its last write (opaque; never stored in the value). */
@@ -26,9 +30,23 @@ export interface Versioned<T> {
   lease: string;
 }
 
+/** A record as read from etcd: its value is the record's JSON, whatever etcd holds. */
+export interface StoredRecord extends Versioned<string> {
+  /** The label of the encryption key etcd holds the value under; null for plain JSON. */
+  keyLabel: string | null;
+  /** Why the value cannot be read (a key this BBS was not given, ...); `value` is then empty. */
+  unreadable?: BbsError;
+}
+
 /** A consistent snapshot of a prefix, and the revision it was read at (to watch from). */
 export interface ListResult<T> {
   items: Versioned<T>[];
+  revision: string;
+}
+
+/** `ListResult` of the records undecoded. */
+export interface StoredList {
+  items: StoredRecord[];
   revision: string;
 }
 
@@ -40,6 +58,8 @@ export interface StoreOptions {
   /** The largest request a write may make (default ETCD_MAX_REQUEST_BYTES). */
   maxRequestBytes?: number;
   logger: Logger;
+  /** How values are stored (plain JSON by default). */
+  codec?: RecordCodec;
 }
 
 /**
@@ -88,11 +108,14 @@ const PAGE_GROWTH = 4;
 
 export class EtcdStore {
   private view: EtcdView | null = null;
+  readonly codec: RecordCodec;
 
   constructor(
     private readonly ns: Namespace,
     private readonly options: StoreOptions,
-  ) {}
+  ) {
+    this.codec = options.codec ?? RecordCodec.PLAIN;
+  }
 
   /** From now on reads are served by `view` whenever it is current (see view.ts). */
   attachView(view: EtcdView): void {
@@ -103,22 +126,39 @@ export class EtcdStore {
     if (this.view === view) this.view = null;
   }
 
-  /** The raw record, or null when absent. */
-  async find(key: string): Promise<Versioned<string> | null> {
+  /** The record undecoded, or null when absent. */
+  async find(key: string): Promise<StoredRecord | null> {
     return this.findFor(key);
   }
 
   /** `find`, from the view when it can decode the record with `decode` (see DerivedOnly). */
-  private async findFor(key: string, decode?: Decode<unknown>): Promise<Versioned<string> | null> {
+  private async findFor(key: string, decode?: Decode<unknown>): Promise<StoredRecord | null> {
     const view = await this.currentView(key, decode);
     if (view !== null) return view.record(key) ?? null;
     return this.findInEtcd(key);
   }
 
-  private async findInEtcd(key: string): Promise<Versioned<string> | null> {
+  /** `find`, always from etcd. */
+  async findInEtcd(key: string): Promise<StoredRecord | null> {
     const res = await this.retrying('get', () => this.ns.get(key).exec());
     const kv = res.kvs[0];
-    return kv === undefined ? null : record(key, kv);
+    return kv === undefined ? null : this.stored(key, kv);
+  }
+
+  /**
+   * A key-value etcd gave (`key` relative to the namespace) as the record it holds: opened by the codec, or marked
+   * unreadable, with a log line naming the record and the key label (never a passphrase).
+   */
+  stored(key: string, kv: IKeyValue): StoredRecord {
+    const base = { key, modRevision: kv.mod_revision, lease: kv.lease };
+    try {
+      const { text, label } = this.codec.open(key, kv.value.toString());
+      return { ...base, value: text, keyLabel: label };
+    } catch (err) {
+      const unreadable = invalidRecord(err);
+      this.options.logger.error({ key, error: unreadable.message }, 'record-unreadable');
+      return { ...base, value: '', keyLabel: null, unreadable };
+    }
   }
 
   /** ResourceNotFound when absent; InvalidRecord when it does not decode. */
@@ -136,7 +176,7 @@ export class EtcdStore {
     const raw = await this.findInEtcd(key);
     if (raw === null) return null;
     try {
-      return withValue(raw, decode(raw.value));
+      return withValue(raw, decodeRecord(raw, decode));
     } catch (err) {
       throw invalidRecord(err);
     }
@@ -154,7 +194,8 @@ export class EtcdStore {
   }
 
   /** Create-if-absent; ResourceExists when the key is present. Returns the write's revision. */
-  async create(key: string, value: string, lease?: string): Promise<string> {
+  async create(key: string, text: string, lease?: string): Promise<string> {
+    const value = this.codec.seal(key, text);
     this.checkSize([{ key, value }]);
     const revision = await this.retrying('create', async ({ outcomeUnknown }) => {
       const res = await this.ns.if(key, 'Create', '==', 0).then(this.putOp(key, value, lease)).else(this.ns.get(key)).commit();
@@ -163,14 +204,15 @@ export class EtcdStore {
       if (outcomeUnknown && kv !== undefined && holds(kv, value, lease)) return kv.mod_revision;
       throw resourceExists();
     });
-    return this.wrote(revision);
+    return this.wrote(key, revision);
   }
 
   /**
    * Creates every entry in one transaction, or none when any key is present (returns false then).
    * At most 128 entries (etcd's default `--max-txn-ops`).
    */
-  async createAll(entries: readonly Entry[]): Promise<boolean> {
+  async createAll(records: readonly Entry[]): Promise<boolean> {
+    const entries = records.map((entry) => ({ key: entry.key, value: this.codec.seal(entry.key, entry.value) }));
     const [first, ...rest] = entries;
     if (first === undefined) return true;
     this.checkSize(entries);
@@ -189,7 +231,7 @@ export class EtcdStore {
       return ours ? (found[0]?.mod_revision ?? null) : null;
     });
     if (revision === null) return false;
-    this.wrote(revision);
+    this.wrote(first.key, revision);
     return true;
   }
 
@@ -197,7 +239,8 @@ export class EtcdStore {
    * Writes `value` if the key is still at `modRevision`: ResourceNotFound when it is gone, ResourceConflict when
    * someone wrote it since. `lease` attaches the key to a lease (none: the put detaches it from any).
    */
-  async compareAndSwap(key: string, modRevision: string, value: string, lease?: string): Promise<string> {
+  async compareAndSwap(key: string, modRevision: string, text: string, lease?: string): Promise<string> {
+    const value = this.codec.seal(key, text);
     this.checkSize([{ key, value }]);
     const revision = await this.retrying('compare-and-swap', async ({ outcomeUnknown }) => {
       const res = await this.ns.if(key, 'Mod', '==', modRevision).then(this.putOp(key, value, lease)).else(this.ns.get(key)).commit();
@@ -206,7 +249,7 @@ export class EtcdStore {
       if (outcomeUnknown && kv !== undefined && holds(kv, value, lease)) return kv.mod_revision;
       throw lostCompare(res);
     });
-    return this.wrote(revision);
+    return this.wrote(key, revision);
   }
 
   /** Deletes the key if it is still at `modRevision`; ResourceNotFound / ResourceConflict otherwise. */
@@ -218,7 +261,7 @@ export class EtcdStore {
       if (outcomeUnknown && elseRead(res) === undefined) return null;
       throw lostCompare(res);
     });
-    if (revision !== null) this.wrote(revision);
+    if (revision !== null) this.wrote(key, revision);
   }
 
   /**
@@ -226,7 +269,7 @@ export class EtcdStore {
    * compare-and-delete, so that a delete retried after a lost answer still returns what it deleted rather than
    * reporting the key it removed itself as absent.
    */
-  async delete(key: string): Promise<Versioned<string> | null> {
+  async delete(key: string): Promise<StoredRecord | null> {
     for (;;) {
       const current = await this.findInEtcd(key);
       if (current === null) return null;
@@ -242,21 +285,22 @@ export class EtcdStore {
   }
 
   /** A plain put (last writer wins), for records without a read-modify-write: domains, cell presences. */
-  async put(key: string, value: string, lease?: string): Promise<void> {
+  async put(key: string, text: string, lease?: string): Promise<void> {
+    const value = this.codec.seal(key, text);
     this.checkSize([{ key, value }]);
     const res = await this.retrying('put', () => this.putOp(key, value, lease).exec());
-    this.wrote(res.header.revision);
+    this.wrote(key, res.header.revision);
   }
 
   /**
    * Every record under `prefix` as one snapshot: the first page fixes the revision and later pages read at it.
    * Pages hold at most `pageSize` keys and about `pageBytes` (judged by the largest record seen).
    */
-  async list(prefix: string): Promise<ListResult<string>> {
+  async list(prefix: string): Promise<StoredList> {
     return this.listFor(prefix);
   }
 
-  private async listFor(prefix: string, decode?: Decode<unknown>): Promise<ListResult<string>> {
+  private async listFor(prefix: string, decode?: Decode<unknown>): Promise<StoredList> {
     const view = await this.currentView(prefix, decode);
     if (view !== null) return { items: view.range(prefix), revision: view.revision };
     return this.listFromEtcd(prefix);
@@ -266,7 +310,7 @@ export class EtcdStore {
    * `list`, always from etcd (the view loads itself with it), at `atRevision` when given (then a compaction
    * past it is the caller's error).
    */
-  async listFromEtcd(prefix: string, atRevision?: string): Promise<ListResult<string>> {
+  async listFromEtcd(prefix: string, atRevision?: string): Promise<StoredList> {
     for (let restart = 0; ; restart++) {
       try {
         return await this.listOnce(prefix, atRevision);
@@ -291,7 +335,7 @@ export class EtcdStore {
   }
 
   /** Hands `item` decoded to `take` when it decodes and `keep` accepts it; one that does not decode is logged. */
-  private decodeKept<T>(item: Versioned<string>, decode: Decode<T>, keep: Keep<T> | undefined, take: (value: T) => void): void {
+  private decodeKept<T>(item: StoredRecord, decode: Decode<T>, keep: Keep<T> | undefined, take: (value: T) => void): void {
     let value: T;
     try {
       value = decodeRecord(item, decode);
@@ -317,7 +361,8 @@ export class EtcdStore {
 
   /**
    * `list`, decoded, deleting the records that fail to decode (convergence prunes them, spec §8.2, §8.3). Each
-   * delete compares the revision listed, so a record rewritten since is left alone.
+   * delete compares the revision listed, so a record rewritten since is left alone. A record this BBS cannot
+   * open (encrypted with a key it was not given) is left alone too: it is not invalid, only unreadable here.
    */
   async listDecodedPruning<T>(prefix: string, decode: Decode<T>): Promise<ListResult<T> & { pruned: number }> {
     const { items, revision } = await this.listFor(prefix, decode);
@@ -327,6 +372,10 @@ export class EtcdStore {
       try {
         kept.push(withValue(item, decodeRecord(item, decode)));
       } catch (err) {
+        if (item.unreadable !== undefined) {
+          this.options.logger.error({ key: item.key, error: item.unreadable.message }, 'unreadable-record-not-pruned');
+          continue;
+        }
         try {
           await this.compareAndDelete(item.key, item.modRevision);
           pruned += 1;
@@ -436,9 +485,12 @@ export class EtcdStore {
     return (current === true || (current !== false && (await current))) ? view : null;
   }
 
-  /** Tells the view about a write under `/v1/`, so that later reads wait for it; returns the revision. */
-  private wrote(revision: string): string {
-    this.view?.expect(revision);
+  /**
+   * Tells the view about a write of `key`, so that later reads wait for it; returns the revision. Only writes
+   * under `/v1/`, which the view watches: it would wait in vain for the revision of any other.
+   */
+  private wrote(key: string, revision: string): string {
+    if (key.startsWith(V1_PREFIX)) this.view?.expect(revision);
     return revision;
   }
 
@@ -466,8 +518,8 @@ export class EtcdStore {
     return lease === undefined ? put : put.lease(lease);
   }
 
-  private async listOnce(prefix: string, atRevision?: string): Promise<ListResult<string>> {
-    const items: Versioned<string>[] = [];
+  private async listOnce(prefix: string, atRevision?: string): Promise<StoredList> {
+    const items: StoredRecord[] = [];
     const revision = await this.eachPage(prefix, atRevision, (page) => {
       for (const item of page) items.push(item);
     });
@@ -480,7 +532,7 @@ export class EtcdStore {
    */
   async eachDecoded<T>(prefix: string, decode: Decode<T>, keep: Keep<T> | undefined, visit: (value: T) => void): Promise<string> {
     const view = await this.currentView(prefix, decode);
-    const take = (item: Versioned<string>): void => this.decodeKept(item, decode, keep, visit);
+    const take = (item: StoredRecord): void => this.decodeKept(item, decode, keep, visit);
     if (view !== null) {
       for (const item of view.range(prefix)) take(item);
       return view.revision;
@@ -490,24 +542,45 @@ export class EtcdStore {
   }
 
   /** Pages through `prefix` at one revision (the first page's, or `atRevision`); returns that revision. */
-  private async eachPage(prefix: string, atRevision: string | undefined, onPage: (items: Versioned<string>[]) => void): Promise<string> {
+  private async eachPage(prefix: string, atRevision: string | undefined, onPage: (items: StoredRecord[]) => void): Promise<string> {
+    return this.pages(prefix, { atRevision, pinned: true }, async (items) => onPage(items));
+  }
+
+  /**
+   * Every record under `prefix`, a page at a time, each page read at the latest revision (not one snapshot: for
+   * a walk that may outlast etcd's history, such as rewriting every record under a new key). Waits for `visit`
+   * before reading the next page.
+   */
+  async walk(prefix: string, visit: (items: StoredRecord[]) => Promise<void>): Promise<void> {
+    await this.pages(prefix, { atRevision: undefined, pinned: false }, visit);
+  }
+
+  /**
+   * Pages through `prefix`; pinned, every page is read at `atRevision` or else the first page's revision, which
+   * is returned. Waits for `onPage` before reading the next page.
+   */
+  private async pages(
+    prefix: string,
+    at: { atRevision: string | undefined; pinned: boolean },
+    onPage: (items: StoredRecord[]) => Promise<void>,
+  ): Promise<string> {
     const { pageSize, pageBytes } = this.options;
     const end = Range.prefix(prefix).end;
     let start = Buffer.from(prefix);
-    let revision = atRevision;
+    let revision = at.atRevision;
     let limit = Math.min(pageSize, FIRST_PAGE_KEYS);
     let largest = 1;
     for (;;) {
       const range = this.ns.getAll().inRange(new Range(start, end)).limit(limit);
-      if (revision !== undefined) range.revision(revision);
+      if (revision !== undefined && at.pinned) range.revision(revision);
       const page = await this.retrying('range', () => range.exec());
       revision ??= page.header.revision;
-      const items: Versioned<string>[] = [];
+      const items: StoredRecord[] = [];
       for (const kv of page.kvs) {
-        items.push(record(kv.key.toString(), kv));
+        items.push(this.stored(kv.key.toString(), kv));
         largest = Math.max(largest, kv.key.length + kv.value.length);
       }
-      onPage(items);
+      await onPage(items);
       const last = page.kvs[page.kvs.length - 1];
       if (!page.more || last === undefined) return revision;
       start = Buffer.concat([last.key, Buffer.from([0])]);
@@ -521,8 +594,12 @@ export function withValue<T>(item: Versioned<string>, value: T): Versioned<T> {
   return { key: item.key, value, modRevision: item.modRevision, lease: item.lease };
 }
 
-/** The record's value decoded, remembered with a view's record when the decoder allows it. */
-export function decodeRecord<T>(item: Versioned<string> & Pick<ViewRecord, 'memo'>, decode: Decode<T>): T {
+/**
+ * The record's value decoded, remembered with a view's record when the decoder allows it; the record's own
+ * error when it could not be read (see StoredRecord).
+ */
+export function decodeRecord<T>(item: StoredRecord & Pick<ViewRecord, 'memo'>, decode: Decode<T>): T {
+  if (item.unreadable !== undefined) throw item.unreadable;
   if (!memoizable.has(decode)) return decode(item.value);
   const memo = (item.memo ??= []);
   for (const entry of memo) {
@@ -543,10 +620,6 @@ function elseRead(res: ITxnResponse): IKeyValue | undefined {
 /** The key holds exactly `value` under `lease` (none: no lease), as our own write would have left it. */
 function holds(kv: IKeyValue, value: string, lease: string | undefined): boolean {
   return kv.value.toString() === value && kv.lease === (lease ?? '0');
-}
-
-function record(key: string, kv: IKeyValue): Versioned<string> {
-  return { key, value: kv.value.toString(), modRevision: kv.mod_revision, lease: kv.lease };
 }
 
 /** A compare-and-write whose else-branch read the key: gone means not found, present means conflict. */

@@ -10,13 +10,14 @@
  * (milliseconds), which is what any reader of a replicated store sees.
  *
  * Each record is one object for as long as its value does not change, so what is derived from it (a decoded
- * model, an encoded response) can be remembered against it and is dropped with it.
+ * model, an encoded response) can be remembered against it and is dropped with it. Values are held as the
+ * records' JSON, opened once as they arrive (an encrypted value is not decrypted again on every read).
  */
 import type { Namespace } from 'etcd3';
 import type { Logger } from 'pino';
 import { RevisionWatch, type KeyChange } from '../../events/revision-watch';
 import { ACTUAL_LRP_PREFIX, CELL_PREFIX, DESIRED_LRP_PREFIX, DOMAIN_PREFIX, TASK_PREFIX, V1_PREFIX } from './keys';
-import type { EtcdStore, Versioned } from './store';
+import type { EtcdStore, StoredRecord } from './store';
 
 /** What a decoder made of a record's value: the model, or why it does not decode. */
 export interface Decoded {
@@ -26,7 +27,7 @@ export interface Decoded {
 }
 
 /** A stored record as the view holds it. */
-export interface ViewRecord extends Versioned<string> {
+export interface ViewRecord extends StoredRecord {
   /** What decoders made of `value` (see EtcdStore's memoized decoders); at most a couple per record. */
   memo?: Decoded[];
 }
@@ -315,7 +316,7 @@ export class EtcdView {
     for (const change of changes) {
       const key = change.kv.key.toString();
       if (change.type === 'Delete') this.remove(key);
-      else this.put({ key, value: change.kv.value.toString(), modRevision: change.kv.mod_revision, lease: change.kv.lease });
+      else this.put(this.store.stored(key, change.kv));
     }
     const last = changes[changes.length - 1];
     if (last !== undefined) this.applied = BigInt(last.kv.mod_revision);
@@ -329,7 +330,9 @@ export class EtcdView {
   private put(record: ViewRecord): void {
     const derived = this.derivedOnly(record.key);
     if (derived !== undefined) {
+      const { unreadable } = record;
       record.memo = derived.decoders.map((decoder) => {
+        if (unreadable !== undefined) return { decoder, error: unreadable };
         try {
           return { decoder, decoded: decoder(record.value) };
         } catch (error) {
