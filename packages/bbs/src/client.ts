@@ -71,9 +71,9 @@ export interface HttpBbsClientOptions {
   listTimeoutMs?: number;
   /**
    * For https URLs: the CA that signed the BBS's certificate, and the client certificate and key a BBS run with
-   * `-requireSSL` asks for (read by readMutualTls). Absent: the system's CAs and no client certificate.
+   * `-requireSSL` asks for (read by readMutualTls). What is absent: the system's CAs, no client certificate.
    */
-  tls?: TlsMaterial;
+  tls?: Partial<TlsMaterial>;
 }
 
 /**
@@ -142,7 +142,7 @@ export class HttpBbsClient implements BbsClient {
   private readonly urls: readonly string[];
   private readonly timeoutMs: number;
   private readonly listTimeoutMs: number;
-  private readonly tls: TlsMaterial | undefined;
+  private readonly tls: Partial<TlsMaterial> | undefined;
   private readonly httpAgent = new http.Agent({ keepAlive: true, timeout: IDLE_CONNECTION_TIMEOUT_MS });
   private readonly httpsAgent: https.Agent;
   /** The URL that answered last; calls start there. */
@@ -481,11 +481,11 @@ export class HttpBbsClient implements BbsClient {
    * failed); any other error as it is.
    */
   private explained(err: Error, request: http.ClientRequest): Error {
-    const tlsFailure = describeTlsFailure(err, 'the BBS');
+    const tlsFailure = describeTlsFailure(err, 'the BBS', this.tls?.cert !== undefined);
     if (tlsFailure !== null) return new TlsHandshakeError(tlsFailure);
     // A Node BBS turns away another CA's certificate by closing the connection its handshake just opened.
     const code = errorCode(err);
-    if (this.tls !== undefined && !request.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE') && isTlsSocket(request.socket)) {
+    if (this.tls?.cert !== undefined && !request.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE') && isTlsSocket(request.socket)) {
       return new UnreachableError(closedAfterHandshake('the BBS'));
     }
     return err;

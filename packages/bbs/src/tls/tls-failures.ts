@@ -3,10 +3,12 @@
  * verification results as error codes; these are the ones a misconfigured mutual TLS produces.
  */
 
-/** The other side's alert: it wants a client certificate and got none (TLS 1.3's certificate_required). */
-const CERTIFICATE_REQUIRED = new Set(['ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED']);
-/** The other side's alert: it would not accept the client certificate it got (Go's servers, etcd's among them). */
+/**
+ * The other side's alerts when it will not take the client certificate it got, or the lack of one: TLS 1.3's
+ * certificate_required, and the bad_certificate that Go's servers (etcd's among them) send in both cases.
+ */
 const CLIENT_CERTIFICATE_REFUSED = new Set([
+  'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED',
   'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE',
   'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA',
   'ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN',
@@ -36,21 +38,21 @@ export function errorCodeOf(err: unknown): string | null {
 }
 
 /**
- * Why a TLS connection to `peer` (e.g. "the BBS at https://10.0.0.1:8889") failed, or null when `err` is not a TLS
- * failure. Never includes certificate contents.
+ * Why a TLS connection to `peer` (e.g. "etcd at https://10.0.0.1:2379") failed, or null when `err` is not a TLS
+ * failure; `presentedCertificate`: whether this side offered a client certificate. Never includes certificate
+ * contents.
  *
  * @example
- *   describeTlsFailure(err, 'etcd at https://127.0.0.1:2379')
+ *   describeTlsFailure(err, 'etcd at https://127.0.0.1:2379', false)
  *   // 'etcd at https://127.0.0.1:2379 refused the TLS handshake: it requires a client certificate signed by its CA, and none was presented'
  */
-export function describeTlsFailure(err: unknown, peer: string): string | null {
+export function describeTlsFailure(err: unknown, peer: string, presentedCertificate: boolean): string | null {
   const code = errorCodeOf(err);
   if (code === null) return null;
-  if (CERTIFICATE_REQUIRED.has(code)) {
-    return `${peer} refused the TLS handshake: it requires a client certificate signed by its CA, and none was presented`;
-  }
   if (CLIENT_CERTIFICATE_REFUSED.has(code)) {
-    return `${peer} refused the TLS handshake: it does not accept this client's certificate (not signed by the CA it trusts)`;
+    return presentedCertificate
+      ? `${peer} refused the TLS handshake: it does not accept this client's certificate (not signed by the CA it trusts)`
+      : `${peer} refused the TLS handshake: it requires a client certificate signed by its CA, and none was presented`;
   }
   if (CLIENT_CERTIFICATE_EXPIRED.has(code)) return `${peer} refused the TLS handshake: this client's certificate has expired`;
   if (SERVER_CERTIFICATE_UNTRUSTED.has(code)) {

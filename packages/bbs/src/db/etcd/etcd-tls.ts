@@ -55,6 +55,6 @@ function tlsFailureOf(url: string, tls: EtcdTlsMaterial): Promise<string | null>
       resolve(null);
     });
     request.once('timeout', () => request.destroy());
-    request.once('error', (err) => resolve(describeTlsFailure(err, `etcd at ${url}`)));
+    request.once('error', (err) => resolve(describeTlsFailure(err, `etcd at ${url}`, tls.clientCertificate !== null)));
   });
 }
