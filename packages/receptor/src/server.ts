@@ -1,7 +1,7 @@
 /** `diego receptor`: the receptor app listening on its address, talking to the BBS at `bbsAddress`. */
 import { createServer } from 'node:http';
 import pino, { type Logger } from 'pino';
-import { HttpBbsClient, closeServer, listenOn, startDebugServer, type RunningServer } from '@diego/bbs';
+import { BBS_CLIENT_TLS_FLAGS, HttpBbsClient, closeServer, listenOn, readMutualTls, startDebugServer, type RunningServer } from '@diego/bbs';
 import { createReceptorApp } from './app';
 import type { ReceptorConfig } from './config';
 import { EventStreamStats } from './handlers/event-stream-handler';
@@ -22,7 +22,12 @@ export interface StartReceptorOptions {
  */
 export async function startReceptor(config: ReceptorConfig, options: StartReceptorOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? pino({ level: config.logLevel }).child({ component: 'receptor' });
-  const bbs = new HttpBbsClient(config.bbsAddress);
+  // Read and checked before anything starts: a file it cannot use stops the receptor with the flag it is about.
+  const bbsTls = config.bbsTls === undefined || config.bbsTls === null ? null : await readMutualTls(config.bbsTls, BBS_CLIENT_TLS_FLAGS);
+  const bbs = new HttpBbsClient(config.bbsAddress, {
+    ...(bbsTls === null ? {} : { tls: bbsTls }),
+    ...(config.communicationTimeoutMs === undefined ? {} : { timeoutMs: config.communicationTimeoutMs }),
+  });
   const eventStats = new EventStreamStats();
   const app = createReceptorApp({
     events: { stats: eventStats },
