@@ -11,9 +11,11 @@ export interface ReceptorRoute {
   readonly method: HttpMethod;
   /** `:param` segments match one non-empty path segment. */
   readonly path: string;
+  /** Served without credentials even when basic auth is on (Lattice's `ltc sync` download). */
+  readonly withoutAuth?: true;
 }
 
-/** The receptor's JSON REST API (spec/receptor-api.md §2, routes 1–19). */
+/** The receptor's JSON REST API (spec/receptor-api.md §2, routes 1–21). */
 export const ReceptorRoutes = [
   // tasks
   { name: 'CreateTask', method: 'POST', path: '/v1/tasks' },
@@ -47,6 +49,10 @@ export const ReceptorRoutes = [
 
   // authentication
   { name: 'GenerateCookie', method: 'POST', path: '/v1/auth_cookie' },
+
+  // Lattice (Oct 2015): `ltc` binaries and the release versions of the installation
+  { name: 'Download', method: 'GET', path: '/v1/sync/:arch/:artifact', withoutAuth: true },
+  { name: 'GetVersion', method: 'GET', path: '/v1/version' },
 
   // ours (no 2015 client calls it): what an LRP's instances or a task printed, from the cells (`?follow=true`)
   { name: 'Logs', method: 'GET', path: '/v1/logs/:log_guid' },

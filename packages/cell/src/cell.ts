@@ -7,12 +7,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino, { type Logger } from 'pino';
 import {
+  BBS_CLIENT_TLS_FLAGS,
   CellPresenceMaintainer,
   HttpBbsClient,
   closeServer,
   listenOn,
   machineIpv4,
   parseListenAddress,
+  readMutualTls,
   rootfsProvidersFromPresence,
   startDebugServer,
   type BbsClient,
@@ -66,7 +68,12 @@ export async function startCell(config: CellConfig, options: CellOptions = {}): 
   let bbs: CellBbs;
   let closeBbs = (): void => undefined;
   if (options.bbs === undefined) {
-    const http = new HttpBbsClient(config.bbsAddress);
+    // Read and checked before anything starts: a file it cannot use stops the cell with the flag it is about.
+    const tls = config.bbsTls === undefined || config.bbsTls === null ? null : await readMutualTls(config.bbsTls, BBS_CLIENT_TLS_FLAGS);
+    const http = new HttpBbsClient(config.bbsAddress, {
+      ...(tls === null ? {} : { tls }),
+      ...(config.communicationTimeoutMs === undefined ? {} : { timeoutMs: config.communicationTimeoutMs }),
+    });
     bbs = http;
     closeBbs = () => http.close();
   } else {

@@ -1,6 +1,5 @@
 /** `diego <command> [flags]`: dispatch to a subcommand, or usage, help and version. */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { packageVersion } from '@diego/bbs';
 import { runCommand, type CliIo, type Command } from './command';
 import type { FlagSet } from './flags';
 import { bbsCommand } from './commands/bbs';
@@ -64,13 +63,9 @@ function usage(): string {
   ].join('\n');
 }
 
-/** This package's version, read from its package.json (one directory above both src/ and dist/). */
+/** This package's version, from its package.json. */
 export function version(): string {
-  const manifest: unknown = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8'));
-  if (typeof manifest === 'object' && manifest !== null && 'version' in manifest && typeof manifest.version === 'string') {
-    return manifest.version;
-  }
-  throw new Error('packages/cli/package.json has no version');
+  return packageVersion(__dirname);
 }
 
 /** Runs the CLI with the arguments after `diego`; resolves to the exit code. */

@@ -10,6 +10,7 @@ import { cors } from './cors';
 import { receptorErrorMiddleware } from './errors';
 import { receptorHandlers } from './handlers';
 import type { EventStreamOptions } from './handlers/event-stream-handler';
+import type { LatticePaths } from './handlers/lattice-handlers';
 import { requestLog } from './request-log';
 import { receptorRouter } from './router';
 
@@ -24,6 +25,8 @@ export interface ReceptorAppOptions {
   eventHeartbeatIntervalMs?: number;
   /** Event streams: events a slow client may have waiting (default 1024, the BBS's), and where they count. */
   events?: Omit<EventStreamOptions, 'heartbeatIntervalMs'>;
+  /** Where Lattice's /v1/sync and /v1/version read from; nothing by default. */
+  lattice?: LatticePaths;
 }
 
 /**
@@ -35,14 +38,14 @@ export interface ReceptorAppOptions {
  *   app.listen(8887);
  */
 export function createReceptorApp({
-  bbs, username, password, corsEnabled, logger, eventHeartbeatIntervalMs, events: eventOptions = {},
+  bbs, username, password, corsEnabled, logger, eventHeartbeatIntervalMs, events: eventOptions = {}, lattice,
 }: ReceptorAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(requestLog(logger));
   if (corsEnabled) app.use(cors());
   const events = { ...eventOptions, ...(eventHeartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: eventHeartbeatIntervalMs }) };
-  app.use(receptorRouter(receptorHandlers(bbs, logger, events), basicAuth({ username, password })));
+  app.use(receptorRouter(receptorHandlers(bbs, logger, events, lattice), basicAuth({ username, password })));
   app.use(receptorErrorMiddleware());
   return app;
 }

@@ -16,6 +16,8 @@ interface CompiledRoute {
   name: ReceptorRouteName;
   method: HttpMethod;
   segments: Segment[];
+  /** Answered without credentials when basic auth is on. */
+  withoutAuth: boolean;
 }
 
 function compile(path: string): Segment[] {
@@ -83,7 +85,12 @@ function subjectOf(params: ReadonlyMap<string, string>): RequestSubject {
 
 /** The express middleware that routes every request to its handler; errors go to express's error middleware. */
 export function receptorRouter(handlers: Handlers, authorize: Authorize): RequestHandler {
-  const routes: CompiledRoute[] = ReceptorRoutes.map((route) => ({ ...route, segments: compile(route.path) }));
+  const routes: CompiledRoute[] = ReceptorRoutes.map((route) => ({
+    name: route.name,
+    method: route.method,
+    segments: compile(route.path),
+    withoutAuth: 'withoutAuth' in route,
+  }));
   const names = new Set(routes.map((route) => route.name));
   if (names.size !== routes.length) throw new Error('ReceptorRoutes has a duplicate route name');
 
@@ -120,7 +127,7 @@ export function receptorRouter(handlers: Handlers, authorize: Authorize): Reques
     };
 
     const serve = async (): Promise<void> => {
-      const authorization = authorize(req);
+      const authorization = route.withoutAuth ? undefined : authorize(req);
       const body = await readBody(req);
       await handlers[route.name]({ req, res, param, subject: state.subject, body, authorization });
     };

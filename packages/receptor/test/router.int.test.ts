@@ -33,7 +33,6 @@ describe('unknown paths', () => {
     ['GET', '//v1/tasks'],
     ['GET', '/v1/tasks/a%2Fb'],
     ['GET', '/v1/TASKS'],
-    ['GET', '/v1/sync/linux/ltc'],
   ])('%s %s is a plain-text 404', async (method, path) => {
     expectPlainText(await request(receptor.app)[method === 'GET' ? 'get' : method === 'PUT' ? 'put' : 'post'](path), 404, '404 page not found\n');
   });

@@ -7,11 +7,17 @@ import { cellHandlers } from './cell-handlers';
 import { desiredLrpHandlers } from './desired-lrp-handlers';
 import { domainHandlers } from './domain-handlers';
 import { eventStreamHandlers, type EventStreamOptions } from './event-stream-handler';
+import { latticeHandlers, type LatticePaths } from './lattice-handlers';
 import { logsHandlers } from './logs-handler';
 import type { Handlers } from './handler';
 import { taskHandlers } from './task-handlers';
 
-export function receptorHandlers(bbs: BbsClient, logger: Logger, events: EventStreamOptions = {}): Handlers {
+export function receptorHandlers(
+  bbs: BbsClient,
+  logger: Logger,
+  events: EventStreamOptions = {},
+  lattice: LatticePaths = { artifactPath: null, versionFilesPath: null },
+): Handlers {
   return {
     ...taskHandlers(bbs),
     ...desiredLrpHandlers(bbs),
@@ -21,5 +27,6 @@ export function receptorHandlers(bbs: BbsClient, logger: Logger, events: EventSt
     ...eventStreamHandlers(bbs, logger, events),
     ...authCookieHandlers(),
     ...logsHandlers(bbs, logger),
+    ...latticeHandlers(lattice),
   };
 }

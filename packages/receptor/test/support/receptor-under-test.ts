@@ -9,6 +9,7 @@ import pino, { type Logger } from 'pino';
 import { HttpBbsClient, startBbsServer, type BbsClient, type Clock, type RunningServer } from '@diego/bbs';
 import { testKeySpace, type TestKeySpace } from '@diego/test-support';
 import { createReceptorApp } from '../../src';
+import type { LatticePaths } from '../../src/handlers/lattice-handlers';
 
 /** Every log line the receptor wrote, parsed. */
 export class CapturedLogs {
@@ -35,6 +36,8 @@ export interface ReceptorOptions {
   corsEnabled?: boolean;
   /** The BBS client the receptor uses; the real one by default (tests may wrap it to inject faults). */
   wrapBbs?: (bbs: BbsClient) => BbsClient;
+  /** Where Lattice's /v1/sync and /v1/version read from; nothing by default. */
+  lattice?: LatticePaths;
 }
 
 export interface ReceptorUnderTest {
@@ -75,8 +78,15 @@ export async function startReceptorUnderTest(
   const bbsUrl = `http://${bbsServer.address}`;
   const bbs = new HttpBbsClient([bbsUrl]);
   const logs = new CapturedLogs();
-  const appWith = ({ username = '', password = '', corsEnabled = false, wrapBbs }: ReceptorOptions): Express =>
-    createReceptorApp({ bbs: wrapBbs === undefined ? bbs : wrapBbs(bbs), username, password, corsEnabled, logger: logs.logger });
+  const appWith = ({ username = '', password = '', corsEnabled = false, wrapBbs, lattice }: ReceptorOptions): Express =>
+    createReceptorApp({
+      bbs: wrapBbs === undefined ? bbs : wrapBbs(bbs),
+      username,
+      password,
+      corsEnabled,
+      logger: logs.logger,
+      ...(lattice === undefined ? {} : { lattice }),
+    });
   return {
     app: appWith(options),
     bbs,
