@@ -73,3 +73,4 @@ export {
   type CertificateUsage,
   type LocalClusterCertificates,
 } from './tls/certificates';
+export { packageVersion } from './package-version';
