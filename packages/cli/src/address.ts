@@ -43,11 +43,11 @@ export function parseEndpointUrl(text: string): string {
  *
  * @example dialableUrl('0.0.0.0:8889') // 'http://127.0.0.1:8889'
  */
-export function dialableUrl(listenAddress: string): string {
+export function dialableUrl(listenAddress: string, scheme: 'http' | 'https' = 'http'): string {
   const separator = listenAddress.lastIndexOf(':');
   const port = listenAddress.slice(separator + 1);
   let host = listenAddress.slice(0, separator).replace(/^\[(.*)\]$/, '$1');
   if (host === '' || host === '0.0.0.0') host = '127.0.0.1';
   else if (host === '::') host = '::1';
-  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }

@@ -4,6 +4,8 @@
  */
 import { spawn } from 'node:child_process';
 import { accessSync, closeSync, constants, mkdirSync, openSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 import { connect } from 'node:net';
 import { delimiter, dirname, join } from 'node:path';
 import { dialableUrl } from './address';
@@ -19,6 +21,16 @@ export interface LocalEtcdOptions {
   path: string;
   /** Start-up gives up (and kills etcd) when this aborts. */
   aborted: AbortSignal;
+  /** Serve clients over https only, requiring a client certificate signed by `caFile` (etcd's --client-cert-auth). */
+  tls?: LocalEtcdTls;
+}
+
+/** PEM files: etcd's CA and its own certificate, and the client certificate its health check presents. */
+export interface LocalEtcdTls {
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+  client: { certFile: string; keyFile: string };
 }
 
 export interface LocalEtcd {
@@ -30,6 +42,7 @@ export interface LocalEtcd {
 const START_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 10_000;
 const HEALTH_POLL_MS = 100;
+const HEALTH_TIMEOUT_MS = 1_000;
 const LOG_TAIL_LINES = 20;
 
 /** The executable `name` in one of PATH's directories, or null. */
@@ -68,14 +81,34 @@ function tail(file: string): string {
   }
 }
 
-async function isHealthy(clientUrl: string): Promise<boolean> {
-  try {
-    const response = await fetch(`${clientUrl}/health`, { signal: AbortSignal.timeout(1000) });
-    const body: unknown = await response.json();
-    return response.ok && typeof body === 'object' && body !== null && 'health' in body && body.health === 'true';
-  } catch {
-    return false;
-  }
+/** Whether etcd answers `/health` with `{"health":"true"}` (presenting the client certificate over https). */
+function isHealthy(clientUrl: string, tls: LocalEtcdTls | undefined): Promise<boolean> {
+  return new Promise((resolve) => {
+    const onResponse = (response: http.IncomingMessage): void => {
+      let text = '';
+      response.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+      response.once('end', () => {
+        try {
+          const body: unknown = JSON.parse(text);
+          resolve(response.statusCode === 200 && typeof body === 'object' && body !== null && 'health' in body && body.health === 'true');
+        } catch {
+          resolve(false);
+        }
+      });
+      response.once('error', () => resolve(false));
+    };
+    const url = `${clientUrl}/health`;
+    const request = tls === undefined
+      ? http.get(url, { timeout: HEALTH_TIMEOUT_MS }, onResponse)
+      : https.get(url, {
+          timeout: HEALTH_TIMEOUT_MS,
+          ca: readFileSync(tls.caFile),
+          cert: readFileSync(tls.client.certFile),
+          key: readFileSync(tls.client.keyFile),
+        }, onResponse);
+    request.once('timeout', () => request.destroy());
+    request.once('error', () => resolve(false));
+  });
 }
 
 /**
@@ -97,7 +130,8 @@ export async function startLocalEtcd(options: LocalEtcdOptions): Promise<LocalEt
         '`sudo apt-get install etcd-server`, or use a running etcd with --etcdCluster',
     );
   }
-  const clientUrl = dialableUrl(options.clientAddress);
+  const tls = options.tls;
+  const clientUrl = dialableUrl(options.clientAddress, tls === undefined ? 'http' : 'https');
   const peerUrl = dialableUrl(options.peerAddress);
   if (await isListening(options.clientAddress)) {
     throw new Error(
@@ -109,11 +143,12 @@ export async function startLocalEtcd(options: LocalEtcdOptions): Promise<LocalEt
   const etcdArgs = [
     '--name', 'diego-up',
     '--data-dir', options.dataDir,
-    '--listen-client-urls', `http://${options.clientAddress}`,
+    '--listen-client-urls', `${tls === undefined ? 'http' : 'https'}://${options.clientAddress}`,
     '--advertise-client-urls', clientUrl,
     '--listen-peer-urls', `http://${options.peerAddress}`,
     '--initial-advertise-peer-urls', peerUrl,
     '--initial-cluster', `diego-up=${peerUrl}`,
+    ...(tls === undefined ? [] : ['--client-cert-auth', '--trusted-ca-file', tls.caFile, '--cert-file', tls.certFile, '--key-file', tls.keyFile]),
   ];
   const setpriv = findExecutable('setpriv', options.path);
   const [command, args] = setpriv === null ? [etcd, etcdArgs] : [setpriv, ['--pdeathsig', 'KILL', '--', etcd, ...etcdArgs]];
@@ -165,7 +200,7 @@ export async function startLocalEtcd(options: LocalEtcdOptions): Promise<LocalEt
       await stop();
       throw new Error('interrupted while etcd was starting');
     }
-    if (await isHealthy(clientUrl)) return { clientUrl, stop };
+    if (await isHealthy(clientUrl, tls)) return { clientUrl, stop };
     if (Date.now() > deadline) {
       await stop();
       throw new Error(`etcd was not healthy within ${START_TIMEOUT_MS / 1000} s; the end of ${options.logFile}:\n${tail(options.logFile)}`);

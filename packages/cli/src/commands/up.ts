@@ -1,12 +1,22 @@
 /** `diego up`: a whole Diego on one machine (local etcd, one BBS, one receptor, one cell), in one process. */
 import { join, resolve } from 'node:path';
-import { startBbs, type LogLevel, type RunningServer } from '@diego/bbs';
+import {
+  LOOPBACK_HOSTS,
+  LOOPBACK_IPS,
+  localClusterCertificates,
+  startBbs,
+  type CertificateFiles,
+  type LocalClusterCertificates,
+  type LogLevel,
+  type MutualTlsFiles,
+  type RunningServer,
+} from '@diego/bbs';
 import { DEFAULT_BULK_SYNC_INTERVAL_MS, startCell, type CellConfig, type RunningCell } from '@diego/cell';
 import { startReceptor } from '@diego/receptor';
 import { dialableUrl } from '../address';
 import { listenForStopSignals, type CliIo, type Command } from '../command';
 import { defaultValues, UsageError } from '../flags';
-import { addressFlag, logLevelFlag, optional, stringFlag, urlListFlag } from '../flag-types';
+import { addressFlag, boolFlag, logLevelFlag, optional, stringFlag, urlListFlag } from '../flag-types';
 import { startLocalEtcd } from '../local-etcd';
 import { cellCommand, cellFlags } from './cell';
 import { checkBasicAuth, receptorFlags } from './receptor';
@@ -35,6 +45,7 @@ export const upFlags = {
   username: receptorFlags.username,
   password: receptorFlags.password,
   corsEnabled: receptorFlags.corsEnabled,
+  tls: boolFlag('run etcd and the BBS over mutual TLS, with a CA and certificates made under <dataDir>/tls'),
   logLevel: logLevelFlag(),
 };
 
@@ -58,6 +69,8 @@ export interface UpConfig {
   username: string;
   password: string;
   corsEnabled: boolean;
+  /** etcd and the BBS over mutual TLS, every client with a certificate (made under <dataDir>/tls). */
+  tls: boolean;
   logLevel: LogLevel;
 }
 
@@ -67,37 +80,62 @@ interface Member {
   stop(): Promise<void>;
 }
 
-function banner(config: UpConfig, { etcdUrl, bbs, receptor, cell }: Running): string {
+function banner(config: UpConfig, { etcdUrl, bbsUrl, receptor, cell, certificates }: Running): string {
   const receptorUrl = dialableUrl(receptor.address);
   const etcdWhere = config.etcdCluster === null ? ` (data ${join(config.dataDir, 'etcd')}, log ${join(config.dataDir, 'etcd.log')})` : '';
   // curl asks for the password itself when given only the user name, so it is never printed here.
   const auth = config.username === '' ? '' : ` -u '${config.username}'`;
-  return [
+  const lines = [
     'diego up: running; Ctrl-C stops everything.',
-    `  etcd      ${etcdUrl}${etcdWhere}`,
-    `  bbs       ${dialableUrl(bbs.address)}`,
+    `  etcd      ${etcdUrl}${etcdWhere}${certificates === null ? '' : ', clients need a certificate of the CA'}`,
+    `  bbs       ${bbsUrl}${certificates === null ? '' : ' (mutual TLS: clients need a certificate of the CA)'}`,
     `  receptor  ${receptorUrl}`,
     `  cell      ${cell.cellId} in zone ${CELL_ZONE} at ${cell.repAddress} (containers under ${join(config.dataDir, 'cell')})`,
+  ];
+  if (certificates !== null) {
+    const { ca, server, etcdClient, bbsClient } = certificates;
+    lines.push(
+      `  tls       ${certificates.created ? 'made' : 'reused'} under ${certificates.dir}: CA ${ca.certFile}; etcd's and the BBS's ${server.certFile};`,
+      `            the BBS's to etcd ${etcdClient.certFile}; the receptor's and the cell's to the BBS ${bbsClient.certFile} (keys beside them)`,
+    );
+  }
+  lines.push(
     'Try:',
     `  curl -i${auth} -X PUT ${receptorUrl}/v1/domains/cf-apps`,
     `  curl -s${auth} ${receptorUrl}/v1/domains`,
     `  npx diego cells --receptorURL=${receptorUrl}`,
-    '',
-  ].join('\n');
+  );
+  if (certificates !== null) {
+    const { ca, etcdClient, bbsClient } = certificates;
+    lines.push(
+      `  curl -sS -o /dev/null -w '%{http_code}\\n' --cacert ${ca.certFile} --cert ${bbsClient.certFile} --key ${bbsClient.keyFile} -X POST ${bbsUrl}/v1/ping`,
+      `  etcdctl --endpoints=${etcdUrl} --cacert=${ca.certFile} --cert=${etcdClient.certFile} --key=${etcdClient.keyFile} get /v1/ --prefix --keys-only`,
+    );
+  }
+  lines.push('');
+  return lines.join('\n');
 }
 
 interface Running {
   etcdUrl: string;
-  bbs: RunningServer;
+  bbsUrl: string;
   receptor: RunningServer;
   cell: RunningCell;
+  /** With --tls. */
+  certificates: LocalClusterCertificates | null;
+}
+
+/** One side of mutual TLS: trusting the local CA, presenting `own`. */
+function mutualTls(certificates: LocalClusterCertificates, own: CertificateFiles): MutualTlsFiles {
+  return { caFile: certificates.ca.certFile, certFile: own.certFile, keyFile: own.keyFile };
 }
 
 /** The cell's configuration, compiled as `diego cell` compiles its flags (memory and disk: this machine's). */
-function cellConfig(config: UpConfig, bbsUrl: string): CellConfig {
+function cellConfig(config: UpConfig, bbsUrl: string, bbsTls: MutualTlsFiles | null): CellConfig {
   return cellCommand.compile(
     {
       ...defaultValues('cell', cellFlags),
+      ...(bbsTls === null ? {} : { bbsCACert: bbsTls.caFile, bbsClientCert: bbsTls.certFile, bbsClientKey: bbsTls.keyFile }),
       cellID: config.cellId,
       zone: CELL_ZONE,
       listenAddr: config.cellListenAddress,
@@ -121,6 +159,8 @@ function cellConfig(config: UpConfig, bbsUrl: string): CellConfig {
 
 /** Starts etcd (unless one is given), the BBS, the receptor and the cell in order, recording each in `started`; null when interrupted. */
 async function startAll(config: UpConfig, io: CliIo, aborted: AbortSignal, started: Member[]): Promise<Running | null> {
+  // Made (or reused) before anything starts; one CA for etcd, the BBS and every client.
+  const certificates = config.tls ? await localClusterCertificates(join(config.dataDir, 'tls')) : null;
   let etcdCluster = config.etcdCluster;
   if (etcdCluster === null) {
     const etcd = await startLocalEtcd({
@@ -130,17 +170,29 @@ async function startAll(config: UpConfig, io: CliIo, aborted: AbortSignal, start
       logFile: join(config.dataDir, 'etcd.log'),
       path: io.env.PATH ?? '',
       aborted,
+      ...(certificates === null ? {} : { tls: { ...mutualTls(certificates, certificates.server), client: certificates.etcdClient } }),
     });
     started.push({ name: 'etcd', stop: etcd.stop });
     etcdCluster = [etcd.clientUrl];
   }
   if (aborted.aborted) return null;
-  const bbs = await startBbs({ listenAddress: config.bbsListenAddress, etcdCluster, logLevel: config.logLevel, debugAddress: null });
+  const bbs = await startBbs({
+    listenAddress: config.bbsListenAddress,
+    etcdCluster,
+    logLevel: config.logLevel,
+    debugAddress: null,
+    ...(certificates === null
+      ? {}
+      : { serverTls: mutualTls(certificates, certificates.server), etcdTls: mutualTls(certificates, certificates.etcdClient) }),
+  });
   started.push({ name: 'bbs', stop: () => bbs.stop() });
   if (aborted.aborted) return null;
+  const bbsUrl = dialableUrl(bbs.address, certificates === null ? 'http' : 'https');
+  const bbsTls = certificates === null ? null : mutualTls(certificates, certificates.bbsClient);
   const receptor = await startReceptor({
     address: config.receptorAddress,
-    bbsAddress: [dialableUrl(bbs.address)],
+    bbsAddress: [bbsUrl],
+    bbsTls,
     username: config.username,
     password: config.password,
     corsEnabled: config.corsEnabled,
@@ -150,9 +202,9 @@ async function startAll(config: UpConfig, io: CliIo, aborted: AbortSignal, start
   started.push({ name: 'receptor', stop: () => receptor.stop() });
   if (aborted.aborted) return null;
   // Stopped first: its containers go before the BBS it reports their end to.
-  const cell = await startCell(cellConfig(config, dialableUrl(bbs.address)), { signal: aborted });
+  const cell = await startCell(cellConfig(config, bbsUrl, bbsTls), { signal: aborted });
   started.push({ name: 'cell', stop: () => cell.stop() });
-  return { etcdUrl: etcdCluster.join(','), bbs, receptor, cell };
+  return { etcdUrl: etcdCluster.join(','), bbsUrl, receptor, cell, certificates };
 }
 
 function describe(error: unknown): string {
@@ -189,6 +241,20 @@ async function runUp(config: UpConfig, io: CliIo): Promise<number> {
   return exitCode;
 }
 
+/**
+ * --tls makes certificates for the etcd it starts, valid for loopback only (LOOPBACK_IPS, LOOPBACK_HOSTS): an
+ * etcd of the operator's would not trust its CA, and a BBS reached at another address would not match them.
+ */
+function checkTlsAddresses(values: { etcdCluster: string[] | null; etcdListenAddress: string; bbsListenAddress: string }): void {
+  if (values.etcdCluster !== null) throw new UsageError('--tls makes certificates for the etcd diego up starts: it cannot be used with --etcdCluster');
+  for (const [flag, address] of [['-etcdListenAddress', values.etcdListenAddress], ['-bbsListenAddress', values.bbsListenAddress]] as const) {
+    const host = new URL(dialableUrl(address)).hostname.replace(/^\[(.*)\]$/, '$1');
+    if (![...LOOPBACK_IPS, ...LOOPBACK_HOSTS].includes(host)) {
+      throw new UsageError(`--tls makes certificates for loopback only: ${flag} must be on 127.0.0.1, [::1], localhost or every interface`);
+    }
+  }
+}
+
 export const upCommand: Command<typeof upFlags, UpConfig> = {
   name: 'up',
   summary: 'a local etcd, one BBS, one receptor and one cell in one process, for one machine',
@@ -196,7 +262,8 @@ export const upCommand: Command<typeof upFlags, UpConfig> = {
     'Starts etcd (its data under <dataDir>/etcd, so state survives a restart; or uses --etcdCluster), one BBS\n' +
     '(the leader: auctioneer and converger), one receptor and one cell (cell-z1-0 in zone z1, containers under\n' +
     '<dataDir>/cell, preloaded:cflinuxfs2 run on the host root), prints where each listens, and stops them all,\n' +
-    'the cell first, on Ctrl-C or SIGTERM.',
+    'the cell first, on Ctrl-C or SIGTERM. With --tls, etcd and the BBS serve mutual TLS only, with a CA and\n' +
+    'certificates made under <dataDir>/tls (kept for the next start) that the BBS, the receptor and the cell present.',
   flags: upFlags,
   compile: (values) => {
     checkBasicAuth(values.username, values.password);
@@ -208,6 +275,7 @@ export const upCommand: Command<typeof upFlags, UpConfig> = {
         throw new UsageError('-etcdListenAddress and -etcdPeerAddress must differ');
       }
     }
+    if (values.tls) checkTlsAddresses(values);
     return {
       etcdCluster: values.etcdCluster,
       etcdListenAddress: values.etcdListenAddress,
@@ -224,6 +292,7 @@ export const upCommand: Command<typeof upFlags, UpConfig> = {
       username: values.username,
       password: values.password,
       corsEnabled: values.corsEnabled,
+      tls: values.tls,
       logLevel: values.logLevel,
     };
   },
