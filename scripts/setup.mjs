@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Makes this checkout ready for `npm start` and `npm test` on a fresh Debian machine with Node 20: installs
-// etcd and etcdctl (Debian's etcd-server and etcd-client) when they are not on the PATH, and, where it can act as
+// etcd and etcdctl (Debian's etcd-server and etcd-client) and openssl when they are not on the PATH, and, where it can act as
 // root, what a cell's containers and their tests use (iptables, Debian's docker-registry, busybox-static, skopeo);
 // runs `npm ci` when node_modules is missing or older than package-lock.json, then builds. Plain Node with no dependencies, because it runs before node_modules
 // exists. Silent when there is nothing to do.
@@ -124,6 +124,17 @@ function ensureEtcd() {
   }
 }
 
+/** What `diego up --tls` and the TLS tests sign their certificates with (packages/bbs/src/tls/certificates.ts). */
+const TLS_PACKAGES = [{ binary: 'openssl', pkg: 'openssl' }];
+
+function ensureOpenssl() {
+  const missing = TLS_PACKAGES.filter(({ binary }) => !onPath(binary));
+  if (missing.length === 0) return;
+  if (!onPath('apt-get')) fail('openssl is not on the PATH and this is not a Debian-like system: install it (diego up --tls and the TLS tests make certificates with it)');
+  if (process.getuid?.() !== 0 && !onPath('sudo')) fail('openssl is missing and installing it needs root: run `apt-get install openssl` as root, or install sudo');
+  if (!aptInstall(missing)) fail('could not install openssl: run `sudo apt-get install openssl` and try again');
+}
+
 function ensureContainerTools() {
   const missing = CONTAINER_PACKAGES.filter(({ binary }) => !onPath(binary));
   if (missing.length === 0 || !onPath('apt-get')) return;
@@ -165,6 +176,7 @@ function build() {
 
 checkNode();
 ensureEtcd();
+ensureOpenssl();
 ensureContainerTools();
 ensureNodeModules();
 build();
