@@ -36,6 +36,7 @@ import { checkEtcdTls, etcdTlsFor } from '../db/etcd/etcd-tls';
 import { errorCodeOf } from '../tls/tls-failures';
 import { BBS_SERVER_TLS_FLAGS, readMutualTls, type TlsMaterial } from '../tls/tls-files';
 import { EtcdDb, systemClock } from '../db/etcd/etcd-db';
+import type { EncryptionOptions } from '../db/etcd/record-codec';
 import type { EtcdViewStatus } from '../db/etcd/view';
 import { EventHub, type EventHubCounts } from '../events/event-hub';
 import { EventStreams } from '../events/event-stream';
@@ -80,6 +81,8 @@ export interface BbsServerOptions {
   tls?: TlsMaterial;
   /** How long a call to a cell's rep or a task's callback URL may take (`-communicationTimeout`, default 10 s). */
   communicationTimeoutMs?: number;
+  /** Records encrypted at rest (`-encryptionKey`, `-activeKeyLabel`) in the store of its own; plain JSON by default. */
+  encryption?: EncryptionOptions;
 }
 
 export interface BbsLeaderOptions {
@@ -93,6 +96,8 @@ export interface BbsLeaderOptions {
   electionTtlSeconds?: number;
   /** After a failed or lost campaign (default 5 s). */
   campaignRetryIntervalMs?: number;
+  /** Records rewritten at once when moving them to the active encryption key (`-updateWorkers`, default 1000). */
+  updateWorkers?: number;
 }
 
 /** A started BBS server. */
@@ -120,10 +125,16 @@ const STREAM_CLOSE_GRACE_MS = 1_000;
 export async function startBbsServer(options: BbsServerOptions): Promise<BbsServer> {
   const logger = options.logger ?? pino({ level: 'silent' });
   const ownDb = options.db === undefined;
-  const db = options.db ?? new EtcdDb(options.etcd, { logger, view: true, ...(options.clock === undefined ? {} : { clock: options.clock }) });
+  const db = options.db ?? new EtcdDb(options.etcd, {
+    logger,
+    view: true,
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+    ...(options.encryption === undefined ? {} : { encryption: options.encryption }),
+  });
   const eventLogger = logger.child({ session: 'events' });
   const hub = new EventHub(options.etcd, {
     logger: eventLogger,
+    codec: db.codec,
     ...(options.eventBufferSize === undefined ? {} : { bufferSize: options.eventBufferSize }),
     ...(options.eventHistorySize === undefined ? {} : { historySize: options.eventHistorySize }),
   });
@@ -133,9 +144,9 @@ export async function startBbsServer(options: BbsServerOptions): Promise<BbsServ
   });
   const clock = options.clock ?? systemClock;
   const metrics = options.metrics ?? new BbsMetrics();
-  const auctioneer = new Auctioneer({ db, etcd: options.etcd, logger, clock });
+  const auctioneer = new Auctioneer({ db, etcd: options.etcd, codec: db.codec, logger, clock });
   const timeout = options.communicationTimeoutMs;
-  const completions = new TaskCompletionWorkers({ db, etcd: options.etcd, logger, ...(timeout === undefined ? {} : { callbackTimeoutMs: timeout }) });
+  const completions = new TaskCompletionWorkers({ db, etcd: options.etcd, codec: db.codec, logger, ...(timeout === undefined ? {} : { callbackTimeoutMs: timeout }) });
   const rep = new HttpRepClient(timeout === undefined ? {} : { timeoutMs: timeout });
   const { handlers, lrpConvergence, taskConvergence } = bbsHandlers(db, rep, events, logger, {
     auctioneer,
@@ -151,6 +162,8 @@ export async function startBbsServer(options: BbsServerOptions): Promise<BbsServ
 
   let address: string;
   try {
+    // Records under a key this BBS was not given: refused before serving anything.
+    await db.checkEncryptionKeyLabel();
     address = await listenOn(server, options.listenAddress);
   } catch (err) {
     if (ownDb) db.close();
@@ -167,8 +180,10 @@ export async function startBbsServer(options: BbsServerOptions): Promise<BbsServ
       repeatIntervalMs: leader.convergeRepeatIntervalMs ?? DEFAULT_CONVERGE_REPEAT_INTERVAL_MS,
       logger: logger.child({ session: 'converger' }),
     });
-    // In this order: callbacks and auctions are taken in before the converger's first pass sends them any.
-    const loops: LeaderLoop[] = [completions, auctioneer, converger];
+    // In this order: callbacks and auctions are taken in before the converger's first pass sends them any. The
+    // encryptor's rotation, if any, runs in the background beside them.
+    const encryptor = db.encryptor(leader.updateWorkers === undefined ? {} : { workers: leader.updateWorkers });
+    const loops: LeaderLoop[] = [encryptor, completions, auctioneer, converger];
     election = new LeaderElection({
       etcd: options.etcd,
       presence: { id: randomUUID(), url: leader.advertiseUrl },
@@ -255,6 +270,7 @@ export async function startBbs(config: BbsConfig): Promise<RunningBbs> {
       ...(serverTls === null ? {} : { tls: serverTls }),
       ...(config.communicationTimeoutMs === undefined ? {} : { communicationTimeoutMs: config.communicationTimeoutMs }),
       ...(config.eventHeartbeatIntervalMs === undefined ? {} : { eventHeartbeatIntervalMs: config.eventHeartbeatIntervalMs }),
+      encryption: { keys: config.encryptionKeys ?? [], activeKeyLabel: config.activeKeyLabel ?? null },
       ...(config.apiOnly === true ? {} : { leader: leaderOptions(config, advertiseUrl) }),
     });
     try {
@@ -306,6 +322,7 @@ function leaderOptions(config: BbsConfig, advertiseUrl: string): BbsLeaderOption
   return {
     advertiseUrl,
     ...(config.convergeRepeatIntervalMs === undefined ? {} : { convergeRepeatIntervalMs: config.convergeRepeatIntervalMs }),
+    ...(config.updateWorkers === undefined ? {} : { updateWorkers: config.updateWorkers }),
     taskConvergenceDurations: {
       ...(config.kickTaskDurationMs === undefined ? {} : { kickTaskDurationMs: config.kickTaskDurationMs }),
       ...(config.expirePendingTaskDurationMs === undefined ? {} : { expirePendingTaskDurationMs: config.expirePendingTaskDurationMs }),

@@ -1,5 +1,6 @@
 import type { Namespace } from 'etcd3';
 import pino, { type Logger } from 'pino';
+import type { LeaderLoop } from '../../leader/contracts';
 import type { Clock, Db } from '../db';
 import { ACTUAL_LRPS_BY_CELL, EtcdActualLRPDb } from './actual-lrp-db';
 import { EtcdCellDb } from './cell-db';
@@ -8,6 +9,8 @@ import { decodeSchedulingInfo, EtcdDesiredLRPDb } from './desired-lrp-db';
 import { DESIRED_LRP_PREFIX } from './keys';
 import { EtcdDomainDb } from './domain-db';
 import { EtcdEvacuationDb } from './evacuation-db';
+import { checkEncryptionKeyLabel, Encryptor } from './encryptor';
+import { RecordCodec, type EncryptionOptions } from './record-codec';
 import { ETCD_MAX_REQUEST_BYTES, EtcdStore } from './store';
 import { EtcdTaskDb } from './task-db';
 import { EtcdView, type EtcdViewStatus } from './view';
@@ -30,6 +33,11 @@ export interface EtcdDbOptions {
    * it. Off by default: a test that writes etcd behind the store's back reads it at once.
    */
   view?: boolean;
+  /**
+   * Encrypt records at rest (record-codec.ts); plain JSON by default. Throws at construction for keys that are
+   * inconsistent (an active label that names none of them, ...).
+   */
+  encryption?: EncryptionOptions;
 }
 
 const DEFAULT_PAGE_SIZE = 10_000;
@@ -70,16 +78,20 @@ export class EtcdDb implements Db {
   private readonly evacuationDb: EtcdEvacuationDb;
   private readonly taskDb: EtcdTaskDb;
   private readonly view: EtcdView | null;
+  private readonly store: EtcdStore;
+  private readonly logger: Logger;
 
   constructor(namespace: Namespace, options: EtcdDbOptions = {}) {
     const baseLogger = options.logger ?? pino();
     const logger = baseLogger.child({ session: 'etcd-db' });
+    const codec = RecordCodec.create(options.encryption);
     const ctx: DbContext = {
       store: new EtcdStore(namespace, {
         pageSize: options.pageSize ?? DEFAULT_PAGE_SIZE,
         pageBytes: options.pageBytes ?? DEFAULT_PAGE_BYTES,
         maxRequestBytes: options.maxRequestBytes ?? ETCD_MAX_REQUEST_BYTES,
         logger,
+        codec,
       }),
       clock: options.clock ?? systemClock,
       logger,
@@ -96,6 +108,26 @@ export class EtcdDb implements Db {
       derivedOnly: [{ prefix: DESIRED_LRP_PREFIX, decoders: [decodeSchedulingInfo] }],
     };
     this.view = options.view === true ? EtcdView.start(namespace, ctx.store, viewOptions) : null;
+    this.store = ctx.store;
+    this.logger = baseLogger;
+  }
+
+  /** How records are stored: what a watch of the store's keys opens their values with. */
+  get codec(): RecordCodec {
+    return this.store.codec;
+  }
+
+  /**
+   * Throws, saying what to do, when the store's records are under an encryption key this store was not given
+   * (`/encryption-key`; see encryptor.ts): a BBS checks before it serves.
+   */
+  checkEncryptionKeyLabel(): Promise<void> {
+    return checkEncryptionKeyLabel(this.store);
+  }
+
+  /** The leader's loop that rewrites every record under the active encryption key when `/encryption-key` differs. */
+  encryptor(options: { workers?: number; retryIntervalMs?: number } = {}): LeaderLoop {
+    return new Encryptor({ store: this.store, logger: this.logger.child({ session: 'encryptor' }), ...options });
   }
 
   /** What the in-memory view holds (null without one). */
