@@ -10,11 +10,15 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { startBbs, type RunningBbs, type RunningServer } from '@diego/bbs';
 import { ProcessExecutor, removeCellLeftovers, startCell, type RunningCell } from '@diego/cell';
-import { startReceptor } from '@diego/receptor';
-import { eventually, makeTestCertificates, startEtcd, type EtcdProcess, type TestCertificates } from '@diego/test-support';
+import { startReceptor, type ReceptorConfig } from '@diego/receptor';
+import { eventually, freePorts, makeTestCertificates, startEtcd, type EtcdProcess, type TestCertificates } from '@diego/test-support';
 import { assertBuilt, spawnDiego, stdoutContains, stopAll, upOnFreePorts } from './diego-process';
 
 const silent = pino({ level: 'silent' });
+
+beforeAll(assertBuilt);
+
+afterEach(stopAll);
 
 /** What an https request with the given PEM files got: the status and body, or the error code of its refusal. */
 type HttpsOutcome = { status: number; body: string } | { refused: string };
@@ -69,7 +73,9 @@ describe('a receptor and a cell on a BBS over mutual TLS, on an etcd that requir
     });
     running.push(bbs);
     const bbsUrl = `https://${bbs.address}`;
-    const receptorConfig = { address: '127.0.0.1:0', bbsAddress: [bbsUrl], username: '', password: '', corsEnabled: false, logLevel: 'fatal', debugAddress: null } as const;
+    const receptorConfig: ReceptorConfig = {
+      address: '127.0.0.1:0', bbsAddress: [bbsUrl], username: '', password: '', corsEnabled: false, logLevel: 'fatal', debugAddress: null,
+    };
     const receptor = await startReceptor({ ...receptorConfig, bbsTls: certs.clientTls, communicationTimeoutMs: 5_000 }, { logger: silent });
     running.push(receptor);
     const cell = await startCell(
@@ -136,6 +142,34 @@ describe('a receptor and a cell on a BBS over mutual TLS, on an etcd that requir
     });
   }, 90_000);
 
+  it('serves a receptor through diego bbs and diego receptor processes given the 2015 flags; without -etcdCertFile diego bbs exits saying why', async () => {
+    const [bbsPort = 0, receptorPort = 0] = await freePorts(2);
+    const etcdFlags = [`-etcdCluster=${etcd.endpoint}`, `-etcdCaFile=${certs.ca.certFile}`];
+    const bbsFlags = [`-listenAddress=127.0.0.1:${bbsPort}`, '-logLevel=error', '-apiOnly'];
+    const unauthenticated = spawnDiego(['bbs', ...bbsFlags, ...etcdFlags]);
+    expect(await unauthenticated.exitCode).toBe(1);
+    expect(unauthenticated.output()).toContain(
+      `etcd at ${etcd.endpoint} refused the TLS handshake: it requires a client certificate signed by its CA, and none was presented`,
+    );
+
+    spawnDiego([
+      'bbs', ...bbsFlags, ...etcdFlags, `-etcdCertFile=${certs.client.certFile}`, `-etcdKeyFile=${certs.client.keyFile}`,
+      '-requireSSL', `-caFile=${certs.ca.certFile}`, `-certFile=${certs.server.certFile}`, `-keyFile=${certs.server.keyFile}`,
+    ]);
+    spawnDiego([
+      'receptor', `-address=127.0.0.1:${receptorPort}`, `-bbsAddress=https://127.0.0.1:${bbsPort}`, '-logLevel=error',
+      `-bbsCACert=${certs.ca.certFile}`, `-bbsClientCert=${certs.client.certFile}`, `-bbsClientKey=${certs.client.keyFile}`,
+    ]);
+    const receptorUrl = `http://127.0.0.1:${receptorPort}`;
+    const status = await eventually(
+      () => fetch(`${receptorUrl}/v1/domains/tls-processes`, { method: 'PUT' }).then((response) => response.status, () => 0),
+      (answered) => answered === 204,
+      { timeoutMs: 20_000 },
+    );
+    expect(status).toBe(204);
+    expect(await (await fetch(`${receptorUrl}/v1/domains`)).json()).toContain('tls-processes');
+  }, 60_000);
+
   it('a receptor does not start with a client key that is not its certificate\'s, naming the flags', async () => {
     await expect(
       startReceptor(
@@ -153,14 +187,11 @@ describe('diego up --tls', () => {
   const CELL_ID = 'cell-up-tls';
   let workDir: string;
 
-  beforeAll(assertBuilt);
-
   beforeEach(async () => {
     workDir = await mkdtemp(join(tmpdir(), 'diego-up-tls-'));
   });
 
   afterEach(async () => {
-    await stopAll();
     // A `diego up` killed outright leaves its root cell's cgroups, bridge and rules behind.
     await removeCellLeftovers(CELL_ID, silent);
     await rm(workDir, { recursive: true, force: true });
