@@ -331,8 +331,19 @@ describe('diego up', () => {
       username: '',
       password: '',
       corsEnabled: false,
+      tls: false,
       logLevel: 'info',
     });
+  });
+
+  it('--tls: certificates for loopback and the etcd it starts only', () => {
+    expect(parseCommandLine(upCommand, ['--tls', '--bbsListenAddress=0.0.0.0:8889'], {})?.tls).toBe(true);
+    expect(usageError(() => parseCommandLine(upCommand, ['--tls', '--bbsListenAddress=10.0.0.5:8889'], {}))).toBe(
+      '--tls makes certificates for loopback only: -bbsListenAddress must be on 127.0.0.1, [::1], localhost or every interface',
+    );
+    expect(usageError(() => parseCommandLine(upCommand, ['--tls', '--etcdCluster=http://10.0.0.5:2379'], {}))).toBe(
+      '--tls makes certificates for the etcd diego up starts: it cannot be used with --etcdCluster',
+    );
   });
 
   it('uses a given etcd instead', () => {
