@@ -25,7 +25,7 @@ import { LeaderElection } from '../leader/election';
 import { BbsMetrics } from '../metrics';
 import { TaskCompletionWorkers } from '../task-callbacks/task-completion-workers';
 import { startDebugServer } from '../debug-server';
-import { closeServer, listenOn } from '../listen';
+import { closeServer, listenOn, parseListenAddress } from '../listen';
 import { ActualLRPController } from '../controllers/actual-lrp-controller';
 import { DesiredLRPController } from '../controllers/desired-lrp-controller';
 import { HttpRepClient, type RepClient } from '../rep/rep-client';
@@ -162,7 +162,9 @@ export async function startBbsServer(options: BbsServerOptions): Promise<BbsServ
 
   let address: string;
   try {
-    // Records under a key this BBS was not given: refused before serving anything.
+    // Records under a key this BBS was not given: refused before serving anything (a malformed address first,
+    // without waiting on etcd).
+    parseListenAddress(options.listenAddress);
     await db.checkEncryptionKeyLabel();
     address = await listenOn(server, options.listenAddress);
   } catch (err) {
