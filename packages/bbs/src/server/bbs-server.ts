@@ -81,6 +81,10 @@ export interface BbsServerOptions {
   tls?: TlsMaterial;
   /** How long a call to a cell's rep or a task's callback URL may take (`-communicationTimeout`, default 10 s). */
   communicationTimeoutMs?: number;
+  /** A convergence pass's writes in flight at once (`-convergenceWorkers`, default 20). */
+  convergenceWorkers?: number;
+  /** Task completion callbacks in flight at once (`-taskCallBackWorkers`, default 1000). */
+  taskCallbackWorkers?: number;
   /** Records encrypted at rest (`-encryptionKey`, `-activeKeyLabel`) in the store of its own; plain JSON by default. */
   encryption?: EncryptionOptions;
 }
@@ -146,13 +150,21 @@ export async function startBbsServer(options: BbsServerOptions): Promise<BbsServ
   const metrics = options.metrics ?? new BbsMetrics();
   const auctioneer = new Auctioneer({ db, etcd: options.etcd, codec: db.codec, logger, clock });
   const timeout = options.communicationTimeoutMs;
-  const completions = new TaskCompletionWorkers({ db, etcd: options.etcd, codec: db.codec, logger, ...(timeout === undefined ? {} : { callbackTimeoutMs: timeout }) });
+  const completions = new TaskCompletionWorkers({
+    db,
+    etcd: options.etcd,
+    codec: db.codec,
+    logger,
+    ...(timeout === undefined ? {} : { callbackTimeoutMs: timeout }),
+    ...(options.taskCallbackWorkers === undefined ? {} : { taskCallbackWorkers: options.taskCallbackWorkers }),
+  });
   const rep = new HttpRepClient(timeout === undefined ? {} : { timeoutMs: timeout });
   const { handlers, lrpConvergence, taskConvergence } = bbsHandlers(db, rep, events, logger, {
     auctioneer,
     completions,
     clock,
     metrics,
+    ...(options.convergenceWorkers === undefined ? {} : { workers: options.convergenceWorkers }),
   });
   const listener = createBbsRequestListener(handlers, logger, (route, seconds) => metrics.recordRequest(route, seconds));
   const server = options.tls === undefined
@@ -272,6 +284,8 @@ export async function startBbs(config: BbsConfig): Promise<RunningBbs> {
       ...(serverTls === null ? {} : { tls: serverTls }),
       ...(config.communicationTimeoutMs === undefined ? {} : { communicationTimeoutMs: config.communicationTimeoutMs }),
       ...(config.eventHeartbeatIntervalMs === undefined ? {} : { eventHeartbeatIntervalMs: config.eventHeartbeatIntervalMs }),
+      ...(config.convergenceWorkers === undefined ? {} : { convergenceWorkers: config.convergenceWorkers }),
+      ...(config.taskCallbackWorkers === undefined ? {} : { taskCallbackWorkers: config.taskCallbackWorkers }),
       encryption: { keys: config.encryptionKeys ?? [], activeKeyLabel: config.activeKeyLabel ?? null },
       ...(config.apiOnly === true ? {} : { leader: leaderOptions(config, advertiseUrl) }),
     });
@@ -324,6 +338,8 @@ function leaderOptions(config: BbsConfig, advertiseUrl: string): BbsLeaderOption
   return {
     advertiseUrl,
     ...(config.convergeRepeatIntervalMs === undefined ? {} : { convergeRepeatIntervalMs: config.convergeRepeatIntervalMs }),
+    ...(config.lockTtlSeconds === undefined ? {} : { electionTtlSeconds: config.lockTtlSeconds }),
+    ...(config.lockRetryIntervalMs === undefined ? {} : { campaignRetryIntervalMs: config.lockRetryIntervalMs }),
     ...(config.updateWorkers === undefined ? {} : { updateWorkers: config.updateWorkers }),
     taskConvergenceDurations: {
       ...(config.kickTaskDurationMs === undefined ? {} : { kickTaskDurationMs: config.kickTaskDurationMs }),
@@ -346,12 +362,13 @@ async function etcdAnswers(etcd: Etcd3, timeoutMs: number): Promise<boolean> {
   }
 }
 
-/** Where convergence sends its follow-ups, and what it records with. */
+/** Where convergence sends its follow-ups, what it records with, and how many of its writes it has in flight. */
 interface ConvergenceParts {
   auctioneer: AuctionRequester;
   completions: TaskCompletionSubmitter;
   clock: Clock;
   metrics: BbsMetrics;
+  workers?: number;
 }
 
 function bbsHandlers(
@@ -359,14 +376,15 @@ function bbsHandlers(
   rep: RepClient,
   events: EventStreams,
   logger: Logger,
-  { auctioneer, completions, clock, metrics }: ConvergenceParts,
+  { auctioneer, completions, clock, metrics, workers }: ConvergenceParts,
 ): { handlers: BbsHandlers; lrpConvergence: LRPConvergenceController; taskConvergence: TaskConvergenceController } {
   const actualLRPController = new ActualLRPController(db, rep, logger.child({ session: 'actual-lrp-controller' }));
   const desiredLRPController = new DesiredLRPController(db, actualLRPController, logger.child({ session: 'desired-lrp-controller' }));
   const taskController = new TaskController(db, rep, logger.child({ session: 'task-controller' }));
   const convergerLogger = logger.child({ session: 'converger' });
-  const lrpConvergence = new LRPConvergenceController({ db, actualLRPs: actualLRPController, auctioneer, logger: convergerLogger, clock, metrics });
-  const taskConvergence = new TaskConvergenceController({ db, auctioneer, completions, logger: convergerLogger, clock, metrics });
+  const convergence = { logger: convergerLogger, clock, metrics, ...(workers === undefined ? {} : { workers }) };
+  const lrpConvergence = new LRPConvergenceController({ db, actualLRPs: actualLRPController, auctioneer, ...convergence });
+  const taskConvergence = new TaskConvergenceController({ db, auctioneer, completions, ...convergence });
   const handlers: BbsHandlers = {
     Ping: async () => ({ available: true }),
     ...domainHandlers(db),
