@@ -41,6 +41,26 @@ describe('startBbs', () => {
     }
   });
 
+  it('campaigns with a lease of -lockTTL seconds', async () => {
+    const etcdCluster = [process.env[TEST_ETCD_ENV] ?? ''];
+    const advertiseUrl = 'http://lock-ttl.invalid:1';
+    const bbs = await startBbs({ listenAddress: '127.0.0.1:0', etcdCluster, logLevel: 'error', debugAddress: null, advertiseUrl, lockTtlSeconds: 4 });
+    const etcd = new Etcd3({ hosts: etcdCluster });
+    try {
+      // Its candidate key, whether or not it leads: the lease it campaigns with is the lock's TTL.
+      const keys = await eventually(
+        async () => (await etcd.getAll().prefix('/v1/locks/bbs_lock/').exec()).kvs.filter((kv) => kv.value.toString().includes(advertiseUrl)),
+        (found) => found.length === 1,
+        { timeoutMs: 15_000 },
+      );
+      const lease = await etcd.leaseClient.leaseTimeToLive({ ID: keys[0]?.lease ?? '0' });
+      expect(Number(lease.grantedTTL)).toBe(4);
+    } finally {
+      etcd.close();
+      await bbs.stop();
+    }
+  });
+
   it('refuses a listen address without a port', async () => {
     await expect(
       startBbs({ listenAddress: '127.0.0.1', etcdCluster: ['http://127.0.0.1:2379'], logLevel: 'error', debugAddress: null }),
