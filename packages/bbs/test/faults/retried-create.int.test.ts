@@ -86,6 +86,13 @@ it('still answers a different definition under a taken guid as ResourceExists', 
 it('does not move a request that must not be repeated once the first BBS may have received it', async () => {
   const { task_guid, domain, definition } = newValidTask('task-cancelled');
   await db.desireTask(definition, task_guid, domain);
+  // The first BBS reads through its view, which learns of a write made behind its back from its watch.
+  const direct = new HttpBbsClient([`http://${first.address}`]);
+  try {
+    await eventually(() => direct.taskByGuid(task_guid).then(() => true, () => false), (known) => known, { timeoutMs: 10_000 });
+  } finally {
+    direct.close();
+  }
   const cancelled = client.cancelTask(task_guid);
   await eventually(async () => (await db.taskByGuid(task_guid)).state, (state) => state === 'COMPLETED', { timeoutMs: 10_000 });
   blackHole.cut();
