@@ -74,3 +74,4 @@ export {
   type LocalClusterCertificates,
 } from './tls/certificates';
 export { packageVersion } from './package-version';
+export { RecordCodec, type EncryptionOptions } from './db/etcd/record-codec';

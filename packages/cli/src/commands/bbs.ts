@@ -1,5 +1,5 @@
 /** `diego bbs`: the only process that touches etcd. */
-import { startBbs, type BbsConfig, type EncryptionKey, type EtcdTlsFiles, type MutualTlsFiles } from '@diego/bbs';
+import { RecordCodec, startBbs, type BbsConfig, type EncryptionKey, type EtcdTlsFiles, type MutualTlsFiles } from '@diego/bbs';
 import { serveUntilStopped, type Command } from '../command';
 import { UsageError, type FlagDef } from '../flags';
 import {
@@ -17,17 +17,11 @@ import {
 } from '../flag-types';
 import { consulFlags, DROPSONDE, leaseTtlFlag } from './shared-flags';
 
-/** Diego's limit on a key label: its length is one byte of the stored value. */
-const MAX_LABEL_BYTES = 127;
-
+/** `label:passphrase`, split at the first colon (a passphrase may hold more); the keys are checked together. */
 function parseEncryptionKey(text: string): EncryptionKey {
   const colon = text.indexOf(':');
   if (colon === -1) throw new Error('expected label:passphrase');
-  const label = text.slice(0, colon);
-  const passphrase = text.slice(colon + 1);
-  if (label === '' || Buffer.byteLength(label) > MAX_LABEL_BYTES) throw new Error(`a key label is 1 to ${MAX_LABEL_BYTES} bytes`);
-  if (passphrase === '') throw new Error(`key "${label}" has an empty passphrase`);
-  return { label, passphrase };
+  return { label: text.slice(0, colon), passphrase: text.slice(colon + 1) };
 }
 
 function encryptionKeyFlag(): FlagDef<EncryptionKey[]> {
@@ -37,13 +31,7 @@ function encryptionKeyFlag(): FlagDef<EncryptionKey[]> {
     defaultText: '',
     isRepeatable: true,
     isSecret: true,
-    parse: (written) => {
-      const keys = written.map(parseEncryptionKey);
-      const labels = keys.map((key) => key.label);
-      const repeated = labels.find((label, index) => labels.indexOf(label) !== index);
-      if (repeated !== undefined) throw new Error(`key label "${repeated}" is given twice`);
-      return keys;
-    },
+    parse: (written) => written.map(parseEncryptionKey),
   };
 }
 
@@ -100,14 +88,15 @@ function compileEtcdTls(values: { etcdCaFile: string; etcdCertFile: string; etcd
   return tls.caFile === null && tls.certFile === null ? null : tls;
 }
 
+/** The keys as the store will take them: the store's own check (labels, passphrases, the active label) decides. */
 function compileEncryption(keys: EncryptionKey[], activeKeyLabel: string): Pick<BbsConfig, 'encryptionKeys' | 'activeKeyLabel'> {
-  if (keys.length === 0) {
-    if (activeKeyLabel !== '') throw new UsageError('-activeKeyLabel needs the -encryptionKey it names');
-    return { encryptionKeys: [], activeKeyLabel: null };
+  const encryption = { keys, activeKeyLabel: activeKeyLabel === '' ? null : activeKeyLabel };
+  try {
+    RecordCodec.create(encryption);
+  } catch (error) {
+    throw new UsageError(`-encryptionKey, -activeKeyLabel: ${error instanceof Error ? error.message : String(error)}`);
   }
-  if (activeKeyLabel === '') throw new UsageError('-encryptionKey needs -activeKeyLabel: which key new values are written with');
-  if (!keys.some((key) => key.label === activeKeyLabel)) throw new UsageError(`-activeKeyLabel "${activeKeyLabel}" is not the label of any -encryptionKey`);
-  return { encryptionKeys: keys, activeKeyLabel };
+  return { encryptionKeys: encryption.keys, activeKeyLabel: encryption.activeKeyLabel };
 }
 
 export const bbsCommand: Command<typeof bbsFlags, BbsConfig> = {

@@ -81,7 +81,8 @@ describe('malformed values of 2015 flags', () => {
     ['bbs', '-etcdMaxIdleConnsPerHost=-1', '-etcdMaxIdleConnsPerHost'],
     ['bbs', '-metricsReportInterval=often', '-metricsReportInterval'],
     ['bbs', '-auctioneerAddress=auctioneer:9016', '-auctioneerAddress'],
-    ['bbs', '-activeKeyLabel=key1', '-activeKeyLabel needs the -encryptionKey'],
+    ['bbs', '-activeKeyLabel=key1', 'the active encryption key label "key1" names no encryption key'],
+    ['bbs', '-encryptionKey=key1:secret', 'encryption keys are configured without the label of the active one'],
     ['cell', '-zone=z1 -containerMaxCpuShares=0', '-containerMaxCpuShares'],
     ['cell', '-exportNetworkEnvVars=maybe', '-exportNetworkEnvVars'],
     ['cell', '-dropsondePort=port', '-dropsondePort'],
@@ -156,7 +157,7 @@ describe('the 2015 BBS command line', () => {
   it('refuses an active key label no key has', async () => {
     const result = await cli(['bbs', '-encryptionKey=key1:secret-one', '-activeKeyLabel=key2']);
     expect(result.exitCode).toBe(2);
-    expect(result.stderr).toContain('-activeKeyLabel "key2" is not the label of any -encryptionKey');
+    expect(result.stderr).toContain('the active encryption key label "key2" is not the label of any configured key');
     expect(result.stderr).not.toContain('secret-one');
   });
 });
