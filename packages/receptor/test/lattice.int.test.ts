@@ -34,7 +34,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('GET /v1/sync/:arch/:artifact', () => {
+describe('Download', () => {
+  // GET /v1/sync/:arch/:artifact
   it('serves the file as an octet stream, without credentials even when basic auth is on', async () => {
     const res = await request(receptor.app).get('/v1/sync/linux-amd64/ltc').buffer(true).parse((stream, done) => {
       const chunks: Buffer[] = [];
@@ -72,7 +73,8 @@ describe('GET /v1/sync/:arch/:artifact', () => {
   });
 });
 
-describe('GET /v1/version', () => {
+describe('GetVersion', () => {
+  // GET /v1/version
   const auth = `Basic ${Buffer.from(`${USERNAME}:${PASSWORD}`).toString('base64')}`;
 
   it('needs credentials when basic auth is on', async () => {

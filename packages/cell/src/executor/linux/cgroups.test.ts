@@ -47,7 +47,11 @@ describe('findHierarchies', () => {
 
 describe('cpu shares', () => {
   it("maps Diego's cpu_weight to shares as the executor does", () => {
-    expect([0, 1, 50, 100, 200].map(cpuSharesFor)).toEqual([1024, 10, 512, 1024, 1024]);
+    expect([0, 1, 50, 100, 200].map((weight) => cpuSharesFor(weight))).toEqual([1024, 10, 512, 1024, 1024]);
+  });
+
+  it('scales to -containerMaxCpuShares', () => {
+    expect([0, 1, 50, 100].map((weight) => cpuSharesFor(weight, 2048))).toEqual([2048, 20, 1024, 2048]);
   });
 
   it("maps shares to v2's cpu.weight as runc does", () => {
