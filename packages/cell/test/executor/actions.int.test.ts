@@ -92,6 +92,20 @@ describe('run', () => {
     });
   });
 
+  it('gives an instance its identity but no CF_INSTANCE_* addresses on a cell told not to export them', async () => {
+    const quiet = startExecutor({ exportNetworkEnvVars: false });
+    try {
+      const container = await quiet.executor.createContainer(containerSpec(`guid-${process.pid}-quiet`, { instance: { processGuid: 'pg', index: 1 }, ports: [8080] }));
+      const result = await quiet.executor.runTask(container, { action: sh('env > /tmp/result'), resultFile: '/tmp/result' }, new AbortController().signal);
+      expect(result.result).toContain('INSTANCE_INDEX=1\n');
+      expect(result.result).toContain(`INSTANCE_GUID=${container.guid}\n`);
+      expect(result.result).toMatch(/^PORT=\d+$/m);
+      expect(result.result).not.toContain('CF_INSTANCE');
+    } finally {
+      await quiet.cleanUp();
+    }
+  });
+
   it('gives a task no instance variables', async () => {
     const container = await newContainer({ env: env({ A: 'task' }) });
     const result = await runTask(container, sh('env > /tmp/result'));
