@@ -5,6 +5,7 @@ import { BBS_CLIENT_TLS_FLAGS, HttpBbsClient, closeServer, listenOn, readMutualT
 import { createReceptorApp } from './app';
 import type { ReceptorConfig } from './config';
 import { EventStreamStats } from './handlers/event-stream-handler';
+import { RouterRegistration } from './router-registration';
 
 export interface StartReceptorOptions {
   /** Where the logs go; pino on stdout at `config.logLevel` by default. */
@@ -22,6 +23,7 @@ export interface StartReceptorOptions {
  */
 export async function startReceptor(config: ReceptorConfig, options: StartReceptorOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? pino({ level: config.logLevel }).child({ component: 'receptor' });
+  const routerRegistration = config.routerRegistration ? new RouterRegistration(config.routerRegistration, logger) : null;
   // Read and checked before anything starts: a file it cannot use stops the receptor with the flag it is about.
   const bbsTls = config.bbsTls === undefined || config.bbsTls === null ? null : await readMutualTls(config.bbsTls, BBS_CLIENT_TLS_FLAGS);
   const bbs = new HttpBbsClient(config.bbsAddress, {
@@ -54,12 +56,15 @@ export async function startReceptor(config: ReceptorConfig, options: StartRecept
     throw err;
   }
   logger.info({ address, bbs_address: config.bbsAddress, basic_auth: config.username !== '' }, 'receptor-started');
+  routerRegistration?.start(address);
 
   let stopped: Promise<void> | undefined;
   return {
     address,
     stop() {
       stopped ??= (async () => {
+        // Unregistered first, so that the router stops sending requests before the listener closes.
+        await routerRegistration?.stop();
         await debug?.stop();
         await closeServer(server);
         bbs.close();

@@ -9,4 +9,5 @@ export * from './take-events';
 export * from './registry';
 export * from './network-pool';
 export * from './leading-bbs';
+export * from './nats';
 export * from './tls';
