@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Makes this checkout ready for `npm start` and `npm test` on a fresh Debian machine with Node 20: installs
-// etcd and etcdctl (Debian's etcd-server and etcd-client) and openssl when they are not on the PATH, and, where it can act as
+// etcd and etcdctl (Debian's etcd-server and etcd-client), openssl and nats-server when they are not on the PATH, and, where it can act as
 // root, what a cell's containers and their tests use (iptables, Debian's docker-registry, busybox-static, skopeo);
 // runs `npm ci` when node_modules is missing or older than package-lock.json, then builds. Plain Node with no dependencies, because it runs before node_modules
 // exists. Silent when there is nothing to do.
@@ -29,8 +29,11 @@ function run(command, args, options = {}) {
   return result.error ? null : result.status;
 }
 
+// Debian puts some of what we install (nats-server, iptables) in /usr/sbin, which is not on a non-root user's PATH.
+const SEARCH_PATH = `${process.env.PATH ?? ''}:/usr/sbin:/sbin`;
+
 function onPath(name) {
-  return spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
+  return spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore', env: { ...process.env, PATH: SEARCH_PATH } }).status === 0;
 }
 
 function checkNode() {
@@ -106,6 +109,7 @@ function aptInstall(missing) {
     runAsRoot(prefix, [...apt, 'install', '-y', '-qq', '--no-install-recommends', ...packages]) === 0;
   if (packages.includes('etcd-server')) stopPackagedEtcdService(prefix);
   if (packages.includes('docker-registry')) stopPackagedService(prefix, 'docker-registry', '/run/docker-registry.pid');
+  if (packages.includes('nats-server')) stopPackagedService(prefix, 'nats-server');
   return installed && missing.every(({ binary }) => onPath(binary));
 }
 
@@ -126,13 +130,18 @@ function ensureEtcd() {
 
 /** What `diego up --tls` and the TLS tests sign their certificates with (packages/bbs/src/tls/certificates.ts). */
 const TLS_PACKAGES = [{ binary: 'openssl', pkg: 'openssl' }];
+/** The NATS server the receptor's router registration tests announce it to (packages/test-support/src/nats.ts). */
+const NATS_PACKAGES = [{ binary: 'nats-server', pkg: 'nats-server' }];
 
-function ensureOpenssl() {
-  const missing = TLS_PACKAGES.filter(({ binary }) => !onPath(binary));
+/** Installs what every user needs, root or not, when it is missing; `why` says what it is for. */
+function ensureForEveryUser(wanted, why) {
+  const missing = wanted.filter(({ binary }) => !onPath(binary));
   if (missing.length === 0) return;
-  if (!onPath('apt-get')) fail('openssl is not on the PATH and this is not a Debian-like system: install it (diego up --tls and the TLS tests make certificates with it)');
-  if (process.getuid?.() !== 0 && !onPath('sudo')) fail('openssl is missing and installing it needs root: run `apt-get install openssl` as root, or install sudo');
-  if (!aptInstall(missing)) fail('could not install openssl: run `sudo apt-get install openssl` and try again');
+  const names = missing.map(({ binary }) => binary).join(', ');
+  const packages = missing.map(({ pkg }) => pkg).join(' ');
+  if (!onPath('apt-get')) fail(`${names} not on the PATH and this is not a Debian-like system: install it (${why})`);
+  if (process.getuid?.() !== 0 && !onPath('sudo')) fail(`${names} missing and installing it needs root: run \`apt-get install ${packages}\` as root, or install sudo`);
+  if (!aptInstall(missing)) fail(`could not install ${packages}: run \`sudo apt-get install ${packages}\` and try again`);
 }
 
 function ensureContainerTools() {
@@ -146,14 +155,17 @@ function ensureContainerTools() {
   if (!aptInstall(missing)) fail(`could not install ${packages}: run \`sudo apt-get install ${packages}\` and try again`);
 }
 
-/** A service a package started on install (docker-registry on :5000): the tests and `diego up` run their own. */
+/**
+ * A service a package started on install (docker-registry on :5000, nats-server on :4222): the tests run their own.
+ * Without systemd, only a package with an init script (and so a pid file) started one.
+ */
 function stopPackagedService(prefix, name, pidFile) {
   const quiet = { stdio: 'ignore' };
   if (existsSync('/run/systemd/system')) {
     runAsRoot(prefix, ['systemctl', 'disable', '--now', name], quiet);
     return;
   }
-  const pid = existsSync(pidFile) ? readFileSync(pidFile, 'utf8').trim() : '';
+  const pid = pidFile !== undefined && existsSync(pidFile) ? readFileSync(pidFile, 'utf8').trim() : '';
   if (/^\d+$/.test(pid) && runAsRoot(prefix, ['kill', pid], quiet) === 0) say(`stopped the ${name} service the package started`);
 }
 
@@ -176,7 +188,8 @@ function build() {
 
 checkNode();
 ensureEtcd();
-ensureOpenssl();
+ensureForEveryUser(TLS_PACKAGES, 'diego up --tls and the TLS tests make certificates with it');
+ensureForEveryUser(NATS_PACKAGES, "the receptor's router registration tests run one");
 ensureContainerTools();
 ensureNodeModules();
 build();
