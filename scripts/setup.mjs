@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Makes this checkout ready for `npm start` and `npm test` on a fresh Debian machine with Node 20: installs
-// etcd and etcdctl (Debian's etcd-server and etcd-client), openssl and nats-server when they are not on the PATH, and, where it can act as
+// etcd and etcdctl (Debian's etcd-server and etcd-client), openssl, nats-server and chromium when they are not on the PATH, and, where it can act as
 // root, what a cell's containers and their tests use (iptables, Debian's docker-registry, busybox-static, skopeo);
 // runs `npm ci` when node_modules is missing or older than package-lock.json, then builds. Plain Node with no dependencies, because it runs before node_modules
 // exists. Silent when there is nothing to do.
@@ -132,6 +132,8 @@ function ensureEtcd() {
 const TLS_PACKAGES = [{ binary: 'openssl', pkg: 'openssl' }];
 /** The NATS server the receptor's router registration tests announce it to (packages/test-support/src/nats.ts). */
 const NATS_PACKAGES = [{ binary: 'nats-server', pkg: 'nats-server' }];
+/** The browser the dashboard's end-to-end tests drive through playwright-core (which never downloads one). */
+const BROWSER_PACKAGES = [{ binary: 'chromium', pkg: 'chromium' }];
 
 /** Installs what every user needs, root or not, when it is missing; `why` says what it is for. */
 function ensureForEveryUser(wanted, why) {
@@ -190,6 +192,7 @@ checkNode();
 ensureEtcd();
 ensureForEveryUser(TLS_PACKAGES, 'diego up --tls and the TLS tests make certificates with it');
 ensureForEveryUser(NATS_PACKAGES, "the receptor's router registration tests run one");
+ensureForEveryUser(BROWSER_PACKAGES, "the dashboard's browser tests drive it");
 ensureContainerTools();
 ensureNodeModules();
 build();
