@@ -23,9 +23,9 @@ export interface StartReceptorOptions {
  */
 export async function startReceptor(config: ReceptorConfig, options: StartReceptorOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? pino({ level: config.logLevel }).child({ component: 'receptor' });
-  const routerRegistration = config.routerRegistration ? new RouterRegistration(config.routerRegistration, logger) : null;
   // Read and checked before anything starts: a file it cannot use stops the receptor with the flag it is about.
   const bbsTls = config.bbsTls === undefined || config.bbsTls === null ? null : await readMutualTls(config.bbsTls, BBS_CLIENT_TLS_FLAGS);
+  const routerRegistration = config.routerRegistration ? new RouterRegistration(config.routerRegistration, logger) : null;
   const bbs = new HttpBbsClient(config.bbsAddress, {
     ...(bbsTls === null ? {} : { tls: bbsTls }),
     ...(config.communicationTimeoutMs === undefined ? {} : { timeoutMs: config.communicationTimeoutMs }),
@@ -38,6 +38,7 @@ export async function startReceptor(config: ReceptorConfig, options: StartRecept
     password: config.password,
     corsEnabled: config.corsEnabled,
     logger,
+    lattice: { artifactPath: config.artifactPath ?? null, versionFilesPath: config.versionFilesPath ?? null },
     ...(config.eventHeartbeatIntervalMs === undefined ? {} : { eventHeartbeatIntervalMs: config.eventHeartbeatIntervalMs }),
   });
   const server = createServer(app);
