@@ -142,6 +142,11 @@ export const BbsRoutes = [
   // lists in the receptor's JSON (ours): what GET /v1/actual_lrps and GET /v1/desired_lrps answer, spliced by the BBS
   { name: 'ActualLRPsReceptorJSON', method: 'POST', path: '/v1/actual_lrp_groups/list.receptor_json', request: 'ActualLRPGroupsRequest', response: 'ReceptorJSONResponse' },
   { name: 'DesiredLRPsReceptorJSON', method: 'POST', path: '/v1/desired_lrps/list.receptor_json', request: 'DesiredLRPsRequest', response: 'ReceptorJSONResponse' },
+
+  // the dashboard's reads (ours), in the receptor's JSON: one page of DesiredLRPs with their instances counted by
+  // state, read from the BBS's memory; the fresh domains with the seconds their freshness has left
+  { name: 'DesiredLRPSummariesReceptorJSON', method: 'POST', path: '/v1/desired_lrp_summaries/list.receptor_json', request: 'DesiredLRPSummariesRequest', response: 'ReceptorJSONResponse' },
+  { name: 'DomainFreshnessReceptorJSON', method: 'POST', path: '/v1/domains/freshness.receptor_json', request: null, response: 'ReceptorJSONResponse' },
 ] as const satisfies readonly BbsRoute[];
 
 export type BbsRouteName = (typeof BbsRoutes)[number]['name'];

@@ -62,6 +62,15 @@ export interface ListedJSON {
   revision: string;
 }
 
+/** Which page of DesiredLRP summaries to read (the dashboard's); empty strings filter nothing, limit 0 is 50. */
+export interface DesiredLRPSummaryQuery {
+  domain: string;
+  /** Kept when the process guid contains it, ignoring case. */
+  search: string;
+  offset: number;
+  limit: number;
+}
+
 export interface BbsClient {
   ping(): Promise<boolean>;
 
@@ -100,6 +109,13 @@ export interface BbsClient {
   /** GET /v1/desired_lrps's JSON array as the BBS built it, and its revision. */
   desiredLRPsReceptorJSON(filter?: DesiredLRPFilter): Promise<ListedJSON>;
   desiredLRPSchedulingInfos(filter?: DesiredLRPFilter): Promise<DesiredLRPSchedulingInfo[]>;
+  /**
+   * One page of DesiredLRPs in process guid order with their instances counted by state, as JSON (`{"total",
+   * "offset", "domains", "desired_lrps"}`), and the revision it was read at. InvalidRequest for bad bounds.
+   */
+  desiredLRPSummariesReceptorJSON(query: DesiredLRPSummaryQuery): Promise<ListedJSON>;
+  /** The fresh domains as JSON, `[{"domain", "ttl_seconds"}]` (null seconds: fresh for ever). */
+  domainFreshnessReceptorJSON(): Promise<Uint8Array>;
   desireLRP(lrp: DesiredLRP): Promise<void>;
   updateDesiredLRP(processGuid: string, update: DesiredLRPUpdate): Promise<void>;
   removeDesiredLRP(processGuid: string): Promise<void>;

@@ -38,7 +38,7 @@ import {
 } from '@diego/models';
 import { BbsRoutes, type BbsRoute, type BbsRouteName } from '@diego/routes';
 import Long from 'long';
-import type { BbsClient, BbsEvent, ListedJSON, EventSubscription, SubscribeOptions, TaskConvergenceDurations } from './bbs-client';
+import type { BbsClient, BbsEvent, DesiredLRPSummaryQuery, ListedJSON, EventSubscription, SubscribeOptions, TaskConvergenceDurations } from './bbs-client';
 import type { ActualLRPFilter, DesiredLRPFilter, Listed, TaskFilter } from './db/db';
 import { decodeEvent } from './events/event-codec';
 import { COMPACTED_EVENT, REVISION_HEADER } from './events/resume';
@@ -106,6 +106,7 @@ const REPEATABLE_ROUTES: ReadonlySet<string> = new Set<BbsRouteName>([
   'Tasks_r1', 'TaskByGuid_r1', 'Tasks', 'TaskByGuid', 'DesireTask',
   'Cells_r1', 'RegisterCell', 'CellHeartbeat',
   'ConvergeLRPs', 'ConvergeTasks', 'EventStream_r0',
+  'DesiredLRPSummariesReceptorJSON', 'DomainFreshnessReceptorJSON',
 ]);
 
 function errorCode(err: unknown): string | null {
@@ -323,6 +324,15 @@ export class HttpBbsClient implements BbsClient {
   async desiredLRPsReceptorJSON(filter: DesiredLRPFilter = {}): Promise<ListedJSON> {
     const { response, revision } = await this.callListing('DesiredLRPsReceptorJSON', { domain: filter.domain ?? '' });
     return { json: response.json, revision };
+  }
+
+  async desiredLRPSummariesReceptorJSON(query: DesiredLRPSummaryQuery): Promise<ListedJSON> {
+    const { response, revision } = await this.callListing('DesiredLRPSummariesReceptorJSON', query);
+    return { json: response.json, revision };
+  }
+
+  async domainFreshnessReceptorJSON(): Promise<Uint8Array> {
+    return (await this.query('DomainFreshnessReceptorJSON')).json;
   }
 
   async desiredLRPByProcessGuid(processGuid: string): Promise<DesiredLRP> {

@@ -5844,6 +5844,96 @@ export namespace models {
     }
 
     /**
+     * Properties of a DesiredLRPSummariesRequest.
+     * @deprecated Use models.DesiredLRPSummariesRequest.$Properties instead.
+     */
+    interface IDesiredLRPSummariesRequest extends models.DesiredLRPSummariesRequest.$Properties {
+    }
+
+    /** Represents a DesiredLRPSummariesRequest. */
+    class DesiredLRPSummariesRequest {
+
+        /**
+         * Constructs a new DesiredLRPSummariesRequest.
+         * @param [properties] Properties to set
+         */
+        constructor(properties?: models.DesiredLRPSummariesRequest.$Properties);
+
+        /** Unknown fields preserved while decoding when enabled */
+        $unknowns?: Uint8Array[];
+
+        /** DesiredLRPSummariesRequest domain. */
+        domain: string;
+
+        /** DesiredLRPSummariesRequest search. */
+        search: string;
+
+        /** DesiredLRPSummariesRequest offset. */
+        offset: number;
+
+        /** DesiredLRPSummariesRequest limit. */
+        limit: number;
+
+        /**
+         * Creates a new DesiredLRPSummariesRequest instance using the specified properties.
+         * @param [properties] Properties to set
+         * @returns DesiredLRPSummariesRequest instance
+         */
+        static create(properties: models.DesiredLRPSummariesRequest.$Shape): models.DesiredLRPSummariesRequest & models.DesiredLRPSummariesRequest.$Shape;
+        static create(properties?: models.DesiredLRPSummariesRequest.$Properties): models.DesiredLRPSummariesRequest;
+
+        /**
+         * Encodes the specified DesiredLRPSummariesRequest message. Does not implicitly {@link models.DesiredLRPSummariesRequest.verify|verify} messages.
+         * @param message DesiredLRPSummariesRequest message or plain object to encode
+         * @param [writer] Writer to encode to
+         * @returns Writer
+         */
+        static encode(message: models.DesiredLRPSummariesRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+        /**
+         * Decodes a DesiredLRPSummariesRequest message from the specified reader or buffer.
+         * @param reader Reader or buffer to decode from
+         * @param [length] Message length if known beforehand
+         * @returns {models.DesiredLRPSummariesRequest & models.DesiredLRPSummariesRequest.$Shape} DesiredLRPSummariesRequest
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): models.DesiredLRPSummariesRequest & models.DesiredLRPSummariesRequest.$Shape;
+
+        /**
+         * Gets the type url for DesiredLRPSummariesRequest
+         * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns The type url
+         */
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace DesiredLRPSummariesRequest {
+
+        /** Properties of a DesiredLRPSummariesRequest. */
+        interface $Properties {
+
+            /** DesiredLRPSummariesRequest domain */
+            domain?: (string|null);
+
+            /** DesiredLRPSummariesRequest search */
+            search?: (string|null);
+
+            /** DesiredLRPSummariesRequest offset */
+            offset?: (number|null);
+
+            /** DesiredLRPSummariesRequest limit */
+            limit?: (number|null);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+        }
+
+        /** Shape of a DesiredLRPSummariesRequest. */
+        type $Shape = models.DesiredLRPSummariesRequest.$Properties;
+    }
+
+    /**
      * Properties of a CellCapacity.
      * @deprecated Use models.CellCapacity.$Properties instead.
      */

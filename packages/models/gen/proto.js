@@ -13616,6 +13616,220 @@ $root.models = (function() {
         return ReceptorJSONResponse;
     })();
 
+    models.DesiredLRPSummariesRequest = (function() {
+
+        /**
+         * Properties of a DesiredLRPSummariesRequest.
+         * @typedef {Object} models.DesiredLRPSummariesRequest.$Properties
+         * @property {string|null} [domain] DesiredLRPSummariesRequest domain
+         * @property {string|null} [search] DesiredLRPSummariesRequest search
+         * @property {number|null} [offset] DesiredLRPSummariesRequest offset
+         * @property {number|null} [limit] DesiredLRPSummariesRequest limit
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of a DesiredLRPSummariesRequest.
+         * @memberof models
+         * @interface IDesiredLRPSummariesRequest
+         * @augments models.DesiredLRPSummariesRequest.$Properties
+         * @deprecated Use models.DesiredLRPSummariesRequest.$Properties instead.
+         */
+
+        /**
+         * Shape of a DesiredLRPSummariesRequest.
+         * @typedef {models.DesiredLRPSummariesRequest.$Properties} models.DesiredLRPSummariesRequest.$Shape
+         */
+
+        /**
+         * Constructs a new DesiredLRPSummariesRequest.
+         * @memberof models
+         * @classdesc Represents a DesiredLRPSummariesRequest.
+         * @constructor
+         * @param {models.DesiredLRPSummariesRequest.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        var DesiredLRPSummariesRequest = function (properties) {
+            if (properties)
+                for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * DesiredLRPSummariesRequest domain.
+         * @member {string} domain
+         * @memberof models.DesiredLRPSummariesRequest
+         * @instance
+         */
+        DesiredLRPSummariesRequest.prototype.domain = "";
+
+        /**
+         * DesiredLRPSummariesRequest search.
+         * @member {string} search
+         * @memberof models.DesiredLRPSummariesRequest
+         * @instance
+         */
+        DesiredLRPSummariesRequest.prototype.search = "";
+
+        /**
+         * DesiredLRPSummariesRequest offset.
+         * @member {number} offset
+         * @memberof models.DesiredLRPSummariesRequest
+         * @instance
+         */
+        DesiredLRPSummariesRequest.prototype.offset = 0;
+
+        /**
+         * DesiredLRPSummariesRequest limit.
+         * @member {number} limit
+         * @memberof models.DesiredLRPSummariesRequest
+         * @instance
+         */
+        DesiredLRPSummariesRequest.prototype.limit = 0;
+
+        /**
+         * Creates a new DesiredLRPSummariesRequest instance using the specified properties.
+         * @function create
+         * @memberof models.DesiredLRPSummariesRequest
+         * @static
+         * @param {models.DesiredLRPSummariesRequest.$Properties=} [properties] Properties to set
+         * @returns {models.DesiredLRPSummariesRequest} DesiredLRPSummariesRequest instance
+         * @type {{
+         *   (properties: models.DesiredLRPSummariesRequest.$Shape): models.DesiredLRPSummariesRequest & models.DesiredLRPSummariesRequest.$Shape;
+         *   (properties?: models.DesiredLRPSummariesRequest.$Properties): models.DesiredLRPSummariesRequest;
+         * }}
+         */
+        DesiredLRPSummariesRequest.create = function(properties) {
+            return new DesiredLRPSummariesRequest(properties);
+        };
+
+        /**
+         * Encodes the specified DesiredLRPSummariesRequest message. Does not implicitly {@link models.DesiredLRPSummariesRequest.verify|verify} messages.
+         * @function encode
+         * @memberof models.DesiredLRPSummariesRequest
+         * @static
+         * @param {models.DesiredLRPSummariesRequest.$Properties} message DesiredLRPSummariesRequest message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        DesiredLRPSummariesRequest.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.domain != null && $Object.hasOwnProperty.call(message, "domain"))
+                writer.uint32(/* id 1, wireType 2 =*/10).string(message.domain);
+            if (message.search != null && $Object.hasOwnProperty.call(message, "search"))
+                writer.uint32(/* id 2, wireType 2 =*/18).string(message.search);
+            if (message.offset != null && $Object.hasOwnProperty.call(message, "offset"))
+                writer.uint32(/* id 3, wireType 0 =*/24).int32(message.offset);
+            if (message.limit != null && $Object.hasOwnProperty.call(message, "limit"))
+                writer.uint32(/* id 4, wireType 0 =*/32).int32(message.limit);
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (var i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes a DesiredLRPSummariesRequest message from the specified reader or buffer.
+         * @function decode
+         * @memberof models.DesiredLRPSummariesRequest
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {models.DesiredLRPSummariesRequest & models.DesiredLRPSummariesRequest.$Shape} DesiredLRPSummariesRequest
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        DesiredLRPSummariesRequest.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            var end, message;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.models.DesiredLRPSummariesRequest();
+            while (reader.pos < end) {
+                var start = reader.pos;
+                var tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                var wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 2)
+                            break;
+                        message.domain = reader.string();
+                        continue;
+                    }
+                case 2: {
+                        if (wireType !== 2)
+                            break;
+                        message.search = reader.string();
+                        continue;
+                    }
+                case 3: {
+                        if (wireType !== 0)
+                            break;
+                        message.offset = reader.int32();
+                        continue;
+                    }
+                case 4: {
+                        if (wireType !== 0)
+                            break;
+                        message.limit = reader.int32();
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for DesiredLRPSummariesRequest
+         * @function getTypeUrl
+         * @memberof models.DesiredLRPSummariesRequest
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        DesiredLRPSummariesRequest.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/models.DesiredLRPSummariesRequest";
+        };
+
+        return DesiredLRPSummariesRequest;
+    })();
+
     models.CellCapacity = (function() {
 
         /**

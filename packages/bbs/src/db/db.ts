@@ -26,9 +26,18 @@ export interface Listed<T> {
   revision: string;
 }
 
+/** A fresh domain and how long it stays fresh. */
+export interface DomainFreshness {
+  domain: string;
+  /** Whole seconds its freshness has left; null when it is fresh for ever (upserted with TTL 0). */
+  ttl_seconds: number | null;
+}
+
 export interface DomainDb {
   /** The fresh domains. */
   domains(): Promise<string[]>;
+  /** The fresh domains in key order, each with the time left on its lease (one etcd lease query each). */
+  domainFreshness(): Promise<DomainFreshness[]>;
   /** Marks a domain fresh for `ttlSeconds` (0 = for ever: no lease). */
   upsertDomain(domain: string, ttlSeconds: number): Promise<void>;
 }

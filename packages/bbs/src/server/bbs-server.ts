@@ -43,6 +43,7 @@ import { EventStreams } from '../events/event-stream';
 import { actualLRPHandlers } from './handlers/actual-lrp-handlers';
 import { cellHandlers } from './handlers/cell-handlers';
 import { convergenceHandlers } from './handlers/convergence-handlers';
+import { dashboardHandlers } from './handlers/dashboard-handlers';
 import { desiredLRPHandlers } from './handlers/desired-lrp-handlers';
 import { domainHandlers } from './handlers/domain-handlers';
 import { taskHandlers } from './handlers/task-handlers';
@@ -393,6 +394,7 @@ function bbsHandlers(
     ...desiredLRPHandlers(db, desiredLRPController),
     ...taskHandlers(db, taskController),
     ...convergenceHandlers(lrpConvergence, taskConvergence),
+    ...dashboardHandlers(db),
     EventStream_r0: events.handler,
   };
   return { handlers, lrpConvergence, taskConvergence };

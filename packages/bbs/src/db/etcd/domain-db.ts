@@ -1,4 +1,4 @@
-import type { DomainDb } from '../db';
+import type { DomainDb, DomainFreshness } from '../db';
 import type { DbContext } from './context';
 import { DOMAIN_PREFIX, domainKey } from './keys';
 
@@ -14,6 +14,18 @@ export class EtcdDomainDb implements DomainDb {
   async domains(): Promise<string[]> {
     const keys = await this.ctx.store.keys(DOMAIN_PREFIX);
     return keys.map((key) => key.slice(DOMAIN_PREFIX.length));
+  }
+
+  async domainFreshness(): Promise<DomainFreshness[]> {
+    const { items } = await this.ctx.store.list(DOMAIN_PREFIX);
+    const fresh = await Promise.all(items.map(async ({ key, lease }): Promise<DomainFreshness | null> => {
+      const domain = key.slice(DOMAIN_PREFIX.length);
+      if (lease === '0') return { domain, ttl_seconds: null };
+      const seconds = await this.ctx.store.leaseSecondsLeft(lease);
+      // Expired between the list and the lease query: no longer fresh.
+      return seconds === null ? null : { domain, ttl_seconds: seconds };
+    }));
+    return fresh.filter((entry) => entry !== null);
   }
 
   async upsertDomain(domain: string, ttlSeconds: number): Promise<void> {

@@ -144,6 +144,7 @@ export class EtcdDb implements Db {
 
   // Domains
   readonly domains: Db['domains'] = (...args) => this.domainDb.domains(...args);
+  readonly domainFreshness: Db['domainFreshness'] = (...args) => this.domainDb.domainFreshness(...args);
   readonly upsertDomain: Db['upsertDomain'] = (...args) => this.domainDb.upsertDomain(...args);
 
   // Cells

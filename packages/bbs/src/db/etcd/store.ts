@@ -429,6 +429,13 @@ export class EtcdStore {
     return res.ID;
   }
 
+  /** The whole seconds a lease has left; null when it has expired or was revoked. */
+  async leaseSecondsLeft(lease: string): Promise<number | null> {
+    const res = await this.retrying('lease-time-to-live', () => this.ns.leaseClient.leaseTimeToLive({ ID: lease }));
+    const seconds = Number(res.TTL);
+    return seconds >= 0 ? seconds : null;
+  }
+
   /** Revokes a lease, deleting the keys still attached to it; a lease already gone is fine. */
   async revokeLease(lease: string): Promise<void> {
     if (lease === '0') return;
