@@ -1,59 +1,14 @@
 // `-registerWithRouter`: the receptor announces its route to the Cloud Foundry router over a real nats-server, and a
 // subscriber standing in for gorouter records what arrives (router.greet, router.register, router.unregister).
-import { connect, StringCodec, type NatsConnection } from 'nats';
 import type { RunningServer } from '@diego/bbs';
-import { eventually, freePorts, startNatsServer, type NatsServerProcess } from '@diego/test-support';
+import { eventually, freePorts, RecordingRouter, startNatsServer, type NatsServerProcess, type RouterRegistryMessage } from '@diego/test-support';
 import { startReceptor } from '../src';
 import type { ReceptorConfig, RouterRegistrationConfig } from '../src/config';
-import type { RegistryMessage } from '../src/router-registration';
 import { CapturedLogs, startReceptorUnderTest, type ReceptorUnderTest } from './support/receptor-under-test';
 
 const DOMAINS = ['receptor.10.244.0.34.xip.io', 'receptor.example.com'];
 /** Deadlines guard liveness only: a registration every second needs far less on an idle machine. */
 const WAIT = { timeoutMs: 20_000, intervalMs: 50 };
-const codec = StringCodec();
-
-/** What a gorouter does on NATS, recorded: it answers greetings and asks for registrations every second. */
-class RecordingRouter {
-  readonly registers: RegistryMessage[] = [];
-  readonly unregisters: RegistryMessage[] = [];
-  greets = 0;
-
-  private constructor(private readonly connection: NatsConnection) {}
-
-  static async start(nats: NatsServerProcess): Promise<RecordingRouter> {
-    const connection = await connect({ servers: `nats://${nats.address}`, user: nats.username, pass: nats.password });
-    const router = new RecordingRouter(connection);
-    connection.subscribe('router.register', { callback: (_err, msg) => router.registers.push(parse(msg.data)) });
-    connection.subscribe('router.unregister', { callback: (_err, msg) => router.unregisters.push(parse(msg.data)) });
-    connection.subscribe('router.greet', {
-      callback: (_err, msg) => {
-        router.greets += 1;
-        msg.respond(codec.encode(JSON.stringify(router.startMessage())));
-      },
-    });
-    // The server has our subscriptions once it answers a ping after them.
-    await connection.flush();
-    return router;
-  }
-
-  /** Broadcasts `router.start`, as a router does when it starts. */
-  announceStart(payload: string = JSON.stringify(this.startMessage())): void {
-    this.connection.publish('router.start', codec.encode(payload));
-  }
-
-  async close(): Promise<void> {
-    await this.connection.close();
-  }
-
-  private startMessage(): Record<string, unknown> {
-    return { id: 'recording-router', hosts: ['127.0.0.1'], minimumRegisterIntervalInSeconds: 1, prunteThresholdInSeconds: 120 };
-  }
-}
-
-function parse(data: Uint8Array): RegistryMessage {
-  return JSON.parse(codec.decode(data)) as RegistryMessage;
-}
 
 function portOf(address: string): number {
   return Number(address.slice(address.lastIndexOf(':') + 1));
@@ -120,7 +75,7 @@ describe('router registration over NATS', () => {
       { natsAddresses: [nats.address], natsUsername: nats.username, natsPassword: nats.password, domainNames: DOMAINS },
       logs,
     );
-    const expected: RegistryMessage = { host: '127.0.0.1', port: portOf(receptor.address), uris: DOMAINS };
+    const expected: RouterRegistryMessage = { host: '127.0.0.1', port: portOf(receptor.address), uris: DOMAINS };
 
     await eventually(async () => router.greets, (greets) => greets >= 1, WAIT);
     // The first on connecting, then one a second as the greeting's answer asked (the default is 20 s).

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { connect, StringCodec, type NatsConnection } from 'nats';
 import { randomBytes } from 'node:crypto';
 import { freePorts, terminate } from './etcd';
 
@@ -87,4 +88,55 @@ export async function startNatsServer(opts: StartNatsServerOptions = {}): Promis
     throw new Error(`could not start nats-server on 127.0.0.1:${port}: ${failure}\n${stderrTail}`);
   }
   return { address: `127.0.0.1:${port}`, port, username, password, stop };
+}
+
+/** What a receptor sends on `router.register` and `router.unregister` (gorouter's registry message). */
+export interface RouterRegistryMessage {
+  host: string;
+  port: number;
+  uris: string[];
+}
+
+const codec = StringCodec();
+
+/** What a gorouter does on NATS, recorded: it answers greetings and asks for registrations every second. */
+export class RecordingRouter {
+  readonly registers: RouterRegistryMessage[] = [];
+  readonly unregisters: RouterRegistryMessage[] = [];
+  greets = 0;
+
+  private constructor(private readonly connection: NatsConnection) {}
+
+  static async start(nats: NatsServerProcess): Promise<RecordingRouter> {
+    const connection = await connect({ servers: `nats://${nats.address}`, user: nats.username, pass: nats.password });
+    const router = new RecordingRouter(connection);
+    connection.subscribe('router.register', { callback: (_err, msg) => router.registers.push(parse(msg.data)) });
+    connection.subscribe('router.unregister', { callback: (_err, msg) => router.unregisters.push(parse(msg.data)) });
+    connection.subscribe('router.greet', {
+      callback: (_err, msg) => {
+        router.greets += 1;
+        msg.respond(codec.encode(JSON.stringify(router.startMessage())));
+      },
+    });
+    // The server has our subscriptions once it answers a ping after them.
+    await connection.flush();
+    return router;
+  }
+
+  /** Broadcasts `router.start`, as a router does when it starts. */
+  announceStart(payload: string = JSON.stringify(this.startMessage())): void {
+    this.connection.publish('router.start', codec.encode(payload));
+  }
+
+  async close(): Promise<void> {
+    await this.connection.close();
+  }
+
+  private startMessage(): Record<string, unknown> {
+    return { id: 'recording-router', hosts: ['127.0.0.1'], minimumRegisterIntervalInSeconds: 1, prunteThresholdInSeconds: 120 };
+  }
+}
+
+function parse(data: Uint8Array): RouterRegistryMessage {
+  return JSON.parse(codec.decode(data)) as RouterRegistryMessage;
 }
