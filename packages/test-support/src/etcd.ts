@@ -1,10 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { exitOf, manageChild, terminate } from './child';
 
 /** A running etcd started by {@link startEtcd}. */
 export interface EtcdProcess {
@@ -38,7 +39,6 @@ export interface EtcdClientTls {
   client: { certFile: string; keyFile: string };
 }
 
-const STOP_GRACE_MS = 5000;
 const HEALTH_POLL_MS = 50;
 const STDERR_TAIL_LINES = 30;
 
@@ -85,25 +85,10 @@ export async function startEtcd(opts: StartEtcdOptions = {}): Promise<EtcdProces
     stderrTail.push(...chunk.split('\n').filter((line) => line !== ''));
     stderrTail.splice(0, Math.max(0, stderrTail.length - STDERR_TAIL_LINES));
   });
-  const exited = new Promise<string>((resolve) => {
-    child.once('error', (err: NodeJS.ErrnoException) =>
-      resolve(err.code === 'ENOENT' ? `${binary} not found on PATH` : err.message));
-    child.once('exit', (code, signal) => resolve(`exited with ${signal ?? `code ${code}`}`));
+  const { exited, stop } = manageChild(child, {
+    notFound: `${binary} not found on PATH`,
+    cleanUp: () => rmSync(dataDir, { recursive: true, force: true }),
   });
-  const killOnExit = (): void => {
-    child.kill('SIGKILL');
-  };
-  process.once('exit', killOnExit);
-
-  let stopped: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopped ??= (async () => {
-      await terminate(child, exited);
-      process.removeListener('exit', killOnExit);
-      rmSync(dataDir, { recursive: true, force: true });
-    })();
-    return stopped;
-  };
 
   let exitReason: string | undefined;
   void exited.then((why) => {
@@ -174,10 +159,7 @@ export async function startEtcdCluster(size: number, opts: Omit<StartEtcdOptions
       ],
       { stdio: ['ignore', 'ignore', 'ignore'] },
     );
-    const exited = new Promise<string>((resolve) => {
-      child.once('error', (err) => resolve(err.message));
-      child.once('exit', (code, signal) => resolve(`exited with ${signal ?? `code ${code}`}`));
-    });
+    const exited = exitOf(child);
     let exitReason: string | undefined;
     void exited.then((why) => {
       exitReason = why;
@@ -254,15 +236,6 @@ function healthOnce(endpoint: string, tls?: EtcdClientTls): Promise<string> {
     req.on('error', (err) => resolve(err.message));
     req.end();
   });
-}
-
-/** Stops a child: SIGTERM, then SIGKILL after a grace period; resolves once it has exited. */
-export async function terminate(child: ChildProcess, exited: Promise<string>): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-  await exited;
-  clearTimeout(timer);
 }
 
 /** Ports the kernel handed out and released; all held at once so they differ. */

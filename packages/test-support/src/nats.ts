@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { connect, StringCodec, type NatsConnection } from 'nats';
 import { randomBytes } from 'node:crypto';
-import { freePorts, terminate } from './etcd';
+import { manageChild } from './child';
+import { freePorts } from './etcd';
 
 /** A running nats-server started by {@link startNatsServer}. */
 export interface NatsServerProcess {
@@ -49,23 +50,7 @@ export async function startNatsServer(opts: StartNatsServerOptions = {}): Promis
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, PATH: SEARCH_PATH },
   });
-  const exited = new Promise<string>((resolve) => {
-    child.once('error', (err: NodeJS.ErrnoException) =>
-      resolve(err.code === 'ENOENT' ? 'nats-server not found on the PATH nor in /usr/sbin (npm run setup installs it)' : err.message));
-    child.once('exit', (code, signal) => resolve(`exited with ${signal ?? `code ${code}`}`));
-  });
-  const killOnExit = (): void => {
-    child.kill('SIGKILL');
-  };
-  process.once('exit', killOnExit);
-  let stopped: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopped ??= (async () => {
-      await terminate(child, exited);
-      process.removeListener('exit', killOnExit);
-    })();
-    return stopped;
-  };
+  const { exited, stop } = manageChild(child, { notFound: 'nats-server not found on the PATH nor in /usr/sbin (npm run setup installs it)' });
 
   let stderrTail = '';
   const ready = new Promise<void>((resolve) => {

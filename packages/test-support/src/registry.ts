@@ -9,7 +9,8 @@ import { chmod, chown, copyFile, link, mkdir, mkdtemp, rm, symlink, writeFile } 
 import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { freePorts, terminate } from './etcd';
+import { manageChild } from './child';
+import { freePorts } from './etcd';
 import { eventually } from './eventually';
 
 /** A running registry started by {@link startRegistry}. */
@@ -55,23 +56,7 @@ export async function startRegistry(): Promise<RegistryProcess> {
     stderrTail.push(...chunk.split('\n').filter((line) => line !== ''));
     stderrTail.splice(0, Math.max(0, stderrTail.length - STDERR_TAIL_LINES));
   });
-  const exited = new Promise<string>((resolve) => {
-    child.once('error', (err) => resolve(err.message));
-    child.once('exit', (code, signal) => resolve(`exited with ${signal ?? `code ${code}`}`));
-  });
-  const killOnExit = (): void => {
-    child.kill('SIGKILL');
-  };
-  process.once('exit', killOnExit);
-  let stopped: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopped ??= (async () => {
-      await terminate(child, exited);
-      process.removeListener('exit', killOnExit);
-      await rm(dir, { recursive: true, force: true });
-    })();
-    return stopped;
-  };
+  const { exited, stop } = manageChild(child, { cleanUp: () => rm(dir, { recursive: true, force: true }) });
   let exitReason: string | null = null;
   void exited.then((why) => (exitReason = why));
   try {
