@@ -56,6 +56,19 @@ export const ReceptorRoutes = [
 
   // ours (no 2015 client calls it): what an LRP's instances or a task printed, from the cells (`?follow=true`)
   { name: 'Logs', method: 'GET', path: '/v1/logs/:log_guid' },
+
+  // ours, for the dashboard (README "Dashboard"): reads a page at a time whatever the size of the cluster, the
+  // tasks' events (GET /v1/events carries only the six LRP events), and an image's config from a cell
+  { name: 'DesiredLRPSummaries', method: 'GET', path: '/v1/desired_lrp_summaries' },
+  { name: 'TaskSummaries', method: 'GET', path: '/v1/task_summaries' },
+  { name: 'CellSummaries', method: 'GET', path: '/v1/cell_summaries' },
+  { name: 'CellActualLRPs', method: 'GET', path: '/v1/cells/:cell_id/actual_lrps' },
+  { name: 'DomainFreshness', method: 'GET', path: '/v1/domain_freshness' },
+  { name: 'TaskEventStream', method: 'GET', path: '/v1/task_events' },
+  { name: 'ImageConfig', method: 'GET', path: '/v1/image_config' },
+  // whether basic auth is on and the request's Authorization (else its cookie) passes it: answered without the 401
+  // challenge a browser meets with a prompt of its own, so that the dashboard can ask for credentials itself
+  { name: 'Session', method: 'GET', path: '/v1/session', withoutAuth: true },
 ] as const satisfies readonly ReceptorRoute[];
 
 export type ReceptorRouteName = (typeof ReceptorRoutes)[number]['name'];

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { BbsClient } from '@diego/bbs';
 import { basicAuth } from './auth';
 import { cors } from './cors';
+import { dashboardRouter } from './dashboard';
 import { receptorErrorMiddleware } from './errors';
 import { receptorHandlers } from './handlers';
 import type { EventStreamOptions } from './handlers/event-stream-handler';
@@ -45,7 +46,10 @@ export function createReceptorApp({
   app.use(requestLog(logger));
   if (corsEnabled) app.use(cors());
   const events = { ...eventOptions, ...(eventHeartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: eventHeartbeatIntervalMs }) };
-  app.use(receptorRouter(receptorHandlers(bbs, logger, events, lattice), basicAuth({ username, password })));
+  // Before the API's router, which answers every other path (a plain 404 for one it does not know).
+  app.use(dashboardRouter());
+  const credentials = { username, password };
+  app.use(receptorRouter(receptorHandlers(bbs, logger, events, lattice, credentials), basicAuth(credentials)));
   app.use(receptorErrorMiddleware());
   return app;
 }

@@ -69,15 +69,19 @@ export interface BasicAuthCredentials {
  * The check made once a route matched. Auth is on when `username` is non-empty; then the request's
  * `receptor_authorization` cookie, when present, stands for its Authorization header (for browsers' EventSource).
  */
-export function basicAuth({ username, password }: BasicAuthCredentials): Authorize {
-  if (username === '') return (req) => req.headers.authorization;
-  const expectedUser = Buffer.from(username, 'utf8');
-  const expectedPassword = Buffer.from(password, 'utf8');
+export function basicAuth(credentials: BasicAuthCredentials): Authorize {
+  if (credentials.username === '') return (req) => req.headers.authorization;
+  const accepts = acceptsAuthorization(credentials);
   return (req) => {
     const authorization = cookieValue(req, AUTH_COOKIE_NAME) ?? req.headers.authorization;
-    if (authorization === undefined || !carriesCredentials(authorization, expectedUser, expectedPassword)) {
-      throw unauthorized();
-    }
+    if (authorization === undefined || !accepts(authorization)) throw unauthorized();
     return authorization;
   };
+}
+
+/** Whether an Authorization value carries these credentials (compared in constant time). */
+export function acceptsAuthorization({ username, password }: BasicAuthCredentials): (authorization: string) => boolean {
+  const expectedUser = Buffer.from(username, 'utf8');
+  const expectedPassword = Buffer.from(password, 'utf8');
+  return (authorization) => carriesCredentials(authorization, expectedUser, expectedPassword);
 }

@@ -70,6 +70,11 @@ export function bodyUnreadable(reason: string): ReceptorError {
   });
 }
 
+/** An error of one of our routes, answered as the receptor answers its own (`{"name", "message"}`). */
+export function receptorError(status: number, name: string, message: string): ReceptorError {
+  return new ReceptorError(envelope(status, name, message));
+}
+
 export function unauthorized(): ReceptorError {
   return new ReceptorError({
     ...envelope(401, 'Unauthorized', 'Unauthorized'),
@@ -138,6 +143,7 @@ const ROUTE_ERRORS: { readonly [R in ReceptorRouteName]?: Partial<Record<ErrorTy
 
   // A Last-Event-ID that is no etcd revision: ours, as the 2015 receptor ignored the header.
   EventStream: { InvalidRequest: (err) => envelope(400, 'InvalidRequest', err.message), otherwise: () => ({ status: 500, body: 'empty' }) },
+  TaskEventStream: { InvalidRequest: (err) => envelope(400, 'InvalidRequest', err.message), otherwise: () => ({ status: 500, body: 'empty' }) },
 };
 
 /** Request bodies are decoded the same way on every route that reads one. */

@@ -54,6 +54,16 @@ export class HttpRepClient implements RepClient {
     await this.request(cell, 'POST', `/v1/tasks/${encodeURIComponent(taskGuid)}/cancel`, this.timeoutMs, isAccepted);
   }
 
+  /**
+   * Ours: `GET /v1/image_config?rootfs=docker://...`, an image's config as the cell reads it from its registry.
+   * Resolves with whatever the cell answered (200 the config; 400, 404 or 422 `{"error": ...}`).
+   */
+  async imageConfig(cell: CellPresence, rootfs: string, timeoutMs: number): Promise<{ status: number; json: string }> {
+    const url = `${repBaseUrl(cell.rep_address)}/v1/image_config?rootfs=${encodeURIComponent(rootfs)}`;
+    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    return { status: response.status, json: await response.text() };
+  }
+
   /** The answer's body; rejects on a transport error, a timeout or a status `accepts` refuses. */
   private async request(cell: CellPresence, method: string, path: string, timeoutMs: number,
     accepts: (status: number) => boolean, body?: string): Promise<string> {

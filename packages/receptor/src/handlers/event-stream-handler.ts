@@ -5,10 +5,11 @@
  * (or `?last_event_id=`) is passed on to the BBS, which resumes after that event (after the whole revision for a
  * bare revision), or ends with `event: compacted` (relayed) when etcd no longer holds that history. An idle stream
  * gets a `: heartbeat` comment every interval. A client that falls more than the BBS's buffer behind is ended.
+ * Ours, GET /v1/task_events: the same stream, ids and resumption, carrying the three task events instead.
  */
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
-import { actualLrpGroupResponseJson, desiredLrpResponseJson } from '@diego/models';
+import { actualLrpGroupResponseJson, desiredLrpResponseJson, taskResponseJson } from '@diego/models';
 import {
   COMPACTED_EVENT,
   DEFAULT_HEARTBEAT_INTERVAL_MS,
@@ -21,7 +22,7 @@ import {
 } from '@diego/bbs';
 import type { Handlers } from './handler';
 
-export type EventStreamHandlers = Pick<Handlers, 'EventStream'>;
+export type EventStreamHandlers = Pick<Handlers, 'EventStream' | 'TaskEventStream'>;
 
 /** The event's `data:` JSON as receptor clients know it; null for the events they never had (tasks). */
 export function receptorEventData(event: BbsEvent): string | null {
@@ -39,6 +40,22 @@ export function receptorEventData(event: BbsEvent): string | null {
     case 'task_created':
     case 'task_changed':
     case 'task_removed':
+      return null;
+  }
+}
+
+/**
+ * Ours (GET /v1/task_events): the task events' `data:` JSON, each task as GET /v1/tasks/:task_guid answers it;
+ * null for the LRP events, which GET /v1/events carries.
+ */
+export function receptorTaskEventData(event: BbsEvent): string | null {
+  switch (event.type) {
+    case 'task_created':
+    case 'task_removed':
+      return `{"task":${taskResponseJson(event.task)}}`;
+    case 'task_changed':
+      return `{"task_before":${taskResponseJson(event.before)},"task_after":${taskResponseJson(event.after)}}`;
+    default:
       return null;
   }
 }
@@ -79,7 +96,13 @@ export class EventStreamStats {
  * lags), and frames the client has not taken wait here, at most `bufferSize`: a client further behind is ended,
  * as the BBS ends its own slow subscribers, with what it was sent so far; it resumes from the last id it got.
  */
-async function relay(subscription: EventSubscription, res: Response, bufferSize: number, stats: EventStreamStats): Promise<RelayEnd> {
+async function relay(
+  subscription: EventSubscription,
+  res: Response,
+  bufferSize: number,
+  stats: EventStreamStats,
+  dataOf: (event: BbsEvent) => string | null,
+): Promise<RelayEnd> {
   const waiting: string[] = [];
   const flush = (): void => {
     while (waiting.length > 0 && !res.writableNeedDrain && !clientLeft(res)) {
@@ -98,7 +121,7 @@ async function relay(subscription: EventSubscription, res: Response, bufferSize:
         for (const frame of waiting) res.write(frame);
         return 'bbs-ended';
       }
-      const data = receptorEventData(event);
+      const data = dataOf(event);
       if (data === null) continue;
       if (waiting.length >= bufferSize) return 'slow';
       // One `data:` line: the encoders write compact JSON, which never holds a newline.
@@ -131,39 +154,43 @@ export function eventStreamHandlers(bbs: BbsClient, logger: Logger, options: Eve
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
   const bufferSize = options.bufferSize ?? DEFAULT_SUBSCRIBER_BUFFER;
   const stats = options.stats ?? new EventStreamStats();
-  return {
-    async EventStream({ req, res }) {
-      const afterRevision = resumeAfter(req);
-      const subscription = await bbs.subscribeToEvents(afterRevision === undefined ? {} : { afterRevision });
-      let heartbeat: NodeJS.Timeout | undefined;
-      stats.open++;
-      try {
-        if (clientLeft(res)) return;
-        res.writeHead(200, {
-          'Content-Type': 'text/event-stream; charset=utf-8',
-          'Cache-Control': 'no-cache, no-store, must-revalidate',
-          Connection: 'keep-alive',
-        });
-        res.flushHeaders();
-        heartbeat = setInterval(() => {
-          if (!clientLeft(res) && !res.writableNeedDrain) res.write(HEARTBEAT_COMMENT);
-        }, heartbeatIntervalMs);
-        const end = await relay(subscription, res, bufferSize, stats);
-        if (end === 'slow') {
-          stats.droppedSlow++;
-          logger.info({ buffer_size: bufferSize }, 'event-subscriber-dropped');
-        }
-        if (end === 'bbs-ended' && subscription.compactRevision !== null && !clientLeft(res)) {
-          res.write(`event: ${COMPACTED_EVENT}\ndata: ${subscription.compactRevision}\n\n`);
-        }
-      } finally {
-        stats.open--;
-        clearInterval(heartbeat);
-        subscription.close();
+  /** Relays the BBS's events that `dataOf` has data for, until the BBS's stream or the client ends. */
+  async function stream(req: Request, res: Response, dataOf: (event: BbsEvent) => string | null): Promise<void> {
+    const afterRevision = resumeAfter(req);
+    const subscription = await bbs.subscribeToEvents(afterRevision === undefined ? {} : { afterRevision });
+    let heartbeat: NodeJS.Timeout | undefined;
+    stats.open++;
+    try {
+      if (clientLeft(res)) return;
+      res.writeHead(200, {
+        'Content-Type': 'text/event-stream; charset=utf-8',
+        'Cache-Control': 'no-cache, no-store, must-revalidate',
+        Connection: 'keep-alive',
+      });
+      res.flushHeaders();
+      heartbeat = setInterval(() => {
+        if (!clientLeft(res) && !res.writableNeedDrain) res.write(HEARTBEAT_COMMENT);
+      }, heartbeatIntervalMs);
+      const end = await relay(subscription, res, bufferSize, stats, dataOf);
+      if (end === 'slow') {
+        stats.droppedSlow++;
+        logger.info({ buffer_size: bufferSize }, 'event-subscriber-dropped');
       }
-      // The BBS's stream ended (or the client left): so does this one. A failure goes to the error middleware,
-      // which ends the response it cannot change.
-      res.end();
-    },
+      if (end === 'bbs-ended' && subscription.compactRevision !== null && !clientLeft(res)) {
+        res.write(`event: ${COMPACTED_EVENT}\ndata: ${subscription.compactRevision}\n\n`);
+      }
+    } finally {
+      stats.open--;
+      clearInterval(heartbeat);
+      subscription.close();
+    }
+    // The BBS's stream ended (or the client left): so does this one. A failure goes to the error middleware,
+    // which ends the response it cannot change.
+    res.end();
+  }
+
+  return {
+    EventStream: ({ req, res }) => stream(req, res, receptorEventData),
+    TaskEventStream: ({ req, res }) => stream(req, res, receptorTaskEventData),
   };
 }

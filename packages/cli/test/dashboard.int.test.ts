@@ -1,0 +1,270 @@
+/**
+ * The dashboard end to end, in a real browser: Debian's chromium driven by playwright-core (no browser is ever
+ * downloaded), against a real cluster: a leading BBS on the test's etcd key space, the receptor behind basic auth,
+ * and two `diego cell` processes. What a user does with nothing but the page: sign in once, mark the domain fresh,
+ * create the README's hello app from the form and watch it run, kill an instance and see it come back, scale it,
+ * read a receptor error, run a task, and see a killed cell's instances move. The page is never reloaded.
+ *
+ * Screenshots of the main views go to $DIEGO_DASHBOARD_SCREENSHOTS, or <tmpdir>/diego-dashboard-screenshots.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { removeCellLeftovers } from '@diego/cell';
+import { startReceptor } from '@diego/receptor';
+import type { RunningServer } from '@diego/bbs';
+import { eventually, startLeadingBbs, testKeySpace, uniqueNetworkPool, type LeadingBbs, type TestKeySpace } from '@diego/test-support';
+import { assertBuilt, spawnDiego, stdoutContains, stopAll, type DiegoProcess } from './diego-process';
+
+const CHROMIUM = '/usr/bin/chromium';
+const USERNAME = 'operator';
+const PASSWORD = 'correct horse battery staple';
+/** Generous: CI's machine is loaded, and every wait is for a condition, never a fixed time. */
+const WAIT_MS = 60_000;
+const SCREENSHOTS = process.env.DIEGO_DASHBOARD_SCREENSHOTS ?? join(tmpdir(), 'diego-dashboard-screenshots');
+const CELL_IDS = ['dash-cell-a', 'dash-cell-b'] as const;
+
+/** The README walkthrough's app, as a user types it into the form. */
+const HELLO_SCRIPT =
+  "require('http').createServer((req, res) => res.end(`hello from instance ${process.env.INSTANCE_INDEX} at ${process.env.CF_INSTANCE_ADDR}\\n`)).listen(process.env.PORT)";
+
+let keys: TestKeySpace;
+let leading: LeadingBbs;
+let receptor: RunningServer;
+let receptorUrl: string;
+let workDir: string;
+let profileDir: string;
+const cells = new Map<string, DiegoProcess>();
+let context: BrowserContext;
+let page: Page;
+const pageErrors: string[] = [];
+
+function startDiegoCell(cellId: string): DiegoProcess {
+  return spawnDiego([
+    'cell', `--cellID=${cellId}`, '--zone=z1', '--listenAddr=127.0.0.1:0', `--bbsAddress=${leading.url}`,
+    '--memoryMB=1024', '--diskMB=1024', '--containers=8', '--preloadedRootFS=cflinuxfs2', `--workDir=${join(workDir, cellId)}`,
+    '--evacuationTimeout=1s', `--networkPool=${uniqueNetworkPool()}`, '--dockerRegistryURL=http://127.0.0.1:1',
+  ]);
+}
+
+async function screenshot(name: string): Promise<void> {
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+/** Waits until the page shows exactly `count` elements matching `selector`. */
+async function showsCount(selector: string, count: number): Promise<void> {
+  await eventually(() => page.locator(selector).count(), (shown) => shown === count, { timeoutMs: WAIT_MS, intervalMs: 200 });
+}
+
+/** Waits until the app's row counts `count` RUNNING instances. */
+async function appRowRunning(guid: string, count: number): Promise<void> {
+  await page.locator(`#apps-table tr[data-guid="${guid}"] td[data-state="RUNNING"]`, { hasText: new RegExp(`^${count}$`) }).waitFor({ timeout: WAIT_MS });
+}
+
+interface InstanceRow {
+  index: number;
+  state: string;
+  cell: string;
+  instanceGuid: string;
+  links: string[];
+}
+
+/** The app detail's instances as the page shows them. */
+function instanceRows(): Promise<InstanceRow[]> {
+  return page.$$eval('#instances-table tbody tr', (rows) => rows.map((row) => ({
+    index: Number(row.getAttribute('data-index')),
+    state: row.getAttribute('data-state') ?? '',
+    cell: row.children[2]?.textContent ?? '',
+    instanceGuid: row.getAttribute('data-instance-guid') ?? '',
+    links: [...row.querySelectorAll('a')].map((link) => link.href),
+  })));
+}
+
+async function instancesAre(check: (rows: InstanceRow[]) => boolean): Promise<InstanceRow[]> {
+  return eventually(instanceRows, check, { timeoutMs: WAIT_MS, intervalMs: 200 });
+}
+
+const allRunning = (count: number) => (rows: InstanceRow[]): boolean => rows.length === count && rows.every((row) => row.state === 'RUNNING');
+
+beforeAll(async () => {
+  assertBuilt();
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  keys = testKeySpace();
+  workDir = mkdtempSync(join(tmpdir(), 'diego-dashboard-'));
+  profileDir = mkdtempSync(join(tmpdir(), 'diego-dashboard-chromium-'));
+  // Convergence every 2 s: a killed instance is desired again within moments.
+  leading = await startLeadingBbs(keys, { convergeRepeatIntervalMs: 2_000 });
+  receptor = await startReceptor(
+    { address: '127.0.0.1:0', bbsAddress: [leading.url], username: USERNAME, password: PASSWORD, corsEnabled: false, logLevel: 'error', debugAddress: null },
+    { logger: pino({ level: 'silent' }) },
+  );
+  receptorUrl = `http://${receptor.address}`;
+  for (const cellId of CELL_IDS) cells.set(cellId, startDiegoCell(cellId));
+  for (const cell of cells.values()) await stdoutContains(cell, 'cell-started', WAIT_MS);
+  context = await chromium.launchPersistentContext(profileDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1280, height: 900 },
+  });
+  page = context.pages()[0] ?? await context.newPage();
+  page.on('dialog', (dialog) => void dialog.accept());
+  // A script error in the page fails the test that caused it, with the error.
+  page.on('pageerror', (error) => pageErrors.push(String(error)));
+}, 120_000);
+
+afterAll(async () => {
+  await context?.close();
+  await stopAll();
+  for (const cellId of CELL_IDS) await removeCellLeftovers(cellId, pino({ level: 'silent' }));
+  await receptor?.stop();
+  await leading?.stop();
+  await keys?.cleanup();
+  rmSync(workDir, { recursive: true, force: true });
+  rmSync(profileDir, { recursive: true, force: true });
+}, 60_000);
+
+afterEach(() => {
+  expect(pageErrors.splice(0)).toEqual([]);
+});
+
+describe('the dashboard', () => {
+  it('asks once for the credentials, keeps them only as the receptor cookie, and refuses wrong ones as the receptor says', async () => {
+    expect((await fetch(`${receptorUrl}/v1/desired_lrp_summaries`)).status).toBe(401);
+    await page.goto(`${receptorUrl}/dashboard/`);
+    await page.locator('#sign-in-dialog').waitFor({ state: 'visible', timeout: WAIT_MS });
+    await screenshot('sign-in');
+    await page.fill('#sign-in-form input[name=username]', USERNAME);
+    await page.fill('#sign-in-form input[name=password]', 'wrong');
+    await page.click('#sign-in-form button[type=submit]');
+    await page.locator('#sign-in-error', { hasText: 'Unauthorized: the receptor does not accept these credentials' }).waitFor({ timeout: WAIT_MS });
+    await page.fill('#sign-in-form input[name=password]', PASSWORD);
+    await page.click('#sign-in-form button[type=submit]');
+    await page.locator('#sign-in-dialog').waitFor({ state: 'hidden', timeout: WAIT_MS });
+    await page.locator('#live.live').waitFor({ timeout: WAIT_MS });
+    // The receptor's cookie (path /v1, where it was set), which the page's script cannot read.
+    const cookies = await context.cookies(`${receptorUrl}/v1/events`);
+    expect(cookies.map((cookie) => [cookie.name, cookie.httpOnly])).toEqual([['receptor_authorization', true]]);
+    expect(await page.locator('html').evaluate((html) => html.ownerDocument.cookie)).toBe('');
+    // Marks this page load: every later test checks that the page was never reloaded.
+    await page.locator('html').evaluate((html) => html.setAttribute('data-test-load', 'first'));
+  }, 120_000);
+
+  it('creates the README hello app from the form and shows its instances turn RUNNING without a reload', async () => {
+    await page.click('a[href="#domains"]');
+    await page.fill('#domain-name', 'cf-apps');
+    await page.fill('#domain-ttl', '600');
+    await page.click('#domain-form button[type=submit]');
+    await page.locator('#domains-table tr[data-domain="cf-apps"] td.ttl', { hasText: / s$/ }).waitFor({ timeout: WAIT_MS });
+    await screenshot('domains');
+
+    await page.click('a[href="#apps"]');
+    await page.click('#new-app');
+    const form = page.locator('#app-form');
+    await form.locator('input[name=processGuid]').fill('hello');
+    await form.locator('input[name=instances]').fill('2');
+    await form.locator('input[name=path]').fill('node');
+    await form.locator('textarea[name=args]').fill(`-e\n${HELLO_SCRIPT}`);
+    const posted = JSON.parse(await page.inputValue('#app-json')) as Record<string, unknown>;
+    expect(posted).toMatchObject({
+      process_guid: 'hello', domain: 'cf-apps', rootfs: 'preloaded:cflinuxfs2', instances: 2, ports: [8080],
+      action: { run: { path: 'node', user: 'vcap', args: ['-e', HELLO_SCRIPT] } },
+    });
+    await screenshot('new-app-form');
+    await page.click('#create-app');
+    await page.locator('#app-dialog').waitFor({ state: 'hidden', timeout: WAIT_MS });
+
+    await page.locator('#apps-table tr[data-guid="hello"]').waitFor({ timeout: WAIT_MS });
+    const rows = await instancesAre(allRunning(2));
+    await appRowRunning('hello', 2);
+    // The address links reach the instances.
+    const link = rows[0]?.links[0] ?? '';
+    expect(link).toMatch(/^http:\/\/[^/]+:\d+\/$/);
+    const answer = await eventually(() => fetch(link).then((response) => response.text(), () => ''), (text) => text.startsWith('hello from instance'), { timeoutMs: WAIT_MS });
+    expect(answer).toMatch(/^hello from instance [01] at /);
+    await screenshot('apps');
+    expect(await page.getAttribute('html', 'data-test-load')).toBe('first');
+  }, 120_000);
+
+  it('kills one instance and shows it come back RUNNING as a new instance', async () => {
+    const before = await instancesAre(allRunning(2));
+    const killed = before.find((row) => row.index === 0);
+    await page.click('#instances-table button[aria-label="Kill instance 0"]');
+    const after = await instancesAre((rows) => allRunning(2)(rows) && rows.some((row) => row.index === 0 && row.instanceGuid !== killed?.instanceGuid));
+    expect(after.find((row) => row.index === 1)?.instanceGuid).toBe(before.find((row) => row.index === 1)?.instanceGuid);
+    expect(await page.getAttribute('html', 'data-test-load')).toBe('first');
+  }, 120_000);
+
+  it('scales the app up and down', async () => {
+    await page.fill('#scale-instances', '3');
+    await page.click('#app-detail button[type=submit]');
+    await instancesAre(allRunning(3));
+    await appRowRunning('hello', 3);
+    await page.fill('#scale-instances', '2');
+    await page.click('#app-detail button[type=submit]');
+    await instancesAre(allRunning(2));
+  }, 120_000);
+
+  it('shows a receptor error as the receptor answered it, and keeps what was typed', async () => {
+    await page.click('#new-app');
+    const form = page.locator('#app-form');
+    await form.locator('input[name=processGuid]').fill('hello');
+    await form.locator('input[name=path]').fill('node');
+    await page.click('#create-app');
+    await page.locator('#app-error', { hasText: "DesiredLRPAlreadyExists: Desired LRP with guid 'hello' already exists" }).waitFor({ timeout: WAIT_MS });
+    expect(await form.locator('input[name=processGuid]').inputValue()).toBe('hello');
+    expect(await form.locator('input[name=path]').inputValue()).toBe('node');
+
+    // An edit by hand to the JSON is what is posted, and the receptor's answer to it is shown.
+    await page.fill('#app-json', '{"process_guid": "broken", "instances": "two"}');
+    await page.click('#create-app');
+    await page.locator('#app-error', { hasText: 'InvalidJSON: json: cannot unmarshal string' }).waitFor({ timeout: WAIT_MS });
+    await screenshot('receptor-error');
+    await page.click('#app-form button[data-close]');
+  });
+
+  it('runs a task from the form and shows it complete with its result', async () => {
+    await page.click('a[href="#tasks"]');
+    await page.click('#new-task');
+    const form = page.locator('#task-form');
+    await form.locator('input[name=taskGuid]').fill('count-lines');
+    await form.locator('textarea[name=args]').fill('-c\necho "42 lines" > /tmp/result.txt');
+    await form.locator('input[name=resultFile]').fill('/tmp/result.txt');
+    await page.click('#create-task');
+    await page.locator('#tasks-table tr[data-guid="count-lines"]', { hasText: 'COMPLETED' }).waitFor({ timeout: WAIT_MS });
+    await page.locator('#tasks-table tr[data-guid="count-lines"]', { hasText: '42 lines' }).waitFor({ timeout: WAIT_MS });
+    await screenshot('tasks');
+  }, 120_000);
+
+  it("shows a killed cell leave and its instances move to the other cell", async () => {
+    await page.click('a[href="#apps"]');
+    const before = await instancesAre(allRunning(2));
+    const victim = before[0]?.cell ?? '';
+    const survivor = CELL_IDS.find((cellId) => cellId !== victim) ?? '';
+    await page.click('a[href="#cells"]');
+    await showsCount('#cells-table tbody tr', 2);
+    await screenshot('cells');
+
+    const cell = cells.get(victim);
+    cell?.child.kill('SIGKILL');
+    await cell?.exitCode;
+    // Its presence expires with its lease; the converger unclaims its instances at once, and they are placed again.
+    await showsCount(`#cells-table tr[data-cell="${victim}"]`, 0);
+    await showsCount('#cells-table tbody tr', 1);
+    await page.click('a[href="#apps"]');
+    const moved = await instancesAre((rows) => allRunning(2)(rows) && rows.every((row) => row.cell === survivor));
+    expect(moved.map((row) => row.cell)).toEqual([survivor, survivor]);
+
+    await page.click('a[href="#events"]');
+    await page.locator('#events-list li', { hasText: 'actual_lrp_changed' }).first().waitFor({ timeout: WAIT_MS });
+    await screenshot('events');
+    await page.setViewportSize({ width: 420, height: 900 });
+    await page.click('a[href="#apps"]');
+    await screenshot('apps-narrow');
+    await page.setViewportSize({ width: 1280, height: 900 });
+    expect(await page.getAttribute('html', 'data-test-load')).toBe('first');
+  }, 120_000);
+});

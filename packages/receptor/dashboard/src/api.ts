@@ -1,0 +1,227 @@
+/**
+ * The receptor's API as the page uses it: same-origin requests that carry the `receptor_authorization` cookie,
+ * and every error the receptor answers kept as it is (`name` and `message`) to be shown.
+ */
+
+/** A request the receptor refused: its status, and the `name` and `message` of its error JSON. */
+export class ReceptorFailure extends Error {
+  constructor(
+    readonly status: number,
+    readonly errorName: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** How an error reads on the page: the receptor's `name: message`, or what went wrong on the way. */
+export function describeFailure(err: unknown): string {
+  if (err instanceof ReceptorFailure) return `${err.errorName}: ${err.message}`;
+  return err instanceof Error ? err.message : String(err);
+}
+
+let unauthorizedHandler: () => void = () => undefined;
+
+/** Called when the receptor answers 401: the cookie is missing or no longer good. */
+export function onUnauthorized(handler: () => void): void {
+  unauthorizedHandler = handler;
+}
+
+export interface RequestOptions {
+  body?: string;
+  headers?: Record<string, string>;
+}
+
+async function failureOf(response: Response): Promise<ReceptorFailure> {
+  const text = await response.text();
+  let name = `HTTP ${response.status}`;
+  let message = text.trim() === '' ? response.statusText : text.trim();
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed === 'object' && parsed !== null && 'name' in parsed && typeof parsed.name === 'string') {
+      name = parsed.name;
+      message = 'message' in parsed && typeof parsed.message === 'string' ? parsed.message : '';
+    }
+  } catch {
+    // Not the receptor's error JSON (a plain-text 404 or 405): shown as it came.
+  }
+  return new ReceptorFailure(response.status, name, message);
+}
+
+/** Sends a request; resolves with the response when it succeeded, rejects with a ReceptorFailure otherwise. */
+export async function send(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
+  const response = await fetch(path, {
+    method,
+    credentials: 'same-origin',
+    cache: 'no-store',
+    ...(options.body === undefined ? {} : { body: options.body }),
+    headers: { ...(options.body === undefined ? {} : { 'Content-Type': 'application/json' }), ...options.headers },
+  });
+  if (response.ok) return response;
+  const failure = await failureOf(response);
+  if (response.status === 401) unauthorizedHandler();
+  throw failure;
+}
+
+/** A JSON read; the caller names the shape the route documents. */
+export async function getJson<T>(path: string): Promise<T> {
+  const response = await send('GET', path);
+  const value: unknown = await response.json();
+  return value as T;
+}
+
+/** `Basic base64(user:password)`, UTF-8 as the receptor reads it. */
+export function basicAuthorization(username: string, password: string): string {
+  const bytes = new TextEncoder().encode(`${username}:${password}`);
+  let binary = '';
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return `Basic ${btoa(binary)}`;
+}
+
+/** What GET /v1/session says: whether the receptor asks for credentials, and whether the cookie has them. */
+export interface Session {
+  basic_auth: boolean;
+  signed_in: boolean;
+}
+
+/** The session of the cookie, or of `authorization` when given. */
+export function session(authorization?: string): Promise<Session> {
+  return send('GET', '/v1/session', authorization === undefined ? {} : { headers: { Authorization: authorization } })
+    .then((response) => response.json() as Promise<Session>);
+}
+
+/**
+ * Checks the credentials with the session (a refusal there is no 401 challenge, which a browser would answer with
+ * a prompt of its own), then POST /v1/auth_cookie with them: the receptor hands them back as its HttpOnly cookie.
+ */
+export async function signIn(username: string, password: string): Promise<void> {
+  const authorization = basicAuthorization(username, password);
+  if (!(await session(authorization)).signed_in) throw new ReceptorFailure(401, 'Unauthorized', 'the receptor does not accept these credentials');
+  await send('POST', '/v1/auth_cookie', { headers: { Authorization: authorization } });
+}
+
+/** `path?name=value&...`, leaving out empty values. */
+export function withQuery(path: string, query: Record<string, string | number>): string {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(query)) if (value !== '') params.set(name, String(value));
+  const text = params.toString();
+  return text === '' ? path : `${path}?${text}`;
+}
+
+// ---- what the routes answer (README "Dashboard" and spec/receptor-api.md §4) ----
+
+export type ActualState = 'UNCLAIMED' | 'CLAIMED' | 'RUNNING' | 'CRASHED';
+
+export interface DesiredLRPSummary {
+  process_guid: string;
+  domain: string;
+  rootfs: string;
+  instances: number;
+  memory_mb: number;
+  disk_mb: number;
+  annotation: string;
+  actual_lrps: Record<ActualState, number>;
+}
+
+export interface DesiredLRPSummaryPage {
+  total: number;
+  offset: number;
+  domains: string[];
+  desired_lrps: DesiredLRPSummary[];
+}
+
+export interface PortMapping {
+  container_port: number;
+  host_port: number;
+}
+
+export interface ActualLRP {
+  process_guid: string;
+  instance_guid: string;
+  cell_id: string;
+  domain: string;
+  index: number;
+  address: string;
+  ports: PortMapping[] | null;
+  state: ActualState;
+  placement_error?: string;
+  since: number;
+  crash_count: number;
+  crash_reason?: string;
+  evacuating: boolean;
+}
+
+export interface DesiredLRP {
+  process_guid: string;
+  domain: string;
+  rootfs: string;
+  instances: number;
+  memory_mb: number;
+  disk_mb: number;
+  ports: number[] | null;
+  routes: Record<string, unknown> | null;
+  log_guid: string;
+  annotation: string;
+}
+
+export type TaskState = 'PENDING' | 'RUNNING' | 'COMPLETED' | 'RESOLVING';
+
+export interface Task {
+  task_guid: string;
+  domain: string;
+  rootfs: string;
+  state: TaskState;
+  cell_id: string;
+  result: string;
+  failed: boolean;
+  failure_reason: string;
+  created_at: number;
+  log_guid: string;
+}
+
+export interface TaskPage {
+  total: number;
+  offset: number;
+  tasks: Task[];
+}
+
+export interface Resources {
+  memory_mb: number;
+  disk_mb: number;
+  containers: number;
+}
+
+export interface CellSummary {
+  cell_id: string;
+  zone: string;
+  rep_address: string;
+  capacity: Resources;
+  in_use: Resources | null;
+  lrps: number | null;
+  tasks: number | null;
+  evacuating: boolean | null;
+  state_error: string | null;
+}
+
+export interface CellPage {
+  total: number;
+  offset: number;
+  cells: CellSummary[];
+}
+
+export interface DomainFreshness {
+  domain: string;
+  ttl_seconds: number | null;
+}
+
+/** What a cell read of a Docker image (GET /v1/image_config): the cell's ImageConfig. */
+export interface ImageConfig {
+  /** `K=V` pairs. */
+  env: string[];
+  workingDir: string;
+  user: string;
+  entrypoint: string[];
+  cmd: string[];
+  /** The image's tcp ports, ascending. */
+  exposedPorts: number[];
+}
