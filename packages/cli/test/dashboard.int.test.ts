@@ -16,7 +16,7 @@ import { removeCellLeftovers } from '@diego/cell';
 import { startReceptor } from '@diego/receptor';
 import type { RunningServer } from '@diego/bbs';
 import { eventually, startLeadingBbs, testKeySpace, uniqueNetworkPool, type LeadingBbs, type TestKeySpace } from '@diego/test-support';
-import { assertBuilt, spawnDiego, stdoutContains, stopAll, type DiegoProcess } from './diego-process';
+import { assertBuilt, spawnDiego, stdoutContains, stopAll, upOnFreePorts, type DiegoProcess } from './diego-process';
 
 const CHROMIUM = '/usr/bin/chromium';
 const USERNAME = 'operator';
@@ -25,6 +25,7 @@ const PASSWORD = 'correct horse battery staple';
 const WAIT_MS = 60_000;
 const SCREENSHOTS = process.env.DIEGO_DASHBOARD_SCREENSHOTS ?? join(tmpdir(), 'diego-dashboard-screenshots');
 const CELL_IDS = ['dash-cell-a', 'dash-cell-b'] as const;
+const UP_CELL_ID = 'dash-up-cell';
 
 /** The README walkthrough's app, as a user types it into the form. */
 const HELLO_SCRIPT =
@@ -119,7 +120,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await context?.close();
   await stopAll();
-  for (const cellId of CELL_IDS) await removeCellLeftovers(cellId, pino({ level: 'silent' }));
+  for (const cellId of [...CELL_IDS, UP_CELL_ID]) await removeCellLeftovers(cellId, pino({ level: 'silent' }));
   await receptor?.stop();
   await leading?.stop();
   await keys?.cleanup();
@@ -127,8 +128,10 @@ afterAll(async () => {
   rmSync(profileDir, { recursive: true, force: true });
 }, 60_000);
 
-afterEach(() => {
+afterEach(async () => {
   expect(pageErrors.splice(0)).toEqual([]);
+  // A notice is a failure the page met and showed; none of these tests causes one.
+  if (page !== undefined && !page.isClosed()) expect(await page.locator('#notice').textContent()).toBe('');
 });
 
 describe('the dashboard', () => {
@@ -266,5 +269,20 @@ describe('the dashboard', () => {
     await screenshot('apps-narrow');
     await page.setViewportSize({ width: 1280, height: 900 });
     expect(await page.getAttribute('html', 'data-test-load')).toBe('first');
+  }, 120_000);
+});
+
+describe('diego up', () => {
+  it("prints the dashboard's URL in its banner, and the page is there", async () => {
+    const { args, ports } = await upOnFreePorts(UP_CELL_ID);
+    const up = spawnDiego(args, { cwd: workDir, env: { HOME: workDir } });
+    await stdoutContains(up, 'Try:', WAIT_MS);
+    const url = `http://127.0.0.1:${ports.receptor}/dashboard/`;
+    expect(up.stdout()).toContain(`  dashboard ${url}\n`);
+    const page = await fetch(url);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<title>Diego dashboard</title>');
+    up.child.kill('SIGTERM');
+    expect(await up.exitCode).toBe(0);
   }, 120_000);
 });

@@ -12,7 +12,7 @@ import {
   type RunningServer,
 } from '@diego/bbs';
 import { DEFAULT_BULK_SYNC_INTERVAL_MS, startCell, type CellConfig, type RunningCell } from '@diego/cell';
-import { startReceptor } from '@diego/receptor';
+import { DASHBOARD_PATH, startReceptor } from '@diego/receptor';
 import { dialableUrl } from '../address';
 import { listenForStopSignals, type CliIo, type Command } from '../command';
 import { defaultValues, UsageError } from '../flags';
@@ -90,6 +90,7 @@ function banner(config: UpConfig, { etcdUrl, bbsUrl, receptor, cell, certificate
     `  etcd      ${etcdUrl}${etcdWhere}${certificates === null ? '' : ', clients need a certificate of the CA'}`,
     `  bbs       ${bbsUrl}${certificates === null ? '' : ' (mutual TLS: clients need a certificate of the CA)'}`,
     `  receptor  ${receptorUrl}`,
+    `  dashboard ${receptorUrl}${DASHBOARD_PATH}${config.username === '' ? '' : ' (it asks for the receptor\'s user name and password)'}`,
     `  cell      ${cell.cellId} in zone ${CELL_ZONE} at ${cell.repAddress} (containers under ${join(config.dataDir, 'cell')})`,
   ];
   if (certificates !== null) {

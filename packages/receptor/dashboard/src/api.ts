@@ -158,8 +158,9 @@ export interface DesiredLRP {
   instances: number;
   memory_mb: number;
   disk_mb: number;
-  ports: number[] | null;
-  routes: Record<string, unknown> | null;
+  ports?: number[] | null;
+  /** Absent when the LRP has none. */
+  routes?: Record<string, unknown> | null;
   log_guid: string;
   annotation: string;
 }

@@ -299,7 +299,7 @@ class AppDetail {
       ...fact('Instances wanted', String(desired.instances)),
       ...fact('Memory, disk', `${desired.memory_mb} MB, ${desired.disk_mb} MB`),
       ...fact('Ports', (desired.ports ?? []).join(', ') || 'none'),
-      ...fact('Routes', desired.routes === null || Object.keys(desired.routes).length === 0 ? 'none' : JSON.stringify(desired.routes)));
+      ...fact('Routes', Object.keys(desired.routes ?? {}).length === 0 ? 'none' : JSON.stringify(desired.routes)));
   }
 
   private instanceRow(actual: ActualLRP): HTMLTableRowElement {
