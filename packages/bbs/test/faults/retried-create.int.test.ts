@@ -95,7 +95,7 @@ it('does not move a request that must not be repeated once the first BBS may hav
   const direct = new HttpBbsClient([`http://${first.address}`]);
   try {
     await eventually(
-      async () => first.view.live && (await direct.taskByGuid(task_guid).then(() => true, () => false)),
+      async () => first.view?.live === true && (await direct.taskByGuid(task_guid).then(() => true, () => false)),
       (known) => known,
       WAIT,
     );
