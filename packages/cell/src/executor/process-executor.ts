@@ -10,6 +10,7 @@
  *   const { failed, result } = await executor.runTask(container, { action, resultFile: '/tmp/result' }, signal);
  *   await container.destroy();
  */
+import { randomInt } from 'node:crypto';
 import { createServer } from 'node:net';
 import { mkdir, open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -103,6 +104,12 @@ export class ProcessExecutor implements Executor {
   private readonly logger: Logger;
   private readonly address: string;
   private readonly portRange: { start: number; end: number };
+  /**
+   * Where the next search for a free host port starts: a random place in the range, then after the last port handed
+   * out. Two cells on one machine (process cells) would otherwise probe the same first ports at once, both find one
+   * free before either app listens on it, and hand it out twice.
+   */
+  private nextPortSearch: number;
   private readonly cacheDir: string;
   private readonly isolated = process.getuid?.() === 0;
   readonly logs: ContainerLogs;
@@ -112,6 +119,7 @@ export class ProcessExecutor implements Executor {
     this.logger = (options.logger ?? pino({ level: 'silent' })).child({ session: 'executor' });
     this.address = options.cellAddress ?? machineIpv4();
     this.portRange = options.hostPortRange ?? { start: 61000, end: 61999 };
+    this.nextPortSearch = this.portRange.start + randomInt(this.portRange.end - this.portRange.start + 1);
     this.cacheDir = options.cacheDir ?? join(options.workDir, 'cache');
     this.logs = options.logs ?? new ContainerLogs();
   }
@@ -339,21 +347,25 @@ export class ProcessExecutor implements Executor {
 
   /** A distinct host port for each container port: one not handed out already and free to listen on now. */
   private async allocatePorts(containerPorts: number[]): Promise<PortMapping[]> {
+    const { start, end } = this.portRange;
+    const size = end - start + 1;
     const mappings: PortMapping[] = [];
-    let candidate = this.portRange.start;
     for (const containerPort of containerPorts) {
-      for (; ; candidate++) {
-        if (candidate > this.portRange.end) {
-          for (const m of mappings) this.usedHostPorts.delete(m.host_port);
-          throw new Error(`no free host port in ${this.portRange.start}-${this.portRange.end}`);
-        }
+      let found: number | null = null;
+      for (let tried = 0; tried < size && found === null; tried++) {
+        const candidate = start + ((this.nextPortSearch - start + tried) % size);
         if (this.usedHostPorts.has(candidate)) continue;
         // Taken before the probe: a container created meanwhile must not probe, and get, the same port.
         this.usedHostPorts.add(candidate);
-        if (await canListen(candidate)) break;
-        this.usedHostPorts.delete(candidate);
+        if (await canListen(candidate)) found = candidate;
+        else this.usedHostPorts.delete(candidate);
       }
-      mappings.push({ container_port: containerPort, host_port: candidate });
+      if (found === null) {
+        for (const m of mappings) this.usedHostPorts.delete(m.host_port);
+        throw new Error(`no free host port in ${start}-${end}`);
+      }
+      this.nextPortSearch = found === end ? start : found + 1;
+      mappings.push({ container_port: containerPort, host_port: found });
     }
     return mappings;
   }
