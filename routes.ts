@@ -65,6 +65,8 @@ export const ReceptorRoutes = [
   { name: 'CellActualLRPs', method: 'GET', path: '/v1/cells/:cell_id/actual_lrps' },
   { name: 'DomainFreshness', method: 'GET', path: '/v1/domain_freshness' },
   { name: 'TaskEventStream', method: 'GET', path: '/v1/task_events' },
+  // ours: cells appearing and disappearing, domains turning fresh and expiring (no 2015 client knows the names)
+  { name: 'ClusterEventStream', method: 'GET', path: '/v1/cluster_events' },
   { name: 'ImageConfig', method: 'GET', path: '/v1/image_config' },
   // whether basic auth is on and the request's Authorization (else its cookie) passes it: answered without the 401
   // challenge a browser meets with a prompt of its own, so that the dashboard can ask for credentials itself

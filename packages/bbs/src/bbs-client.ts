@@ -33,6 +33,13 @@ export type BbsEvent = { revision: string; id?: string } & (
   | { type: 'task_created'; task: Task }
   | { type: 'task_changed'; before: Task; after: Task }
   | { type: 'task_removed'; task: Task }
+  // Ours (no Diego event): a cell's presence written, rewritten, or gone (removed or its lease expired)...
+  | { type: 'cell_appeared'; cell_presence: CellPresence }
+  | { type: 'cell_changed'; cell_presence: CellPresence }
+  | { type: 'cell_disappeared'; cell_id: string }
+  // ...and a domain set fresh (again), or no longer fresh (its TTL ran out).
+  | { type: 'domain_fresh'; domain: string }
+  | { type: 'domain_expired'; domain: string }
 );
 
 export interface EventSubscription {

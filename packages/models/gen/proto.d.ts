@@ -8433,4 +8433,364 @@ export namespace models {
         /** Shape of a TaskRemovedEvent. */
         type $Shape = models.TaskRemovedEvent.$Properties;
     }
+
+    /**
+     * Properties of a CellAppearedEvent.
+     * @deprecated Use models.CellAppearedEvent.$Properties instead.
+     */
+    interface ICellAppearedEvent extends models.CellAppearedEvent.$Properties {
+    }
+
+    /** Represents a CellAppearedEvent. */
+    class CellAppearedEvent {
+
+        /**
+         * Constructs a new CellAppearedEvent.
+         * @param [properties] Properties to set
+         */
+        constructor(properties?: models.CellAppearedEvent.$Properties);
+
+        /** Unknown fields preserved while decoding when enabled */
+        $unknowns?: Uint8Array[];
+
+        /** CellAppearedEvent cell_presence. */
+        cell_presence?: (models.CellPresence.$Properties|null);
+
+        /**
+         * Creates a new CellAppearedEvent instance using the specified properties.
+         * @param [properties] Properties to set
+         * @returns CellAppearedEvent instance
+         */
+        static create(properties: models.CellAppearedEvent.$Shape): models.CellAppearedEvent & models.CellAppearedEvent.$Shape;
+        static create(properties?: models.CellAppearedEvent.$Properties): models.CellAppearedEvent;
+
+        /**
+         * Encodes the specified CellAppearedEvent message. Does not implicitly {@link models.CellAppearedEvent.verify|verify} messages.
+         * @param message CellAppearedEvent message or plain object to encode
+         * @param [writer] Writer to encode to
+         * @returns Writer
+         */
+        static encode(message: models.CellAppearedEvent.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+        /**
+         * Decodes a CellAppearedEvent message from the specified reader or buffer.
+         * @param reader Reader or buffer to decode from
+         * @param [length] Message length if known beforehand
+         * @returns {models.CellAppearedEvent & models.CellAppearedEvent.$Shape} CellAppearedEvent
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): models.CellAppearedEvent & models.CellAppearedEvent.$Shape;
+
+        /**
+         * Gets the type url for CellAppearedEvent
+         * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns The type url
+         */
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace CellAppearedEvent {
+
+        /** Properties of a CellAppearedEvent. */
+        interface $Properties {
+
+            /** CellAppearedEvent cell_presence */
+            cell_presence?: (models.CellPresence.$Properties|null);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+        }
+
+        /** Shape of a CellAppearedEvent. */
+        type $Shape = models.CellAppearedEvent.$Properties;
+    }
+
+    /**
+     * Properties of a CellChangedEvent.
+     * @deprecated Use models.CellChangedEvent.$Properties instead.
+     */
+    interface ICellChangedEvent extends models.CellChangedEvent.$Properties {
+    }
+
+    /** Represents a CellChangedEvent. */
+    class CellChangedEvent {
+
+        /**
+         * Constructs a new CellChangedEvent.
+         * @param [properties] Properties to set
+         */
+        constructor(properties?: models.CellChangedEvent.$Properties);
+
+        /** Unknown fields preserved while decoding when enabled */
+        $unknowns?: Uint8Array[];
+
+        /** CellChangedEvent cell_presence. */
+        cell_presence?: (models.CellPresence.$Properties|null);
+
+        /**
+         * Creates a new CellChangedEvent instance using the specified properties.
+         * @param [properties] Properties to set
+         * @returns CellChangedEvent instance
+         */
+        static create(properties: models.CellChangedEvent.$Shape): models.CellChangedEvent & models.CellChangedEvent.$Shape;
+        static create(properties?: models.CellChangedEvent.$Properties): models.CellChangedEvent;
+
+        /**
+         * Encodes the specified CellChangedEvent message. Does not implicitly {@link models.CellChangedEvent.verify|verify} messages.
+         * @param message CellChangedEvent message or plain object to encode
+         * @param [writer] Writer to encode to
+         * @returns Writer
+         */
+        static encode(message: models.CellChangedEvent.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+        /**
+         * Decodes a CellChangedEvent message from the specified reader or buffer.
+         * @param reader Reader or buffer to decode from
+         * @param [length] Message length if known beforehand
+         * @returns {models.CellChangedEvent & models.CellChangedEvent.$Shape} CellChangedEvent
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): models.CellChangedEvent & models.CellChangedEvent.$Shape;
+
+        /**
+         * Gets the type url for CellChangedEvent
+         * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns The type url
+         */
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace CellChangedEvent {
+
+        /** Properties of a CellChangedEvent. */
+        interface $Properties {
+
+            /** CellChangedEvent cell_presence */
+            cell_presence?: (models.CellPresence.$Properties|null);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+        }
+
+        /** Shape of a CellChangedEvent. */
+        type $Shape = models.CellChangedEvent.$Properties;
+    }
+
+    /**
+     * Properties of a CellDisappearedEvent.
+     * @deprecated Use models.CellDisappearedEvent.$Properties instead.
+     */
+    interface ICellDisappearedEvent extends models.CellDisappearedEvent.$Properties {
+    }
+
+    /** Represents a CellDisappearedEvent. */
+    class CellDisappearedEvent {
+
+        /**
+         * Constructs a new CellDisappearedEvent.
+         * @param [properties] Properties to set
+         */
+        constructor(properties?: models.CellDisappearedEvent.$Properties);
+
+        /** Unknown fields preserved while decoding when enabled */
+        $unknowns?: Uint8Array[];
+
+        /** CellDisappearedEvent cell_id. */
+        cell_id: string;
+
+        /**
+         * Creates a new CellDisappearedEvent instance using the specified properties.
+         * @param [properties] Properties to set
+         * @returns CellDisappearedEvent instance
+         */
+        static create(properties: models.CellDisappearedEvent.$Shape): models.CellDisappearedEvent & models.CellDisappearedEvent.$Shape;
+        static create(properties?: models.CellDisappearedEvent.$Properties): models.CellDisappearedEvent;
+
+        /**
+         * Encodes the specified CellDisappearedEvent message. Does not implicitly {@link models.CellDisappearedEvent.verify|verify} messages.
+         * @param message CellDisappearedEvent message or plain object to encode
+         * @param [writer] Writer to encode to
+         * @returns Writer
+         */
+        static encode(message: models.CellDisappearedEvent.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+        /**
+         * Decodes a CellDisappearedEvent message from the specified reader or buffer.
+         * @param reader Reader or buffer to decode from
+         * @param [length] Message length if known beforehand
+         * @returns {models.CellDisappearedEvent & models.CellDisappearedEvent.$Shape} CellDisappearedEvent
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): models.CellDisappearedEvent & models.CellDisappearedEvent.$Shape;
+
+        /**
+         * Gets the type url for CellDisappearedEvent
+         * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns The type url
+         */
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace CellDisappearedEvent {
+
+        /** Properties of a CellDisappearedEvent. */
+        interface $Properties {
+
+            /** CellDisappearedEvent cell_id */
+            cell_id?: (string|null);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+        }
+
+        /** Shape of a CellDisappearedEvent. */
+        type $Shape = models.CellDisappearedEvent.$Properties;
+    }
+
+    /**
+     * Properties of a DomainFreshEvent.
+     * @deprecated Use models.DomainFreshEvent.$Properties instead.
+     */
+    interface IDomainFreshEvent extends models.DomainFreshEvent.$Properties {
+    }
+
+    /** Represents a DomainFreshEvent. */
+    class DomainFreshEvent {
+
+        /**
+         * Constructs a new DomainFreshEvent.
+         * @param [properties] Properties to set
+         */
+        constructor(properties?: models.DomainFreshEvent.$Properties);
+
+        /** Unknown fields preserved while decoding when enabled */
+        $unknowns?: Uint8Array[];
+
+        /** DomainFreshEvent domain. */
+        domain: string;
+
+        /**
+         * Creates a new DomainFreshEvent instance using the specified properties.
+         * @param [properties] Properties to set
+         * @returns DomainFreshEvent instance
+         */
+        static create(properties: models.DomainFreshEvent.$Shape): models.DomainFreshEvent & models.DomainFreshEvent.$Shape;
+        static create(properties?: models.DomainFreshEvent.$Properties): models.DomainFreshEvent;
+
+        /**
+         * Encodes the specified DomainFreshEvent message. Does not implicitly {@link models.DomainFreshEvent.verify|verify} messages.
+         * @param message DomainFreshEvent message or plain object to encode
+         * @param [writer] Writer to encode to
+         * @returns Writer
+         */
+        static encode(message: models.DomainFreshEvent.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+        /**
+         * Decodes a DomainFreshEvent message from the specified reader or buffer.
+         * @param reader Reader or buffer to decode from
+         * @param [length] Message length if known beforehand
+         * @returns {models.DomainFreshEvent & models.DomainFreshEvent.$Shape} DomainFreshEvent
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): models.DomainFreshEvent & models.DomainFreshEvent.$Shape;
+
+        /**
+         * Gets the type url for DomainFreshEvent
+         * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns The type url
+         */
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace DomainFreshEvent {
+
+        /** Properties of a DomainFreshEvent. */
+        interface $Properties {
+
+            /** DomainFreshEvent domain */
+            domain?: (string|null);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+        }
+
+        /** Shape of a DomainFreshEvent. */
+        type $Shape = models.DomainFreshEvent.$Properties;
+    }
+
+    /**
+     * Properties of a DomainExpiredEvent.
+     * @deprecated Use models.DomainExpiredEvent.$Properties instead.
+     */
+    interface IDomainExpiredEvent extends models.DomainExpiredEvent.$Properties {
+    }
+
+    /** Represents a DomainExpiredEvent. */
+    class DomainExpiredEvent {
+
+        /**
+         * Constructs a new DomainExpiredEvent.
+         * @param [properties] Properties to set
+         */
+        constructor(properties?: models.DomainExpiredEvent.$Properties);
+
+        /** Unknown fields preserved while decoding when enabled */
+        $unknowns?: Uint8Array[];
+
+        /** DomainExpiredEvent domain. */
+        domain: string;
+
+        /**
+         * Creates a new DomainExpiredEvent instance using the specified properties.
+         * @param [properties] Properties to set
+         * @returns DomainExpiredEvent instance
+         */
+        static create(properties: models.DomainExpiredEvent.$Shape): models.DomainExpiredEvent & models.DomainExpiredEvent.$Shape;
+        static create(properties?: models.DomainExpiredEvent.$Properties): models.DomainExpiredEvent;
+
+        /**
+         * Encodes the specified DomainExpiredEvent message. Does not implicitly {@link models.DomainExpiredEvent.verify|verify} messages.
+         * @param message DomainExpiredEvent message or plain object to encode
+         * @param [writer] Writer to encode to
+         * @returns Writer
+         */
+        static encode(message: models.DomainExpiredEvent.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+        /**
+         * Decodes a DomainExpiredEvent message from the specified reader or buffer.
+         * @param reader Reader or buffer to decode from
+         * @param [length] Message length if known beforehand
+         * @returns {models.DomainExpiredEvent & models.DomainExpiredEvent.$Shape} DomainExpiredEvent
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): models.DomainExpiredEvent & models.DomainExpiredEvent.$Shape;
+
+        /**
+         * Gets the type url for DomainExpiredEvent
+         * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns The type url
+         */
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace DomainExpiredEvent {
+
+        /** Properties of a DomainExpiredEvent. */
+        interface $Properties {
+
+            /** DomainExpiredEvent domain */
+            domain?: (string|null);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+        }
+
+        /** Shape of a DomainExpiredEvent. */
+        type $Shape = models.DomainExpiredEvent.$Properties;
+    }
 }

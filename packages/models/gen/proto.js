@@ -19733,6 +19733,821 @@ $root.models = (function() {
         return TaskRemovedEvent;
     })();
 
+    models.CellAppearedEvent = (function() {
+
+        /**
+         * Properties of a CellAppearedEvent.
+         * @typedef {Object} models.CellAppearedEvent.$Properties
+         * @property {models.CellPresence.$Properties|null} [cell_presence] CellAppearedEvent cell_presence
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of a CellAppearedEvent.
+         * @memberof models
+         * @interface ICellAppearedEvent
+         * @augments models.CellAppearedEvent.$Properties
+         * @deprecated Use models.CellAppearedEvent.$Properties instead.
+         */
+
+        /**
+         * Shape of a CellAppearedEvent.
+         * @typedef {models.CellAppearedEvent.$Properties} models.CellAppearedEvent.$Shape
+         */
+
+        /**
+         * Constructs a new CellAppearedEvent.
+         * @memberof models
+         * @classdesc Represents a CellAppearedEvent.
+         * @constructor
+         * @param {models.CellAppearedEvent.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        var CellAppearedEvent = function (properties) {
+            if (properties)
+                for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * CellAppearedEvent cell_presence.
+         * @member {models.CellPresence.$Properties|null|undefined} cell_presence
+         * @memberof models.CellAppearedEvent
+         * @instance
+         */
+        CellAppearedEvent.prototype.cell_presence = null;
+
+        /**
+         * Creates a new CellAppearedEvent instance using the specified properties.
+         * @function create
+         * @memberof models.CellAppearedEvent
+         * @static
+         * @param {models.CellAppearedEvent.$Properties=} [properties] Properties to set
+         * @returns {models.CellAppearedEvent} CellAppearedEvent instance
+         * @type {{
+         *   (properties: models.CellAppearedEvent.$Shape): models.CellAppearedEvent & models.CellAppearedEvent.$Shape;
+         *   (properties?: models.CellAppearedEvent.$Properties): models.CellAppearedEvent;
+         * }}
+         */
+        CellAppearedEvent.create = function(properties) {
+            return new CellAppearedEvent(properties);
+        };
+
+        /**
+         * Encodes the specified CellAppearedEvent message. Does not implicitly {@link models.CellAppearedEvent.verify|verify} messages.
+         * @function encode
+         * @memberof models.CellAppearedEvent
+         * @static
+         * @param {models.CellAppearedEvent.$Properties} message CellAppearedEvent message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        CellAppearedEvent.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.cell_presence != null && $Object.hasOwnProperty.call(message, "cell_presence"))
+                $root.models.CellPresence.encode(message.cell_presence, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (var i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes a CellAppearedEvent message from the specified reader or buffer.
+         * @function decode
+         * @memberof models.CellAppearedEvent
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {models.CellAppearedEvent & models.CellAppearedEvent.$Shape} CellAppearedEvent
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        CellAppearedEvent.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            var end, message;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.models.CellAppearedEvent();
+            while (reader.pos < end) {
+                var start = reader.pos;
+                var tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                var wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 2)
+                            break;
+                        message.cell_presence = $root.models.CellPresence.decode(reader, reader.size(), $undefined, _depth + 1, message.cell_presence);
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for CellAppearedEvent
+         * @function getTypeUrl
+         * @memberof models.CellAppearedEvent
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        CellAppearedEvent.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/models.CellAppearedEvent";
+        };
+
+        return CellAppearedEvent;
+    })();
+
+    models.CellChangedEvent = (function() {
+
+        /**
+         * Properties of a CellChangedEvent.
+         * @typedef {Object} models.CellChangedEvent.$Properties
+         * @property {models.CellPresence.$Properties|null} [cell_presence] CellChangedEvent cell_presence
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of a CellChangedEvent.
+         * @memberof models
+         * @interface ICellChangedEvent
+         * @augments models.CellChangedEvent.$Properties
+         * @deprecated Use models.CellChangedEvent.$Properties instead.
+         */
+
+        /**
+         * Shape of a CellChangedEvent.
+         * @typedef {models.CellChangedEvent.$Properties} models.CellChangedEvent.$Shape
+         */
+
+        /**
+         * Constructs a new CellChangedEvent.
+         * @memberof models
+         * @classdesc Represents a CellChangedEvent.
+         * @constructor
+         * @param {models.CellChangedEvent.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        var CellChangedEvent = function (properties) {
+            if (properties)
+                for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * CellChangedEvent cell_presence.
+         * @member {models.CellPresence.$Properties|null|undefined} cell_presence
+         * @memberof models.CellChangedEvent
+         * @instance
+         */
+        CellChangedEvent.prototype.cell_presence = null;
+
+        /**
+         * Creates a new CellChangedEvent instance using the specified properties.
+         * @function create
+         * @memberof models.CellChangedEvent
+         * @static
+         * @param {models.CellChangedEvent.$Properties=} [properties] Properties to set
+         * @returns {models.CellChangedEvent} CellChangedEvent instance
+         * @type {{
+         *   (properties: models.CellChangedEvent.$Shape): models.CellChangedEvent & models.CellChangedEvent.$Shape;
+         *   (properties?: models.CellChangedEvent.$Properties): models.CellChangedEvent;
+         * }}
+         */
+        CellChangedEvent.create = function(properties) {
+            return new CellChangedEvent(properties);
+        };
+
+        /**
+         * Encodes the specified CellChangedEvent message. Does not implicitly {@link models.CellChangedEvent.verify|verify} messages.
+         * @function encode
+         * @memberof models.CellChangedEvent
+         * @static
+         * @param {models.CellChangedEvent.$Properties} message CellChangedEvent message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        CellChangedEvent.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.cell_presence != null && $Object.hasOwnProperty.call(message, "cell_presence"))
+                $root.models.CellPresence.encode(message.cell_presence, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (var i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes a CellChangedEvent message from the specified reader or buffer.
+         * @function decode
+         * @memberof models.CellChangedEvent
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {models.CellChangedEvent & models.CellChangedEvent.$Shape} CellChangedEvent
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        CellChangedEvent.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            var end, message;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.models.CellChangedEvent();
+            while (reader.pos < end) {
+                var start = reader.pos;
+                var tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                var wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 2)
+                            break;
+                        message.cell_presence = $root.models.CellPresence.decode(reader, reader.size(), $undefined, _depth + 1, message.cell_presence);
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for CellChangedEvent
+         * @function getTypeUrl
+         * @memberof models.CellChangedEvent
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        CellChangedEvent.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/models.CellChangedEvent";
+        };
+
+        return CellChangedEvent;
+    })();
+
+    models.CellDisappearedEvent = (function() {
+
+        /**
+         * Properties of a CellDisappearedEvent.
+         * @typedef {Object} models.CellDisappearedEvent.$Properties
+         * @property {string|null} [cell_id] CellDisappearedEvent cell_id
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of a CellDisappearedEvent.
+         * @memberof models
+         * @interface ICellDisappearedEvent
+         * @augments models.CellDisappearedEvent.$Properties
+         * @deprecated Use models.CellDisappearedEvent.$Properties instead.
+         */
+
+        /**
+         * Shape of a CellDisappearedEvent.
+         * @typedef {models.CellDisappearedEvent.$Properties} models.CellDisappearedEvent.$Shape
+         */
+
+        /**
+         * Constructs a new CellDisappearedEvent.
+         * @memberof models
+         * @classdesc Represents a CellDisappearedEvent.
+         * @constructor
+         * @param {models.CellDisappearedEvent.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        var CellDisappearedEvent = function (properties) {
+            if (properties)
+                for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * CellDisappearedEvent cell_id.
+         * @member {string} cell_id
+         * @memberof models.CellDisappearedEvent
+         * @instance
+         */
+        CellDisappearedEvent.prototype.cell_id = "";
+
+        /**
+         * Creates a new CellDisappearedEvent instance using the specified properties.
+         * @function create
+         * @memberof models.CellDisappearedEvent
+         * @static
+         * @param {models.CellDisappearedEvent.$Properties=} [properties] Properties to set
+         * @returns {models.CellDisappearedEvent} CellDisappearedEvent instance
+         * @type {{
+         *   (properties: models.CellDisappearedEvent.$Shape): models.CellDisappearedEvent & models.CellDisappearedEvent.$Shape;
+         *   (properties?: models.CellDisappearedEvent.$Properties): models.CellDisappearedEvent;
+         * }}
+         */
+        CellDisappearedEvent.create = function(properties) {
+            return new CellDisappearedEvent(properties);
+        };
+
+        /**
+         * Encodes the specified CellDisappearedEvent message. Does not implicitly {@link models.CellDisappearedEvent.verify|verify} messages.
+         * @function encode
+         * @memberof models.CellDisappearedEvent
+         * @static
+         * @param {models.CellDisappearedEvent.$Properties} message CellDisappearedEvent message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        CellDisappearedEvent.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.cell_id != null && $Object.hasOwnProperty.call(message, "cell_id"))
+                writer.uint32(/* id 1, wireType 2 =*/10).string(message.cell_id);
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (var i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes a CellDisappearedEvent message from the specified reader or buffer.
+         * @function decode
+         * @memberof models.CellDisappearedEvent
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {models.CellDisappearedEvent & models.CellDisappearedEvent.$Shape} CellDisappearedEvent
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        CellDisappearedEvent.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            var end, message;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.models.CellDisappearedEvent();
+            while (reader.pos < end) {
+                var start = reader.pos;
+                var tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                var wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 2)
+                            break;
+                        message.cell_id = reader.string();
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for CellDisappearedEvent
+         * @function getTypeUrl
+         * @memberof models.CellDisappearedEvent
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        CellDisappearedEvent.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/models.CellDisappearedEvent";
+        };
+
+        return CellDisappearedEvent;
+    })();
+
+    models.DomainFreshEvent = (function() {
+
+        /**
+         * Properties of a DomainFreshEvent.
+         * @typedef {Object} models.DomainFreshEvent.$Properties
+         * @property {string|null} [domain] DomainFreshEvent domain
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of a DomainFreshEvent.
+         * @memberof models
+         * @interface IDomainFreshEvent
+         * @augments models.DomainFreshEvent.$Properties
+         * @deprecated Use models.DomainFreshEvent.$Properties instead.
+         */
+
+        /**
+         * Shape of a DomainFreshEvent.
+         * @typedef {models.DomainFreshEvent.$Properties} models.DomainFreshEvent.$Shape
+         */
+
+        /**
+         * Constructs a new DomainFreshEvent.
+         * @memberof models
+         * @classdesc Represents a DomainFreshEvent.
+         * @constructor
+         * @param {models.DomainFreshEvent.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        var DomainFreshEvent = function (properties) {
+            if (properties)
+                for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * DomainFreshEvent domain.
+         * @member {string} domain
+         * @memberof models.DomainFreshEvent
+         * @instance
+         */
+        DomainFreshEvent.prototype.domain = "";
+
+        /**
+         * Creates a new DomainFreshEvent instance using the specified properties.
+         * @function create
+         * @memberof models.DomainFreshEvent
+         * @static
+         * @param {models.DomainFreshEvent.$Properties=} [properties] Properties to set
+         * @returns {models.DomainFreshEvent} DomainFreshEvent instance
+         * @type {{
+         *   (properties: models.DomainFreshEvent.$Shape): models.DomainFreshEvent & models.DomainFreshEvent.$Shape;
+         *   (properties?: models.DomainFreshEvent.$Properties): models.DomainFreshEvent;
+         * }}
+         */
+        DomainFreshEvent.create = function(properties) {
+            return new DomainFreshEvent(properties);
+        };
+
+        /**
+         * Encodes the specified DomainFreshEvent message. Does not implicitly {@link models.DomainFreshEvent.verify|verify} messages.
+         * @function encode
+         * @memberof models.DomainFreshEvent
+         * @static
+         * @param {models.DomainFreshEvent.$Properties} message DomainFreshEvent message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        DomainFreshEvent.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.domain != null && $Object.hasOwnProperty.call(message, "domain"))
+                writer.uint32(/* id 1, wireType 2 =*/10).string(message.domain);
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (var i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes a DomainFreshEvent message from the specified reader or buffer.
+         * @function decode
+         * @memberof models.DomainFreshEvent
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {models.DomainFreshEvent & models.DomainFreshEvent.$Shape} DomainFreshEvent
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        DomainFreshEvent.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            var end, message;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.models.DomainFreshEvent();
+            while (reader.pos < end) {
+                var start = reader.pos;
+                var tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                var wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 2)
+                            break;
+                        message.domain = reader.string();
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for DomainFreshEvent
+         * @function getTypeUrl
+         * @memberof models.DomainFreshEvent
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        DomainFreshEvent.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/models.DomainFreshEvent";
+        };
+
+        return DomainFreshEvent;
+    })();
+
+    models.DomainExpiredEvent = (function() {
+
+        /**
+         * Properties of a DomainExpiredEvent.
+         * @typedef {Object} models.DomainExpiredEvent.$Properties
+         * @property {string|null} [domain] DomainExpiredEvent domain
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of a DomainExpiredEvent.
+         * @memberof models
+         * @interface IDomainExpiredEvent
+         * @augments models.DomainExpiredEvent.$Properties
+         * @deprecated Use models.DomainExpiredEvent.$Properties instead.
+         */
+
+        /**
+         * Shape of a DomainExpiredEvent.
+         * @typedef {models.DomainExpiredEvent.$Properties} models.DomainExpiredEvent.$Shape
+         */
+
+        /**
+         * Constructs a new DomainExpiredEvent.
+         * @memberof models
+         * @classdesc Represents a DomainExpiredEvent.
+         * @constructor
+         * @param {models.DomainExpiredEvent.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        var DomainExpiredEvent = function (properties) {
+            if (properties)
+                for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * DomainExpiredEvent domain.
+         * @member {string} domain
+         * @memberof models.DomainExpiredEvent
+         * @instance
+         */
+        DomainExpiredEvent.prototype.domain = "";
+
+        /**
+         * Creates a new DomainExpiredEvent instance using the specified properties.
+         * @function create
+         * @memberof models.DomainExpiredEvent
+         * @static
+         * @param {models.DomainExpiredEvent.$Properties=} [properties] Properties to set
+         * @returns {models.DomainExpiredEvent} DomainExpiredEvent instance
+         * @type {{
+         *   (properties: models.DomainExpiredEvent.$Shape): models.DomainExpiredEvent & models.DomainExpiredEvent.$Shape;
+         *   (properties?: models.DomainExpiredEvent.$Properties): models.DomainExpiredEvent;
+         * }}
+         */
+        DomainExpiredEvent.create = function(properties) {
+            return new DomainExpiredEvent(properties);
+        };
+
+        /**
+         * Encodes the specified DomainExpiredEvent message. Does not implicitly {@link models.DomainExpiredEvent.verify|verify} messages.
+         * @function encode
+         * @memberof models.DomainExpiredEvent
+         * @static
+         * @param {models.DomainExpiredEvent.$Properties} message DomainExpiredEvent message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        DomainExpiredEvent.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.domain != null && $Object.hasOwnProperty.call(message, "domain"))
+                writer.uint32(/* id 1, wireType 2 =*/10).string(message.domain);
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (var i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes a DomainExpiredEvent message from the specified reader or buffer.
+         * @function decode
+         * @memberof models.DomainExpiredEvent
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {models.DomainExpiredEvent & models.DomainExpiredEvent.$Shape} DomainExpiredEvent
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        DomainExpiredEvent.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            var end, message;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.models.DomainExpiredEvent();
+            while (reader.pos < end) {
+                var start = reader.pos;
+                var tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                var wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 2)
+                            break;
+                        message.domain = reader.string();
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for DomainExpiredEvent
+         * @function getTypeUrl
+         * @memberof models.DomainExpiredEvent
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        DomainExpiredEvent.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/models.DomainExpiredEvent";
+        };
+
+        return DomainExpiredEvent;
+    })();
+
     return models;
 })();
 

@@ -144,6 +144,7 @@ const ROUTE_ERRORS: { readonly [R in ReceptorRouteName]?: Partial<Record<ErrorTy
   // A Last-Event-ID that is no etcd revision: ours, as the 2015 receptor ignored the header.
   EventStream: { InvalidRequest: (err) => envelope(400, 'InvalidRequest', err.message), otherwise: () => ({ status: 500, body: 'empty' }) },
   TaskEventStream: { InvalidRequest: (err) => envelope(400, 'InvalidRequest', err.message), otherwise: () => ({ status: 500, body: 'empty' }) },
+  ClusterEventStream: { InvalidRequest: (err) => envelope(400, 'InvalidRequest', err.message), otherwise: () => ({ status: 500, body: 'empty' }) },
 };
 
 /** Request bodies are decoded the same way on every route that reads one. */

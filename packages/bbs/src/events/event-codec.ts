@@ -6,6 +6,8 @@ import {
   BbsError,
   actualLrpGroupFromProto,
   actualLrpGroupToProto,
+  cellPresenceFromProto,
+  cellPresenceToProto,
   desiredLrpFromProto,
   desiredLrpToProto,
   proto,
@@ -43,6 +45,16 @@ export function encodeEvent(event: BbsEvent): Uint8Array {
       return proto.TaskChangedEvent.encode({ before: taskToProto(event.before), after: taskToProto(event.after) }).finish();
     case 'task_removed':
       return proto.TaskRemovedEvent.encode({ task: taskToProto(event.task) }).finish();
+    case 'cell_appeared':
+      return proto.CellAppearedEvent.encode({ cell_presence: cellPresenceToProto(event.cell_presence) }).finish();
+    case 'cell_changed':
+      return proto.CellChangedEvent.encode({ cell_presence: cellPresenceToProto(event.cell_presence) }).finish();
+    case 'cell_disappeared':
+      return proto.CellDisappearedEvent.encode({ cell_id: event.cell_id }).finish();
+    case 'domain_fresh':
+      return proto.DomainFreshEvent.encode({ domain: event.domain }).finish();
+    case 'domain_expired':
+      return proto.DomainExpiredEvent.encode({ domain: event.domain }).finish();
   }
 }
 
@@ -105,6 +117,16 @@ function decodeKnownEvent(type: string, data: Uint8Array, revision: string): Bbs
     }
     case 'task_removed':
       return { type, revision, task: taskFromProto(required(proto.TaskRemovedEvent.decode(data).task, type)) };
+    case 'cell_appeared':
+      return { type, revision, cell_presence: cellPresenceFromProto(required(proto.CellAppearedEvent.decode(data).cell_presence, type)) };
+    case 'cell_changed':
+      return { type, revision, cell_presence: cellPresenceFromProto(required(proto.CellChangedEvent.decode(data).cell_presence, type)) };
+    case 'cell_disappeared':
+      return { type, revision, cell_id: required(proto.CellDisappearedEvent.decode(data).cell_id, type) };
+    case 'domain_fresh':
+      return { type, revision, domain: required(proto.DomainFreshEvent.decode(data).domain, type) };
+    case 'domain_expired':
+      return { type, revision, domain: required(proto.DomainExpiredEvent.decode(data).domain, type) };
     default:
       throw new BbsError('InvalidProtobufMessage', `unknown event type ${type}`);
   }

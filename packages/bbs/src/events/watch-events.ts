@@ -4,10 +4,13 @@
  * previous value), a DELETE (lease expiry included) "removed" (from its previous value). The events of one
  * revision (one transaction: a desired LRP with its instances, an evacuation) stay together, in write order.
  * Values are opened by the store's RecordCodec, as every read is; a rewrite that only moved a record to another
- * encryption key changes nothing a client sees and is no event.
+ * encryption key changes nothing a client sees and is no event. Ours besides: a cell presence's key gives
+ * `cell_appeared|changed|disappeared` (its lease expiring included), a domain's `domain_fresh` (every upsert: each
+ * writes a new lease) and `domain_expired`.
  */
 import {
   actualLrpFromJson,
+  cellPresenceFromJson,
   convertError,
   desiredLrpFromJson,
   taskFromJson,
@@ -70,14 +73,21 @@ export async function watchBbsEvents(
 }
 
 /**
- * The event a key change means; null for keys that are no DesiredLRP, ActualLRP or Task, values that do not
- * decode, and rewrites under another encryption key.
+ * The event a key change means; null for keys outside the schema, values that do not decode, and rewrites under
+ * another encryption key.
  */
 export function eventFromChange(change: KeyChange, logger: Logger, codec: RecordCodec = RecordCodec.PLAIN): BbsEvent | null {
   const keyText = change.kv.key.toString();
   const key = parseKey(keyText);
-  if (key === null || key.kind === 'domain' || key.kind === 'cell') return null;
+  if (key === null) return null;
   const revision = change.kv.mod_revision;
+  // A domain's value is empty: its key alone is the news, and every upsert (a new lease) is a fresh one.
+  if (key.kind === 'domain') {
+    return change.type === 'Put'
+      ? { type: 'domain_fresh', revision, domain: key.domain }
+      : { type: 'domain_expired', revision, domain: key.domain };
+  }
+  if (key.kind === 'cell' && change.type === 'Delete') return { type: 'cell_disappeared', revision, cell_id: key.cellId };
   const previous = change.prev_kv ?? null;
   // Judged by the key's own revisions: a missing previous value alone may only mean compaction removed it.
   const created = change.type === 'Put' && change.kv.create_revision === change.kv.mod_revision;
@@ -102,6 +112,10 @@ export function eventFromChange(change: KeyChange, logger: Logger, codec: Record
         const was = group(actualLrpFromJson(before));
         if (change.type === 'Delete') return { type: 'actual_lrp_removed', revision, actual_lrp_group: was };
         return { type: 'actual_lrp_changed', revision, before: was, after: group(actualLrpFromJson(after)) };
+      }
+      case 'cell': {
+        const presence = cellPresenceFromJson(after);
+        return created ? { type: 'cell_appeared', revision, cell_presence: presence } : { type: 'cell_changed', revision, cell_presence: presence };
       }
       case 'task': {
         if (created) return { type: 'task_created', revision, task: taskFromJson(after) };

@@ -86,6 +86,14 @@ export function subjectOf(event: BbsEvent): string {
       return `task:${event.task.task_guid}`;
     case 'task_changed':
       return `task:${event.after.task_guid}`;
+    case 'cell_appeared':
+    case 'cell_changed':
+      return `cell:${event.cell_presence.cell_id}`;
+    case 'cell_disappeared':
+      return `cell:${event.cell_id}`;
+    case 'domain_fresh':
+    case 'domain_expired':
+      return `domain:${event.domain}`;
   }
 }
 

@@ -5,11 +5,12 @@
  * (or `?last_event_id=`) is passed on to the BBS, which resumes after that event (after the whole revision for a
  * bare revision), or ends with `event: compacted` (relayed) when etcd no longer holds that history. An idle stream
  * gets a `: heartbeat` comment every interval. A client that falls more than the BBS's buffer behind is ended.
- * Ours, GET /v1/task_events: the same stream, ids and resumption, carrying the three task events instead.
+ * Ours, GET /v1/task_events: the same stream, ids and resumption, carrying the three task events instead; and
+ * GET /v1/cluster_events, carrying the cell presence and domain events.
  */
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
-import { actualLrpGroupResponseJson, desiredLrpResponseJson, taskResponseJson } from '@diego/models';
+import { actualLrpGroupResponseJson, cellResponseJson, desiredLrpResponseJson, taskResponseJson } from '@diego/models';
 import {
   COMPACTED_EVENT,
   DEFAULT_HEARTBEAT_INTERVAL_MS,
@@ -22,9 +23,9 @@ import {
 } from '@diego/bbs';
 import type { Handlers } from './handler';
 
-export type EventStreamHandlers = Pick<Handlers, 'EventStream' | 'TaskEventStream'>;
+export type EventStreamHandlers = Pick<Handlers, 'EventStream' | 'TaskEventStream' | 'ClusterEventStream'>;
 
-/** The event's `data:` JSON as receptor clients know it; null for the events they never had (tasks). */
+/** The event's `data:` JSON as receptor clients know it; null for the events they never had (tasks, cells, domains). */
 export function receptorEventData(event: BbsEvent): string | null {
   switch (event.type) {
     case 'desired_lrp_created':
@@ -40,6 +41,11 @@ export function receptorEventData(event: BbsEvent): string | null {
     case 'task_created':
     case 'task_changed':
     case 'task_removed':
+    case 'cell_appeared':
+    case 'cell_changed':
+    case 'cell_disappeared':
+    case 'domain_fresh':
+    case 'domain_expired':
       return null;
   }
 }
@@ -55,6 +61,25 @@ export function receptorTaskEventData(event: BbsEvent): string | null {
       return `{"task":${taskResponseJson(event.task)}}`;
     case 'task_changed':
       return `{"task_before":${taskResponseJson(event.before)},"task_after":${taskResponseJson(event.after)}}`;
+    default:
+      return null;
+  }
+}
+
+/**
+ * Ours (GET /v1/cluster_events): `cell_appeared`/`cell_changed` with `{"cell"}` (as GET /v1/cells lists it),
+ * `cell_disappeared` with `{"cell_id"}`, `domain_fresh`/`domain_expired` with `{"domain"}`; null for the rest.
+ */
+export function receptorClusterEventData(event: BbsEvent): string | null {
+  switch (event.type) {
+    case 'cell_appeared':
+    case 'cell_changed':
+      return `{"cell":${cellResponseJson(event.cell_presence)}}`;
+    case 'cell_disappeared':
+      return JSON.stringify({ cell_id: event.cell_id });
+    case 'domain_fresh':
+    case 'domain_expired':
+      return JSON.stringify({ domain: event.domain });
     default:
       return null;
   }
@@ -192,5 +217,6 @@ export function eventStreamHandlers(bbs: BbsClient, logger: Logger, options: Eve
   return {
     EventStream: ({ req, res }) => stream(req, res, receptorEventData),
     TaskEventStream: ({ req, res }) => stream(req, res, receptorTaskEventData),
+    ClusterEventStream: ({ req, res }) => stream(req, res, receptorClusterEventData),
   };
 }
