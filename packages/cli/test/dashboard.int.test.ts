@@ -3,7 +3,8 @@
  * downloaded), against a real cluster: a leading BBS on the test's etcd key space, the receptor behind basic auth,
  * and two `diego cell` processes. What a user does with nothing but the page: sign in once, mark the domain fresh,
  * create the README's hello app from the form and watch it run, kill an instance and see it come back, scale it,
- * read a receptor error, run a task, and see a killed cell's instances move. The page is never reloaded.
+ * read a receptor error, run a task, and see a killed cell's instances move; see a cell that held nothing appear and,
+ * killed, leave, and a domain set fresh from elsewhere appear. The page is never reloaded.
  *
  * Screenshots of the main views go to $DIEGO_DASHBOARD_SCREENSHOTS, or <tmpdir>/diego-dashboard-screenshots.
  */
@@ -26,6 +27,8 @@ const WAIT_MS = 60_000;
 const SCREENSHOTS = process.env.DIEGO_DASHBOARD_SCREENSHOTS ?? join(tmpdir(), 'diego-dashboard-screenshots');
 const CELL_IDS = ['dash-cell-a', 'dash-cell-b'] as const;
 const UP_CELL_ID = 'dash-up-cell';
+/** A cell started late, so that nothing is ever placed on it. */
+const IDLE_CELL_ID = 'dash-idle-cell';
 
 /** The README walkthrough's app, as a user types it into the form. */
 const HELLO_SCRIPT =
@@ -42,11 +45,12 @@ let context: BrowserContext;
 let page: Page;
 const pageErrors: string[] = [];
 
-function startDiegoCell(cellId: string): DiegoProcess {
+function startDiegoCell(cellId: string, extraArgs: readonly string[] = []): DiegoProcess {
   return spawnDiego([
     'cell', `--cellID=${cellId}`, '--zone=z1', '--listenAddr=127.0.0.1:0', `--bbsAddress=${leading.url}`,
     '--memoryMB=1024', '--diskMB=1024', '--containers=8', '--preloadedRootFS=cflinuxfs2', `--workDir=${join(workDir, cellId)}`,
     '--evacuationTimeout=1s', `--networkPool=${uniqueNetworkPool()}`, '--dockerRegistryURL=http://127.0.0.1:1',
+    ...extraArgs,
   ]);
 }
 
@@ -120,7 +124,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await context?.close();
   await stopAll();
-  for (const cellId of [...CELL_IDS, UP_CELL_ID]) await removeCellLeftovers(cellId, pino({ level: 'silent' }));
+  for (const cellId of [...CELL_IDS, IDLE_CELL_ID, UP_CELL_ID]) await removeCellLeftovers(cellId, pino({ level: 'silent' }));
   await receptor?.stop();
   await leading?.stop();
   await keys?.cleanup();
@@ -268,6 +272,31 @@ describe('the dashboard', () => {
     await page.click('a[href="#apps"]');
     await screenshot('apps-narrow');
     await page.setViewportSize({ width: 1280, height: 900 });
+    expect(await page.getAttribute('html', 'data-test-load')).toBe('first');
+  }, 120_000);
+
+  it('shows a cell that holds nothing appear, and leave as soon as its presence expires when it is killed', async () => {
+    await page.click('a[href="#cells"]');
+    // A presence of 2 s: killed, the cell is gone from the BBS moments later, and no instance of it moves to say so.
+    const idle = startDiegoCell(IDLE_CELL_ID, ['--lockTTL=2s']);
+    cells.set(IDLE_CELL_ID, idle);
+    await stdoutContains(idle, 'cell-started', WAIT_MS);
+    await showsCount(`#cells-table tr[data-cell="${IDLE_CELL_ID}"]`, 1);
+    idle.child.kill('SIGKILL');
+    await idle.exitCode;
+    await showsCount(`#cells-table tr[data-cell="${IDLE_CELL_ID}"]`, 0);
+    expect(await page.getAttribute('html', 'data-test-load')).toBe('first');
+  }, 120_000);
+
+  it('shows a domain set fresh through the receptor API, not the page, with its TTL counting down', async () => {
+    await page.click('a[href="#domains"]');
+    await page.locator('#domains-table tr[data-domain="cf-apps"]').waitFor({ timeout: WAIT_MS });
+    const answer = await fetch(`${receptorUrl}/v1/domains/set-elsewhere`, {
+      method: 'PUT',
+      headers: { Authorization: `Basic ${Buffer.from(`${USERNAME}:${PASSWORD}`).toString('base64')}`, 'Cache-Control': 'max-age=3600' },
+    });
+    expect(answer.status).toBe(204);
+    await page.locator('#domains-table tr[data-domain="set-elsewhere"] td.ttl', { hasText: / s$/ }).waitFor({ timeout: WAIT_MS });
     expect(await page.getAttribute('html', 'data-test-load')).toBe('first');
   }, 120_000);
 });

@@ -2,11 +2,11 @@
  * The dashboard page: apps, tasks, cells, domains and the event stream of one Diego cluster, live.
  *
  * Nothing is polled. The page reads one page of each list through the receptor's paged routes, and follows
- * GET /v1/events (the LRP events) and GET /v1/task_events; an event that touches what is on screen makes the page
- * read that again (one read at a time: events arriving meanwhile are answered by one more read). A cell that goes
- * away shows when its instances move (the converger unclaims them at once, which is an event); the cells view is
- * read again on every actual LRP event that names a cell. Domains have no events: their TTLs count down here, and
- * the list is read again when one runs out.
+ * GET /v1/events (the LRP events), GET /v1/task_events and GET /v1/cluster_events (cells and domains); an event
+ * that touches what is on screen makes the page read that again (one read at a time: events arriving meanwhile are
+ * answered by one more read). A cell whose presence goes (removed, or its lease expired) leaves the cells view at
+ * once; one that appears or changes, or an actual LRP event, makes the view read again. A domain set fresh makes
+ * the domains view read again (for its TTL), which counts down here; one that expires leaves it at once.
  */
 import {
   describeFailure, getJson, onUnauthorized, send, session, signIn, withQuery,
@@ -399,13 +399,18 @@ function renderTaskDetail(task: Task | null): void {
 // Cells
 
 const cells = { offset: 0, selected: null as string | null };
+/**
+ * Cells whose presence went since they last appeared: kept off the view even when a read answered just before
+ * the BBS saw them go.
+ */
+const goneCells = new Set<string>();
 
 const cellsReload = new Reload(async () => {
   const page = await getJson<CellPage>(withQuery('/v1/cell_summaries', { offset: cells.offset, limit: PAGE_SIZE }));
   const body = byId('cells-table', HTMLTableElement).tBodies[0];
   if (body === undefined) return;
   const used = (inUse: number | undefined, total: number, unit: string): string => (inUse === undefined ? `? of ${total}${unit}` : `${inUse} of ${total}${unit}`);
-  replace(body, ...page.cells.map((cell) => h('tr', { 'data-cell': cell.cell_id, 'aria-selected': cell.cell_id === cells.selected ? 'true' : 'false' },
+  replace(body, ...page.cells.filter((cell) => !goneCells.has(cell.cell_id)).map((cell) => h('tr', { 'data-cell': cell.cell_id, 'aria-selected': cell.cell_id === cells.selected ? 'true' : 'false' },
     h('td', {}, h('button', { type: 'button', class: 'link', onclick: () => {
       cells.selected = cell.cell_id;
       cellDetailReload.request();
@@ -452,7 +457,26 @@ const cellDetailReload = new Reload(async () => {
 });
 
 // ---------------------------------------------------------------------------------------------------------
-// Domains: no event tells of them, so each TTL counts down here and the list is read again when one runs out.
+/** A cell's presence went: its row leaves at once, and its instances with it. */
+function removeCell(cellId: string): void {
+  goneCells.add(cellId);
+  const row = byId('cells-table', HTMLTableElement).querySelector(`tr[data-cell="${CSS.escape(cellId)}"]`);
+  if (row === null) return;
+  row.remove();
+  const count = byId('cells-count', HTMLParagraphElement);
+  const total = Number((count.textContent ?? '').replace(/[^0-9]/g, ''));
+  if (total > 0) count.textContent = `${(total - 1).toLocaleString('en')} cells`;
+  if (cells.selected === cellId) {
+    cells.selected = null;
+    const section = byId('cell-detail', HTMLElement);
+    section.hidden = true;
+    replace(section);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Domains: each TTL counts down here; a domain set fresh makes the list read again (for its TTL), one that expires
+// leaves it at once.
 
 let domainDeadlines: Array<{ domain: string; expiresAt: number | null }> = [];
 let countdown: number | undefined;
@@ -470,15 +494,16 @@ function renderDomains(): void {
   const body = byId('domains-table', HTMLTableElement).tBodies[0];
   if (body === undefined) return;
   const now = Date.now();
-  if (domainDeadlines.some((domain) => domain.expiresAt !== null && domain.expiresAt <= now)) {
-    window.clearInterval(countdown);
-    domainsReload.request();
-  }
   replace(body, ...(domainDeadlines.length === 0
     ? [h('tr', {}, h('td', { colspan: 2 }, 'No fresh domain: the converger retires no extra or undesired instance of a domain that is not fresh.'))]
     : domainDeadlines.map((domain) => h('tr', { 'data-domain': domain.domain },
       h('td', {}, domain.domain),
       h('td', { class: 'ttl' }, domain.expiresAt === null ? 'for ever' : `${Math.max(0, Math.ceil((domain.expiresAt - now) / 1000))} s`)))));
+}
+
+function removeDomain(domain: string): void {
+  domainDeadlines = domainDeadlines.filter((fresh) => fresh.domain !== domain);
+  renderDomains();
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -506,6 +531,14 @@ function eventSummary(type: string, data: Record<string, unknown>): string {
       const after = data.task_after as Task;
       return `${after.task_guid} ${before.state} → ${after.state}`;
     }
+    case 'cell_appeared':
+    case 'cell_changed':
+      return guidOf(data.cell, 'cell_id');
+    case 'cell_disappeared':
+      return String(data.cell_id);
+    case 'domain_fresh':
+    case 'domain_expired':
+      return String(data.domain);
     default: {
       const task = data.task as Task | undefined;
       return task === undefined ? '' : `${task.task_guid} ${task.state}`;
@@ -525,6 +558,7 @@ function recordEvent(type: string, data: Record<string, unknown>): void {
 
 const LRP_EVENTS = ['desired_lrp_created', 'desired_lrp_changed', 'desired_lrp_removed', 'actual_lrp_created', 'actual_lrp_changed', 'actual_lrp_removed'];
 const TASK_EVENTS = ['task_created', 'task_changed', 'task_removed'];
+const CLUSTER_EVENTS = ['cell_appeared', 'cell_changed', 'cell_disappeared', 'domain_fresh', 'domain_expired'];
 
 const liveStreams = new Map<string, boolean>();
 
@@ -601,6 +635,25 @@ function onLrpEvent(type: string, data: Record<string, unknown>): void {
 
 function onTaskEvent(): void {
   if (visible === 'tasks') tasksReload.request();
+}
+
+function onClusterEvent(type: string, data: Record<string, unknown>): void {
+  switch (type) {
+    case 'cell_disappeared':
+      removeCell(String(data.cell_id));
+      return;
+    case 'cell_appeared':
+    case 'cell_changed':
+      goneCells.delete(String((data.cell as { cell_id?: unknown } | null)?.cell_id));
+      if (visible === 'cells') cellsReload.request();
+      return;
+    case 'domain_fresh':
+      if (visible === 'domains') domainsReload.request();
+      return;
+    case 'domain_expired':
+      removeDomain(String(data.domain));
+      return;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -811,6 +864,7 @@ async function start(): Promise<void> {
   // The streams first: what changes while the first pages load is read again, never missed.
   follow('/v1/events', LRP_EVENTS, onLrpEvent);
   follow('/v1/task_events', TASK_EVENTS, onTaskEvent);
+  follow('/v1/cluster_events', CLUSTER_EVENTS, onClusterEvent);
   window.addEventListener('hashchange', () => show(viewFromHash()));
   show(viewFromHash());
 }
