@@ -75,3 +75,4 @@ export {
 } from './tls/certificates';
 export { packageVersion } from './package-version';
 export { RecordCodec, type EncryptionOptions } from './db/etcd/record-codec';
+export type { DesiredLRPSummary, DesiredLRPSummaryPage } from './server/handlers/dashboard-handlers';

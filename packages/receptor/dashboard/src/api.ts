@@ -110,25 +110,12 @@ export function withQuery(path: string, query: Record<string, string | number>):
 
 // ---- what the routes answer (README "Dashboard" and spec/receptor-api.md §4) ----
 
+// Our own routes' answers are the types the servers build them with (types only: nothing of those packages runs here).
+export type { DesiredLRPSummary, DesiredLRPSummaryPage } from '@diego/bbs';
+export type { ImageConfig } from '@diego/cell';
+export type { CellPage, CellSummary } from '@diego/receptor';
+
 export type ActualState = 'UNCLAIMED' | 'CLAIMED' | 'RUNNING' | 'CRASHED';
-
-export interface DesiredLRPSummary {
-  process_guid: string;
-  domain: string;
-  rootfs: string;
-  instances: number;
-  memory_mb: number;
-  disk_mb: number;
-  annotation: string;
-  actual_lrps: Record<ActualState, number>;
-}
-
-export interface DesiredLRPSummaryPage {
-  total: number;
-  offset: number;
-  domains: string[];
-  desired_lrps: DesiredLRPSummary[];
-}
 
 export interface PortMapping {
   container_port: number;
@@ -186,43 +173,7 @@ export interface TaskPage {
   tasks: Task[];
 }
 
-export interface Resources {
-  memory_mb: number;
-  disk_mb: number;
-  containers: number;
-}
-
-export interface CellSummary {
-  cell_id: string;
-  zone: string;
-  rep_address: string;
-  capacity: Resources;
-  in_use: Resources | null;
-  lrps: number | null;
-  tasks: number | null;
-  evacuating: boolean | null;
-  state_error: string | null;
-}
-
-export interface CellPage {
-  total: number;
-  offset: number;
-  cells: CellSummary[];
-}
-
 export interface DomainFreshness {
   domain: string;
   ttl_seconds: number | null;
-}
-
-/** What a cell read of a Docker image (GET /v1/image_config): the cell's ImageConfig. */
-export interface ImageConfig {
-  /** `K=V` pairs. */
-  env: string[];
-  workingDir: string;
-  user: string;
-  entrypoint: string[];
-  cmd: string[];
-  /** The image's tcp ports, ascending. */
-  exposedPorts: number[];
 }

@@ -40,7 +40,7 @@ function pageOf(req: Request): { offset: number; limit: number } {
 }
 
 /** A cell's row: its presence and, when it answered in time, what it holds (its rep's `/state`). */
-interface CellSummary {
+export interface CellSummary {
   cell_id: string;
   zone: string;
   rep_address: string;
@@ -51,6 +51,13 @@ interface CellSummary {
   evacuating: boolean | null;
   /** Why `in_use` is null: the cell did not answer `/state` in time, or answered something else. */
   state_error: string | null;
+}
+
+/** GET /v1/cell_summaries: one page of cells in cell_id order, and how many there are. */
+export interface CellPage {
+  total: number;
+  offset: number;
+  cells: CellSummary[];
 }
 
 export function dashboardHandlers(bbs: BbsClient, logger: Logger): DashboardHandlers {
@@ -116,7 +123,8 @@ export function dashboardHandlers(bbs: BbsClient, logger: Logger): DashboardHand
       if (unanswered.length > 0) {
         logger.info({ cell_ids: unanswered.map((cell) => cell.cell_id) }, 'cell-state-unavailable');
       }
-      sendJson(res, 200, JSON.stringify({ total: cells.length, offset, cells: page }));
+      const answer: CellPage = { total: cells.length, offset, cells: page };
+      sendJson(res, 200, JSON.stringify(answer));
     },
 
     async CellActualLRPs({ res, param }) {
