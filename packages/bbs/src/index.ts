@@ -26,7 +26,7 @@ export {
 export { HttpBbsClient, type HttpBbsClientOptions } from './client';
 export { startDebugServer } from './debug-server';
 export { closeServer, listenOn, parseListenAddress } from './listen';
-export { machineIpv4 } from './host-address';
+export { machineIpv4, reachableHostPort } from './host-address';
 export { MAX_REQUEST_BODY_BYTES, RequestBodyTooLarge, readBodyWithin } from './read-body';
 export { TaskCompletionWorkers, type TaskCompletionStore, type TaskCompletionWorkersOptions } from './task-callbacks/task-completion-workers';
 export * from './rep/rep-api';

@@ -12,9 +12,8 @@ import {
   HttpBbsClient,
   closeServer,
   listenOn,
-  machineIpv4,
-  parseListenAddress,
   readMutualTls,
+  reachableHostPort,
   rootfsProvidersFromPresence,
   startDebugServer,
   type BbsClient,
@@ -117,7 +116,9 @@ export async function startCell(config: CellConfig, options: CellOptions = {}): 
     await closeExecutor();
     throw err;
   }
-  const repAddress = `http://${advertisedAddress(address)}`;
+  // Where the BBS and the auctioneer reach the cell.
+  const reachable = reachableHostPort(address);
+  const repAddress = `http://${reachable.host.includes(':') ? `[${reachable.host}]` : reachable.host}:${reachable.port}`;
   const presence: CellPresence = {
     cell_id: config.cellId,
     rep_address: repAddress,
@@ -207,14 +208,4 @@ async function firstBulkSync(rep: Rep, logger: Logger, signal: AbortSignal | und
     await sleep(FIRST_BULK_SYNC_RETRY_MS, undefined, signal === undefined ? {} : { signal }).catch(() => undefined);
   }
   return { removedClaims: false };
-}
-
-/**
- * The host the BBS and the auctioneer reach the cell on: the listen host, or for every interface (0.0.0.0, ::)
- * this machine's first external IPv4 address (loopback when it has none).
- */
-function advertisedAddress(address: string): string {
-  const { host, port } = parseListenAddress(address);
-  if (host !== '0.0.0.0' && host !== '::') return address;
-  return `${machineIpv4()}:${port}`;
 }

@@ -8,7 +8,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect, Events, StringCodec, type Msg, type NatsConnection } from 'nats';
 import type { Logger } from 'pino';
-import { machineIpv4, parseListenAddress } from '@diego/bbs';
+import { reachableHostPort } from '@diego/bbs';
 import type { RouterRegistrationConfig } from './config';
 
 /** Until a router says otherwise (gorouter's own recommendation). */
@@ -39,9 +39,7 @@ export interface RegistryMessage {
  * on one address, else this machine's first external IPv4 address, as the 2015 receptor announced.
  */
 export function registryMessage(listenAddress: string, domainNames: string[]): RegistryMessage {
-  const { host, port } = parseListenAddress(listenAddress);
-  const everyInterface = host === '0.0.0.0' || host === '::';
-  return { host: everyInterface ? machineIpv4() : host, port, uris: [...domainNames] };
+  return { ...reachableHostPort(listenAddress), uris: [...domainNames] };
 }
 
 const codec = StringCodec();
