@@ -41,9 +41,9 @@ async function versionFile(dir: string | null, name: string): Promise<string | n
 
 /**
  * The versions the files give, each key omitted when its file is missing or empty (Go's `omitempty`, so a client
- * reads ""), except `receptor`: ours when no RECEPTOR file names another.
+ * reads ""), except `receptor`: `ownVersion` when no RECEPTOR file names another.
  */
-async function versions(dir: string | null): Promise<Record<string, string>> {
+async function versions(dir: string | null, ownVersion: string): Promise<Record<string, string>> {
   const found: Record<string, string> = {};
   for (const [key, files] of VERSION_FILES) {
     for (const file of files) {
@@ -54,7 +54,7 @@ async function versions(dir: string | null): Promise<Record<string, string>> {
       }
     }
   }
-  found['receptor'] ??= packageVersion(join(__dirname, '..'));
+  found['receptor'] ??= ownVersion;
   return found;
 }
 
@@ -65,6 +65,8 @@ function fileName(segment: string): string | null {
 }
 
 export function latticeHandlers({ artifactPath, versionFilesPath }: LatticePaths): LatticeHandlers {
+  // Read once: it cannot change while the receptor runs.
+  const ownVersion = packageVersion(join(__dirname, '..'));
   return {
     async Download({ res, param }) {
       const arch = fileName(param('arch'));
@@ -87,7 +89,7 @@ export function latticeHandlers({ artifactPath, versionFilesPath }: LatticePaths
     },
 
     async GetVersion({ res }) {
-      sendJson(res, 200, JSON.stringify(await versions(versionFilesPath)));
+      sendJson(res, 200, JSON.stringify(await versions(versionFilesPath, ownVersion)));
     },
   };
 }
