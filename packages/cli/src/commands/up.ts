@@ -11,7 +11,7 @@ import {
   type MutualTlsFiles,
   type RunningServer,
 } from '@diego/bbs';
-import { DEFAULT_BULK_SYNC_INTERVAL_MS, startCell, type CellConfig, type RunningCell } from '@diego/cell';
+import { startCell, type CellConfig, type RunningCell } from '@diego/cell';
 import { DASHBOARD_PATH, startReceptor } from '@diego/receptor';
 import { dialableUrl } from '../address';
 import { listenForStopSignals, type CliIo, type Command } from '../command';
@@ -26,8 +26,6 @@ const CELL_ID = 'cell-z1-0';
 const CELL_ZONE = 'z1';
 /** Apps ask for `preloaded:cflinuxfs2`; on one machine the host's own root stands in for it. */
 const CELL_ROOTFS = { name: 'cflinuxfs2', path: '/' };
-const CELL_CONTAINERS = 256;
-const CELL_EVACUATION_TIMEOUT_MS = 10 * 60 * 1000;
 
 export const upFlags = {
   etcdCluster: optional(urlListFlag('use this etcd (client URLs, comma-separated) instead of starting one', '')),
@@ -141,12 +139,7 @@ function cellConfig(config: UpConfig, bbsUrl: string, bbsTls: MutualTlsFiles | n
       zone: CELL_ZONE,
       listenAddr: config.cellListenAddress,
       bbsAddress: [bbsUrl],
-      memoryMB: 'auto',
-      diskMB: 'auto',
-      containers: CELL_CONTAINERS,
       preloadedRootFS: [CELL_ROOTFS],
-      evacuationTimeout: CELL_EVACUATION_TIMEOUT_MS,
-      bulkSyncInterval: DEFAULT_BULK_SYNC_INTERVAL_MS,
       workDir: join(config.dataDir, 'cell'),
       dockerRegistryURL: config.dockerRegistryURL,
       insecureDockerRegistryList: config.insecureDockerRegistryList,
