@@ -1,6 +1,7 @@
 /**
- * The route table: every receptor route and every BBS route, as data. Servers and clients are built from it
- * (a route without a handler is a compile error: handler maps are typed `Record<RouteName, Handler>`).
+ * The route table: every receptor route, every BBS route and every package service route, as data. Servers and
+ * clients are built from it (a route without a handler is a compile error: handler maps are typed
+ * `Record<RouteName, Handler>`).
  * Names and paths are Diego's (receptor `routes.go`, Nov 2015; bbs `routes.go`, Mar 2016).
  */
 
@@ -154,6 +155,12 @@ export const BbsRoutes = [
   // events (SSE of base64 protobuf events)
   { name: 'EventStream_r0', method: 'GET', path: '/v1/events', request: null, response: null },
 
+  // package repositories (ours, for `diego packages`): Cosmos's ordered list, each route answering the whole list
+  { name: 'PackageRepositories', method: 'POST', path: '/v1/package_repositories/list', request: null, response: 'PackageRepositoriesResponse' },
+  { name: 'AddPackageRepository', method: 'POST', path: '/v1/package_repositories/add', request: 'AddPackageRepositoryRequest', response: 'PackageRepositoriesResponse' },
+  { name: 'DeletePackageRepository', method: 'POST', path: '/v1/package_repositories/delete', request: 'DeletePackageRepositoryRequest', response: 'PackageRepositoriesResponse' },
+  { name: 'InitializePackageRepositories', method: 'POST', path: '/v1/package_repositories/initialize', request: 'InitializePackageRepositoriesRequest', response: 'PackageRepositoriesResponse' },
+
   // lists in the receptor's JSON (ours): what GET /v1/actual_lrps and GET /v1/desired_lrps answer, spliced by the BBS
   { name: 'ActualLRPsReceptorJSON', method: 'POST', path: '/v1/actual_lrp_groups/list.receptor_json', request: 'ActualLRPGroupsRequest', response: 'ReceptorJSONResponse' },
   { name: 'DesiredLRPsReceptorJSON', method: 'POST', path: '/v1/desired_lrps/list.receptor_json', request: 'DesiredLRPsRequest', response: 'ReceptorJSONResponse' },
@@ -165,6 +172,35 @@ export const BbsRoutes = [
 ] as const satisfies readonly BbsRoute[];
 
 export type BbsRouteName = (typeof BbsRoutes)[number]['name'];
+
+export interface PackageRoute {
+  readonly name: string;
+  readonly method: HttpMethod;
+  readonly path: string;
+  /**
+   * Cosmos's media types name the route's messages: `application/vnd.dcos.package.<kind>-request+json;charset=utf-8;
+   * version=<requestVersion>` in, and the `-response` of `responseVersion` out.
+   */
+  readonly kind: string;
+  readonly requestVersion: string;
+  readonly responseVersion: string;
+}
+
+/** `diego packages`: DC/OS Cosmos's package API (README "Packages"), every route a POST of JSON. */
+export const PackageRoutes = [
+  { name: 'AddRepository', method: 'POST', path: '/package/repository/add', kind: 'repository.add', requestVersion: 'v1', responseVersion: 'v1' },
+  { name: 'ListRepositories', method: 'POST', path: '/package/repository/list', kind: 'repository.list', requestVersion: 'v1', responseVersion: 'v1' },
+  { name: 'DeleteRepository', method: 'POST', path: '/package/repository/delete', kind: 'repository.delete', requestVersion: 'v1', responseVersion: 'v1' },
+  // ours: fetches every repository's index now rather than at the next interval
+  { name: 'RefreshRepositories', method: 'POST', path: '/package/repository/refresh', kind: 'repository.refresh', requestVersion: 'v1', responseVersion: 'v1' },
+  { name: 'SearchPackages', method: 'POST', path: '/package/search', kind: 'search', requestVersion: 'v1', responseVersion: 'v1' },
+  { name: 'DescribePackage', method: 'POST', path: '/package/describe', kind: 'describe', requestVersion: 'v1', responseVersion: 'v3' },
+  { name: 'InstallPackage', method: 'POST', path: '/package/install', kind: 'install', requestVersion: 'v1', responseVersion: 'v2' },
+  { name: 'ListPackages', method: 'POST', path: '/package/list', kind: 'list', requestVersion: 'v1', responseVersion: 'v1' },
+  { name: 'UninstallPackage', method: 'POST', path: '/package/uninstall', kind: 'uninstall', requestVersion: 'v1', responseVersion: 'v1' },
+] as const satisfies readonly PackageRoute[];
+
+export type PackageRouteName = (typeof PackageRoutes)[number]['name'];
 
 /** Fills `:params` of a path; throws when one is missing or empty (rata's PathWithParams). */
 export function pathWithParams(path: string, params: Readonly<Record<string, string>> = {}): string {

@@ -40,6 +40,7 @@ import { BbsRoutes, type BbsRoute, type BbsRouteName } from '@diego/routes';
 import Long from 'long';
 import type { BbsClient, BbsEvent, DesiredLRPSummaryQuery, ListedJSON, EventSubscription, SubscribeOptions, TaskConvergenceDurations } from './bbs-client';
 import type { ActualLRPFilter, DesiredLRPFilter, Listed, TaskFilter } from './db/db';
+import type { PackageRepository } from './db/etcd/package-repository-db';
 import { decodeEvent } from './events/event-codec';
 import { COMPACTED_EVENT, REVISION_HEADER } from './events/resume';
 import {
@@ -107,6 +108,7 @@ const REPEATABLE_ROUTES: ReadonlySet<string> = new Set<BbsRouteName>([
   'Cells_r1', 'RegisterCell', 'CellHeartbeat',
   'ConvergeLRPs', 'ConvergeTasks', 'EventStream_r0',
   'DesiredLRPSummariesReceptorJSON', 'DomainFreshnessReceptorJSON',
+  'PackageRepositories', 'InitializePackageRepositories',
 ]);
 
 function errorCode(err: unknown): string | null {
@@ -197,6 +199,27 @@ export class HttpBbsClient implements BbsClient {
 
   async upsertDomain(domain: string, ttlSeconds: number): Promise<void> {
     await this.call('UpsertDomain', { domain, ttl: ttlSeconds });
+  }
+
+  /** The package service's ordered repository list (README "Packages"). */
+  async packageRepositories(): Promise<PackageRepository[]> {
+    return (await this.query('PackageRepositories')).repositories.map(packageRepositoryFromProto);
+  }
+
+  /** At `index` (the end when undefined); answers the list after. ResourceExists, InvalidRequest (the index). */
+  async addPackageRepository(repository: PackageRepository, index?: number): Promise<PackageRepository[]> {
+    const response = await this.call('AddPackageRepository', { ...repository, ...(index === undefined ? {} : { index }) });
+    return response.repositories.map(packageRepositoryFromProto);
+  }
+
+  /** By name, by URI (the other ''), or both; answers the list after. ResourceNotFound when none matches. */
+  async deletePackageRepository(selector: PackageRepository): Promise<PackageRepository[]> {
+    return (await this.call('DeletePackageRepository', selector)).repositories.map(packageRepositoryFromProto);
+  }
+
+  /** Writes `defaults` when no list exists yet; answers the list as it is. */
+  async initializePackageRepositories(defaults: readonly PackageRepository[]): Promise<PackageRepository[]> {
+    return (await this.call('InitializePackageRepositories', { repositories: [...defaults] })).repositories.map(packageRepositoryFromProto);
   }
 
   async actualLRPGroups(filter: ActualLRPFilter = {}): Promise<ActualLRPGroup[]> {
@@ -543,6 +566,10 @@ class StaleConnectionError extends Error {}
 interface Answer {
   body: Buffer;
   revision: string | null;
+}
+
+function packageRepositoryFromProto(repository: { name?: string | null; uri?: string | null }): PackageRepository {
+  return { name: repository.name ?? '', uri: repository.uri ?? '' };
 }
 
 function routeNamed(name: BbsRouteName): BbsRoute {

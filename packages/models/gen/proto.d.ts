@@ -5934,6 +5934,396 @@ export namespace models {
     }
 
     /**
+     * Properties of a PackageRepository.
+     * @deprecated Use models.PackageRepository.$Properties instead.
+     */
+    interface IPackageRepository extends models.PackageRepository.$Properties {
+    }
+
+    /** Represents a PackageRepository. */
+    class PackageRepository {
+
+        /**
+         * Constructs a new PackageRepository.
+         * @param [properties] Properties to set
+         */
+        constructor(properties?: models.PackageRepository.$Properties);
+
+        /** Unknown fields preserved while decoding when enabled */
+        $unknowns?: Uint8Array[];
+
+        /** PackageRepository name. */
+        name: string;
+
+        /** PackageRepository uri. */
+        uri: string;
+
+        /**
+         * Creates a new PackageRepository instance using the specified properties.
+         * @param [properties] Properties to set
+         * @returns PackageRepository instance
+         */
+        static create(properties: models.PackageRepository.$Shape): models.PackageRepository & models.PackageRepository.$Shape;
+        static create(properties?: models.PackageRepository.$Properties): models.PackageRepository;
+
+        /**
+         * Encodes the specified PackageRepository message. Does not implicitly {@link models.PackageRepository.verify|verify} messages.
+         * @param message PackageRepository message or plain object to encode
+         * @param [writer] Writer to encode to
+         * @returns Writer
+         */
+        static encode(message: models.PackageRepository.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+        /**
+         * Decodes a PackageRepository message from the specified reader or buffer.
+         * @param reader Reader or buffer to decode from
+         * @param [length] Message length if known beforehand
+         * @returns {models.PackageRepository & models.PackageRepository.$Shape} PackageRepository
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): models.PackageRepository & models.PackageRepository.$Shape;
+
+        /**
+         * Gets the type url for PackageRepository
+         * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns The type url
+         */
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace PackageRepository {
+
+        /** Properties of a PackageRepository. */
+        interface $Properties {
+
+            /** PackageRepository name */
+            name?: (string|null);
+
+            /** PackageRepository uri */
+            uri?: (string|null);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+        }
+
+        /** Shape of a PackageRepository. */
+        type $Shape = models.PackageRepository.$Properties;
+    }
+
+    /**
+     * Properties of a PackageRepositoriesResponse.
+     * @deprecated Use models.PackageRepositoriesResponse.$Properties instead.
+     */
+    interface IPackageRepositoriesResponse extends models.PackageRepositoriesResponse.$Properties {
+    }
+
+    /** Represents a PackageRepositoriesResponse. */
+    class PackageRepositoriesResponse {
+
+        /**
+         * Constructs a new PackageRepositoriesResponse.
+         * @param [properties] Properties to set
+         */
+        constructor(properties?: models.PackageRepositoriesResponse.$Properties);
+
+        /** Unknown fields preserved while decoding when enabled */
+        $unknowns?: Uint8Array[];
+
+        /** PackageRepositoriesResponse error. */
+        error?: (models.Error.$Properties|null);
+
+        /** PackageRepositoriesResponse repositories. */
+        repositories: models.PackageRepository.$Properties[];
+
+        /**
+         * Creates a new PackageRepositoriesResponse instance using the specified properties.
+         * @param [properties] Properties to set
+         * @returns PackageRepositoriesResponse instance
+         */
+        static create(properties: models.PackageRepositoriesResponse.$Shape): models.PackageRepositoriesResponse & models.PackageRepositoriesResponse.$Shape;
+        static create(properties?: models.PackageRepositoriesResponse.$Properties): models.PackageRepositoriesResponse;
+
+        /**
+         * Encodes the specified PackageRepositoriesResponse message. Does not implicitly {@link models.PackageRepositoriesResponse.verify|verify} messages.
+         * @param message PackageRepositoriesResponse message or plain object to encode
+         * @param [writer] Writer to encode to
+         * @returns Writer
+         */
+        static encode(message: models.PackageRepositoriesResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+        /**
+         * Decodes a PackageRepositoriesResponse message from the specified reader or buffer.
+         * @param reader Reader or buffer to decode from
+         * @param [length] Message length if known beforehand
+         * @returns {models.PackageRepositoriesResponse & models.PackageRepositoriesResponse.$Shape} PackageRepositoriesResponse
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): models.PackageRepositoriesResponse & models.PackageRepositoriesResponse.$Shape;
+
+        /**
+         * Gets the type url for PackageRepositoriesResponse
+         * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns The type url
+         */
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace PackageRepositoriesResponse {
+
+        /** Properties of a PackageRepositoriesResponse. */
+        interface $Properties {
+
+            /** PackageRepositoriesResponse error */
+            error?: (models.Error.$Properties|null);
+
+            /** PackageRepositoriesResponse repositories */
+            repositories?: (models.PackageRepository.$Properties[]|null);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+        }
+
+        /** Shape of a PackageRepositoriesResponse. */
+        type $Shape = models.PackageRepositoriesResponse.$Properties;
+    }
+
+    /**
+     * Properties of an AddPackageRepositoryRequest.
+     * @deprecated Use models.AddPackageRepositoryRequest.$Properties instead.
+     */
+    interface IAddPackageRepositoryRequest extends models.AddPackageRepositoryRequest.$Properties {
+    }
+
+    /** Represents an AddPackageRepositoryRequest. */
+    class AddPackageRepositoryRequest {
+
+        /**
+         * Constructs a new AddPackageRepositoryRequest.
+         * @param [properties] Properties to set
+         */
+        constructor(properties?: models.AddPackageRepositoryRequest.$Properties);
+
+        /** Unknown fields preserved while decoding when enabled */
+        $unknowns?: Uint8Array[];
+
+        /** AddPackageRepositoryRequest name. */
+        name: string;
+
+        /** AddPackageRepositoryRequest uri. */
+        uri: string;
+
+        /** AddPackageRepositoryRequest index. */
+        index: number;
+
+        /**
+         * Creates a new AddPackageRepositoryRequest instance using the specified properties.
+         * @param [properties] Properties to set
+         * @returns AddPackageRepositoryRequest instance
+         */
+        static create(properties: models.AddPackageRepositoryRequest.$Shape): models.AddPackageRepositoryRequest & models.AddPackageRepositoryRequest.$Shape;
+        static create(properties?: models.AddPackageRepositoryRequest.$Properties): models.AddPackageRepositoryRequest;
+
+        /**
+         * Encodes the specified AddPackageRepositoryRequest message. Does not implicitly {@link models.AddPackageRepositoryRequest.verify|verify} messages.
+         * @param message AddPackageRepositoryRequest message or plain object to encode
+         * @param [writer] Writer to encode to
+         * @returns Writer
+         */
+        static encode(message: models.AddPackageRepositoryRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+        /**
+         * Decodes an AddPackageRepositoryRequest message from the specified reader or buffer.
+         * @param reader Reader or buffer to decode from
+         * @param [length] Message length if known beforehand
+         * @returns {models.AddPackageRepositoryRequest & models.AddPackageRepositoryRequest.$Shape} AddPackageRepositoryRequest
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): models.AddPackageRepositoryRequest & models.AddPackageRepositoryRequest.$Shape;
+
+        /**
+         * Gets the type url for AddPackageRepositoryRequest
+         * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns The type url
+         */
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace AddPackageRepositoryRequest {
+
+        /** Properties of an AddPackageRepositoryRequest. */
+        interface $Properties {
+
+            /** AddPackageRepositoryRequest name */
+            name?: (string|null);
+
+            /** AddPackageRepositoryRequest uri */
+            uri?: (string|null);
+
+            /** AddPackageRepositoryRequest index */
+            index?: (number|null);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+        }
+
+        /** Shape of an AddPackageRepositoryRequest. */
+        type $Shape = models.AddPackageRepositoryRequest.$Properties;
+    }
+
+    /**
+     * Properties of a DeletePackageRepositoryRequest.
+     * @deprecated Use models.DeletePackageRepositoryRequest.$Properties instead.
+     */
+    interface IDeletePackageRepositoryRequest extends models.DeletePackageRepositoryRequest.$Properties {
+    }
+
+    /** Represents a DeletePackageRepositoryRequest. */
+    class DeletePackageRepositoryRequest {
+
+        /**
+         * Constructs a new DeletePackageRepositoryRequest.
+         * @param [properties] Properties to set
+         */
+        constructor(properties?: models.DeletePackageRepositoryRequest.$Properties);
+
+        /** Unknown fields preserved while decoding when enabled */
+        $unknowns?: Uint8Array[];
+
+        /** DeletePackageRepositoryRequest name. */
+        name: string;
+
+        /** DeletePackageRepositoryRequest uri. */
+        uri: string;
+
+        /**
+         * Creates a new DeletePackageRepositoryRequest instance using the specified properties.
+         * @param [properties] Properties to set
+         * @returns DeletePackageRepositoryRequest instance
+         */
+        static create(properties: models.DeletePackageRepositoryRequest.$Shape): models.DeletePackageRepositoryRequest & models.DeletePackageRepositoryRequest.$Shape;
+        static create(properties?: models.DeletePackageRepositoryRequest.$Properties): models.DeletePackageRepositoryRequest;
+
+        /**
+         * Encodes the specified DeletePackageRepositoryRequest message. Does not implicitly {@link models.DeletePackageRepositoryRequest.verify|verify} messages.
+         * @param message DeletePackageRepositoryRequest message or plain object to encode
+         * @param [writer] Writer to encode to
+         * @returns Writer
+         */
+        static encode(message: models.DeletePackageRepositoryRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+        /**
+         * Decodes a DeletePackageRepositoryRequest message from the specified reader or buffer.
+         * @param reader Reader or buffer to decode from
+         * @param [length] Message length if known beforehand
+         * @returns {models.DeletePackageRepositoryRequest & models.DeletePackageRepositoryRequest.$Shape} DeletePackageRepositoryRequest
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): models.DeletePackageRepositoryRequest & models.DeletePackageRepositoryRequest.$Shape;
+
+        /**
+         * Gets the type url for DeletePackageRepositoryRequest
+         * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns The type url
+         */
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace DeletePackageRepositoryRequest {
+
+        /** Properties of a DeletePackageRepositoryRequest. */
+        interface $Properties {
+
+            /** DeletePackageRepositoryRequest name */
+            name?: (string|null);
+
+            /** DeletePackageRepositoryRequest uri */
+            uri?: (string|null);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+        }
+
+        /** Shape of a DeletePackageRepositoryRequest. */
+        type $Shape = models.DeletePackageRepositoryRequest.$Properties;
+    }
+
+    /**
+     * Properties of an InitializePackageRepositoriesRequest.
+     * @deprecated Use models.InitializePackageRepositoriesRequest.$Properties instead.
+     */
+    interface IInitializePackageRepositoriesRequest extends models.InitializePackageRepositoriesRequest.$Properties {
+    }
+
+    /** Represents an InitializePackageRepositoriesRequest. */
+    class InitializePackageRepositoriesRequest {
+
+        /**
+         * Constructs a new InitializePackageRepositoriesRequest.
+         * @param [properties] Properties to set
+         */
+        constructor(properties?: models.InitializePackageRepositoriesRequest.$Properties);
+
+        /** Unknown fields preserved while decoding when enabled */
+        $unknowns?: Uint8Array[];
+
+        /** InitializePackageRepositoriesRequest repositories. */
+        repositories: models.PackageRepository.$Properties[];
+
+        /**
+         * Creates a new InitializePackageRepositoriesRequest instance using the specified properties.
+         * @param [properties] Properties to set
+         * @returns InitializePackageRepositoriesRequest instance
+         */
+        static create(properties: models.InitializePackageRepositoriesRequest.$Shape): models.InitializePackageRepositoriesRequest & models.InitializePackageRepositoriesRequest.$Shape;
+        static create(properties?: models.InitializePackageRepositoriesRequest.$Properties): models.InitializePackageRepositoriesRequest;
+
+        /**
+         * Encodes the specified InitializePackageRepositoriesRequest message. Does not implicitly {@link models.InitializePackageRepositoriesRequest.verify|verify} messages.
+         * @param message InitializePackageRepositoriesRequest message or plain object to encode
+         * @param [writer] Writer to encode to
+         * @returns Writer
+         */
+        static encode(message: models.InitializePackageRepositoriesRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+        /**
+         * Decodes an InitializePackageRepositoriesRequest message from the specified reader or buffer.
+         * @param reader Reader or buffer to decode from
+         * @param [length] Message length if known beforehand
+         * @returns {models.InitializePackageRepositoriesRequest & models.InitializePackageRepositoriesRequest.$Shape} InitializePackageRepositoriesRequest
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): models.InitializePackageRepositoriesRequest & models.InitializePackageRepositoriesRequest.$Shape;
+
+        /**
+         * Gets the type url for InitializePackageRepositoriesRequest
+         * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns The type url
+         */
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace InitializePackageRepositoriesRequest {
+
+        /** Properties of an InitializePackageRepositoriesRequest. */
+        interface $Properties {
+
+            /** InitializePackageRepositoriesRequest repositories */
+            repositories?: (models.PackageRepository.$Properties[]|null);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+        }
+
+        /** Shape of an InitializePackageRepositoriesRequest. */
+        type $Shape = models.InitializePackageRepositoriesRequest.$Properties;
+    }
+
+    /**
      * Properties of a CellCapacity.
      * @deprecated Use models.CellCapacity.$Properties instead.
      */

@@ -13830,6 +13830,914 @@ $root.models = (function() {
         return DesiredLRPSummariesRequest;
     })();
 
+    models.PackageRepository = (function() {
+
+        /**
+         * Properties of a PackageRepository.
+         * @typedef {Object} models.PackageRepository.$Properties
+         * @property {string|null} [name] PackageRepository name
+         * @property {string|null} [uri] PackageRepository uri
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of a PackageRepository.
+         * @memberof models
+         * @interface IPackageRepository
+         * @augments models.PackageRepository.$Properties
+         * @deprecated Use models.PackageRepository.$Properties instead.
+         */
+
+        /**
+         * Shape of a PackageRepository.
+         * @typedef {models.PackageRepository.$Properties} models.PackageRepository.$Shape
+         */
+
+        /**
+         * Constructs a new PackageRepository.
+         * @memberof models
+         * @classdesc Represents a PackageRepository.
+         * @constructor
+         * @param {models.PackageRepository.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        var PackageRepository = function (properties) {
+            if (properties)
+                for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * PackageRepository name.
+         * @member {string} name
+         * @memberof models.PackageRepository
+         * @instance
+         */
+        PackageRepository.prototype.name = "";
+
+        /**
+         * PackageRepository uri.
+         * @member {string} uri
+         * @memberof models.PackageRepository
+         * @instance
+         */
+        PackageRepository.prototype.uri = "";
+
+        /**
+         * Creates a new PackageRepository instance using the specified properties.
+         * @function create
+         * @memberof models.PackageRepository
+         * @static
+         * @param {models.PackageRepository.$Properties=} [properties] Properties to set
+         * @returns {models.PackageRepository} PackageRepository instance
+         * @type {{
+         *   (properties: models.PackageRepository.$Shape): models.PackageRepository & models.PackageRepository.$Shape;
+         *   (properties?: models.PackageRepository.$Properties): models.PackageRepository;
+         * }}
+         */
+        PackageRepository.create = function(properties) {
+            return new PackageRepository(properties);
+        };
+
+        /**
+         * Encodes the specified PackageRepository message. Does not implicitly {@link models.PackageRepository.verify|verify} messages.
+         * @function encode
+         * @memberof models.PackageRepository
+         * @static
+         * @param {models.PackageRepository.$Properties} message PackageRepository message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        PackageRepository.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.name != null && $Object.hasOwnProperty.call(message, "name"))
+                writer.uint32(/* id 1, wireType 2 =*/10).string(message.name);
+            if (message.uri != null && $Object.hasOwnProperty.call(message, "uri"))
+                writer.uint32(/* id 2, wireType 2 =*/18).string(message.uri);
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (var i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes a PackageRepository message from the specified reader or buffer.
+         * @function decode
+         * @memberof models.PackageRepository
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {models.PackageRepository & models.PackageRepository.$Shape} PackageRepository
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        PackageRepository.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            var end, message;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.models.PackageRepository();
+            while (reader.pos < end) {
+                var start = reader.pos;
+                var tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                var wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 2)
+                            break;
+                        message.name = reader.string();
+                        continue;
+                    }
+                case 2: {
+                        if (wireType !== 2)
+                            break;
+                        message.uri = reader.string();
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for PackageRepository
+         * @function getTypeUrl
+         * @memberof models.PackageRepository
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        PackageRepository.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/models.PackageRepository";
+        };
+
+        return PackageRepository;
+    })();
+
+    models.PackageRepositoriesResponse = (function() {
+
+        /**
+         * Properties of a PackageRepositoriesResponse.
+         * @typedef {Object} models.PackageRepositoriesResponse.$Properties
+         * @property {models.Error.$Properties|null} [error] PackageRepositoriesResponse error
+         * @property {Array.<models.PackageRepository.$Properties>|null} [repositories] PackageRepositoriesResponse repositories
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of a PackageRepositoriesResponse.
+         * @memberof models
+         * @interface IPackageRepositoriesResponse
+         * @augments models.PackageRepositoriesResponse.$Properties
+         * @deprecated Use models.PackageRepositoriesResponse.$Properties instead.
+         */
+
+        /**
+         * Shape of a PackageRepositoriesResponse.
+         * @typedef {models.PackageRepositoriesResponse.$Properties} models.PackageRepositoriesResponse.$Shape
+         */
+
+        /**
+         * Constructs a new PackageRepositoriesResponse.
+         * @memberof models
+         * @classdesc Represents a PackageRepositoriesResponse.
+         * @constructor
+         * @param {models.PackageRepositoriesResponse.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        var PackageRepositoriesResponse = function (properties) {
+            this.repositories = [];
+            if (properties)
+                for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * PackageRepositoriesResponse error.
+         * @member {models.Error.$Properties|null|undefined} error
+         * @memberof models.PackageRepositoriesResponse
+         * @instance
+         */
+        PackageRepositoriesResponse.prototype.error = null;
+
+        /**
+         * PackageRepositoriesResponse repositories.
+         * @member {Array.<models.PackageRepository.$Properties>} repositories
+         * @memberof models.PackageRepositoriesResponse
+         * @instance
+         */
+        PackageRepositoriesResponse.prototype.repositories = $util.emptyArray;
+
+        /**
+         * Creates a new PackageRepositoriesResponse instance using the specified properties.
+         * @function create
+         * @memberof models.PackageRepositoriesResponse
+         * @static
+         * @param {models.PackageRepositoriesResponse.$Properties=} [properties] Properties to set
+         * @returns {models.PackageRepositoriesResponse} PackageRepositoriesResponse instance
+         * @type {{
+         *   (properties: models.PackageRepositoriesResponse.$Shape): models.PackageRepositoriesResponse & models.PackageRepositoriesResponse.$Shape;
+         *   (properties?: models.PackageRepositoriesResponse.$Properties): models.PackageRepositoriesResponse;
+         * }}
+         */
+        PackageRepositoriesResponse.create = function(properties) {
+            return new PackageRepositoriesResponse(properties);
+        };
+
+        /**
+         * Encodes the specified PackageRepositoriesResponse message. Does not implicitly {@link models.PackageRepositoriesResponse.verify|verify} messages.
+         * @function encode
+         * @memberof models.PackageRepositoriesResponse
+         * @static
+         * @param {models.PackageRepositoriesResponse.$Properties} message PackageRepositoriesResponse message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        PackageRepositoriesResponse.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.error != null && $Object.hasOwnProperty.call(message, "error"))
+                $root.models.Error.encode(message.error, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+            if (message.repositories != null && message.repositories.length)
+                for (var i = 0; i < message.repositories.length; ++i)
+                    $root.models.PackageRepository.encode(message.repositories[i], writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (var i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes a PackageRepositoriesResponse message from the specified reader or buffer.
+         * @function decode
+         * @memberof models.PackageRepositoriesResponse
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {models.PackageRepositoriesResponse & models.PackageRepositoriesResponse.$Shape} PackageRepositoriesResponse
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        PackageRepositoriesResponse.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            var end, message;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.models.PackageRepositoriesResponse();
+            while (reader.pos < end) {
+                var start = reader.pos;
+                var tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                var wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 2)
+                            break;
+                        message.error = $root.models.Error.decode(reader, reader.size(), $undefined, _depth + 1, message.error);
+                        continue;
+                    }
+                case 2: {
+                        if (wireType !== 2)
+                            break;
+                        if (!(message.repositories && message.repositories.length))
+                            message.repositories = [];
+                        message.repositories.push($root.models.PackageRepository.decode(reader, reader.size(), $undefined, _depth + 1));
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for PackageRepositoriesResponse
+         * @function getTypeUrl
+         * @memberof models.PackageRepositoriesResponse
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        PackageRepositoriesResponse.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/models.PackageRepositoriesResponse";
+        };
+
+        return PackageRepositoriesResponse;
+    })();
+
+    models.AddPackageRepositoryRequest = (function() {
+
+        /**
+         * Properties of an AddPackageRepositoryRequest.
+         * @typedef {Object} models.AddPackageRepositoryRequest.$Properties
+         * @property {string|null} [name] AddPackageRepositoryRequest name
+         * @property {string|null} [uri] AddPackageRepositoryRequest uri
+         * @property {number|null} [index] AddPackageRepositoryRequest index
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of an AddPackageRepositoryRequest.
+         * @memberof models
+         * @interface IAddPackageRepositoryRequest
+         * @augments models.AddPackageRepositoryRequest.$Properties
+         * @deprecated Use models.AddPackageRepositoryRequest.$Properties instead.
+         */
+
+        /**
+         * Shape of an AddPackageRepositoryRequest.
+         * @typedef {models.AddPackageRepositoryRequest.$Properties} models.AddPackageRepositoryRequest.$Shape
+         */
+
+        /**
+         * Constructs a new AddPackageRepositoryRequest.
+         * @memberof models
+         * @classdesc Represents an AddPackageRepositoryRequest.
+         * @constructor
+         * @param {models.AddPackageRepositoryRequest.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        var AddPackageRepositoryRequest = function (properties) {
+            if (properties)
+                for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * AddPackageRepositoryRequest name.
+         * @member {string} name
+         * @memberof models.AddPackageRepositoryRequest
+         * @instance
+         */
+        AddPackageRepositoryRequest.prototype.name = "";
+
+        /**
+         * AddPackageRepositoryRequest uri.
+         * @member {string} uri
+         * @memberof models.AddPackageRepositoryRequest
+         * @instance
+         */
+        AddPackageRepositoryRequest.prototype.uri = "";
+
+        /**
+         * AddPackageRepositoryRequest index.
+         * @member {number} index
+         * @memberof models.AddPackageRepositoryRequest
+         * @instance
+         */
+        AddPackageRepositoryRequest.prototype.index = 0;
+
+        /**
+         * Creates a new AddPackageRepositoryRequest instance using the specified properties.
+         * @function create
+         * @memberof models.AddPackageRepositoryRequest
+         * @static
+         * @param {models.AddPackageRepositoryRequest.$Properties=} [properties] Properties to set
+         * @returns {models.AddPackageRepositoryRequest} AddPackageRepositoryRequest instance
+         * @type {{
+         *   (properties: models.AddPackageRepositoryRequest.$Shape): models.AddPackageRepositoryRequest & models.AddPackageRepositoryRequest.$Shape;
+         *   (properties?: models.AddPackageRepositoryRequest.$Properties): models.AddPackageRepositoryRequest;
+         * }}
+         */
+        AddPackageRepositoryRequest.create = function(properties) {
+            return new AddPackageRepositoryRequest(properties);
+        };
+
+        /**
+         * Encodes the specified AddPackageRepositoryRequest message. Does not implicitly {@link models.AddPackageRepositoryRequest.verify|verify} messages.
+         * @function encode
+         * @memberof models.AddPackageRepositoryRequest
+         * @static
+         * @param {models.AddPackageRepositoryRequest.$Properties} message AddPackageRepositoryRequest message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        AddPackageRepositoryRequest.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.name != null && $Object.hasOwnProperty.call(message, "name"))
+                writer.uint32(/* id 1, wireType 2 =*/10).string(message.name);
+            if (message.uri != null && $Object.hasOwnProperty.call(message, "uri"))
+                writer.uint32(/* id 2, wireType 2 =*/18).string(message.uri);
+            if (message.index != null && $Object.hasOwnProperty.call(message, "index"))
+                writer.uint32(/* id 3, wireType 0 =*/24).int32(message.index);
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (var i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes an AddPackageRepositoryRequest message from the specified reader or buffer.
+         * @function decode
+         * @memberof models.AddPackageRepositoryRequest
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {models.AddPackageRepositoryRequest & models.AddPackageRepositoryRequest.$Shape} AddPackageRepositoryRequest
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        AddPackageRepositoryRequest.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            var end, message;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.models.AddPackageRepositoryRequest();
+            while (reader.pos < end) {
+                var start = reader.pos;
+                var tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                var wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 2)
+                            break;
+                        message.name = reader.string();
+                        continue;
+                    }
+                case 2: {
+                        if (wireType !== 2)
+                            break;
+                        message.uri = reader.string();
+                        continue;
+                    }
+                case 3: {
+                        if (wireType !== 0)
+                            break;
+                        message.index = reader.int32();
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for AddPackageRepositoryRequest
+         * @function getTypeUrl
+         * @memberof models.AddPackageRepositoryRequest
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        AddPackageRepositoryRequest.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/models.AddPackageRepositoryRequest";
+        };
+
+        return AddPackageRepositoryRequest;
+    })();
+
+    models.DeletePackageRepositoryRequest = (function() {
+
+        /**
+         * Properties of a DeletePackageRepositoryRequest.
+         * @typedef {Object} models.DeletePackageRepositoryRequest.$Properties
+         * @property {string|null} [name] DeletePackageRepositoryRequest name
+         * @property {string|null} [uri] DeletePackageRepositoryRequest uri
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of a DeletePackageRepositoryRequest.
+         * @memberof models
+         * @interface IDeletePackageRepositoryRequest
+         * @augments models.DeletePackageRepositoryRequest.$Properties
+         * @deprecated Use models.DeletePackageRepositoryRequest.$Properties instead.
+         */
+
+        /**
+         * Shape of a DeletePackageRepositoryRequest.
+         * @typedef {models.DeletePackageRepositoryRequest.$Properties} models.DeletePackageRepositoryRequest.$Shape
+         */
+
+        /**
+         * Constructs a new DeletePackageRepositoryRequest.
+         * @memberof models
+         * @classdesc Represents a DeletePackageRepositoryRequest.
+         * @constructor
+         * @param {models.DeletePackageRepositoryRequest.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        var DeletePackageRepositoryRequest = function (properties) {
+            if (properties)
+                for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * DeletePackageRepositoryRequest name.
+         * @member {string} name
+         * @memberof models.DeletePackageRepositoryRequest
+         * @instance
+         */
+        DeletePackageRepositoryRequest.prototype.name = "";
+
+        /**
+         * DeletePackageRepositoryRequest uri.
+         * @member {string} uri
+         * @memberof models.DeletePackageRepositoryRequest
+         * @instance
+         */
+        DeletePackageRepositoryRequest.prototype.uri = "";
+
+        /**
+         * Creates a new DeletePackageRepositoryRequest instance using the specified properties.
+         * @function create
+         * @memberof models.DeletePackageRepositoryRequest
+         * @static
+         * @param {models.DeletePackageRepositoryRequest.$Properties=} [properties] Properties to set
+         * @returns {models.DeletePackageRepositoryRequest} DeletePackageRepositoryRequest instance
+         * @type {{
+         *   (properties: models.DeletePackageRepositoryRequest.$Shape): models.DeletePackageRepositoryRequest & models.DeletePackageRepositoryRequest.$Shape;
+         *   (properties?: models.DeletePackageRepositoryRequest.$Properties): models.DeletePackageRepositoryRequest;
+         * }}
+         */
+        DeletePackageRepositoryRequest.create = function(properties) {
+            return new DeletePackageRepositoryRequest(properties);
+        };
+
+        /**
+         * Encodes the specified DeletePackageRepositoryRequest message. Does not implicitly {@link models.DeletePackageRepositoryRequest.verify|verify} messages.
+         * @function encode
+         * @memberof models.DeletePackageRepositoryRequest
+         * @static
+         * @param {models.DeletePackageRepositoryRequest.$Properties} message DeletePackageRepositoryRequest message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        DeletePackageRepositoryRequest.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.name != null && $Object.hasOwnProperty.call(message, "name"))
+                writer.uint32(/* id 1, wireType 2 =*/10).string(message.name);
+            if (message.uri != null && $Object.hasOwnProperty.call(message, "uri"))
+                writer.uint32(/* id 2, wireType 2 =*/18).string(message.uri);
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (var i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes a DeletePackageRepositoryRequest message from the specified reader or buffer.
+         * @function decode
+         * @memberof models.DeletePackageRepositoryRequest
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {models.DeletePackageRepositoryRequest & models.DeletePackageRepositoryRequest.$Shape} DeletePackageRepositoryRequest
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        DeletePackageRepositoryRequest.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            var end, message;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.models.DeletePackageRepositoryRequest();
+            while (reader.pos < end) {
+                var start = reader.pos;
+                var tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                var wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 2)
+                            break;
+                        message.name = reader.string();
+                        continue;
+                    }
+                case 2: {
+                        if (wireType !== 2)
+                            break;
+                        message.uri = reader.string();
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for DeletePackageRepositoryRequest
+         * @function getTypeUrl
+         * @memberof models.DeletePackageRepositoryRequest
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        DeletePackageRepositoryRequest.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/models.DeletePackageRepositoryRequest";
+        };
+
+        return DeletePackageRepositoryRequest;
+    })();
+
+    models.InitializePackageRepositoriesRequest = (function() {
+
+        /**
+         * Properties of an InitializePackageRepositoriesRequest.
+         * @typedef {Object} models.InitializePackageRepositoriesRequest.$Properties
+         * @property {Array.<models.PackageRepository.$Properties>|null} [repositories] InitializePackageRepositoriesRequest repositories
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of an InitializePackageRepositoriesRequest.
+         * @memberof models
+         * @interface IInitializePackageRepositoriesRequest
+         * @augments models.InitializePackageRepositoriesRequest.$Properties
+         * @deprecated Use models.InitializePackageRepositoriesRequest.$Properties instead.
+         */
+
+        /**
+         * Shape of an InitializePackageRepositoriesRequest.
+         * @typedef {models.InitializePackageRepositoriesRequest.$Properties} models.InitializePackageRepositoriesRequest.$Shape
+         */
+
+        /**
+         * Constructs a new InitializePackageRepositoriesRequest.
+         * @memberof models
+         * @classdesc Represents an InitializePackageRepositoriesRequest.
+         * @constructor
+         * @param {models.InitializePackageRepositoriesRequest.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        var InitializePackageRepositoriesRequest = function (properties) {
+            this.repositories = [];
+            if (properties)
+                for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * InitializePackageRepositoriesRequest repositories.
+         * @member {Array.<models.PackageRepository.$Properties>} repositories
+         * @memberof models.InitializePackageRepositoriesRequest
+         * @instance
+         */
+        InitializePackageRepositoriesRequest.prototype.repositories = $util.emptyArray;
+
+        /**
+         * Creates a new InitializePackageRepositoriesRequest instance using the specified properties.
+         * @function create
+         * @memberof models.InitializePackageRepositoriesRequest
+         * @static
+         * @param {models.InitializePackageRepositoriesRequest.$Properties=} [properties] Properties to set
+         * @returns {models.InitializePackageRepositoriesRequest} InitializePackageRepositoriesRequest instance
+         * @type {{
+         *   (properties: models.InitializePackageRepositoriesRequest.$Shape): models.InitializePackageRepositoriesRequest & models.InitializePackageRepositoriesRequest.$Shape;
+         *   (properties?: models.InitializePackageRepositoriesRequest.$Properties): models.InitializePackageRepositoriesRequest;
+         * }}
+         */
+        InitializePackageRepositoriesRequest.create = function(properties) {
+            return new InitializePackageRepositoriesRequest(properties);
+        };
+
+        /**
+         * Encodes the specified InitializePackageRepositoriesRequest message. Does not implicitly {@link models.InitializePackageRepositoriesRequest.verify|verify} messages.
+         * @function encode
+         * @memberof models.InitializePackageRepositoriesRequest
+         * @static
+         * @param {models.InitializePackageRepositoriesRequest.$Properties} message InitializePackageRepositoriesRequest message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        InitializePackageRepositoriesRequest.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.repositories != null && message.repositories.length)
+                for (var i = 0; i < message.repositories.length; ++i)
+                    $root.models.PackageRepository.encode(message.repositories[i], writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (var i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes an InitializePackageRepositoriesRequest message from the specified reader or buffer.
+         * @function decode
+         * @memberof models.InitializePackageRepositoriesRequest
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {models.InitializePackageRepositoriesRequest & models.InitializePackageRepositoriesRequest.$Shape} InitializePackageRepositoriesRequest
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        InitializePackageRepositoriesRequest.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            var end, message;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.models.InitializePackageRepositoriesRequest();
+            while (reader.pos < end) {
+                var start = reader.pos;
+                var tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                var wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 2)
+                            break;
+                        if (!(message.repositories && message.repositories.length))
+                            message.repositories = [];
+                        message.repositories.push($root.models.PackageRepository.decode(reader, reader.size(), $undefined, _depth + 1));
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for InitializePackageRepositoriesRequest
+         * @function getTypeUrl
+         * @memberof models.InitializePackageRepositoriesRequest
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        InitializePackageRepositoriesRequest.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/models.InitializePackageRepositoriesRequest";
+        };
+
+        return InitializePackageRepositoriesRequest;
+    })();
+
     models.CellCapacity = (function() {
 
         /**

@@ -36,6 +36,7 @@ import { checkEtcdTls, etcdTlsFor } from '../db/etcd/etcd-tls';
 import { errorCodeOf } from '../tls/tls-failures';
 import { BBS_SERVER_TLS_FLAGS, readMutualTls, type TlsMaterial } from '../tls/tls-files';
 import { EtcdDb, systemClock } from '../db/etcd/etcd-db';
+import { EtcdPackageRepositoryDb } from '../db/etcd/package-repository-db';
 import type { EncryptionOptions } from '../db/etcd/record-codec';
 import type { EtcdViewStatus } from '../db/etcd/view';
 import { EventHub, type EventHubCounts } from '../events/event-hub';
@@ -46,6 +47,7 @@ import { convergenceHandlers } from './handlers/convergence-handlers';
 import { dashboardHandlers } from './handlers/dashboard-handlers';
 import { desiredLRPHandlers } from './handlers/desired-lrp-handlers';
 import { domainHandlers } from './handlers/domain-handlers';
+import { packageRepositoryHandlers } from './handlers/package-repository-handlers';
 import { taskHandlers } from './handlers/task-handlers';
 import { createBbsRequestListener, type BbsHandlers } from './router';
 
@@ -160,7 +162,8 @@ export async function startBbsServer(options: BbsServerOptions): Promise<BbsServ
     ...(options.taskCallbackWorkers === undefined ? {} : { taskCallbackWorkers: options.taskCallbackWorkers }),
   });
   const rep = new HttpRepClient(timeout === undefined ? {} : { timeoutMs: timeout });
-  const { handlers, lrpConvergence, taskConvergence } = bbsHandlers(db, rep, events, logger, {
+  const packageRepositories = new EtcdPackageRepositoryDb(options.etcd, logger.child({ session: 'package-repositories' }));
+  const { handlers, lrpConvergence, taskConvergence } = bbsHandlers(db, packageRepositories, rep, events, logger, {
     auctioneer,
     completions,
     clock,
@@ -374,6 +377,7 @@ interface ConvergenceParts {
 
 function bbsHandlers(
   db: Db,
+  packageRepositories: EtcdPackageRepositoryDb,
   rep: RepClient,
   events: EventStreams,
   logger: Logger,
@@ -395,6 +399,7 @@ function bbsHandlers(
     ...taskHandlers(db, taskController),
     ...convergenceHandlers(lrpConvergence, taskConvergence),
     ...dashboardHandlers(db),
+    ...packageRepositoryHandlers(packageRepositories),
     EventStream_r0: events.handler,
   };
   return { handlers, lrpConvergence, taskConvergence };

@@ -24,6 +24,11 @@ export const BBS_LOCK_PREFIX = '/v1/locks/bbs_lock/';
  * watch of the records sees it.
  */
 export const ENCRYPTION_KEY_LABEL_KEY = '/encryption-key';
+/**
+ * The package service's ordered repository list (Cosmos's `/cosmos/package/repositories`), one JSON array of
+ * `{name, uri}`, always plain. No watch acts on it: no record kind parses from it.
+ */
+export const PACKAGE_REPOSITORIES_KEY = '/v1/package_repositories';
 
 const INSTANCE = 'instance';
 const EVACUATING = 'evacuating';
