@@ -169,6 +169,8 @@ export const BbsRoutes = [
   // state, read from the BBS's memory; the fresh domains with the seconds their freshness has left
   { name: 'DesiredLRPSummariesReceptorJSON', method: 'POST', path: '/v1/desired_lrp_summaries/list.receptor_json', request: 'DesiredLRPSummariesRequest', response: 'ReceptorJSONResponse' },
   { name: 'DomainFreshnessReceptorJSON', method: 'POST', path: '/v1/domains/freshness.receptor_json', request: null, response: 'ReceptorJSONResponse' },
+  // one page of tasks, newest first, filtered by domain, state and guid, from the BBS's memory
+  { name: 'TaskSummariesReceptorJSON', method: 'POST', path: '/v1/task_summaries/list.receptor_json', request: 'TaskSummariesRequest', response: 'ReceptorJSONResponse' },
 ] as const satisfies readonly BbsRoute[];
 
 export type BbsRouteName = (typeof BbsRoutes)[number]['name'];

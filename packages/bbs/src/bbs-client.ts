@@ -78,6 +78,17 @@ export interface DesiredLRPSummaryQuery {
   limit: number;
 }
 
+/** Which page of task summaries to read (the dashboard's); empty strings filter nothing, limit 0 is 50. */
+export interface TaskSummaryQuery {
+  domain: string;
+  /** PENDING, RUNNING, COMPLETED or RESOLVING. */
+  state: string;
+  /** Kept when the task guid contains it, ignoring case. */
+  search: string;
+  offset: number;
+  limit: number;
+}
+
 export interface BbsClient {
   ping(): Promise<boolean>;
 
@@ -121,6 +132,11 @@ export interface BbsClient {
    * "offset", "domains", "desired_lrps"}`), and the revision it was read at. InvalidRequest for bad bounds.
    */
   desiredLRPSummariesReceptorJSON(query: DesiredLRPSummaryQuery): Promise<ListedJSON>;
+  /**
+   * One page of tasks, newest first, as JSON (`{"total", "offset", "tasks": [TaskResponse...]}`), and the revision
+   * it was read at. InvalidRequest for bad bounds or an unknown state.
+   */
+  taskSummariesReceptorJSON(query: TaskSummaryQuery): Promise<ListedJSON>;
   /** The fresh domains as JSON, `[{"domain", "ttl_seconds"}]` (null seconds: fresh for ever). */
   domainFreshnessReceptorJSON(): Promise<Uint8Array>;
   desireLRP(lrp: DesiredLRP): Promise<void>;

@@ -38,7 +38,7 @@ import {
 } from '@diego/models';
 import { BbsRoutes, type BbsRoute, type BbsRouteName } from '@diego/routes';
 import Long from 'long';
-import type { BbsClient, BbsEvent, DesiredLRPSummaryQuery, ListedJSON, EventSubscription, SubscribeOptions, TaskConvergenceDurations } from './bbs-client';
+import type { BbsClient, BbsEvent, DesiredLRPSummaryQuery, ListedJSON, TaskSummaryQuery, EventSubscription, SubscribeOptions, TaskConvergenceDurations } from './bbs-client';
 import type { ActualLRPFilter, DesiredLRPFilter, Listed, TaskFilter } from './db/db';
 import type { PackageRepository } from './db/etcd/package-repository-db';
 import { decodeEvent } from './events/event-codec';
@@ -107,8 +107,8 @@ const REPEATABLE_ROUTES: ReadonlySet<string> = new Set<BbsRouteName>([
   'Tasks_r1', 'TaskByGuid_r1', 'Tasks', 'TaskByGuid', 'DesireTask',
   'Cells_r1', 'RegisterCell', 'CellHeartbeat',
   'ConvergeLRPs', 'ConvergeTasks', 'EventStream_r0',
-  'DesiredLRPSummariesReceptorJSON', 'DomainFreshnessReceptorJSON',
   'PackageRepositories', 'InitializePackageRepositories',
+  'DesiredLRPSummariesReceptorJSON', 'DomainFreshnessReceptorJSON', 'TaskSummariesReceptorJSON',
 ]);
 
 function errorCode(err: unknown): string | null {
@@ -351,6 +351,11 @@ export class HttpBbsClient implements BbsClient {
 
   async desiredLRPSummariesReceptorJSON(query: DesiredLRPSummaryQuery): Promise<ListedJSON> {
     const { response, revision } = await this.callListing('DesiredLRPSummariesReceptorJSON', query);
+    return { json: response.json, revision };
+  }
+
+  async taskSummariesReceptorJSON(query: TaskSummaryQuery): Promise<ListedJSON> {
+    const { response, revision } = await this.callListing('TaskSummariesReceptorJSON', query);
     return { json: response.json, revision };
   }
 

@@ -76,3 +76,4 @@ export {
 export { packageVersion } from './package-version';
 export { RecordCodec, type EncryptionOptions } from './db/etcd/record-codec';
 export type { DesiredLRPSummary, DesiredLRPSummaryPage } from './server/handlers/dashboard-handlers';
+export { TASK_SUMMARY_STATES } from './server/handlers/dashboard-handlers';

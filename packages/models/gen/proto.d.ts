@@ -5934,6 +5934,102 @@ export namespace models {
     }
 
     /**
+     * Properties of a TaskSummariesRequest.
+     * @deprecated Use models.TaskSummariesRequest.$Properties instead.
+     */
+    interface ITaskSummariesRequest extends models.TaskSummariesRequest.$Properties {
+    }
+
+    /** Represents a TaskSummariesRequest. */
+    class TaskSummariesRequest {
+
+        /**
+         * Constructs a new TaskSummariesRequest.
+         * @param [properties] Properties to set
+         */
+        constructor(properties?: models.TaskSummariesRequest.$Properties);
+
+        /** Unknown fields preserved while decoding when enabled */
+        $unknowns?: Uint8Array[];
+
+        /** TaskSummariesRequest domain. */
+        domain: string;
+
+        /** TaskSummariesRequest state. */
+        state: string;
+
+        /** TaskSummariesRequest search. */
+        search: string;
+
+        /** TaskSummariesRequest offset. */
+        offset: number;
+
+        /** TaskSummariesRequest limit. */
+        limit: number;
+
+        /**
+         * Creates a new TaskSummariesRequest instance using the specified properties.
+         * @param [properties] Properties to set
+         * @returns TaskSummariesRequest instance
+         */
+        static create(properties: models.TaskSummariesRequest.$Shape): models.TaskSummariesRequest & models.TaskSummariesRequest.$Shape;
+        static create(properties?: models.TaskSummariesRequest.$Properties): models.TaskSummariesRequest;
+
+        /**
+         * Encodes the specified TaskSummariesRequest message. Does not implicitly {@link models.TaskSummariesRequest.verify|verify} messages.
+         * @param message TaskSummariesRequest message or plain object to encode
+         * @param [writer] Writer to encode to
+         * @returns Writer
+         */
+        static encode(message: models.TaskSummariesRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+        /**
+         * Decodes a TaskSummariesRequest message from the specified reader or buffer.
+         * @param reader Reader or buffer to decode from
+         * @param [length] Message length if known beforehand
+         * @returns {models.TaskSummariesRequest & models.TaskSummariesRequest.$Shape} TaskSummariesRequest
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): models.TaskSummariesRequest & models.TaskSummariesRequest.$Shape;
+
+        /**
+         * Gets the type url for TaskSummariesRequest
+         * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns The type url
+         */
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace TaskSummariesRequest {
+
+        /** Properties of a TaskSummariesRequest. */
+        interface $Properties {
+
+            /** TaskSummariesRequest domain */
+            domain?: (string|null);
+
+            /** TaskSummariesRequest state */
+            state?: (string|null);
+
+            /** TaskSummariesRequest search */
+            search?: (string|null);
+
+            /** TaskSummariesRequest offset */
+            offset?: (number|null);
+
+            /** TaskSummariesRequest limit */
+            limit?: (number|null);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+        }
+
+        /** Shape of a TaskSummariesRequest. */
+        type $Shape = models.TaskSummariesRequest.$Properties;
+    }
+
+    /**
      * Properties of a PackageRepository.
      * @deprecated Use models.PackageRepository.$Properties instead.
      */

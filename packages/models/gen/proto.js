@@ -13830,6 +13830,237 @@ $root.models = (function() {
         return DesiredLRPSummariesRequest;
     })();
 
+    models.TaskSummariesRequest = (function() {
+
+        /**
+         * Properties of a TaskSummariesRequest.
+         * @typedef {Object} models.TaskSummariesRequest.$Properties
+         * @property {string|null} [domain] TaskSummariesRequest domain
+         * @property {string|null} [state] TaskSummariesRequest state
+         * @property {string|null} [search] TaskSummariesRequest search
+         * @property {number|null} [offset] TaskSummariesRequest offset
+         * @property {number|null} [limit] TaskSummariesRequest limit
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of a TaskSummariesRequest.
+         * @memberof models
+         * @interface ITaskSummariesRequest
+         * @augments models.TaskSummariesRequest.$Properties
+         * @deprecated Use models.TaskSummariesRequest.$Properties instead.
+         */
+
+        /**
+         * Shape of a TaskSummariesRequest.
+         * @typedef {models.TaskSummariesRequest.$Properties} models.TaskSummariesRequest.$Shape
+         */
+
+        /**
+         * Constructs a new TaskSummariesRequest.
+         * @memberof models
+         * @classdesc Represents a TaskSummariesRequest.
+         * @constructor
+         * @param {models.TaskSummariesRequest.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        var TaskSummariesRequest = function (properties) {
+            if (properties)
+                for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * TaskSummariesRequest domain.
+         * @member {string} domain
+         * @memberof models.TaskSummariesRequest
+         * @instance
+         */
+        TaskSummariesRequest.prototype.domain = "";
+
+        /**
+         * TaskSummariesRequest state.
+         * @member {string} state
+         * @memberof models.TaskSummariesRequest
+         * @instance
+         */
+        TaskSummariesRequest.prototype.state = "";
+
+        /**
+         * TaskSummariesRequest search.
+         * @member {string} search
+         * @memberof models.TaskSummariesRequest
+         * @instance
+         */
+        TaskSummariesRequest.prototype.search = "";
+
+        /**
+         * TaskSummariesRequest offset.
+         * @member {number} offset
+         * @memberof models.TaskSummariesRequest
+         * @instance
+         */
+        TaskSummariesRequest.prototype.offset = 0;
+
+        /**
+         * TaskSummariesRequest limit.
+         * @member {number} limit
+         * @memberof models.TaskSummariesRequest
+         * @instance
+         */
+        TaskSummariesRequest.prototype.limit = 0;
+
+        /**
+         * Creates a new TaskSummariesRequest instance using the specified properties.
+         * @function create
+         * @memberof models.TaskSummariesRequest
+         * @static
+         * @param {models.TaskSummariesRequest.$Properties=} [properties] Properties to set
+         * @returns {models.TaskSummariesRequest} TaskSummariesRequest instance
+         * @type {{
+         *   (properties: models.TaskSummariesRequest.$Shape): models.TaskSummariesRequest & models.TaskSummariesRequest.$Shape;
+         *   (properties?: models.TaskSummariesRequest.$Properties): models.TaskSummariesRequest;
+         * }}
+         */
+        TaskSummariesRequest.create = function(properties) {
+            return new TaskSummariesRequest(properties);
+        };
+
+        /**
+         * Encodes the specified TaskSummariesRequest message. Does not implicitly {@link models.TaskSummariesRequest.verify|verify} messages.
+         * @function encode
+         * @memberof models.TaskSummariesRequest
+         * @static
+         * @param {models.TaskSummariesRequest.$Properties} message TaskSummariesRequest message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        TaskSummariesRequest.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.domain != null && $Object.hasOwnProperty.call(message, "domain"))
+                writer.uint32(/* id 1, wireType 2 =*/10).string(message.domain);
+            if (message.state != null && $Object.hasOwnProperty.call(message, "state"))
+                writer.uint32(/* id 2, wireType 2 =*/18).string(message.state);
+            if (message.search != null && $Object.hasOwnProperty.call(message, "search"))
+                writer.uint32(/* id 3, wireType 2 =*/26).string(message.search);
+            if (message.offset != null && $Object.hasOwnProperty.call(message, "offset"))
+                writer.uint32(/* id 4, wireType 0 =*/32).int32(message.offset);
+            if (message.limit != null && $Object.hasOwnProperty.call(message, "limit"))
+                writer.uint32(/* id 5, wireType 0 =*/40).int32(message.limit);
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (var i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes a TaskSummariesRequest message from the specified reader or buffer.
+         * @function decode
+         * @memberof models.TaskSummariesRequest
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {models.TaskSummariesRequest & models.TaskSummariesRequest.$Shape} TaskSummariesRequest
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        TaskSummariesRequest.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            var end, message;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.models.TaskSummariesRequest();
+            while (reader.pos < end) {
+                var start = reader.pos;
+                var tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                var wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 2)
+                            break;
+                        message.domain = reader.string();
+                        continue;
+                    }
+                case 2: {
+                        if (wireType !== 2)
+                            break;
+                        message.state = reader.string();
+                        continue;
+                    }
+                case 3: {
+                        if (wireType !== 2)
+                            break;
+                        message.search = reader.string();
+                        continue;
+                    }
+                case 4: {
+                        if (wireType !== 0)
+                            break;
+                        message.offset = reader.int32();
+                        continue;
+                    }
+                case 5: {
+                        if (wireType !== 0)
+                            break;
+                        message.limit = reader.int32();
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for TaskSummariesRequest
+         * @function getTypeUrl
+         * @memberof models.TaskSummariesRequest
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        TaskSummariesRequest.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/models.TaskSummariesRequest";
+        };
+
+        return TaskSummariesRequest;
+    })();
+
     models.PackageRepository = (function() {
 
         /**

@@ -60,13 +60,19 @@ describe('DesiredLRPSummaries', () => {
 });
 
 describe('TaskSummaries', () => {
-  it('answers one page of tasks, newest first, filtered by state and guid', async () => {
+  it('answers one page of tasks, newest first, filtered by domain, state and guid, with its revision', async () => {
     const prefix = uniqueGuid('task-page');
     for (const name of ['first', 'second', 'third']) {
       expectEmpty(await request(receptor.app).post('/v1/tasks').send(taskRequest(`${prefix}-${name}`)), 201);
     }
-    const page = asObject(expectJson(await request(receptor.app).get(`/v1/task_summaries?search=${prefix}&state=PENDING&limit=2`), 200));
+    const res = await request(receptor.app).get(`/v1/task_summaries?search=${prefix}&state=PENDING&limit=2`);
+    const page = asObject(expectJson(res, 200));
+    expect(BigInt(String(res.headers['x-diego-revision']))).toBeGreaterThan(0n);
     expect(page).toMatchObject({ total: 3, offset: 0, tasks: [{ task_guid: `${prefix}-third`, state: 'PENDING' }, { task_guid: `${prefix}-second` }] });
+    const next = asObject(expectJson(await request(receptor.app).get(`/v1/task_summaries?search=${prefix}&offset=2&limit=2`), 200));
+    expect(next).toMatchObject({ total: 3, offset: 2, tasks: [{ task_guid: `${prefix}-first` }] });
+    const elsewhere = asObject(expectJson(await request(receptor.app).get(`/v1/task_summaries?search=${prefix}&domain=${prefix}-none`), 200));
+    expect(elsewhere).toMatchObject({ total: 0, tasks: [] });
     const none = asObject(expectJson(await request(receptor.app).get(`/v1/task_summaries?search=${prefix}&state=COMPLETED`), 200));
     expect(none).toMatchObject({ total: 0, tasks: [] });
     expectError(await request(receptor.app).get('/v1/task_summaries?state=DONE'), 400, 'InvalidRequest',

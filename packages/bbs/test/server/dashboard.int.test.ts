@@ -1,5 +1,5 @@
-/** The dashboard's reads (ours): a page of DesiredLRP summaries, and the fresh domains with their time left. */
-import { newValidCellPresence, newValidDesiredLrp } from '@diego/test-support';
+/** The dashboard's reads (ours): pages of DesiredLRP and task summaries, and the fresh domains with their time left. */
+import { newValidCellPresence, newValidDesiredLrp, newValidTask } from '@diego/test-support';
 import { useBbs, useFakeRep } from './bbs-harness';
 
 const bbs = useBbs();
@@ -60,5 +60,37 @@ describe('DomainFreshnessReceptorJSON', () => {
     const [apps] = domains as Array<{ ttl_seconds: number }>;
     expect(apps?.ttl_seconds).toBeGreaterThan(0);
     expect(apps?.ttl_seconds).toBeLessThanOrEqual(120);
+  });
+});
+
+describe('TaskSummariesReceptorJSON', () => {
+  it('answers one page of tasks newest first as TaskResponses, filtered by domain, state and guid', async () => {
+    for (const [guid, domain] of [['job-1', 'jobs'], ['job-2', 'jobs'], ['build-1', 'builds'], ['job-3', 'jobs']] as const) {
+      const task = newValidTask(guid, { domain });
+      await bbs().client.desireTask(task.task_guid, task.domain, task.definition);
+    }
+    await bbs().client.startTask('job-2', 'cell-1');
+
+    const page = await bbs().client.taskSummariesReceptorJSON({ domain: 'jobs', state: '', search: 'JOB', offset: 0, limit: 2 });
+    expect(BigInt(page.revision)).toBeGreaterThan(0n);
+    expect(parsed(page.json)).toEqual({
+      total: 3,
+      offset: 0,
+      tasks: [
+        expect.objectContaining({ task_guid: 'job-3', domain: 'jobs', state: 'PENDING', created_at: expect.any(Number) }),
+        expect.objectContaining({ task_guid: 'job-2', state: 'RUNNING', cell_id: 'cell-1' }),
+      ],
+    });
+    const second = await bbs().client.taskSummariesReceptorJSON({ domain: 'jobs', state: '', search: '', offset: 2, limit: 2 });
+    expect(parsed(second.json)).toMatchObject({ total: 3, offset: 2, tasks: [{ task_guid: 'job-1' }] });
+    const pending = await bbs().client.taskSummariesReceptorJSON({ domain: '', state: 'PENDING', search: '', offset: 0, limit: 0 });
+    expect(parsed(pending.json)).toMatchObject({ total: 3, tasks: [{ task_guid: 'job-3' }, { task_guid: 'build-1' }, { task_guid: 'job-1' }] });
+  });
+
+  it('refuses an unknown state or bounds it cannot use in band with InvalidRequest', async () => {
+    await expect(bbs().client.taskSummariesReceptorJSON({ domain: '', state: 'DONE', search: '', offset: 0, limit: 10 }))
+      .rejects.toMatchObject({ type: 'InvalidRequest', message: 'state must be one of PENDING, RUNNING, COMPLETED, RESOLVING' });
+    await expect(bbs().client.taskSummariesReceptorJSON({ domain: '', state: '', search: '', offset: -1, limit: 10 }))
+      .rejects.toMatchObject({ type: 'InvalidRequest', message: 'offset must be 0 or more' });
   });
 });

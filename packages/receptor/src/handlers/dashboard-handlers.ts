@@ -5,11 +5,11 @@
  */
 import type { Request } from 'express';
 import type { Logger } from 'pino';
-import { HttpRepClient, REVISION_HEADER, type BbsClient } from '@diego/bbs';
-import { convertError, taskResponseJson, type CellPresence, type Task } from '@diego/models';
+import { HttpRepClient, TASK_SUMMARY_STATES, type BbsClient } from '@diego/bbs';
+import { convertError, type CellPresence } from '@diego/models';
 import { receptorError } from '../errors';
 import { queryParam } from '../request-body';
-import { jsonArray, sendJson, sendListedJson } from '../responses';
+import { sendJson, sendListedJson } from '../responses';
 import type { Handlers } from './handler';
 
 export type DashboardHandlers = Pick<
@@ -23,7 +23,6 @@ const MAX_LIMIT = 1000;
 const CELL_STATE_TIMEOUT_MS = 1_000;
 /** Reading an image's config may mean asking a registry for its manifest and config blob. */
 const IMAGE_CONFIG_TIMEOUT_MS = 30_000;
-const TASK_STATES = ['PENDING', 'RUNNING', 'COMPLETED', 'RESOLVING'] as const;
 
 /** `?offset=&limit=`, checked: a bad one is 400 InvalidRequest naming it. */
 function pageOf(req: Request): { offset: number; limit: number } {
@@ -97,22 +96,20 @@ export function dashboardHandlers(bbs: BbsClient, logger: Logger): DashboardHand
       }));
     },
 
+    // Newest first (what was just submitted is what one looks for), paged by the BBS from its memory.
     async TaskSummaries({ req, res }) {
       const { offset, limit } = pageOf(req);
-      const domain = queryParam(req, 'domain');
-      const state = queryParam(req, 'state');
-      if (state !== undefined && !TASK_STATES.some((known) => known === state)) {
-        throw receptorError(400, 'InvalidRequest', `state must be one of ${TASK_STATES.join(', ')}`);
+      const state = queryParam(req, 'state') ?? '';
+      if (state !== '' && !TASK_SUMMARY_STATES.some((known) => known === state)) {
+        throw receptorError(400, 'InvalidRequest', `state must be one of ${TASK_SUMMARY_STATES.join(', ')}`);
       }
-      const search = (queryParam(req, 'search') ?? '').toLowerCase();
-      const listed = await bbs.listTasks(domain === undefined ? undefined : { domain });
-      const kept = listed.items.filter((task) => (state === undefined || task.state === state)
-        && (search === '' || task.task_guid.toLowerCase().includes(search)));
-      // Newest first: what was just submitted is what one looks for.
-      const newestFirst = (a: Task, b: Task): number => (a.created_at === b.created_at ? 0 : a.created_at > b.created_at ? -1 : 1);
-      const page = kept.sort(newestFirst).slice(offset, offset + limit);
-      res.setHeader(REVISION_HEADER, listed.revision);
-      sendJson(res, 200, `{"total":${kept.length},"offset":${offset},"tasks":${jsonArray(page.map(taskResponseJson))}}`);
+      sendListedJson(res, await bbs.taskSummariesReceptorJSON({
+        domain: queryParam(req, 'domain') ?? '',
+        state,
+        search: queryParam(req, 'search') ?? '',
+        offset,
+        limit,
+      }));
     },
 
     async CellSummaries({ req, res }) {

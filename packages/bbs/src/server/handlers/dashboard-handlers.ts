@@ -2,7 +2,10 @@
  * The dashboard's reads (ours): answers small enough for a browser at any size of store, computed here from the
  * view's memory rather than by moving every record to the receptor (README "Dashboard").
  */
-import { BbsError, resolveActualLrpGroup, type ActualLRPState, type DesiredLRPSchedulingInfo } from '@diego/models';
+import {
+  BbsError, resolveActualLrpGroup, taskResponseJson, type ActualLRPState, type DesiredLRPSchedulingInfo, type Task,
+  type TaskState,
+} from '@diego/models';
 import type { Db } from '../../db/db';
 import type { QueryHandlers, RpcHandlers } from '../router';
 
@@ -40,15 +43,26 @@ export function pageBounds(offset: number, limit: number): { offset: number; lim
   return { offset, limit: limit === 0 ? DEFAULT_PAGE_LIMIT : limit };
 }
 
+/** The states a task summary may be filtered by (a stored task is never INVALID). */
+export const TASK_SUMMARY_STATES: readonly TaskState[] = ['PENDING', 'RUNNING', 'COMPLETED', 'RESOLVING'];
+
+/** Newest first; tasks created in the same nanosecond in guid order, so that pages never overlap. */
+function newestFirst(a: Task, b: Task): number {
+  if (a.created_at !== b.created_at) return a.created_at > b.created_at ? -1 : 1;
+  return a.task_guid < b.task_guid ? -1 : a.task_guid > b.task_guid ? 1 : 0;
+}
+
 function jsonResponse(value: unknown): { json: Uint8Array } {
   return { json: Buffer.from(JSON.stringify(value), 'utf8') };
 }
 
-export type DashboardHandlerStore = Pick<Db, 'listDesiredLRPSchedulingInfos' | 'actualLRPGroupsByProcessGuid' | 'domainFreshness'>;
+export type DashboardHandlerStore = Pick<
+  Db, 'listDesiredLRPSchedulingInfos' | 'actualLRPGroupsByProcessGuid' | 'domainFreshness' | 'listTasks'
+>;
 
 export function dashboardHandlers(
   db: DashboardHandlerStore,
-): Pick<RpcHandlers, 'DesiredLRPSummariesReceptorJSON'> & Pick<QueryHandlers, 'DomainFreshnessReceptorJSON'> {
+): Pick<RpcHandlers, 'DesiredLRPSummariesReceptorJSON' | 'TaskSummariesReceptorJSON'> & Pick<QueryHandlers, 'DomainFreshnessReceptorJSON'> {
   async function summary(info: DesiredLRPSchedulingInfo): Promise<DesiredLRPSummary> {
     const actual_lrps: Record<ActualLRPState, number> = { UNCLAIMED: 0, CLAIMED: 0, RUNNING: 0, CRASHED: 0 };
     for (const group of await db.actualLRPGroupsByProcessGuid(info.process_guid)) {
@@ -84,5 +98,21 @@ export function dashboardHandlers(
     },
 
     DomainFreshnessReceptorJSON: async () => jsonResponse(await db.domainFreshness()),
+
+    TaskSummariesReceptorJSON: async (request, reply) => {
+      const { offset, limit } = pageBounds(request.offset, request.limit);
+      const state = request.state;
+      if (state !== '' && !TASK_SUMMARY_STATES.some((known) => known === state)) {
+        throw new BbsError('InvalidRequest', `state must be one of ${TASK_SUMMARY_STATES.join(', ')}`);
+      }
+      // Tasks are what the view keeps decoded (memoized with each record): the pass costs no etcd read or parse.
+      const { items, revision } = await db.listTasks(request.domain === '' ? {} : { domain: request.domain });
+      const search = request.search.toLowerCase();
+      const kept = items.filter((task) => (state === '' || task.state === state)
+        && (search === '' || task.task_guid.toLowerCase().includes(search)));
+      const page = kept.sort(newestFirst).slice(offset, offset + limit);
+      reply.readAt(revision);
+      return { json: Buffer.from(`{"total":${kept.length},"offset":${offset},"tasks":[${page.map(taskResponseJson).join(',')}]}`, 'utf8') };
+    },
   };
 }
