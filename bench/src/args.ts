@@ -12,6 +12,7 @@ export const SCENARIOS = [
   'idempotent-start',
   'claim-start',
   'cells',
+  'dashboard-first-screen',
   'single-get',
   'events',
   'converge-noop',

@@ -160,14 +160,15 @@ export interface ReceptorProcess {
   url: string;
 }
 
-export async function startReceptorProcess(bbsUrl: string): Promise<ReceptorProcess> {
+/** `extra`: more flags (`-username=`, `-password=`); readiness is asked of GET /v1/session, which needs no credentials. */
+export async function startReceptorProcess(bbsUrl: string, name = 'receptor', extra: string[] = []): Promise<ReceptorProcess> {
   const [port] = await freePorts(1);
-  const child = spawnCli('receptor', ['receptor', `-address=127.0.0.1:${port}`, `-bbsAddress=${bbsUrl}`]);
+  const child = spawnCli(name, ['receptor', `-address=127.0.0.1:${port}`, `-bbsAddress=${bbsUrl}`, ...extra]);
   const url = `http://127.0.0.1:${port}`;
   const ready = await waitFor(async () => {
     if (child.exitReason !== null) return true;
     try {
-      const res = await fetch(`${url}/v1/domains`);
+      const res = await fetch(`${url}/v1/session`);
       await res.arrayBuffer();
       return res.status === 200;
     } catch {
@@ -175,7 +176,7 @@ export async function startReceptorProcess(bbsUrl: string): Promise<ReceptorProc
     }
   }, 30_000);
   if (child.exitReason !== null || !ready) {
-    throw new Error(`receptor did not come up (${child.exitReason ?? 'no answer in 30 s'}):\n${child.stderr()}`);
+    throw new Error(`${name} did not come up (${child.exitReason ?? 'no answer in 30 s'}):\n${child.stderr()}`);
   }
   return { child, url };
 }

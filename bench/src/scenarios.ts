@@ -23,6 +23,7 @@ import {
   type Context,
   type LrpRecord,
 } from './context';
+import { dashboardFirstScreen } from './dashboard';
 import { getAndCountArray, httpRequest } from './http';
 import { debugVars } from './processes';
 import type { Row } from './report';
@@ -961,6 +962,7 @@ export const SCENARIO_FUNCTIONS: Record<ScenarioName, Scenario> = {
   'idempotent-start': idempotentStart,
   'claim-start': claimStart,
   cells,
+  'dashboard-first-screen': dashboardFirstScreen,
   'single-get': singleGet,
   events,
   'converge-noop': convergeNoop,
