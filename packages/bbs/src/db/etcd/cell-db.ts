@@ -1,7 +1,8 @@
-import { cellPresenceFromJson, cellPresenceToJson, type CellPresence } from '@diego/models';
+import { BbsError, cellPresenceFromJson, cellPresenceToJson, type CellPresence } from '@diego/models';
 import type { CellDb } from '../db';
 import type { DbContext } from './context';
 import { resourceNotFound } from './errors';
+import { AS_TEXT, deleteExisting, guaranteedUpdate } from './guaranteed-update';
 import { CELL_PREFIX, cellKey, parseKey } from './keys';
 import { memoizedDecoder } from './store';
 
@@ -28,14 +29,16 @@ export class EtcdCellDb implements CellDb {
   }
 
   async registerCell(cell: CellPresence, ttlSeconds: number): Promise<string> {
-    const { store, logger } = this.ctx;
-    const key = cellKey(cell.cell_id);
-    const previous = await store.find(key);
-    const lease = await store.grantLease(ttlSeconds);
-    await store.put(key, cellPresenceToJson(cell), lease);
-    // A re-registering cell supersedes its old lease; left alone it would live on until its TTL.
-    if (previous !== null && previous.lease !== lease) await store.revokeSupersededLease(previous.lease);
-    logger.info({ cell_id: cell.cell_id, lease }, 'cell-registered');
+    // A presence lives by its lease: without one it would never expire.
+    if (ttlSeconds <= 0) throw new BbsError('InvalidRequest', `a cell presence needs a positive TTL, not ${ttlSeconds}`);
+    // A re-registering cell supersedes its old lease, which the update revokes (left alone it would live on until
+    // its TTL).
+    const { lease } = await guaranteedUpdate(this.ctx, cellKey(cell.cell_id), AS_TEXT, () => cellPresenceToJson(cell), {
+      leaseTtlSeconds: ttlSeconds,
+    });
+    // Unreachable: with a positive TTL the presence is always written under a lease.
+    if (lease === undefined) throw new BbsError('InvalidRequest', `cell ${cell.cell_id} was registered without a lease`);
+    this.ctx.logger.info({ cell_id: cell.cell_id, lease }, 'cell-registered');
     return lease;
   }
 
@@ -48,14 +51,10 @@ export class EtcdCellDb implements CellDb {
   }
 
   async removeCell(cellId: string): Promise<void> {
-    const { store, logger } = this.ctx;
-    const key = cellKey(cellId);
-    const current = await store.find(key);
-    if (current === null) throw resourceNotFound();
     // The delete first, so that this BBS's next read sees the cell gone; then the lease, with nothing left on it.
-    await store.delete(key);
-    await store.revokeLease(current.lease);
-    logger.info({ cell_id: cellId }, 'cell-removed');
+    const removed = await deleteExisting(this.ctx, cellKey(cellId), AS_TEXT, () => undefined);
+    await this.ctx.store.revokeLease(removed.lease);
+    this.ctx.logger.info({ cell_id: cellId }, 'cell-removed');
   }
 
   async watchCellArrivals(onArrived: (cellId: string) => void, onError: (err: Error) => void): Promise<() => Promise<void>> {

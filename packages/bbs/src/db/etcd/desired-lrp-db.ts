@@ -10,12 +10,9 @@ import type { Change, DesiredLRPDb, DesiredLRPFilter, Listed } from '../db';
 import type { EtcdActualLRPDb } from './actual-lrp-db';
 import { incremented, newModificationTag } from './actual-lrp-records';
 import type { DbContext } from './context';
-import { resourceConflict, resourceNotFound } from './errors';
+import { AS_TEXT, deleteExisting, updateExisting, type StoredAs } from './guaranteed-update';
 import { DESIRED_LRP_PREFIX, desiredLrpKey } from './keys';
-import { decodeRecord, memoizedDecoder, type Keep } from './store';
-
-/** bbs UpdateDesiredLRP: two read-CAS attempts, then ResourceConflict. */
-const UPDATE_ATTEMPTS = 2;
+import { memoizedDecoder, type Keep } from './store';
 
 /**
  * Desired LRPs, one key each: `/v1/desired/<guid>` holds the whole DesiredLRP with its modification tag
@@ -86,37 +83,27 @@ export class EtcdDesiredLRPDb implements DesiredLRPDb {
     processGuid: string,
     update: DesiredLRPUpdate,
   ): Promise<Change<DesiredLRP> & { createdIndices: number[] }> {
-    const { store, logger } = this.ctx;
-    for (let attempt = 1; attempt <= UPDATE_ATTEMPTS; attempt++) {
-      const current = await store.get(desiredLrpKey(processGuid), desiredLrpFromJson);
-      const before = current.value;
-      const after: DesiredLRP = {
-        ...before,
-        instances: update.instances ?? before.instances,
-        routes: update.routes ?? before.routes,
-        annotation: update.annotation ?? before.annotation,
-        modification_tag: incremented(before.modification_tag),
-      };
-      try {
-        await store.compareAndSwap(current.key, current.modRevision, desiredLrpToJson(after));
-      } catch (err) {
-        if (!isBbsError(err, 'ResourceConflict')) throw err;
-        logger.info({ process_guid: processGuid, attempt }, 'update-desired-lrp-conflict');
-        continue;
-      }
-      const createdIndices = await this.actuals.createUnclaimedActualLRPs(after, range(before.instances, after.instances));
-      return { before, after, createdIndices };
-    }
-    throw resourceConflict();
+    const { before, after } = await updateExisting(this.ctx, desiredLrpKey(processGuid), DESIRED_LRP, (lrp) => ({
+      ...lrp,
+      instances: update.instances ?? lrp.instances,
+      routes: update.routes ?? lrp.routes,
+      annotation: update.annotation ?? lrp.annotation,
+      modification_tag: incremented(lrp.modification_tag),
+    }));
+    const createdIndices = await this.actuals.createUnclaimedActualLRPs(after, range(before.value.instances, after.instances));
+    return { before: before.value, after, createdIndices };
   }
 
   async removeDesiredLRP(processGuid: string): Promise<DesiredLRP> {
-    const removed = await this.ctx.store.delete(desiredLrpKey(processGuid));
-    if (removed === null) throw resourceNotFound();
+    // Taken as text: a record that no longer decodes can still be removed (its decode then fails the answer).
+    const removed = await deleteExisting(this.ctx, desiredLrpKey(processGuid), AS_TEXT, () => undefined);
     this.ctx.logger.info({ process_guid: processGuid }, 'desired-lrp-removed');
-    return decodeRecord(removed, desiredLrpFromJson);
+    return desiredLrpFromJson(removed.value);
   }
 }
+
+/** How whole DesiredLRP records are read and written by their updates. */
+const DESIRED_LRP: StoredAs<DesiredLRP> = { decode: desiredLrpFromJson, encode: desiredLrpToJson };
 
 /** The same definition, whatever the modification tags (each create stamps its own). */
 function isSameDefinition(stored: DesiredLRP, requested: DesiredLRP): boolean {

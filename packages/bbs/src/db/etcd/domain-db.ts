@@ -1,5 +1,6 @@
 import type { DomainDb, DomainFreshness } from '../db';
 import type { DbContext } from './context';
+import { AS_TEXT, guaranteedUpdate } from './guaranteed-update';
 import { DOMAIN_PREFIX, domainKey } from './keys';
 
 /**
@@ -29,13 +30,8 @@ export class EtcdDomainDb implements DomainDb {
   }
 
   async upsertDomain(domain: string, ttlSeconds: number): Promise<void> {
-    const { store } = this.ctx;
-    const key = domainKey(domain);
-    const previous = await store.find(key);
-    // A put without a lease detaches the key from any, so TTL 0 makes the domain fresh for ever.
-    const lease = ttlSeconds > 0 ? await store.grantLease(ttlSeconds) : undefined;
-    await store.put(key, '', lease);
-    // Only after the put: revoking first would delete the key for a moment.
-    if (previous !== null) await store.revokeSupersededLease(previous.lease);
+    // Written on every upsert (each one is an event); TTL 0 writes without a lease, fresh for ever. The lease of
+    // the write it replaces is revoked only after it: revoking first would delete the key for a moment.
+    await guaranteedUpdate(this.ctx, domainKey(domain), AS_TEXT, () => '', { leaseTtlSeconds: ttlSeconds });
   }
 }

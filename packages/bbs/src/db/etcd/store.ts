@@ -6,10 +6,12 @@
  * (record-codec.ts: plain JSON, or encrypted at rest). Failures come out as BbsErrors (see errors.ts).
  *
  * Every call is retried through etcd's transient failures (faults.ts). Writes stay exact under retries: a
- * compare-and-swap or create whose earlier attempt may have been applied (its answer lost) counts a lost compare
- * as its own success when the record now holds exactly what it wrote. That identifies the write because every
- * record this store writes carries a fresh stamp (a modification tag's epoch or index, an `updated_at`), and an
- * encrypted value its own random nonce.
+ * compare-and-write or create whose earlier attempt may have been applied (its answer lost) counts a lost compare
+ * as its own success when the key's history shows that attempt's write (the first change after the revision
+ * compared, or the put that created the key) holding exactly what it wrote, even if later writes have replaced
+ * it. That identifies the write because every record this store writes carries a stamp (a modification tag's
+ * epoch or index, an `updated_at`), and an encrypted value its own random nonce. Records change through the
+ * guaranteed update (guaranteed-update.ts), which builds on these compare-and-writes.
  */
 import { Range, type ILeaseKeepAliveResponse, type IKeyValue, type ITxnResponse, type Namespace } from 'etcd3';
 import { BbsError, isBbsError } from '@diego/models';
@@ -17,6 +19,7 @@ import { GRPCDeadlineExceededError } from 'etcd3';
 import type { Logger } from 'pino';
 import { etcdCall, fromEtcdError, invalidRecord, resourceConflict, resourceExists, resourceNotFound } from './errors';
 import { ETCD_ATTEMPT_TIMEOUT_MS, withEtcdRetries, type AttemptContext } from './faults';
+import { KeyedQueue } from './keyed-queue';
 import { V1_PREFIX } from './keys';
 import { RecordCodec } from './record-codec';
 import type { EtcdView, ViewIndex, ViewRecord } from './view';
@@ -109,6 +112,12 @@ const PAGE_GROWTH = 4;
 export class EtcdStore {
   private view: EtcdView | null = null;
   readonly codec: RecordCodec;
+  /**
+   * The guaranteed updates of one key made through this store, one at a time (guaranteed-update.ts): each then
+   * reads what the one before it wrote, and only updates from other BBSes can race it, instead of every concurrent
+   * request here losing its compare-and-swap to the others in turn.
+   */
+  readonly updates = new KeyedQueue();
 
   constructor(
     private readonly ns: Namespace,
@@ -201,7 +210,7 @@ export class EtcdStore {
       const res = await this.ns.if(key, 'Create', '==', 0).then(this.putOp(key, value, lease)).else(this.ns.get(key)).commit();
       if (res.succeeded) return res.header.revision;
       const kv = elseRead(res);
-      if (outcomeUnknown && kv !== undefined && holds(kv, value, lease)) return kv.mod_revision;
+      if (outcomeUnknown && kv !== undefined && (await this.createdBy(key, kv, value, lease))) return kv.create_revision;
       throw resourceExists();
     });
     return this.wrote(key, revision);
@@ -245,11 +254,52 @@ export class EtcdStore {
     const revision = await this.retrying('compare-and-swap', async ({ outcomeUnknown }) => {
       const res = await this.ns.if(key, 'Mod', '==', modRevision).then(this.putOp(key, value, lease)).else(this.ns.get(key)).commit();
       if (res.succeeded) return res.header.revision;
-      const kv = elseRead(res);
-      if (outcomeUnknown && kv !== undefined && holds(kv, value, lease)) return kv.mod_revision;
+      if (outcomeUnknown) {
+        const ours = await this.firstChangeAfter(key, modRevision, res.header.revision);
+        if (ours !== null && holds(ours, value, lease)) return ours.mod_revision;
+      }
       throw lostCompare(res);
     });
     return this.wrote(key, revision);
+  }
+
+  /**
+   * The key's first change after `modRevision` (by `latest`, a revision at which it had changed): the key-value
+   * that change wrote, or null for a delete. A compare on `modRevision` can only succeed as that first change, so
+   * this is where an earlier attempt whose answer was lost is found, even under later writes (taking it for lost
+   * would have the caller apply its update twice). Bisects the key's state over the revisions in between, one
+   * read each; a history etcd has compacted leaves the outcome unknown (Unavailable).
+   */
+  private async firstChangeAfter(key: string, modRevision: string, latest: string): Promise<IKeyValue | null> {
+    let unchangedAt = BigInt(modRevision);
+    let changedAt = BigInt(latest);
+    while (changedAt - unchangedAt > 1n) {
+      const probe = (unchangedAt + changedAt) / 2n;
+      const kv = await this.keyAt(key, probe);
+      if (kv !== null && kv.mod_revision === modRevision) unchangedAt = probe;
+      else changedAt = probe;
+    }
+    return this.keyAt(key, changedAt);
+  }
+
+  /** The key as it was at `revision` (null when absent then). */
+  private async keyAt(key: string, revision: bigint): Promise<IKeyValue | null> {
+    try {
+      const res = await this.ns.get(key).revision(revision.toString()).exec();
+      return res.kvs[0] ?? null;
+    } catch (err) {
+      const failure = fromEtcdError(err);
+      if (failure.type !== 'ResourceVersionTooOld') throw err;
+      throw new BbsError('Unavailable', `cannot tell whether an earlier attempt to write ${key} was applied: ${failure.message}`);
+    }
+  }
+
+  /** A key found present after a create whose earlier attempt may have been applied: that attempt created it. */
+  private async createdBy(key: string, present: IKeyValue, value: string, lease: string | undefined): Promise<boolean> {
+    if (holds(present, value, lease)) return true;
+    // Written since: the put that created the key, if ours, is still the key's state at its create revision.
+    const created = await this.keyAt(key, BigInt(present.create_revision));
+    return created !== null && holds(created, value, lease);
   }
 
   /** Deletes the key if it is still at `modRevision`; ResourceNotFound / ResourceConflict otherwise. */
@@ -257,39 +307,11 @@ export class EtcdStore {
     const revision = await this.retrying('compare-and-delete', async ({ outcomeUnknown }) => {
       const res = await this.ns.if(key, 'Mod', '==', modRevision).then(this.ns.delete().key(key)).else(this.ns.get(key)).commit();
       if (res.succeeded) return res.header.revision;
-      // Gone after an attempt that may have deleted it: that attempt's doing, as far as anyone can tell.
-      if (outcomeUnknown && elseRead(res) === undefined) return null;
+      // The first change after the revision compared is a delete: the earlier attempt's (or one just like it).
+      if (outcomeUnknown && (await this.firstChangeAfter(key, modRevision, res.header.revision)) === null) return null;
       throw lostCompare(res);
     });
     if (revision !== null) this.wrote(key, revision);
-  }
-
-  /**
-   * Deletes whatever the key holds (last writer wins); returns what was there (null when nothing was). Read, then
-   * compare-and-delete, so that a delete retried after a lost answer still returns what it deleted rather than
-   * reporting the key it removed itself as absent.
-   */
-  async delete(key: string): Promise<StoredRecord | null> {
-    for (;;) {
-      const current = await this.findInEtcd(key);
-      if (current === null) return null;
-      try {
-        await this.compareAndDelete(key, current.modRevision);
-        return current;
-      } catch (err) {
-        if (isBbsError(err, 'ResourceNotFound')) return null;
-        // Rewritten between the read and the delete: delete what is there now.
-        if (!isBbsError(err, 'ResourceConflict')) throw err;
-      }
-    }
-  }
-
-  /** A plain put (last writer wins), for records without a read-modify-write: domains, cell presences. */
-  async put(key: string, text: string, lease?: string): Promise<void> {
-    const value = this.codec.seal(key, text);
-    this.checkSize([{ key, value }]);
-    const res = await this.retrying('put', () => this.putOp(key, value, lease).exec());
-    this.wrote(key, res.header.revision);
   }
 
   /**

@@ -12,16 +12,17 @@ import {
 } from '@diego/models';
 import type { Change, Gathered, Listed, TaskDb, TaskFilter } from '../db';
 import type { DbContext } from './context';
-import { memoizedDecoder } from './store';
 import { resourceConflict } from './errors';
+import { UNCHANGED, deleteExisting, updateExisting, type Changed, type StoredAs } from './guaranteed-update';
 import { TASK_PREFIX, taskKey } from './keys';
-import type { Versioned } from './store';
+import { memoizedDecoder } from './store';
 
 const CANCELLED = 'task was cancelled';
 
 /**
  * Tasks, `/v1/task/<guid>`, and their state machine (spec/bbs.md §7): Pending -> Running -> Completed ->
- * Resolving -> deleted. Every change compares the `mod_revision` it read: a lost race is ResourceConflict.
+ * Resolving -> deleted. Every change is a transition applied through the guaranteed update (guaranteed-update.ts):
+ * a race with another writer is settled by deciding again on the record as it now is.
  *
  * @example
  *   const { shouldStart } = await db.startTask('task-1', 'cell-1');
@@ -43,7 +44,7 @@ export class EtcdTaskDb implements TaskDb {
   }
 
   async taskByGuid(taskGuid: string): Promise<Task> {
-    return (await this.read(taskGuid)).value;
+    return (await this.ctx.store.get(taskKey(taskGuid), decodeTask)).value;
   }
 
   async desireTask(definition: TaskDefinition, taskGuid: string, domain: string): Promise<Task> {
@@ -76,26 +77,27 @@ export class EtcdTaskDb implements TaskDb {
   }
 
   async startTask(taskGuid: string, cellId: string): Promise<{ shouldStart: boolean; task: Task }> {
-    const current = await this.read(taskGuid);
-    const before = current.value;
-    // The rep may ask again for a task it already runs: it must not start it twice.
-    if (before.state === 'RUNNING' && before.cell_id === cellId) return { shouldStart: false, task: before };
-    validateTaskTransition(before.state, 'RUNNING');
-    const task: Task = { ...before, state: 'RUNNING', cell_id: cellId, updated_at: this.ctx.clock() };
-    await this.swap(current, task);
-    return { shouldStart: true, task };
+    const { after, written } = await this.update(taskGuid, (task) => {
+      // The rep may ask again for a task it already runs: it must not start it twice.
+      if (task.state === 'RUNNING' && task.cell_id === cellId) return UNCHANGED;
+      validateTaskTransition(task.state, 'RUNNING');
+      return { ...task, state: 'RUNNING', cell_id: cellId, updated_at: this.ctx.clock() };
+    });
+    return { shouldStart: written, task: after };
   }
 
   async cancelTask(taskGuid: string): Promise<Change<Task>> {
-    const current = await this.read(taskGuid);
-    refuseIfCompleted(current.value);
-    return this.complete(current, true, CANCELLED, '');
+    return this.complete(taskGuid, (task) => {
+      refuseIfCompleted(task);
+      return this.completed(task, true, CANCELLED, '');
+    });
   }
 
   async failTask(taskGuid: string, failureReason: string): Promise<Change<Task>> {
-    const current = await this.read(taskGuid);
-    refuseIfCompleted(current.value);
-    return this.complete(current, true, failureReason, '');
+    return this.complete(taskGuid, (task) => {
+      refuseIfCompleted(task);
+      return this.completed(task, true, failureReason, '');
+    });
   }
 
   async completeTask(
@@ -105,31 +107,27 @@ export class EtcdTaskDb implements TaskDb {
     failureReason: string,
     result: string,
   ): Promise<Change<Task>> {
-    const current = await this.read(taskGuid);
-    const task = current.value;
-    if (task.state === 'RUNNING' && task.cell_id !== cellId) throw runningOnDifferentCell(task.cell_id, cellId);
-    validateTaskTransition(task.state, 'COMPLETED');
-    return this.complete(current, failed, failureReason, result);
+    return this.complete(taskGuid, (task) => {
+      if (task.state === 'RUNNING' && task.cell_id !== cellId) throw runningOnDifferentCell(task.cell_id, cellId);
+      validateTaskTransition(task.state, 'COMPLETED');
+      return this.completed(task, failed, failureReason, result);
+    });
   }
 
   async resolvingTask(taskGuid: string): Promise<Change<Task>> {
-    const current = await this.read(taskGuid);
-    const before = current.value;
-    validateTaskTransition(before.state, 'RESOLVING');
-    const after: Task = { ...before, state: 'RESOLVING', updated_at: this.ctx.clock() };
-    await this.swap(current, after);
-    return { before, after };
+    const { before, after } = await this.update(taskGuid, (task) => {
+      validateTaskTransition(task.state, 'RESOLVING');
+      return { ...task, state: 'RESOLVING', updated_at: this.ctx.clock() };
+    });
+    return { before: before.value, after };
   }
 
   async deleteTask(taskGuid: string): Promise<Task> {
-    const { store, logger } = this.ctx;
-    const current = await this.read(taskGuid);
-    if (current.value.state !== 'RESOLVING') {
-      throw invalidStateTransition(taskStateName(current.value.state), taskStateName('RESOLVING'));
-    }
-    await store.delete(current.key);
-    logger.info({ task_guid: taskGuid }, 'task-deleted');
-    return current.value;
+    const deleted = await deleteExisting(this.ctx, taskKey(taskGuid), TASK, (task) => {
+      if (task.state !== 'RESOLVING') throw invalidStateTransition(taskStateName(task.state), taskStateName('RESOLVING'));
+    });
+    this.ctx.logger.info({ task_guid: taskGuid }, 'task-deleted');
+    return deleted.value;
   }
 
   async gatherAndPruneTasks(): Promise<Gathered<Task>> {
@@ -137,48 +135,44 @@ export class EtcdTaskDb implements TaskDb {
     return { records: items.map((item) => item.value), pruned };
   }
 
-  async failTaskIfUnchanged(task: Task, failureReason: string): Promise<Change<Task>> {
-    const current = await this.readUnchanged(task);
-    refuseIfCompleted(current.value);
-    return this.complete(current, true, failureReason, '');
+  async failTaskIfUnchanged(gathered: Task, failureReason: string): Promise<Change<Task>> {
+    return this.complete(gathered.task_guid, (task) => {
+      refuseIfChanged(task, gathered);
+      refuseIfCompleted(task);
+      return this.completed(task, true, failureReason, '');
+    });
   }
 
-  async demoteResolvingTaskIfUnchanged(task: Task): Promise<Change<Task>> {
-    const current = await this.readUnchanged(task);
-    const before = current.value;
-    if (before.state !== 'RESOLVING') throw invalidStateTransition(taskStateName(before.state), taskStateName('COMPLETED'));
-    const after: Task = { ...before, state: 'COMPLETED', updated_at: this.ctx.clock() };
-    await this.swap(current, after);
-    return { before, after };
+  async demoteResolvingTaskIfUnchanged(gathered: Task): Promise<Change<Task>> {
+    const { before, after } = await this.update(gathered.task_guid, (task) => {
+      refuseIfChanged(task, gathered);
+      if (task.state !== 'RESOLVING') throw invalidStateTransition(taskStateName(task.state), taskStateName('COMPLETED'));
+      return { ...task, state: 'COMPLETED', updated_at: this.ctx.clock() };
+    });
+    return { before: before.value, after };
   }
 
-  async deleteTaskIfUnchanged(task: Task): Promise<void> {
-    const current = await this.readUnchanged(task);
-    await this.ctx.store.compareAndDelete(current.key, current.modRevision);
-    this.ctx.logger.info({ task_guid: task.task_guid }, 'task-deleted');
+  async deleteTaskIfUnchanged(gathered: Task): Promise<void> {
+    await deleteExisting(this.ctx, taskKey(gathered.task_guid), TASK, (task) => refuseIfChanged(task, gathered));
+    this.ctx.logger.info({ task_guid: gathered.task_guid }, 'task-deleted');
   }
 
-  /** The stored task with its revision, if it is still exactly `task`; ResourceConflict when it changed. */
-  private async readUnchanged(task: Task): Promise<Versioned<Task>> {
-    const current = await this.read(task.task_guid);
-    if (taskToJson(current.value) !== taskToJson(task)) throw resourceConflict();
-    return current;
+  private update(taskGuid: string, transition: (task: Task) => Task | typeof UNCHANGED): Promise<Changed<Task>> {
+    return updateExisting(this.ctx, taskKey(taskGuid), TASK, transition);
   }
 
-  private read(taskGuid: string): Promise<Versioned<Task>> {
-    return this.ctx.store.get(taskKey(taskGuid), decodeTask);
+  /** A transition to COMPLETED (cancel, fail, complete), logged once it is written. */
+  private async complete(taskGuid: string, transition: (task: Task) => Task): Promise<Change<Task>> {
+    const { before, after } = await this.update(taskGuid, transition);
+    this.ctx.logger.info({ task_guid: taskGuid, failed: after.failed }, 'task-completed');
+    return { before: before.value, after };
   }
 
-  private async swap(current: Versioned<Task>, after: Task): Promise<void> {
-    await this.ctx.store.compareAndSwap(current.key, current.modRevision, taskToJson(after));
-  }
-
-  /** bbs completeTask, shared by cancel, fail and complete. */
-  private async complete(current: Versioned<Task>, failed: boolean, failureReason: string, result: string): Promise<Change<Task>> {
-    const before = current.value;
+  /** bbs completeTask's record, shared by cancel, fail and complete. */
+  private completed(task: Task, failed: boolean, failureReason: string, result: string): Task {
     const now = this.ctx.clock();
-    const after: Task = {
-      ...before,
+    return {
+      ...task,
       state: 'COMPLETED',
       cell_id: '',
       failed,
@@ -187,13 +181,11 @@ export class EtcdTaskDb implements TaskDb {
       updated_at: now,
       first_completed_at: now,
     };
-    await this.swap(current, after);
-    this.ctx.logger.info({ task_guid: before.task_guid, failed }, 'task-completed');
-    return { before, after };
   }
 }
 
 const decodeTask = memoizedDecoder((text: string): Task => taskFromJson(text));
+const TASK: StoredAs<Task> = { decode: decodeTask, encode: taskToJson };
 
 /** A stored task that decodes and is one DesireTask would accept (bbs convergence deletes the others). */
 const decodeStoredTask = memoizedDecoder((text: string): Task => {
@@ -208,6 +200,11 @@ const decodeStoredTask = memoizedDecoder((text: string): Task => {
  */
 function isSameDesire(stored: Task, definition: TaskDefinition, domain: string): boolean {
   return stored.domain === domain && taskToJson({ ...stored, ...definition }) === taskToJson(stored);
+}
+
+/** Convergence acts on a task only as it gathered it: one that has changed since moved on by itself. */
+function refuseIfChanged(task: Task, gathered: Task): void {
+  if (taskToJson(task) !== taskToJson(gathered)) throw resourceConflict();
 }
 
 /** Cancel and fail end a task that has not completed yet. */
