@@ -9,10 +9,12 @@ import {
   type ActualLRPInstanceKey,
   type ActualLRPKey,
   type ActualLRPNetInfo,
+  type CellPresence,
   type ErrorType,
 } from '@diego/models';
 import type { ActualLRPDb, ActualLRPFilter, CellDb, Change, Gathered, Listed, RetireResult } from '../db';
 import {
+  ACTUAL_LRP,
   EMPTY_INSTANCE_KEY,
   decodeActualLrp,
   encodeActualLrp,
@@ -28,6 +30,16 @@ import {
 } from './actual-lrp-records';
 import type { DbContext } from './context';
 import { invalidRecord, orLifecycleError, resourceNotFound } from './errors';
+import {
+  DELETE,
+  UNCHANGED,
+  deleteExisting,
+  existing,
+  guaranteedUpdate,
+  updateExisting,
+  type Changed,
+  type Decision,
+} from './guaranteed-update';
 import { ACTUAL_LRP_PREFIX, actualLrpIndexPrefix, actualLrpInstanceKey, actualLrpProcessPrefix, actualLrpRecordOf } from './keys';
 import { decodeRecord, withValue, type Entry, type Versioned } from './store';
 import type { ViewIndex } from './view';
@@ -41,9 +53,6 @@ export const ACTUAL_LRPS_BY_CELL: ViewIndex = {
   valueOf: (record) => decodeRecord(record, decodeActualLrp).cell_id || null,
 };
 
-/** bbs `RetireActualLRPRetryAttempts`. */
-const RETIRE_ATTEMPTS = 5;
-
 /** The lifecycle half of ActualLRPDb; evacuation is in evacuation-db.ts. */
 export type ActualLRPLifecycleDb = Omit<
   ActualLRPDb,
@@ -56,8 +65,9 @@ export type ActualLRPLifecycleDb = Omit<
 
 /**
  * ActualLRP instance records, `/v1/actual/<guid>/<index>/instance`, and the lifecycle of spec/bbs.md §5.2 with
- * the crash restarts of §6. Every write compares the `mod_revision` it read; a lost write is the operation's own
- * error (`ActualLRPCannotBeClaimed`, ...).
+ * the crash restarts of §6. Every change is a transition applied through the guaranteed update
+ * (guaranteed-update.ts); a record that kept changing under every attempt is the operation's own error
+ * (`ActualLRPCannotBeClaimed`, ...), as a lost write was in bbs.
  *
  * @example
  *   const { after } = await db.claimActualLRP('web', 0, { instance_guid: 'i-1', cell_id: 'cell-1' });
@@ -154,23 +164,22 @@ export class EtcdActualLRPDb implements ActualLRPLifecycleDb {
   }
 
   async claimActualLRP(processGuid: string, index: number, instanceKey: ActualLRPInstanceKey): Promise<Change<ActualLRP>> {
-    const current = await this.ctx.store.get(actualLrpInstanceKey(processGuid, index), decodeActualLrp);
-    const before = current.value;
-    if (!allowsTransitionTo(before, before, instanceKey, 'CLAIMED')) throw new BbsError('ActualLRPCannotBeClaimed');
-    // Claiming again with the same instance key is a no-op success (bbs 7a49be35).
-    if (before.state === 'CLAIMED' && sameInstanceKey(before, instanceKey)) return { before, after: before };
-    const after: ActualLRP = {
-      ...before,
-      ...instanceKeyOf(instanceKey),
-      address: '',
-      ports: [],
-      state: 'CLAIMED',
-      placement_error: '',
-      since: this.ctx.clock(),
-      modification_tag: incremented(before.modification_tag),
-    };
-    await this.swap('ActualLRPCannotBeClaimed', current, after);
-    return { before, after };
+    const { before, after } = await this.change('ActualLRPCannotBeClaimed', actualLrpInstanceKey(processGuid, index), (lrp) => {
+      if (!allowsTransitionTo(lrp, lrp, instanceKey, 'CLAIMED')) throw new BbsError('ActualLRPCannotBeClaimed');
+      // Claiming again with the same instance key is a no-op success (bbs 7a49be35).
+      if (lrp.state === 'CLAIMED' && sameInstanceKey(lrp, instanceKey)) return UNCHANGED;
+      return {
+        ...lrp,
+        ...instanceKeyOf(instanceKey),
+        address: '',
+        ports: [],
+        state: 'CLAIMED',
+        placement_error: '',
+        since: this.ctx.clock(),
+        modification_tag: incremented(lrp.modification_tag),
+      };
+    });
+    return { before: before.value, after };
   }
 
   async startActualLRP(
@@ -178,35 +187,28 @@ export class EtcdActualLRPDb implements ActualLRPLifecycleDb {
     instanceKey: ActualLRPInstanceKey,
     netInfo: ActualLRPNetInfo,
   ): Promise<{ before: ActualLRP | null; after: ActualLRP }> {
-    const { store, clock } = this.ctx;
-    const storeKey = actualLrpInstanceKey(key.process_guid, key.index);
-    const current = await store.tryGet(storeKey, decodeActualLrp);
-    if (current === null) {
-      const after = newRunningActualLrp(key, instanceKey, netInfo, clock(), newModificationTag());
-      await orLifecycleError('ActualLRPCannotBeStarted', store.create(storeKey, encodeActualLrp(after)));
-      return { before: null, after };
-    }
-    const before = current.value;
-    if (
-      before.state === 'RUNNING' &&
-      sameActualLrpKey(before, key) &&
-      sameInstanceKey(before, instanceKey) &&
-      sameNetInfo(before, netInfo)
-    ) {
-      return { before, after: before };
-    }
-    if (!allowsTransitionTo(before, key, instanceKey, 'RUNNING')) throw new BbsError('ActualLRPCannotBeStarted');
-    const after: ActualLRP = {
-      ...before,
-      ...instanceKeyOf(instanceKey),
-      ...netInfoOf(netInfo),
-      state: 'RUNNING',
-      placement_error: '',
-      since: clock(),
-      modification_tag: incremented(before.modification_tag),
+    const { clock } = this.ctx;
+    const started = (lrp: ActualLRP | null): Decision<ActualLRP> => {
+      if (lrp === null) return newRunningActualLrp(key, instanceKey, netInfo, clock(), newModificationTag());
+      if (lrp.state === 'RUNNING' && sameActualLrpKey(lrp, key) && sameInstanceKey(lrp, instanceKey) && sameNetInfo(lrp, netInfo)) {
+        return UNCHANGED;
+      }
+      if (!allowsTransitionTo(lrp, key, instanceKey, 'RUNNING')) throw new BbsError('ActualLRPCannotBeStarted');
+      return {
+        ...lrp,
+        ...instanceKeyOf(instanceKey),
+        ...netInfoOf(netInfo),
+        state: 'RUNNING',
+        placement_error: '',
+        since: clock(),
+        modification_tag: incremented(lrp.modification_tag),
+      };
     };
-    await this.swap('ActualLRPCannotBeStarted', current, after);
-    return { before, after };
+    const storeKey = actualLrpInstanceKey(key.process_guid, key.index);
+    const { before, after } = await orLifecycleError('ActualLRPCannotBeStarted', guaranteedUpdate(this.ctx, storeKey, ACTUAL_LRP, started));
+    // Unreachable: a start never deletes the record.
+    if (after === null) throw resourceNotFound();
+    return { before: before?.value ?? null, after };
   }
 
   async crashActualLRP(
@@ -214,74 +216,68 @@ export class EtcdActualLRPDb implements ActualLRPLifecycleDb {
     instanceKey: ActualLRPInstanceKey,
     errorMessage: string,
   ): Promise<Change<ActualLRP> & { restarted: boolean }> {
-    const current = await this.ctx.store.get(actualLrpInstanceKey(key.process_guid, key.index), decodeActualLrp);
-    const before = current.value;
-    const now = this.ctx.clock();
-    const crashCount = nextCrashCount(before, now);
-    if (!allowsTransitionTo(before, key, instanceKey, 'CRASHED')) throw new BbsError('ActualLRPCannotBeCrashed');
-    // An immediate restart (§6) is the same single write, straight back to UNCLAIMED.
-    const restarted = shouldRestartImmediately(crashCount);
-    const after: ActualLRP = {
-      ...before,
-      ...EMPTY_INSTANCE_KEY,
-      address: '',
-      ports: [],
-      state: restarted ? 'UNCLAIMED' : 'CRASHED',
-      since: now,
-      crash_count: crashCount,
-      crash_reason: errorMessage,
-      modification_tag: incremented(before.modification_tag),
-    };
-    await this.swap('ActualLRPCannotBeCrashed', current, after);
-    return { before, after, restarted };
+    const { before, after } = await this.change('ActualLRPCannotBeCrashed', actualLrpInstanceKey(key.process_guid, key.index), (lrp) => {
+      const now = this.ctx.clock();
+      const crashCount = nextCrashCount(lrp, now);
+      if (!allowsTransitionTo(lrp, key, instanceKey, 'CRASHED')) throw new BbsError('ActualLRPCannotBeCrashed');
+      return {
+        ...lrp,
+        ...EMPTY_INSTANCE_KEY,
+        address: '',
+        ports: [],
+        // An immediate restart (§6) is the same single write, straight back to UNCLAIMED.
+        state: shouldRestartImmediately(crashCount) ? 'UNCLAIMED' : 'CRASHED',
+        since: now,
+        crash_count: crashCount,
+        crash_reason: errorMessage,
+        modification_tag: incremented(lrp.modification_tag),
+      };
+    });
+    return { before: before.value, after, restarted: after.state === 'UNCLAIMED' };
   }
 
   async failActualLRP(key: ActualLRPKey, errorMessage: string): Promise<Change<ActualLRP>> {
-    const current = await this.ctx.store.get(actualLrpInstanceKey(key.process_guid, key.index), decodeActualLrp);
-    const before = current.value;
-    if (before.state !== 'UNCLAIMED') throw new BbsError('ActualLRPCannotBeFailed');
-    const after: ActualLRP = {
-      ...before,
-      placement_error: errorMessage,
-      since: this.ctx.clock(),
-      modification_tag: incremented(before.modification_tag),
-    };
-    await this.swap('ActualLRPCannotBeFailed', current, after);
-    return { before, after };
+    const { before, after } = await this.change('ActualLRPCannotBeFailed', actualLrpInstanceKey(key.process_guid, key.index), (lrp) => {
+      if (lrp.state !== 'UNCLAIMED') throw new BbsError('ActualLRPCannotBeFailed');
+      return { ...lrp, placement_error: errorMessage, since: this.ctx.clock(), modification_tag: incremented(lrp.modification_tag) };
+    });
+    return { before: before.value, after };
   }
 
   async removeActualLRP(processGuid: string, index: number, instanceKey?: ActualLRPInstanceKey): Promise<ActualLRP> {
-    const { store } = this.ctx;
-    const current = await store.get(actualLrpInstanceKey(processGuid, index), decodeActualLrp);
-    if (instanceKey !== undefined && !sameInstanceKey(current.value, instanceKey)) throw resourceNotFound();
-    await orLifecycleError('ActualLRPCannotBeRemoved', store.compareAndDelete(current.key, current.modRevision));
-    return current.value;
+    const removed = await orLifecycleError(
+      'ActualLRPCannotBeRemoved',
+      deleteExisting(this.ctx, actualLrpInstanceKey(processGuid, index), ACTUAL_LRP, (lrp) => {
+        if (instanceKey !== undefined && !sameInstanceKey(lrp, instanceKey)) throw resourceNotFound();
+      }),
+    );
+    return removed.value;
   }
 
   async retireActualLRP(key: ActualLRPKey): Promise<RetireResult> {
-    const { store, logger } = this.ctx;
-    let failure: unknown;
-    for (let attempt = 1; attempt <= RETIRE_ATTEMPTS; attempt++) {
-      const current = await store.get(actualLrpInstanceKey(key.process_guid, key.index), decodeActualLrp);
-      try {
-        return await this.retireOnce(current);
-      } catch (err) {
-        failure = err;
-        logger.error(
-          { process_guid: key.process_guid, index: key.index, attempt, error: String(err) },
-          'retrying-failed-retire-of-actual-lrp',
-        );
+    let result: RetireResult = { removed: true };
+    const retired = async (lrp: ActualLRP): Promise<Decision<ActualLRP>> => {
+      result = { removed: true };
+      if (lrp.state !== 'CLAIMED' && lrp.state !== 'RUNNING') return DELETE;
+      const cell = await this.presentCell(lrp);
+      if (cell === null) {
+        this.ctx.logger.info({ process_guid: lrp.process_guid, index: lrp.index, cell_id: lrp.cell_id }, 'cell-not-found');
+        return DELETE;
       }
-    }
-    throw failure;
+      // Its cell stops it, and its rep then removes the record.
+      result = { removed: false, cell, lrp };
+      return UNCHANGED;
+    };
+    const storeKey = actualLrpInstanceKey(key.process_guid, key.index);
+    await orLifecycleError('ActualLRPCannotBeRemoved', guaranteedUpdate(this.ctx, storeKey, ACTUAL_LRP, existing(retired)));
+    return result;
   }
 
   async unclaimActualLRP(
     key: ActualLRPKey,
     instanceKey: ActualLRPInstanceKey = EMPTY_INSTANCE_KEY,
   ): Promise<{ changed: boolean; after: ActualLRP }> {
-    const current = await this.ctx.store.get(actualLrpInstanceKey(key.process_guid, key.index), decodeActualLrp);
-    return this.unclaimRead(current, key, instanceKey);
+    return this.unclaim(key, instanceKey);
   }
 
   async gatherAndPruneActualLRPs(): Promise<Gathered<ActualLRPGroup>> {
@@ -290,17 +286,14 @@ export class EtcdActualLRPDb implements ActualLRPLifecycleDb {
   }
 
   async unclaimActualLRPOnMissingCell(key: ActualLRPKey, cellId: string): Promise<boolean> {
-    const current = await this.readInstance(key);
-    if (current === null) return false;
-    const lrp = current.value;
-    if ((lrp.state !== 'CLAIMED' && lrp.state !== 'RUNNING') || lrp.cell_id !== cellId) return false;
-    try {
-      await this.cells.cellById(cellId);
-      return false;
-    } catch (err) {
-      if (!isBbsError(err, 'ResourceNotFound')) throw err;
-    }
-    return (await this.unclaimRead(current, key, instanceKeyOf(lrp))).changed;
+    const unclaimed = async (lrp: ActualLRP | null): Promise<Decision<ActualLRP>> => {
+      if (lrp === null || (lrp.state !== 'CLAIMED' && lrp.state !== 'RUNNING') || lrp.cell_id !== cellId) return UNCHANGED;
+      if ((await this.presentCell(lrp)) !== null) return UNCHANGED;
+      return this.unclaimedRecord(lrp);
+    };
+    const storeKey = actualLrpInstanceKey(key.process_guid, key.index);
+    const { written } = await orLifecycleError('ActualLRPCannotBeUnclaimed', guaranteedUpdate(this.ctx, storeKey, ACTUAL_LRP, unclaimed));
+    return written;
   }
 
   /** The instance record with its revision, or null. */
@@ -309,49 +302,58 @@ export class EtcdActualLRPDb implements ActualLRPLifecycleDb {
   }
 
   /**
-   * §5.2 Unclaim of a record already read: the key must match; UNCLAIMED is left alone; otherwise the instance
-   * key must match the stored one (both empty for CRASHED). crash_count is kept.
+   * §5.2 Unclaim, deciding first on the record as `read` when the caller has it: the key must match; UNCLAIMED is
+   * left alone; otherwise the instance key must match the stored one (both empty for CRASHED). crash_count is kept.
    */
-  async unclaimRead(
-    current: Versioned<ActualLRP>,
+  async unclaim(
     key: ActualLRPKey,
     instanceKey: ActualLRPInstanceKey,
+    read?: Versioned<ActualLRP>,
   ): Promise<{ changed: boolean; after: ActualLRP }> {
-    const before = current.value;
-    if (!sameActualLrpKey(before, key)) throw new BbsError('ActualLRPCannotBeUnclaimed');
-    if (before.state === 'UNCLAIMED') return { changed: false, after: before };
-    if (!sameInstanceKey(before, instanceKey)) throw new BbsError('ActualLRPCannotBeUnclaimed');
-    const after: ActualLRP = {
-      ...before,
+    const storeKey = actualLrpInstanceKey(key.process_guid, key.index);
+    const { after, written } = await this.change('ActualLRPCannotBeUnclaimed', storeKey, (lrp) => {
+      if (!sameActualLrpKey(lrp, key)) throw new BbsError('ActualLRPCannotBeUnclaimed');
+      if (lrp.state === 'UNCLAIMED') return UNCHANGED;
+      if (!sameInstanceKey(lrp, instanceKey)) throw new BbsError('ActualLRPCannotBeUnclaimed');
+      return this.unclaimedRecord(lrp);
+    }, read);
+    return { changed: written, after };
+  }
+
+  /** The record put up for auction again: no instance, no net info, since now. */
+  private unclaimedRecord(lrp: ActualLRP): ActualLRP {
+    return {
+      ...lrp,
       ...EMPTY_INSTANCE_KEY,
       address: '',
       ports: [],
       state: 'UNCLAIMED',
       since: this.ctx.clock(),
-      modification_tag: incremented(before.modification_tag),
+      modification_tag: incremented(lrp.modification_tag),
     };
-    await this.swap('ActualLRPCannotBeUnclaimed', current, after);
-    return { changed: true, after };
   }
 
-  private async retireOnce(current: Versioned<ActualLRP>): Promise<RetireResult> {
-    const lrp = current.value;
-    if (lrp.state === 'CLAIMED' || lrp.state === 'RUNNING') {
-      try {
-        return { removed: false, cell: await this.cells.cellById(lrp.cell_id), lrp };
-      } catch (err) {
-        if (!isBbsError(err, 'ResourceNotFound')) throw err;
-        this.ctx.logger.info({ process_guid: lrp.process_guid, index: lrp.index, cell_id: lrp.cell_id }, 'cell-not-found');
-      }
+  /** The presence of the cell the instance is on; null when it has none (the instance is lost with it). */
+  private async presentCell(lrp: ActualLRP): Promise<CellPresence | null> {
+    try {
+      return await this.cells.cellById(lrp.cell_id);
+    } catch (err) {
+      if (!isBbsError(err, 'ResourceNotFound')) throw err;
+      return null;
     }
-    await orLifecycleError('ActualLRPCannotBeRemoved', this.ctx.store.compareAndDelete(current.key, current.modRevision));
-    return { removed: true };
   }
 
-  /** Writes `after` over `current` if unchanged since read; a lost write is `lostWrite`. */
-  private async swap(lostWrite: ErrorType, current: Versioned<ActualLRP>, after: ActualLRP): Promise<void> {
-    const value = encodeActualLrp(after);
-    await orLifecycleError(lostWrite, this.ctx.store.compareAndSwap(current.key, current.modRevision, value));
+  /**
+   * A lifecycle change of an instance record that must exist (ResourceNotFound) through the guaranteed update; a
+   * record that kept changing under every attempt is `lostWrite`, as bbs reported a lost write.
+   */
+  private async change(
+    lostWrite: ErrorType,
+    storeKey: string,
+    transition: (lrp: ActualLRP) => ActualLRP | typeof UNCHANGED,
+    read?: Versioned<ActualLRP>,
+  ): Promise<Changed<ActualLRP>> {
+    return orLifecycleError(lostWrite, updateExisting(this.ctx, storeKey, ACTUAL_LRP, transition, { read }));
   }
 
   private async createOne(processGuid: string, item: { index: number; entry: Entry }): Promise<number | null> {

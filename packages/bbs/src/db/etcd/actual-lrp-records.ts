@@ -14,6 +14,7 @@ import {
   type Int64,
   type ModificationTag,
 } from '@diego/models';
+import type { StoredAs } from './guaranteed-update';
 import { memoizedDecoder } from './store';
 
 /** Reads a stored record; throws InvalidRecord when it does not decode or validate. Remembered by the view. */
@@ -28,6 +29,9 @@ export function encodeActualLrp(lrp: ActualLRP): string {
   validateActualLrp(lrp);
   return actualLrpToJson(lrp);
 }
+
+/** How ActualLRP records are read and written by their updates. */
+export const ACTUAL_LRP: StoredAs<ActualLRP> = { decode: decodeActualLrp, encode: encodeActualLrp };
 
 /** The tag of a newly created record: a new UUIDv4 epoch. */
 export function newModificationTag(): ModificationTag {

@@ -67,17 +67,15 @@ export function invalidRecord(err: unknown): BbsError {
   return isBbsError(err, 'InvalidRecord') ? err : new BbsError('InvalidRecord', convertError(err).message);
 }
 
-const WRITE_OUTCOMES: ReadonlySet<ErrorType> = new Set(['ResourceConflict', 'ResourceExists', 'ResourceNotFound']);
-
 /**
- * The ActualLRP lifecycle reports a lost write (conflict, exists, gone) as its own error
- * (`ActualLRPCannotBeClaimed`, ...), as bbs did; transport failures stay what they are.
+ * The ActualLRP lifecycle reports an update that lost every race (the guaranteed update's ResourceConflict) as its
+ * own error (`ActualLRPCannotBeClaimed`, ...), as bbs reported a lost write; other failures stay what they are.
  */
 export async function orLifecycleError<T>(type: ErrorType, write: Promise<T>): Promise<T> {
   try {
     return await write;
   } catch (err) {
-    if (isBbsError(err) && WRITE_OUTCOMES.has(err.type)) throw new BbsError(type);
+    if (isBbsError(err, 'ResourceConflict')) throw new BbsError(type);
     throw err;
   }
 }

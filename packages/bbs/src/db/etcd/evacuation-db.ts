@@ -9,8 +9,7 @@ import {
 import type { ActualLRPDb, EvacuationResult } from '../db';
 import type { EtcdActualLRPDb } from './actual-lrp-db';
 import {
-  decodeActualLrp,
-  encodeActualLrp,
+  ACTUAL_LRP,
   incremented,
   instanceKeyOf,
   netInfoOf,
@@ -22,7 +21,8 @@ import {
 } from './actual-lrp-records';
 import type { DbContext } from './context';
 import { orLifecycleError } from './errors';
-import { actualLrpEvacuatingKey } from './keys';
+import { DELETE, UNCHANGED, guaranteedUpdate, type Decision, type Transition } from './guaranteed-update';
+import { actualLrpEvacuatingKey, actualLrpInstanceKey } from './keys';
 
 export type EvacuationDb = Pick<
   ActualLRPDb,
@@ -35,6 +35,20 @@ export type EvacuationDb = Pick<
 
 function done(): EvacuationResult {
   return { keepContainer: false, auctionNeeded: false };
+}
+
+/**
+ * Removes a record of the instance `instanceKey` (and of `key`, when given); another instance's is
+ * ActualLRPCannotBeRemoved, an absent one is left absent.
+ */
+function removalBy(instanceKey: ActualLRPInstanceKey, key?: ActualLRPKey): Transition<ActualLRP> {
+  return (lrp) => {
+    if (lrp === null) return UNCHANGED;
+    if ((key !== undefined && !sameActualLrpKey(lrp, key)) || !sameInstanceKey(lrp, instanceKey)) {
+      throw new BbsError('ActualLRPCannotBeRemoved');
+    }
+    return DELETE;
+  };
 }
 
 /**
@@ -55,21 +69,19 @@ export class EtcdEvacuationDb implements EvacuationDb {
   ) {}
 
   async removeEvacuatingActualLRP(key: ActualLRPKey, instanceKey: ActualLRPInstanceKey): Promise<void> {
-    const { store } = this.ctx;
-    const current = await store.tryGet(actualLrpEvacuatingKey(key.process_guid, key.index), decodeActualLrp);
-    if (current === null) return;
-    if (!sameActualLrpKey(current.value, key) || !sameInstanceKey(current.value, instanceKey)) {
-      throw new BbsError('ActualLRPCannotBeRemoved');
-    }
-    await orLifecycleError('ActualLRPCannotBeRemoved', store.compareAndDelete(current.key, current.modRevision));
-    await store.revokeSupersededLease(current.lease);
+    const storeKey = actualLrpEvacuatingKey(key.process_guid, key.index);
+    const { before, written } = await orLifecycleError(
+      'ActualLRPCannotBeRemoved',
+      guaranteedUpdate(this.ctx, storeKey, ACTUAL_LRP, removalBy(instanceKey, key)),
+    );
+    if (written && before !== null) await this.ctx.store.revokeSupersededLease(before.lease);
   }
 
   async evacuateClaimedActualLRP(key: ActualLRPKey, instanceKey: ActualLRPInstanceKey): Promise<EvacuationResult> {
     await this.removeEvacuatingQuietly(key, instanceKey);
     const instance = await this.actuals.readInstance(key);
     if (instance === null) return done();
-    const { changed } = await this.actuals.unclaimRead(instance, key, instanceKey);
+    const { changed } = await this.actuals.unclaim(key, instanceKey, instance);
     return { keepContainer: false, auctionNeeded: changed };
   }
 
@@ -89,7 +101,7 @@ export class EtcdEvacuationDb implements EvacuationDb {
       try {
         await this.writeEvacuating(key, instanceKey, netInfo, ttlSeconds, false);
       } catch (err) {
-        if (isBbsError(err, 'ResourceExists') || isBbsError(err, 'ActualLRPCannotBeEvacuated')) return done();
+        if (isBbsError(err, 'ActualLRPCannotBeEvacuated')) return done();
         throw err;
       }
       return { keepContainer: true, auctionNeeded: false };
@@ -98,7 +110,7 @@ export class EtcdEvacuationDb implements EvacuationDb {
     // Our own instance: move it to the evacuating copy, whoever held that, and put the instance up for auction.
     if ((lrp.state === 'CLAIMED' || lrp.state === 'RUNNING') && ours) {
       await this.writeEvacuating(key, instanceKey, netInfo, ttlSeconds, true);
-      const { changed } = await this.actuals.unclaimRead(instance, key, instanceKey);
+      const { changed } = await this.actuals.unclaim(key, instanceKey, instance);
       return { keepContainer: true, auctionNeeded: changed };
     }
 
@@ -108,13 +120,8 @@ export class EtcdEvacuationDb implements EvacuationDb {
 
   async evacuateStoppedActualLRP(key: ActualLRPKey, instanceKey: ActualLRPInstanceKey): Promise<EvacuationResult> {
     await this.removeEvacuatingQuietly(key, instanceKey);
-    const instance = await this.actuals.readInstance(key);
-    if (instance === null) return done();
-    if (!sameInstanceKey(instance.value, instanceKey)) throw new BbsError('ActualLRPCannotBeRemoved');
-    await orLifecycleError(
-      'ActualLRPCannotBeRemoved',
-      this.ctx.store.compareAndDelete(instance.key, instance.modRevision),
-    );
+    const storeKey = actualLrpInstanceKey(key.process_guid, key.index);
+    await orLifecycleError('ActualLRPCannotBeRemoved', guaranteedUpdate(this.ctx, storeKey, ACTUAL_LRP, removalBy(instanceKey)));
     return done();
   }
 
@@ -145,36 +152,23 @@ export class EtcdEvacuationDb implements EvacuationDb {
     ttlSeconds: number,
     unconditional: boolean,
   ): Promise<void> {
-    const { store, clock } = this.ctx;
-    const storeKey = actualLrpEvacuatingKey(key.process_guid, key.index);
-    const existing = await store.tryGet(storeKey, decodeActualLrp);
-    let after: ActualLRP;
-    if (existing === null) {
-      after = newRunningActualLrp(key, instanceKey, netInfo, clock(), incremented(newModificationTag()));
-    } else {
-      const current = existing.value;
-      const sameOwner = sameActualLrpKey(current, key) && sameInstanceKey(current, instanceKey);
-      if (sameOwner && sameNetInfo(current, netInfo)) return;
+    const { clock } = this.ctx;
+    const evacuating = (copy: ActualLRP | null): Decision<ActualLRP> => {
+      if (copy === null) return newRunningActualLrp(key, instanceKey, netInfo, clock(), incremented(newModificationTag()));
+      const sameOwner = sameActualLrpKey(copy, key) && sameInstanceKey(copy, instanceKey);
+      if (sameOwner && sameNetInfo(copy, netInfo)) return UNCHANGED;
       if (!sameOwner && !unconditional) throw new BbsError('ActualLRPCannotBeEvacuated');
-      after = {
-        ...current,
+      return {
+        ...copy,
         ...instanceKeyOf(instanceKey),
         ...netInfoOf(netInfo),
         placement_error: '',
         since: clock(),
-        modification_tag: incremented(current.modification_tag),
+        modification_tag: incremented(copy.modification_tag),
       };
-    }
-    const value = encodeActualLrp(after);
-    const lease = ttlSeconds > 0 ? await store.grantLease(ttlSeconds) : undefined;
-    try {
-      if (existing === null) await store.create(storeKey, value, lease);
-      else await store.compareAndSwap(storeKey, existing.modRevision, value, lease);
-    } catch (err) {
-      if (lease !== undefined) await store.revokeSupersededLease(lease);
-      throw err;
-    }
-    if (existing !== null) await store.revokeSupersededLease(existing.lease);
+    };
+    const storeKey = actualLrpEvacuatingKey(key.process_guid, key.index);
+    await guaranteedUpdate(this.ctx, storeKey, ACTUAL_LRP, evacuating, { leaseTtlSeconds: ttlSeconds });
   }
 
   /** RemoveEvacuating where the caller goes on whatever happens (§5.3 "errors ignored"). */
