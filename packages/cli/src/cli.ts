@@ -5,6 +5,7 @@ import type { FlagSet } from './flags';
 import { bbsCommand } from './commands/bbs';
 import { cellCommand } from './commands/cell';
 import { logsCommand } from './commands/logs';
+import { PACKAGE_CLIENT_SUMMARY, packagesCommand, runPackageCommand } from './commands/packages';
 import * as operator from './commands/operator';
 import { receptorCommand } from './commands/receptor';
 import { upCommand } from './commands/up';
@@ -19,7 +20,7 @@ function subcommand<F extends FlagSet, C>(command: Command<F, C>): Subcommand {
   return { name: command.name, summary: command.summary, run: (args, io) => runCommand(command, args, io) };
 }
 
-const SERVER_SUBCOMMANDS: readonly Subcommand[] = [subcommand(receptorCommand), subcommand(bbsCommand), subcommand(cellCommand), subcommand(upCommand)];
+const SERVER_SUBCOMMANDS: readonly Subcommand[] = [subcommand(receptorCommand), subcommand(bbsCommand), subcommand(cellCommand), subcommand(packagesCommand), subcommand(upCommand)];
 
 /** cfdot's role, through the receptor (--receptorURL or RECEPTOR_URL). */
 const OPERATOR_SUBCOMMANDS: readonly Subcommand[] = [
@@ -40,6 +41,7 @@ const OPERATOR_SUBCOMMANDS: readonly Subcommand[] = [
   subcommand(operator.retireActualLrpCommand),
   subcommand(operator.eventsCommand),
   subcommand(logsCommand),
+  { name: 'package', summary: PACKAGE_CLIENT_SUMMARY, run: runPackageCommand },
 ];
 
 const SUBCOMMANDS: readonly Subcommand[] = [...SERVER_SUBCOMMANDS, ...OPERATOR_SUBCOMMANDS];

@@ -95,6 +95,7 @@ export interface UpPorts {
   bbs: number;
   receptor: number;
   cell: number;
+  packages: number;
 }
 
 /**
@@ -103,7 +104,7 @@ export interface UpPorts {
  * and pulls `docker:///` images from a closed loopback port, never from off this machine.
  */
 export async function upOnFreePorts(cellId = 'cell-z1-0'): Promise<{ ports: UpPorts; args: string[] }> {
-  const [etcd = 0, etcdPeer = 0, bbs = 0, receptor = 0, cell = 0] = await freePorts(5);
+  const [etcd = 0, etcdPeer = 0, bbs = 0, receptor = 0, cell = 0, packages = 0] = await freePorts(6);
   const args = [
     'up',
     `--etcdListenAddress=127.0.0.1:${etcd}`,
@@ -113,8 +114,9 @@ export async function upOnFreePorts(cellId = 'cell-z1-0'): Promise<{ ports: UpPo
     `--cellListenAddress=127.0.0.1:${cell}`,
     `--networkPool=${uniqueNetworkPool()}`,
     `--cellID=${cellId}`,
+    `--packagesAddress=127.0.0.1:${packages}`,
     '--dockerRegistryURL=http://127.0.0.1:1',
     '--logLevel=error',
   ];
-  return { ports: { etcd, etcdPeer, bbs, receptor, cell }, args };
+  return { ports: { etcd, etcdPeer, bbs, receptor, cell, packages }, args };
 }

@@ -12,6 +12,7 @@ import {
   type RunningServer,
 } from '@diego/bbs';
 import { startCell, type CellConfig, type RunningCell } from '@diego/cell';
+import { startPackageService } from '@diego/package-service';
 import { DASHBOARD_PATH, startReceptor } from '@diego/receptor';
 import { dialableUrl } from '../address';
 import { listenForStopSignals, type CliIo, type Command } from '../command';
@@ -43,6 +44,7 @@ export const upFlags = {
   username: receptorFlags.username,
   password: receptorFlags.password,
   corsEnabled: receptorFlags.corsEnabled,
+  packagesAddress: addressFlag('where the package service (diego packages) listens', '0.0.0.0:7070'),
   tls: boolFlag('run etcd and the BBS over mutual TLS, with a CA and certificates made under <dataDir>/tls'),
   logLevel: logLevelFlag(),
 };
@@ -67,6 +69,8 @@ export interface UpConfig {
   username: string;
   password: string;
   corsEnabled: boolean;
+  /** The package service's address; its repository indexes go under <dataDir>/packages. */
+  packagesAddress: string;
   /** etcd and the BBS over mutual TLS, every client with a certificate (made under <dataDir>/tls). */
   tls: boolean;
   logLevel: LogLevel;
@@ -78,7 +82,7 @@ interface Member {
   stop(): Promise<void>;
 }
 
-function banner(config: UpConfig, { etcdUrl, bbsUrl, receptor, cell, certificates }: Running): string {
+function banner(config: UpConfig, { etcdUrl, bbsUrl, receptor, packages, cell, certificates }: Running): string {
   const receptorUrl = dialableUrl(receptor.address);
   const etcdWhere = config.etcdCluster === null ? ` (data ${join(config.dataDir, 'etcd')}, log ${join(config.dataDir, 'etcd.log')})` : '';
   // curl asks for the password itself when given only the user name, so it is never printed here.
@@ -89,6 +93,7 @@ function banner(config: UpConfig, { etcdUrl, bbsUrl, receptor, cell, certificate
     `  bbs       ${bbsUrl}${certificates === null ? '' : ' (mutual TLS: clients need a certificate of the CA)'}`,
     `  receptor  ${receptorUrl}`,
     `  dashboard ${receptorUrl}${DASHBOARD_PATH}${config.username === '' ? '' : ' (it asks for the receptor\'s user name and password)'}`,
+    `  packages  ${dialableUrl(packages.address)} (repository indexes under ${join(config.dataDir, 'packages')})`,
     `  cell      ${cell.cellId} in zone ${CELL_ZONE} at ${cell.repAddress} (containers under ${join(config.dataDir, 'cell')})`,
   ];
   if (certificates !== null) {
@@ -119,6 +124,7 @@ interface Running {
   etcdUrl: string;
   bbsUrl: string;
   receptor: RunningServer;
+  packages: RunningServer;
   cell: RunningCell;
   /** With --tls. */
   certificates: LocalClusterCertificates | null;
@@ -195,10 +201,24 @@ async function startAll(config: UpConfig, io: CliIo, aborted: AbortSignal, start
   });
   started.push({ name: 'receptor', stop: () => receptor.stop() });
   if (aborted.aborted) return null;
+  const packages = await startPackageService({
+    address: config.packagesAddress,
+    bbsAddress: [bbsUrl],
+    bbsTls,
+    username: config.username,
+    password: config.password,
+    corsEnabled: config.corsEnabled,
+    logLevel: config.logLevel,
+    dataDir: join(config.dataDir, 'packages'),
+    defaultRepositories: [],
+    refreshIntervalMs: 5 * 60_000,
+  });
+  started.push({ name: 'packages', stop: () => packages.stop() });
+  if (aborted.aborted) return null;
   // Stopped first: its containers go before the BBS it reports their end to.
   const cell = await startCell(cellConfig(config, bbsUrl, bbsTls), { signal: aborted });
   started.push({ name: 'cell', stop: () => cell.stop() });
-  return { etcdUrl: etcdCluster.join(','), bbsUrl, receptor, cell, certificates };
+  return { etcdUrl: etcdCluster.join(','), bbsUrl, receptor, packages, cell, certificates };
 }
 
 function describe(error: unknown): string {
@@ -286,6 +306,7 @@ export const upCommand: Command<typeof upFlags, UpConfig> = {
       username: values.username,
       password: values.password,
       corsEnabled: values.corsEnabled,
+      packagesAddress: values.packagesAddress,
       tls: values.tls,
       logLevel: values.logLevel,
     };
