@@ -4,7 +4,8 @@
  * and two `diego cell` processes. What a user does with nothing but the page: sign in once, mark the domain fresh,
  * create the README's hello app from the form and watch it run, kill an instance and see it come back, scale it,
  * read a receptor error, run a task, and see a killed cell's instances move; see a cell that held nothing appear and,
- * killed, leave, and a domain set fresh from elsewhere appear. The page is never reloaded.
+ * killed, leave, and a domain set fresh from elsewhere appear; follow what an app prints; and (as root, where a cell
+ * reads images) have the New app form offer an image's command and ports. The page is never reloaded.
  *
  * Screenshots of the main views go to $DIEGO_DASHBOARD_SCREENSHOTS, or <tmpdir>/diego-dashboard-screenshots.
  */
@@ -16,7 +17,10 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { removeCellLeftovers } from '@diego/cell';
 import { startReceptor } from '@diego/receptor';
 import type { RunningServer } from '@diego/bbs';
-import { eventually, startLeadingBbs, testKeySpace, uniqueNetworkPool, type LeadingBbs, type TestKeySpace } from '@diego/test-support';
+import {
+  eventually, fileLayer, pushImage, startLeadingBbs, startRegistry, testKeySpace, uniqueNetworkPool, type LeadingBbs,
+  type RegistryProcess, type TestKeySpace,
+} from '@diego/test-support';
 import { assertBuilt, spawnDiego, stdoutContains, stopAll, upOnFreePorts, type DiegoProcess } from './diego-process';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -30,6 +34,15 @@ const UP_CELL_ID = 'dash-up-cell';
 /** A cell started late, so that nothing is ever placed on it. */
 const IDLE_CELL_ID = 'dash-idle-cell';
 
+/** Only a root cell reads images (a cell without root runs plain processes and no image at all). */
+const AS_ROOT = process.getuid?.() === 0;
+const itAsRoot = AS_ROOT ? it : it.skip;
+if (!AS_ROOT) console.warn("skipping the dashboard's image config test: only a root cell reads images");
+/** The image the New app form is given: its config's command and exposed ports are what the form should offer. */
+const IMAGE = { repository: 'dash/web', tag: 'v1', entrypoint: ['/bin/httpd'], cmd: ['-f', '-p', '8080'], ports: ['8080/tcp', '9090/tcp'] };
+/** What the logging app prints when it starts. */
+const LOGGED_LINE = 'the logger app says hello';
+
 /** The README walkthrough's app, as a user types it into the form. */
 const HELLO_SCRIPT =
   "require('http').createServer((req, res) => res.end(`hello from instance ${process.env.INSTANCE_INDEX} at ${process.env.CF_INSTANCE_ADDR}\\n`)).listen(process.env.PORT)";
@@ -38,6 +51,7 @@ let keys: TestKeySpace;
 let leading: LeadingBbs;
 let receptor: RunningServer;
 let receptorUrl: string;
+let registry: RegistryProcess | null = null;
 let workDir: string;
 let profileDir: string;
 const cells = new Map<string, DiegoProcess>();
@@ -106,7 +120,14 @@ beforeAll(async () => {
     { logger: pino({ level: 'silent' }) },
   );
   receptorUrl = `http://${receptor.address}`;
-  for (const cellId of CELL_IDS) cells.set(cellId, startDiegoCell(cellId));
+  if (AS_ROOT) {
+    registry = await startRegistry();
+    await pushImage(registry.url, IMAGE.repository, IMAGE.tag, [await fileLayer([{ path: 'www/index.html', content: 'hi\n' }])], {
+      Entrypoint: IMAGE.entrypoint, Cmd: IMAGE.cmd, ExposedPorts: Object.fromEntries(IMAGE.ports.map((port) => [port, {}])),
+    });
+  }
+  const registryArgs = registry === null ? [] : [`--insecureDockerRegistryList=${registry.host}`];
+  for (const cellId of CELL_IDS) cells.set(cellId, startDiegoCell(cellId, registryArgs));
   for (const cell of cells.values()) await stdoutContains(cell, 'cell-started', WAIT_MS);
   context = await chromium.launchPersistentContext(profileDir, {
     executablePath: CHROMIUM,
@@ -126,6 +147,7 @@ afterAll(async () => {
   await stopAll();
   for (const cellId of [...CELL_IDS, IDLE_CELL_ID, UP_CELL_ID]) await removeCellLeftovers(cellId, pino({ level: 'silent' }));
   await receptor?.stop();
+  await registry?.stop();
   await leading?.stop();
   await keys?.cleanup();
   rmSync(workDir, { recursive: true, force: true });
@@ -298,6 +320,67 @@ describe('the dashboard', () => {
     expect(answer.status).toBe(204);
     await page.locator('#domains-table tr[data-domain="set-elsewhere"] td.ttl', { hasText: / s$/ }).waitFor({ timeout: WAIT_MS });
     expect(await page.getAttribute('html', 'data-test-load')).toBe('first');
+  }, 120_000);
+
+  it('asks again for the credentials when the cookie is gone mid-session, keeping what was typed, and the action then goes through', async () => {
+    await page.click('a[href="#domains"]');
+    await page.fill('#domain-name', 'after-sign-in');
+    await page.fill('#domain-ttl', '600');
+    // What a browser does when its session ends: the cookie is gone, the page is still open.
+    await context.clearCookies();
+    await page.click('#domain-form button[type=submit]');
+    await page.locator('#sign-in-dialog').waitFor({ state: 'visible', timeout: WAIT_MS });
+    await page.fill('#sign-in-form input[name=username]', USERNAME);
+    await page.fill('#sign-in-form input[name=password]', PASSWORD);
+    await page.click('#sign-in-form button[type=submit]');
+    await page.locator('#sign-in-dialog').waitFor({ state: 'hidden', timeout: WAIT_MS });
+    expect([await page.inputValue('#domain-name'), await page.inputValue('#domain-ttl')]).toEqual(['after-sign-in', '600']);
+    await page.click('#domain-form button[type=submit]');
+    await page.locator('#domains-table tr[data-domain="after-sign-in"] td.ttl', { hasText: / s$/ }).waitFor({ timeout: WAIT_MS });
+    expect(await page.getAttribute('html', 'data-test-load')).toBe('first');
+  }, 120_000);
+
+  it('follows what an app prints in its logs panel', async () => {
+    await page.click('a[href="#apps"]');
+    await page.click('#new-app');
+    const form = page.locator('#app-form');
+    await form.locator('input[name=processGuid]').fill('logger');
+    await form.locator('input[name=rootfs]').fill('preloaded:cflinuxfs2');
+    await form.locator('input[name=instances]').fill('1');
+    await form.locator('input[name=ports]').fill('8080');
+    await form.locator('input[name=path]').fill('node');
+    await form.locator('textarea[name=args]').fill(
+      `-e\nconsole.log(${JSON.stringify(LOGGED_LINE)}); require('http').createServer((req, res) => res.end('ok')).listen(process.env.PORT)`);
+    await page.click('#create-app');
+    await page.locator('#app-dialog').waitFor({ state: 'hidden', timeout: WAIT_MS });
+    await instancesAre(allRunning(1));
+
+    await page.locator('#app-detail button', { hasText: 'Follow logs' }).click();
+    await page.locator('#app-detail pre.logs', { hasText: LOGGED_LINE }).waitFor({ timeout: WAIT_MS });
+    await screenshot('logs');
+    await page.locator('#app-detail button', { hasText: 'Stop following' }).click();
+    await page.locator('#app-detail button', { hasText: 'Delete app' }).click();
+    await showsCount('#apps-table tr[data-guid="logger"]', 0);
+    expect(await page.getAttribute('html', 'data-test-load')).toBe('first');
+  }, 120_000);
+
+  itAsRoot("offers a Docker image's command and exposed ports in the New app form, as a cell reads its config", async () => {
+    await page.click('a[href="#apps"]');
+    await page.click('#new-app');
+    const form = page.locator('#app-form');
+    await form.locator('input[name=processGuid]').fill('from-image');
+    await form.locator('input[name=rootfs]').fill(`docker://${registry?.host ?? ''}/${IMAGE.repository}#${IMAGE.tag}`);
+    // Only empty fields take the image's values.
+    for (const name of ['input[name=path]', 'textarea[name=args]', 'input[name=ports]']) await form.locator(name).fill('');
+    await page.click('#image-defaults');
+    await eventually(() => form.locator('input[name=path]').inputValue(), (path) => path === '/bin/httpd', { timeoutMs: WAIT_MS, intervalMs: 200 });
+    expect(await form.locator('textarea[name=args]').inputValue()).toBe('-f\n-p\n8080');
+    expect(await form.locator('input[name=ports]').inputValue()).toBe('8080, 9090');
+    expect(await page.locator('#app-error').textContent()).toBe('');
+    const posted = JSON.parse(await page.inputValue('#app-json')) as Record<string, unknown>;
+    expect(posted).toMatchObject({ rootfs: `docker://${registry?.host ?? ''}/${IMAGE.repository}#${IMAGE.tag}`, ports: [8080, 9090], action: { run: { path: '/bin/httpd', args: ['-f', '-p', '8080'] } } });
+    await screenshot('new-app-from-image');
+    await page.click('#app-form button[data-close]');
   }, 120_000);
 });
 

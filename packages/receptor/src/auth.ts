@@ -74,7 +74,9 @@ export function basicAuth(credentials: BasicAuthCredentials): Authorize {
   const accepts = acceptsAuthorization(credentials);
   return (req) => {
     const authorization = cookieValue(req, AUTH_COOKIE_NAME) ?? req.headers.authorization;
-    if (authorization === undefined || !accepts(authorization)) throw unauthorized();
+    // A page's script says so as scripts conventionally do (the dashboard's fetches): it is refused without the
+    // challenge, so that its own sign-in is what the user sees. No 2015 client sends the header.
+    if (authorization === undefined || !accepts(authorization)) throw unauthorized(req.headers['x-requested-with'] !== 'XMLHttpRequest');
     return authorization;
   };
 }

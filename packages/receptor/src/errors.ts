@@ -75,10 +75,14 @@ export function receptorError(status: number, name: string, message: string): Re
   return new ReceptorError(envelope(status, name, message));
 }
 
-export function unauthorized(): ReceptorError {
+/**
+ * 401 with the Basic challenge; without it (`challenge` false) for a page's script, which asks for credentials
+ * itself: a browser meets a challenge to a fetch with a prompt of its own.
+ */
+export function unauthorized(challenge = true): ReceptorError {
   return new ReceptorError({
     ...envelope(401, 'Unauthorized', 'Unauthorized'),
-    headers: { 'WWW-Authenticate': 'Basic realm="API Authentication"' },
+    ...(challenge ? { headers: { 'WWW-Authenticate': 'Basic realm="API Authentication"' } } : {}),
   });
 }
 

@@ -203,6 +203,18 @@ describe('Session', () => {
   });
 });
 
+describe("a page's refused request", () => {
+  it("comes without the Basic challenge when the page's script says it sent it, so that the browser shows no prompt of its own", async () => {
+    const guarded = receptor.appWith({ username: USERNAME, password: PASSWORD });
+    const fromScript = await request(guarded).get('/v1/task_summaries').set('X-Requested-With', 'XMLHttpRequest');
+    expectError(fromScript, 401, 'Unauthorized', 'Unauthorized');
+    expect(fromScript.headers['www-authenticate']).toBeUndefined();
+    const fromClient = await request(guarded).get('/v1/task_summaries');
+    expectError(fromClient, 401, 'Unauthorized', 'Unauthorized');
+    expect(fromClient.headers['www-authenticate']).toBe('Basic realm="API Authentication"');
+  });
+});
+
 describe('the dashboard files', () => {
   it('serves the page and its built script at /dashboard/ without credentials, and redirects /dashboard there', async () => {
     const guarded = receptor.appWith({ username: USERNAME, password: PASSWORD });

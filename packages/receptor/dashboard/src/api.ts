@@ -30,6 +30,8 @@ export function onUnauthorized(handler: () => void): void {
 export interface RequestOptions {
   body?: string;
   headers?: Record<string, string>;
+  /** Aborts the request, or the reading of its body (a followed log). */
+  signal?: AbortSignal;
 }
 
 async function failureOf(response: Response): Promise<ReceptorFailure> {
@@ -55,7 +57,13 @@ export async function send(method: string, path: string, options: RequestOptions
     credentials: 'same-origin',
     cache: 'no-store',
     ...(options.body === undefined ? {} : { body: options.body }),
-    headers: { ...(options.body === undefined ? {} : { 'Content-Type': 'application/json' }), ...options.headers },
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+    // X-Requested-With: a refusal comes without the Basic challenge, which would open the browser's own prompt.
+    headers: {
+      'X-Requested-With': 'XMLHttpRequest',
+      ...(options.body === undefined ? {} : { 'Content-Type': 'application/json' }),
+      ...options.headers,
+    },
   });
   if (response.ok) return response;
   const failure = await failureOf(response);

@@ -9,7 +9,7 @@
  * the domains view read again (for its TTL), which counts down here; one that expires leaves it at once.
  */
 import {
-  describeFailure, getJson, onUnauthorized, send, session, signIn, withQuery,
+  describeFailure, getJson, onUnauthorized, ReceptorFailure, send, session, signIn, withQuery,
   type ActualLRP, type CellPage, type DesiredLRP, type DesiredLRPSummaryPage, type DomainFreshness, type ImageConfig,
   type Task, type TaskPage,
 } from './api.js';
@@ -46,7 +46,7 @@ class Reload {
       try {
         await this.load();
       } catch (err) {
-        showNotice(describeFailure(err));
+        showFailure(err);
       }
     } while (this.again);
     this.running = false;
@@ -58,12 +58,21 @@ function showNotice(message: string): void {
   replace(notice, h('span', {}, message), h('button', { type: 'button', class: 'small', onclick: () => replace(notice) }, 'Dismiss'));
 }
 
+/**
+ * A failure as the receptor said it; a 401 is answered by the sign-in dialog instead (api.ts calls onUnauthorized's
+ * handler), over the page as it is, so that nothing typed is lost and what failed can be tried again.
+ */
+function showFailure(err: unknown): void {
+  if (err instanceof ReceptorFailure && err.status === 401) return;
+  showNotice(describeFailure(err));
+}
+
 /** Runs a user's action; its failure is shown as the receptor said it. */
 async function act(action: () => Promise<unknown>): Promise<void> {
   try {
     await action();
   } catch (err) {
-    showNotice(describeFailure(err));
+    showFailure(err);
   }
 }
 
@@ -93,8 +102,8 @@ function onPause(input: HTMLInputElement, handler: () => void): void {
 
 /** Follows a log (GET /v1/logs/:log_guid?follow=true) into `target` until `signal` aborts. */
 async function followLogs(logGuid: string, target: HTMLPreElement, signal: AbortSignal): Promise<void> {
-  const response = await fetch(`/v1/logs/${encodeURIComponent(logGuid)}?follow=true`, { credentials: 'same-origin', signal });
-  if (!response.ok || response.body === null) throw new Error(`logs: the receptor answered ${response.status}`);
+  const response = await send('GET', `/v1/logs/${encodeURIComponent(logGuid)}?follow=true`, { signal });
+  if (response.body === null) throw new Error('logs: the receptor answered without a body');
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
   let pending = '';
@@ -139,7 +148,7 @@ function logsPanel(logGuid: string, heading: string): HTMLElement {
     output.textContent = '';
     button.textContent = 'Stop following';
     followLogs(logGuid, output, controller.signal).catch((err: unknown) => {
-      if (!controller.signal.aborted) showNotice(describeFailure(err));
+      if (!controller.signal.aborted) showFailure(err);
     });
   });
   return h('div', { class: 'logs-panel' }, h('h3', {}, heading), button, output);
