@@ -1,6 +1,7 @@
 import { BbsError, convertError, isBbsError } from '@diego/models';
 import type { Namespace } from 'etcd3';
 import type { Logger } from 'pino';
+import { guaranteedUpdate, type StoredAs } from './guaranteed-update';
 import { PACKAGE_REPOSITORIES_KEY } from './keys';
 import { EtcdStore, ETCD_MAX_REQUEST_BYTES } from './store';
 
@@ -16,16 +17,10 @@ export interface PackageRepositorySelector {
   uri: string;
 }
 
-/** Attempts of one read-modify-write before giving up with ResourceConflict (only under a storm of writers). */
-const MAX_ATTEMPTS = 1000;
-
 /**
  * The ordered package repository list at `/v1/package_repositories`: one plain JSON array, so that `etcdctl get`
- * prints it, changed only by compare-and-swap on its `mod_revision` and retried on a lost race, so that concurrent
- * adds and deletes all land. Absent until the first write: it lists as empty then.
- *
- * Its read-modify-write loop is its own (no shared "guaranteed update" helper existed in the store when it was
- * written); it reads etcd directly rather than the view, which holds no such key.
+ * prints it, changed only through the guaranteed update (guaranteed-update.ts), so that concurrent adds and deletes
+ * all land. Absent until the first write: it lists as empty then. Its store has no view: reads go to etcd.
  *
  * @example
  *   const repositories = new EtcdPackageRepositoryDb(namespace, logger);
@@ -34,13 +29,16 @@ const MAX_ATTEMPTS = 1000;
 export class EtcdPackageRepositoryDb {
   private readonly store: EtcdStore;
 
-  constructor(namespace: Namespace, logger: Logger) {
+  constructor(
+    namespace: Namespace,
+    private readonly logger: Logger,
+  ) {
     // One key, never ranged over: the page settings only satisfy the store's options.
     this.store = new EtcdStore(namespace, { pageSize: 1, pageBytes: ETCD_MAX_REQUEST_BYTES, logger });
   }
 
   async list(): Promise<PackageRepository[]> {
-    return (await this.read())?.repositories ?? [];
+    return (await this.store.tryGetFromEtcd(PACKAGE_REPOSITORIES_KEY, decodeRepositories))?.value ?? [];
   }
 
   /**
@@ -88,28 +86,17 @@ export class EtcdPackageRepositoryDb {
     return this.list();
   }
 
-  /** `change` applied to the list as etcd holds it, again on every lost race, until one write lands. */
+  /** `change` applied to the list as etcd holds it through the guaranteed update, so that concurrent writes all land. */
   private async update(change: (current: PackageRepository[]) => PackageRepository[]): Promise<PackageRepository[]> {
-    for (let attempt = 1; ; attempt += 1) {
-      const stored = await this.read();
-      const next = change(stored?.repositories ?? []);
-      try {
-        if (stored === null) await this.store.create(PACKAGE_REPOSITORIES_KEY, JSON.stringify(next));
-        else await this.store.compareAndSwap(PACKAGE_REPOSITORIES_KEY, stored.modRevision, JSON.stringify(next));
-        return next;
-      } catch (err) {
-        const lostRace = isBbsError(err, 'ResourceConflict') || isBbsError(err, 'ResourceExists') || isBbsError(err, 'ResourceNotFound');
-        if (!lostRace || attempt >= MAX_ATTEMPTS) throw err;
-      }
-    }
-  }
-
-  private async read(): Promise<{ repositories: PackageRepository[]; modRevision: string } | null> {
-    const stored = await this.store.findInEtcd(PACKAGE_REPOSITORIES_KEY);
-    if (stored === null) return null;
-    return { repositories: decodeRepositories(stored.value), modRevision: stored.modRevision };
+    const { after } = await guaranteedUpdate({ store: this.store, logger: this.logger }, PACKAGE_REPOSITORIES_KEY, REPOSITORIES, (current) =>
+      change(current ?? []),
+    );
+    return after ?? [];
   }
 }
+
+/** The list as stored: plain JSON, so that `etcdctl get` prints it. */
+const REPOSITORIES: StoredAs<PackageRepository[]> = { decode: decodeRepositories, encode: (repositories) => JSON.stringify(repositories) };
 
 function checkRepository(repository: PackageRepository): void {
   if (repository.name.trim() === '') throw new BbsError('InvalidRequest', 'a repository needs a name');
