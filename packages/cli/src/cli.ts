@@ -5,7 +5,7 @@ import type { FlagSet } from './flags';
 import { bbsCommand } from './commands/bbs';
 import { cellCommand } from './commands/cell';
 import { logsCommand } from './commands/logs';
-import { PACKAGE_CLIENT_SUMMARY, packagesCommand, runPackageCommand } from './commands/packages';
+import { PACKAGE_CLIENT_SUMMARY, PACKAGE_SERVICE_URL_HELP, packagesCommand, runPackageCommand } from './commands/packages';
 import * as operator from './commands/operator';
 import { receptorCommand } from './commands/receptor';
 import { upCommand } from './commands/up';
@@ -41,10 +41,12 @@ const OPERATOR_SUBCOMMANDS: readonly Subcommand[] = [
   subcommand(operator.retireActualLrpCommand),
   subcommand(operator.eventsCommand),
   subcommand(logsCommand),
-  { name: 'package', summary: PACKAGE_CLIENT_SUMMARY, run: runPackageCommand },
 ];
 
-const SUBCOMMANDS: readonly Subcommand[] = [...SERVER_SUBCOMMANDS, ...OPERATOR_SUBCOMMANDS];
+/** Cosmos's CLI role, through the package service rather than the receptor. */
+const PACKAGE_SUBCOMMANDS: readonly Subcommand[] = [{ name: 'package', summary: PACKAGE_CLIENT_SUMMARY, run: runPackageCommand }];
+
+const SUBCOMMANDS: readonly Subcommand[] = [...SERVER_SUBCOMMANDS, ...OPERATOR_SUBCOMMANDS, ...PACKAGE_SUBCOMMANDS];
 
 function usage(): string {
   const width = Math.max(...SUBCOMMANDS.map((command) => command.name.length));
@@ -58,6 +60,9 @@ function usage(): string {
     '',
     'Operator commands (through the receptor: --receptorURL or RECEPTOR_URL, default http://127.0.0.1:8887):',
     ...OPERATOR_SUBCOMMANDS.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`),
+    '',
+    `Package commands (through the package service: ${PACKAGE_SERVICE_URL_HELP}):`,
+    ...PACKAGE_SUBCOMMANDS.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`),
     '',
     "Run 'diego <command> --help' for a command's flags and their environment variables.",
     'diego --version prints the version.',

@@ -90,6 +90,9 @@ const clientFlags = {
   password: { ...stringFlag('basic auth password (prefer the environment variable: flags show in ps)', '', 'password'), envVar: 'PACKAGES_PASSWORD' },
 };
 
+/** Where the client commands find the package service, as their usage says it. */
+export const PACKAGE_SERVICE_URL_HELP = `--packagesURL or ${clientFlags.packagesURL.envVar}, default ${clientFlags.packagesURL.defaultText}`;
+
 /** One Cosmos request and which member of its answer is printed: an array element per line, or the whole answer. */
 interface PackageCall {
   url: string;
@@ -293,7 +296,7 @@ function packageUsage(): string {
   return [
     'Usage: diego package <command> [flags] [arguments]',
     '',
-    'The package service\'s client (--packagesURL or PACKAGES_URL, default http://127.0.0.1:7070):',
+    `The package service's client (${PACKAGE_SERVICE_URL_HELP}):`,
     ...CLIENT_COMMANDS.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`),
     '',
     "Run 'diego package <command> --help' for its flags.",
