@@ -328,6 +328,7 @@ describe('diego up', () => {
       dockerImageDir: '',
       networkPool: '10.254.0.0/22',
       receptorAddress: '0.0.0.0:8887',
+      packagesAddress: '0.0.0.0:7070',
       username: '',
       password: '',
       corsEnabled: false,
