@@ -13,8 +13,10 @@ export interface CuttingProxyOptions {
 export class CuttingProxy {
   private readonly sockets = new Set<Socket>();
   private readonly server: Server;
+  private forwardAnswers: boolean;
 
   constructor(target: URL, { forwardAnswers = true }: CuttingProxyOptions = {}) {
+    this.forwardAnswers = forwardAnswers;
     this.server = createServer((downstream) => {
       const upstream = createConnection({ host: target.hostname, port: Number(target.port) });
       for (const [from, to] of [[downstream, upstream], [upstream, downstream]] as const) {
@@ -24,10 +26,17 @@ export class CuttingProxy {
           this.sockets.delete(from);
           to.destroy();
         });
-        if (from === downstream || forwardAnswers) from.pipe(to);
-        else from.resume();
+        // Answers held back are dropped: the connection is only good for cutting then.
+        from.on('data', (chunk: Buffer) => {
+          if (from === downstream || this.forwardAnswers) to.write(chunk);
+        });
       }
     });
+  }
+
+  /** From now on, on every connection, pass the target's answers back or hold them back (see `forwardAnswers`). */
+  setForwardAnswers(forward: boolean): void {
+    this.forwardAnswers = forward;
   }
 
   /** Listens on a free loopback port; resolves with it. */
