@@ -97,7 +97,8 @@ export interface DesiredLRPDb {
    */
   desireLRP(lrp: DesiredLRP): Promise<{ desired: DesiredLRP; createdIndices: number[] }>;
   /**
-   * Applies instances/routes/annotation, tag index + 1. Two read-CAS attempts, then ResourceConflict.
+   * Applies instances/routes/annotation, tag index + 1, to the record as it is (re-read on every lost race; only one
+   * that keeps changing under every attempt is ResourceConflict).
    * Creates UNCLAIMED actuals for new indices (returned, to auction); retiring extra ones is the caller's job.
    */
   updateDesiredLRP(processGuid: string, update: DesiredLRPUpdate): Promise<Change<DesiredLRP> & { createdIndices: number[] }>;
@@ -144,7 +145,7 @@ export interface ActualLRPDb {
   failActualLRP(key: ActualLRPKey, errorMessage: string): Promise<Change<ActualLRP>>;
   /** §5.2 Remove: compare-and-delete with no state check; an instance key, when given, must match. */
   removeActualLRP(processGuid: string, index: number, instanceKey?: ActualLRPInstanceKey): Promise<ActualLRP>;
-  /** §5.2 Retire: up to 5 attempts. UNCLAIMED/CRASHED or on a missing cell: removed. Otherwise: stop on the cell. */
+  /** §5.2 Retire: UNCLAIMED/CRASHED or on a missing cell: removed. Otherwise: stop on the cell. */
   retireActualLRP(key: ActualLRPKey): Promise<RetireResult>;
   /** §5.2 Unclaim (evacuation, crash restarts); `changed` false when already UNCLAIMED. */
   unclaimActualLRP(key: ActualLRPKey, instanceKey?: ActualLRPInstanceKey): Promise<{ changed: boolean; after: ActualLRP }>;
