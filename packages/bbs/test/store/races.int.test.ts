@@ -99,29 +99,35 @@ describe('a cancel while the cell starts and completes the task', () => {
   });
 });
 
+const LRPS = 20;
+const NET_INFO: ActualLRPNetInfo = { address: '10.0.0.1', ports: [{ container_port: 8080, host_port: 61000 }] };
+const CELL_1: ActualLRPInstanceKey = { instance_guid: 'instance-1', cell_id: 'cell-1' };
+
+/** LRPS desired LRPs of one instance each, that instance claimed as CELL_1. */
+async function claimedInstances(): Promise<ActualLRPKey[]> {
+  const keysOfLrps: ActualLRPKey[] = [];
+  for (const i of range(LRPS)) {
+    const desired = newValidDesiredLrp(`lrp-${i}`, { instances: 1 });
+    await bbs(0).desireLRP(desired);
+    await bbs(0).claimActualLRP(desired.process_guid, 0, CELL_1);
+    keysOfLrps.push({ process_guid: desired.process_guid, index: 0, domain: desired.domain });
+  }
+  return keysOfLrps;
+}
+
 describe('a claim while the cell crashes the instance', () => {
-  const LRPS = 20;
-  const netInfo: ActualLRPNetInfo = { address: '10.0.0.1', ports: [{ container_port: 8080, host_port: 61000 }] };
-  const crashing: ActualLRPInstanceKey = { instance_guid: 'instance-1', cell_id: 'cell-1' };
   const claiming: ActualLRPInstanceKey = { instance_guid: 'instance-2', cell_id: 'cell-2' };
 
   it('crashes every instance once; a claim succeeds only after the crash, and the record ends as the answers say', async () => {
-    const keysOfLrps: ActualLRPKey[] = [];
-    for (const i of range(LRPS)) {
-      const desired = newValidDesiredLrp(`lrp-${i}`, { instances: 1 });
-      await bbs(0).desireLRP(desired);
-      const key = { process_guid: desired.process_guid, index: 0, domain: desired.domain };
-      await bbs(0).claimActualLRP(key.process_guid, 0, crashing);
-      await bbs(0).startActualLRP(key, crashing, netInfo);
-      keysOfLrps.push(key);
-    }
+    const keysOfLrps = await claimedInstances();
+    for (const key of keysOfLrps) await bbs(0).startActualLRP(key, CELL_1, NET_INFO);
 
     const outcomes = await Promise.all(
       keysOfLrps.map(async (key) => {
         // The first crash restarts the instance at once (UNCLAIMED); the auctioneer's claim for its new placement
         // can only follow it.
         const [crash, claim] = await Promise.all([
-          answer(bbs(0).crashActualLRP(key, crashing, 'exited')),
+          answer(bbs(0).crashActualLRP(key, CELL_1, 'exited')),
           answer(bbs(1).claimActualLRP(key.process_guid, 0, claiming)),
         ]);
         const { instance } = await bbs(0).actualLRPGroupByProcessGuidAndIndex(key.process_guid, 0);
@@ -143,26 +149,16 @@ describe('a claim while the cell crashes the instance', () => {
 });
 
 describe("the cell's start and crash of a claimed instance at once", () => {
-  const LRPS = 20;
-  const netInfo: ActualLRPNetInfo = { address: '10.0.0.1', ports: [{ container_port: 8080, host_port: 61000 }] };
-  const instanceKey: ActualLRPInstanceKey = { instance_guid: 'instance-1', cell_id: 'cell-1' };
-
   it('applies both, in either order: neither is refused, the crash is counted once', async () => {
-    const keysOfLrps: ActualLRPKey[] = [];
-    for (const i of range(LRPS)) {
-      const desired = newValidDesiredLrp(`lrp-${i}`, { instances: 1 });
-      await bbs(0).desireLRP(desired);
-      await bbs(0).claimActualLRP(desired.process_guid, 0, instanceKey);
-      keysOfLrps.push({ process_guid: desired.process_guid, index: 0, domain: desired.domain });
-    }
+    const keysOfLrps = await claimedInstances();
 
     const outcomes = await Promise.all(
       keysOfLrps.map(async (key) => {
         // Either order is valid: a crash of the CLAIMED or the RUNNING instance, a start of the CLAIMED instance or
         // of the UNCLAIMED one the crash restarted.
         const [start, crash] = await Promise.all([
-          answer(bbs(0).startActualLRP(key, instanceKey, netInfo)),
-          answer(bbs(1).crashActualLRP(key, instanceKey, 'exited')),
+          answer(bbs(0).startActualLRP(key, CELL_1, NET_INFO)),
+          answer(bbs(1).crashActualLRP(key, CELL_1, 'exited')),
         ]);
         const { instance } = await bbs(0).actualLRPGroupByProcessGuidAndIndex(key.process_guid, 0);
         return { start, crash, instance };
