@@ -11,7 +11,7 @@ import { parseGoDuration } from '../duration';
 import { UsageError, type FlagDef, type FlagSet } from '../flags';
 import { stringFlag } from '../flag-types';
 import { followEvents, performCall, type CallOutput, type ReceptorCall, type ReceptorTarget } from '../receptor-calls';
-import { checkBasicAuth } from './receptor';
+import { checkBasicAuth } from './shared-flags';
 
 /** A receptor URL as written, `user:password@` taken out of it (fetch refuses URLs with credentials). */
 export interface ReceptorUrl {

@@ -8,9 +8,8 @@ import { resolve } from 'node:path';
 import { startPackageService, type PackageRepository, type PackageServiceConfig } from '@diego/package-service';
 import { runCommand, serveUntilStopped, type CliIo, type Command } from '../command';
 import { UsageError, type FlagDef } from '../flags';
-import { addressFlag, boolFlag, durationFlag, logLevelFlag, stringFlag, urlFlag, urlListFlag } from '../flag-types';
-import { checkBasicAuth } from './receptor';
-import { bbsClientTlsFlags, compileBbsClientTls } from './shared-flags';
+import { addressFlag, boolFlag, durationFlag, logLevelFlag, stringFlag, urlFlag } from '../flag-types';
+import { bbsFrontFlags, checkBasicAuth, compileBbsFront } from './shared-flags';
 
 /**
  * `name=uri,name=uri`, or `@file` holding a JSON array of `{"name","uri"}` (Cosmos's default-repositories.json);
@@ -42,12 +41,7 @@ function defaultRepositoriesFlag(): FlagDef<PackageRepository[]> {
 
 export const packagesFlags = {
   address: addressFlag('where the package service listens (Cosmos\'s port)', '0.0.0.0:7070'),
-  bbsAddress: urlListFlag('the BBS URLs, comma-separated, tried in order', 'http://127.0.0.1:8889'),
-  ...bbsClientTlsFlags,
-  communicationTimeout: durationFlag('how long a call to the BBS may take', '10s'),
-  username: stringFlag("basic auth user name, as the receptor's (its auth cookie works too); on when set", '', 'name'),
-  password: stringFlag('basic auth password (prefer the environment variable: flags show in ps)', '', 'password'),
-  corsEnabled: boolFlag('allow cross-origin requests and answer CORS preflights'),
+  ...bbsFrontFlags("basic auth user name, as the receptor's (its auth cookie works too); on when set"),
   dataDir: stringFlag("where each repository's index is kept (<dataDir>/repositories)", '.diego/packages', 'dir'),
   defaultRepositories: defaultRepositoriesFlag(),
   refreshInterval: durationFlag("how often every repository's index is fetched again; 0s: only on demand", '5m'),
@@ -63,16 +57,9 @@ export const packagesCommand: Command<typeof packagesFlags, PackageServiceConfig
     "the BBS (etcd /v1/package_repositories); each repository's index is kept under <dataDir>/repositories.",
   flags: packagesFlags,
   compile: (values) => {
-    checkBasicAuth(values.username, values.password);
     return {
+      ...compileBbsFront(values),
       address: values.address,
-      bbsAddress: values.bbsAddress,
-      bbsTls: compileBbsClientTls(values),
-      communicationTimeoutMs: values.communicationTimeout,
-      username: values.username,
-      password: values.password,
-      corsEnabled: values.corsEnabled,
-      logLevel: values.logLevel,
       dataDir: resolve(values.dataDir),
       defaultRepositories: values.defaultRepositories,
       refreshIntervalMs: values.refreshInterval,

@@ -15,18 +15,13 @@ import {
   stringFlag,
   urlListFlag,
 } from '../flag-types';
-import { bbsClientTlsFlags, compileBbsClientTls, consulFlags } from './shared-flags';
+import { bbsFrontFlags, compileBbsFront, consulFlags } from './shared-flags';
 
 const ETCD = 'the receptor talks only to the BBS, the one process that touches etcd';
 
 export const receptorFlags = {
   address: addressFlag('where the receptor API listens', '0.0.0.0:8887'),
-  bbsAddress: urlListFlag('the BBS URLs, comma-separated, tried in order', 'http://127.0.0.1:8889'),
-  ...bbsClientTlsFlags,
-  communicationTimeout: durationFlag('how long a call to the BBS may take', '10s'),
-  username: stringFlag('basic auth user name; basic auth is on when it is set', '', 'name'),
-  password: stringFlag('basic auth password (prefer the environment variable: flags show in ps)', '', 'password'),
-  corsEnabled: boolFlag('allow cross-origin requests and answer CORS preflights'),
+  ...bbsFrontFlags('basic auth user name; basic auth is on when it is set'),
   registerWithRouter: boolFlag('announce the receptor to the Cloud Foundry router over NATS (router.register with -domainNames)'),
   domainNames: nameListFlag('the routes the router sends to this receptor, comma-separated', 'domain'),
   natsAddresses: hostPortListFlag('the NATS servers, comma-separated', '127.0.0.1:4222'),
@@ -48,13 +43,6 @@ export const receptorFlags = {
   lockTTL: ignored(durationFlag('consul lock TTL', '10s'), 'the receptor holds no lock'),
   ...consulFlags,
 };
-
-/** A password without a user name would silently leave the API open: refuse it. */
-export function checkBasicAuth(username: string, password: string): void {
-  if (password !== '' && username === '') {
-    throw new UsageError('a password is set but no username: basic auth is only on when -username is set too');
-  }
-}
 
 function compileRouterRegistration(values: {
   registerWithRouter: boolean;
@@ -82,16 +70,9 @@ export const receptorCommand: Command<typeof receptorFlags, ReceptorConfig> = {
     'It talks only to the BBS. The password is never printed or logged.',
   flags: receptorFlags,
   compile: (values) => {
-    checkBasicAuth(values.username, values.password);
     return {
+      ...compileBbsFront(values),
       address: values.address,
-      bbsAddress: values.bbsAddress,
-      bbsTls: compileBbsClientTls(values),
-      communicationTimeoutMs: values.communicationTimeout,
-      username: values.username,
-      password: values.password,
-      corsEnabled: values.corsEnabled,
-      logLevel: values.logLevel,
       debugAddress: values.debugAddr,
       eventHeartbeatIntervalMs: values.eventHeartbeatInterval,
       routerRegistration: compileRouterRegistration(values),

@@ -20,7 +20,9 @@ import { defaultValues, UsageError } from '../flags';
 import { addressFlag, boolFlag, logLevelFlag, optional, stringFlag, urlListFlag } from '../flag-types';
 import { startLocalEtcd } from '../local-etcd';
 import { cellCommand, cellFlags } from './cell';
-import { checkBasicAuth, receptorFlags } from './receptor';
+import { packagesCommand, packagesFlags } from './packages';
+import { receptorCommand, receptorFlags } from './receptor';
+import { bbsClientTlsValues, checkBasicAuth } from './shared-flags';
 
 /** The one cell of `diego up`: what `diego cell -cellID=cell-z1-0 -zone=z1` would be (-cellID may name another). */
 const CELL_ID = 'cell-z1-0';
@@ -140,7 +142,7 @@ function cellConfig(config: UpConfig, bbsUrl: string, bbsTls: MutualTlsFiles | n
   return cellCommand.compile(
     {
       ...defaultValues('cell', cellFlags),
-      ...(bbsTls === null ? {} : { bbsCACert: bbsTls.caFile, bbsClientCert: bbsTls.certFile, bbsClientKey: bbsTls.keyFile }),
+      ...bbsClientTlsValues(bbsTls),
       cellID: config.cellId,
       zone: CELL_ZONE,
       listenAddr: config.cellListenAddress,
@@ -189,30 +191,26 @@ async function startAll(config: UpConfig, io: CliIo, aborted: AbortSignal, start
   if (aborted.aborted) return null;
   const bbsUrl = dialableUrl(bbs.address, certificates === null ? 'http' : 'https');
   const bbsTls = certificates === null ? null : mutualTls(certificates, certificates.bbsClient);
-  const receptor = await startReceptor({
-    address: config.receptorAddress,
+  // The receptor and the package service as `diego receptor` and `diego packages` would run with these flags.
+  const front = {
     bbsAddress: [bbsUrl],
-    bbsTls,
+    ...bbsClientTlsValues(bbsTls),
     username: config.username,
     password: config.password,
     corsEnabled: config.corsEnabled,
     logLevel: config.logLevel,
-    debugAddress: null,
-  });
+  };
+  const receptor = await startReceptor(
+    receptorCommand.compile({ ...defaultValues('receptor', receptorFlags), ...front, address: config.receptorAddress }, []),
+  );
   started.push({ name: 'receptor', stop: () => receptor.stop() });
   if (aborted.aborted) return null;
-  const packages = await startPackageService({
-    address: config.packagesAddress,
-    bbsAddress: [bbsUrl],
-    bbsTls,
-    username: config.username,
-    password: config.password,
-    corsEnabled: config.corsEnabled,
-    logLevel: config.logLevel,
-    dataDir: join(config.dataDir, 'packages'),
-    defaultRepositories: [],
-    refreshIntervalMs: 5 * 60_000,
-  });
+  const packages = await startPackageService(
+    packagesCommand.compile(
+      { ...defaultValues('packages', packagesFlags), ...front, address: config.packagesAddress, dataDir: join(config.dataDir, 'packages') },
+      [],
+    ),
+  );
   started.push({ name: 'packages', stop: () => packages.stop() });
   if (aborted.aborted) return null;
   // Stopped first: its containers go before the BBS it reports their end to.
