@@ -105,10 +105,11 @@ export const uint16 = integer('uint16', 0, 65535, 'a uint16');
 export const int53 = integer('int', -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, 'an integer');
 
 /** A uint64 the model keeps as a number (resource limits): exact up to 2^53, a Long on the wire. */
-export const uint53: Codec<number, Long | number> = {
+export const uint53: Codec<number, Long> = {
   ...integer('uint64', 0, Number.MAX_SAFE_INTEGER, 'an unsigned integer below 2^53'),
   toProto: (value) => Long.fromNumber(value, true),
-  fromProto: (value) => {
+  // A plain object from a client may hold a number where decoding gives a Long.
+  fromProto: (value: Long | number | null | undefined) => {
     if (value === null || value === undefined) return 0;
     const n = typeof value === 'number' ? value : value.toNumber();
     if (!Number.isSafeInteger(n)) throw invalidMessage(`uint64 ${value.toString()} is beyond 2^53`);
@@ -122,7 +123,7 @@ const INT64_MAX = 2n ** 63n - 1n;
 const INT64_SCHEMA = { $id: 'int64', int64: true, goType: 'int64' } as const;
 
 /** Nanoseconds: a bigint in the model, every digit written; through the decimal digits to and from Long. */
-export const int64: Codec<bigint, Long | number> = {
+export const int64: Codec<bigint, Long> = {
   zero: () => 0n,
   isEmpty: (value) => value === 0n,
   toJson: (value) => value.toString(),
@@ -133,7 +134,7 @@ export const int64: Codec<bigint, Long | number> = {
     return failWith(fail, parent + suffix, 'an int64');
   },
   toProto: (value) => Long.fromString(value.toString(), false),
-  fromProto: (value) => (value === null || value === undefined ? 0n : BigInt(value.toString())),
+  fromProto: (value: Long | number | null | undefined) => (value === null || value === undefined ? 0n : BigInt(value.toString())),
   schema: (registry) => {
     registry.set(INT64_SCHEMA.$id, INT64_SCHEMA);
     return { $ref: INT64_SCHEMA.$id, default: 0 };
@@ -224,7 +225,7 @@ export function jsonMap<V, P>(value: {
   };
 }
 
-/** The receptor's JSON object for a `$ref`: the registered schema of `id`, built on first use. */
+/** `id`, for a `$ref`, after registering its schema (built on first use). */
 function registered(registry: SchemaRegistry, id: string, build: () => SchemaPiece): string {
   if (!registry.has(id)) {
     // Registered before it is built, so that a recursive schema (actions) refers to itself.
@@ -299,10 +300,10 @@ export type EmbeddedKeys<T extends FieldTable, E extends string> = {
 /** The proto fields a table names: `name` or `embedded.name`. */
 type ProtoPaths<T extends FieldTable> = { [K in keyof T & string]: ProtoPathOf<K, T[K]> }[keyof T & string];
 
-/** Fields of proto type P that no entry of the table maps (an embedded message must be mapped field by field). */
 /** A proto type's fields (protobufjs adds `$unknowns`, which is none). */
 type ProtoFields<P> = Exclude<keyof P & string, `$${string}`>;
 
+/** Fields of proto type P that no entry of the table maps (an embedded message must be mapped field by field). */
 type MissingProtoFields<P, C extends string> = {
   [K in ProtoFields<P>]-?: K extends C
     ? never
@@ -313,10 +314,30 @@ type MissingProtoFields<P, C extends string> = {
 
 type KnownProtoPaths<P> = ProtoFields<P> | { [K in ProtoFields<P>]: `${K}.${ProtoFields<NonNullable<P[K]>>}` }[ProtoFields<P>];
 
-/** `unknown` when table T maps exactly the fields of proto type P; otherwise a member naming what is wrong. */
+/** The type protobufjs gives the proto field at `path` of P. */
+type ProtoTypeAt<P, Path extends string> = Path extends `${infer E}.${infer N}`
+  ? E extends keyof P
+    ? N extends keyof NonNullable<P[E]>
+      ? NonNullable<P[E]>[N]
+      : never
+    : never
+  : Path extends keyof P
+    ? P[Path]
+    : never;
+
+type CodecProtoType<F> = F extends { readonly codec: { toProto(value: never): infer P } } ? P : never;
+
+/** Entries whose codec writes a value of another type than their proto field holds (an int64 as a uint32, ...). */
+type MistypedFields<P, T extends FieldTable> = {
+  [K in keyof T & string]: [CodecProtoType<T[K]>] extends [ProtoTypeAt<P, ProtoPathOf<K, T[K]>>] ? never : K;
+}[keyof T & string];
+
+/** `unknown` when table T maps exactly the fields of proto type P, each with its type; else a member naming the fault. */
 export type CoversProto<P, T extends FieldTable> = [MissingProtoFields<P, ProtoPaths<T>>] extends [never]
   ? [Exclude<ProtoPaths<T>, KnownProtoPaths<P>>] extends [never]
-    ? unknown
+    ? [MistypedFields<P, T>] extends [never]
+      ? unknown
+      : { mistyped_proto_fields: MistypedFields<P, T> }
     : { unknown_proto_fields: Exclude<ProtoPaths<T>, KnownProtoPaths<P>> }
   : { missing_proto_fields: MissingProtoFields<P, ProtoPaths<T>> };
 
