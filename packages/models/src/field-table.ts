@@ -172,11 +172,9 @@ export function list<M, P>(item: Codec<M, P>, goType: string): Codec<M[], P[]> {
   return {
     zero: () => [],
     isEmpty: (value) => value.length === 0,
-    toJson: (value) => {
-      let body = '';
-      for (let i = 0; i < value.length; i++) body += (i === 0 ? '' : ',') + item.toJson(value[i] as M);
-      return `[${body}]`;
-    },
+    // join() writes one flat string: records' JSON is kept (the BBS remembers it), and a rope of small pieces
+    // would hold many times its size.
+    toJson: (value) => `[${value.map((element) => item.toJson(element)).join(',')}]`,
     fromJson: (value, parent, suffix, fail) => {
       if (!Array.isArray(value)) return failWith(fail, parent + suffix, 'an array');
       const path = parent + suffix;
@@ -188,7 +186,8 @@ export function list<M, P>(item: Codec<M, P>, goType: string): Codec<M[], P[]> {
   };
 }
 
-function isJsonObject(value: unknown): value is Readonly<Record<string, unknown>> {
+/** A JSON object (not an array, not null) as JSON.parse makes it. */
+export function isJsonObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
@@ -379,15 +378,15 @@ function fieldWriter<M>(key: string, spec: AnyField, emit: Emit): FieldWriter<M>
   }
 }
 
-/** Writes `fields` in order, skipping the empty ones. */
+/** Writes `fields` in order, skipping the empty ones, as one flat string (see `list`). */
 export function objectWriter<M>(writers: readonly FieldWriter<M>[]): (model: M) => string {
   return (model) => {
-    let body = '';
+    const parts: string[] = [];
     for (const write of writers) {
       const part = write(model);
-      if (part !== '') body += body === '' ? part : `,${part}`;
+      if (part !== '') parts.push(part);
     }
-    return `{${body}}`;
+    return `{${parts.join(',')}}`;
   };
 }
 
@@ -593,12 +592,12 @@ export function alternatives<P>() {
     return {
       fields,
       write: (model) => {
-        let body = '';
+        const parts: string[] = [];
         for (const { key, prefix, spec } of members) {
           const value = (model as Bag)[key];
-          if (value !== undefined) body += (body === '' ? prefix : `,${prefix}`) + spec.codec.toJson(value);
+          if (value !== undefined) parts.push(prefix + spec.codec.toJson(value));
         }
-        return `{${body}}`;
+        return `{${parts.join(',')}}`;
       },
       read: (value, path, fail) => {
         if (!isJsonObject(value)) return failWith(fail, path, 'an object');

@@ -16,6 +16,7 @@ import {
   fieldWriters,
   int53,
   invalidRecordFailure,
+  isJsonObject,
   objectWriter,
   string,
   type Codec,
@@ -120,10 +121,6 @@ export function cellResponseJson(cell: CellPresence): string {
 // Reading JSON objects by hand (the rep API's Go structs, which have no table)
 
 type JsonObjectValue = { readonly [key: string]: unknown };
-
-function isJsonObject(value: unknown): value is JsonObjectValue {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /**
  * The fields of one JSON object, read with their Go types: a missing or null member is the zero value, a member

@@ -13,7 +13,7 @@ import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import type { DataValidationCxt } from 'ajv/dist/types';
 import { models } from '../gen/proto';
 import { BbsError } from './errors';
-import type { SchemaPiece, SchemaRegistry } from './field-table';
+import { isJsonObject, type SchemaPiece, type SchemaRegistry } from './field-table';
 import { MAX_JSON_DEPTH, parseJson, stringifyJson } from './json';
 import { DESIRED_LRP, DESIRED_LRP_UPDATE, TASK, TASK_DEFINITION } from './model-tables';
 import type { DesiredLRP, DesiredLRPUpdate, TaskDefinition } from './types';
@@ -70,10 +70,6 @@ type TaskCreateBody = Partial<TaskDefinition> & { task_guid: string; domain: str
 type DesiredLrpCreateBody = Partial<DesiredLRP>;
 
 // ---- the validators, compiled once ----
-
-function isJsonObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 const ajv = new Ajv({
   // Absent members get their Go zero value; unknown members are dropped, as Go ignores them.
