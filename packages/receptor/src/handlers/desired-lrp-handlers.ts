@@ -14,7 +14,8 @@ export type DesiredLrpHandlers = Pick<
 >;
 
 export function desiredLrpHandlers(bbs: BbsClient): DesiredLrpHandlers {
-  /** A lost compare-and-swap is tried once more, as the receptor did (the BBS retries once itself too). */
+  /** A lost compare-and-swap is tried once more, as Diego's receptor did (receptor-api §3.9); the BBS's own guaranteed update
+   * re-reads on every lost race, so a conflict reaches us only after it gave up. */
   async function updateWithOneRetry(processGuid: string, update: DesiredLRPUpdate): Promise<void> {
     try {
       await bbs.updateDesiredLRP(processGuid, update);
