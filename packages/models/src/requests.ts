@@ -13,7 +13,7 @@ import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import type { DataValidationCxt } from 'ajv/dist/types';
 import { models } from '../gen/proto';
 import { BbsError } from './errors';
-import { isJsonObject, type SchemaPiece, type SchemaRegistry } from './field-table';
+import { isJsonObject, type FieldTable, type SchemaPiece, type SchemaRegistry } from './field-table';
 import { MAX_JSON_DEPTH, parseJson, stringifyJson } from './json';
 import { DESIRED_LRP, DESIRED_LRP_UPDATE, TASK, TASK_DEFINITION } from './model-tables';
 import type { DesiredLRP, DesiredLRPUpdate, TaskDefinition } from './types';
@@ -164,15 +164,22 @@ function decode<T>(body: string, isBody: ValidateFunction<T>): T {
   return parsed;
 }
 
+/** `body` (decoded, every member its request takes set) with the fields no request takes at their zero values. */
+function withZeroFieldsNotInRequests<M>(body: Partial<M>, fields: FieldTable): M {
+  const model: Record<string, unknown> = body;
+  for (const [key, spec] of Object.entries(fields)) if (spec.request === null) model[key] = spec.codec.zero();
+  return model as M;
+}
+
 /** POST /v1/tasks: the task guid, domain and definition, every absent field at its Go zero value. */
 export function decodeTaskCreateRequest(body: string): TaskCreateRequest {
   const { task_guid, domain, ...fields } = decode(body, isTaskCreateBody);
-  return { task_guid, domain, definition: { ...TASK_DEFINITION.fromProto(null), ...fields } };
+  return { task_guid, domain, definition: withZeroFieldsNotInRequests<TaskDefinition>(fields, TASK_DEFINITION.fields) };
 }
 
 /** POST /v1/desired_lrps. The modification tag is zero ({epoch: "", index: 0}); the store stamps it. */
 export function decodeDesiredLrpCreateRequest(body: string): DesiredLRP {
-  return { ...DESIRED_LRP.fromProto(null), ...decode(body, isDesiredLrpCreateBody) };
+  return withZeroFieldsNotInRequests<DesiredLRP>(decode(body, isDesiredLrpCreateBody), DESIRED_LRP.fields);
 }
 
 /** PUT /v1/desired_lrps/:process_guid: only the members present (and not null) are set; the rest are null. */
