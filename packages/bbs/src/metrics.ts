@@ -6,8 +6,26 @@
  * Durations are in seconds, Prometheus's unit (Diego sent nanoseconds).
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { LRPCounts } from './converger/lrp-convergence';
-import type { TaskCounts } from './converger/task-convergence';
+
+/** What the store holds, for the metrics of §8.3 (the converger counts them). */
+export interface LRPCounts {
+  /** The sum of the desired LRPs' instances. */
+  desired: number;
+  unclaimed: number;
+  claimed: number;
+  running: number;
+  crashed: number;
+  /** Desired LRPs with at least one CRASHED instance. */
+  crashingDesireds: number;
+}
+
+/** The tasks in each state, for the metrics of §8.2 (the converger counts them). */
+export interface TaskCounts {
+  pending: number;
+  running: number;
+  completed: number;
+  resolving: number;
+}
 
 export interface LRPConvergenceReport {
   counts: LRPCounts;

@@ -5,7 +5,7 @@ import type { Clock, Db } from '../db/db';
 import type { AuctionRequester } from '../leader/contracts';
 import type { BbsMetrics } from '../metrics';
 import { calculateLRPConvergence, countLRPs, lrpStartRequests, type LRPConvergenceChanges } from './lrp-convergence';
-import { CONVERGENCE_WORKERS, forEachWithWorkers } from './workers';
+import { CONVERGENCE_WORKERS, forEachWithWorkers } from '../workers';
 
 export type LRPConvergenceStore = Pick<
   Db,

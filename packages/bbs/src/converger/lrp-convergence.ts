@@ -11,6 +11,7 @@ import {
   type Int64,
 } from '@diego/models';
 import type { LRPStartRequest } from '../leader/contracts';
+import type { LRPCounts } from '../metrics';
 
 /** bbs `StaleUnclaimedActualLRPDuration`: an UNCLAIMED instance older than this is auctioned again. */
 export const STALE_UNCLAIMED_ACTUAL_LRP_NS: Int64 = 30_000_000_000n;
@@ -44,18 +45,6 @@ export interface LRPConvergenceChanges {
   extra: ActualLRPKey[];
   /** Instances of no desired LRP, in fresh domains: retire them. */
   undesired: ActualLRPKey[];
-}
-
-/** What the store holds, for the metrics of §8.3. */
-export interface LRPCounts {
-  /** The sum of the desired LRPs' instances. */
-  desired: number;
-  unclaimed: number;
-  claimed: number;
-  running: number;
-  crashed: number;
-  /** Desired LRPs with at least one CRASHED instance. */
-  crashingDesireds: number;
 }
 
 export function calculateLRPConvergence(input: LRPConvergenceInput): LRPConvergenceChanges {

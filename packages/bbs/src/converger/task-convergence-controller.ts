@@ -10,7 +10,7 @@ import {
   type TaskConvergenceChanges,
   type TaskConvergenceDurationsNs,
 } from './task-convergence';
-import { CONVERGENCE_WORKERS, forEachWithWorkers } from './workers';
+import { CONVERGENCE_WORKERS, forEachWithWorkers } from '../workers';
 
 export type TaskConvergenceStore = Pick<
   Db,

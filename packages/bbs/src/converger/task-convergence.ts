@@ -4,6 +4,7 @@
  */
 import type { Int64, Task } from '@diego/models';
 import type { TaskStartRequest } from '../leader/contracts';
+import type { TaskCounts } from '../metrics';
 
 export const NOT_STARTED_WITHIN_TIME_LIMIT = 'not started within time limit';
 export const CELL_DISAPPEARED_BEFORE_COMPLETION = 'cell disappeared before completion';
@@ -34,13 +35,6 @@ export interface TaskConvergenceChanges {
   toDemote: Task[];
   /** Completed tasks past the expiry: delete them. */
   toDelete: Task[];
-}
-
-export interface TaskCounts {
-  pending: number;
-  running: number;
-  completed: number;
-  resolving: number;
 }
 
 export function calculateTaskConvergence(input: TaskConvergenceInput): TaskConvergenceChanges {

@@ -13,7 +13,7 @@ import { etcdCall } from '../db/etcd/errors';
 import { V1_PREFIX } from '../db/etcd/keys';
 import type { RecordCodec } from '../db/etcd/record-codec';
 import { parseEventId, type ResumePoint } from './resume';
-import { RevisionWatch, type KeyChange } from './revision-watch';
+import { RevisionWatch, type KeyChange } from '../db/etcd/revision-watch';
 import { eventGroups, type EventGroup } from './watch-events';
 
 /** bbs `SUBSCRIBER_BUFFER`. */

@@ -23,7 +23,7 @@ import type { BbsEvent } from '../bbs-client';
 import { parseKey, V1_PREFIX } from '../db/etcd/keys';
 import { RecordCodec } from '../db/etcd/record-codec';
 import { eventId } from './resume';
-import { RevisionWatch, type KeyChange } from './revision-watch';
+import { RevisionWatch, type KeyChange } from '../db/etcd/revision-watch';
 
 /** The events one etcd revision produced, in the order the transaction wrote them. */
 export interface EventGroup {

@@ -40,7 +40,7 @@ import { EtcdPackageRepositoryDb } from '../db/etcd/package-repository-db';
 import type { EncryptionOptions } from '../db/etcd/record-codec';
 import type { EtcdViewStatus } from '../db/etcd/view';
 import { EventHub, type EventHubCounts } from '../events/event-hub';
-import { EventStreams } from '../events/event-stream';
+import { EventStreams } from './event-stream';
 import { actualLRPHandlers } from './handlers/actual-lrp-handlers';
 import { cellHandlers } from './handlers/cell-handlers';
 import { convergenceHandlers } from './handlers/convergence-handlers';

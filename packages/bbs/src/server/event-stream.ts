@@ -10,11 +10,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { convertError, type BbsError } from '@diego/models';
 import type { Logger } from 'pino';
 import type { BbsEvent } from '../bbs-client';
-import type { StreamHandler } from '../server/router';
-import { eventToV0 } from '../server/v0';
-import { encodeEvent } from './event-codec';
-import type { EventHub, HubSubscription } from './event-hub';
-import { COMPACTED_EVENT, DEFAULT_HEARTBEAT_INTERVAL_MS, HEARTBEAT_COMMENT, resumeEventId } from './resume';
+import type { StreamHandler } from './router';
+import { eventToV0 } from './v0';
+import { encodeEvent } from '../events/event-codec';
+import type { EventHub, HubSubscription } from '../events/event-hub';
+import { COMPACTED_EVENT, DEFAULT_HEARTBEAT_INTERVAL_MS, HEARTBEAT_COMMENT, resumeEventId } from '../events/resume';
 
 const SSE_HEADERS = {
   'Content-Type': 'text/event-stream; charset=utf-8',

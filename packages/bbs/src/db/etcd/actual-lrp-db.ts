@@ -41,8 +41,7 @@ import {
   type Decision,
 } from './guaranteed-update';
 import { ACTUAL_LRP_PREFIX, actualLrpIndexPrefix, actualLrpInstanceKey, actualLrpProcessPrefix, actualLrpRecordOf } from './keys';
-import { decodeRecord, withValue, type Entry, type Versioned } from './store';
-import type { ViewIndex } from './view';
+import { decodeRecord, withValue, type Entry, type Versioned, type ViewIndex } from './store';
 
 /** etcd's default `--max-txn-ops`. */
 export const MAX_TXN_OPS = 128;

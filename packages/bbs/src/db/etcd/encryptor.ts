@@ -13,8 +13,7 @@
  */
 import { isBbsError } from '@diego/models';
 import type { Logger } from 'pino';
-import { forEachWithWorkers } from '../../converger/workers';
-import type { LeaderLoop } from '../../leader/contracts';
+import { forEachWithWorkers } from '../../workers';
 import { ACTUAL_LRP_PREFIX, CELL_PREFIX, DESIRED_LRP_PREFIX, ENCRYPTION_KEY_LABEL_KEY, TASK_PREFIX } from './keys';
 import type { EtcdStore, StoredRecord } from './store';
 
@@ -86,10 +85,10 @@ class Stopped extends Error {}
  * The leader's loop that moves every record to the active key, once per leadership, in the background.
  *
  * @example
- *   const encryptor = new Encryptor({ store, logger }); // a LeaderLoop
+ *   const encryptor = new Encryptor({ store, logger }); // a LeaderLoop by its shape (name, start, stop)
  *   await encryptor.start(); // returns at once; the rotation runs on
  */
-export class Encryptor implements LeaderLoop {
+export class Encryptor {
   readonly name = 'encryptor';
   private run: Run | null = null;
   private readonly workers: number;

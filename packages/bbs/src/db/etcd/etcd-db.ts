@@ -1,6 +1,5 @@
 import type { Namespace } from 'etcd3';
 import pino, { type Logger } from 'pino';
-import type { LeaderLoop } from '../../leader/contracts';
 import type { Clock, Db } from '../db';
 import { ACTUAL_LRPS_BY_CELL, EtcdActualLRPDb } from './actual-lrp-db';
 import { EtcdCellDb } from './cell-db';
@@ -126,7 +125,7 @@ export class EtcdDb implements Db {
   }
 
   /** The leader's loop that rewrites every record under the active encryption key when `/encryption-key` differs. */
-  encryptor(options: { workers?: number; retryIntervalMs?: number } = {}): LeaderLoop {
+  encryptor(options: { workers?: number; retryIntervalMs?: number } = {}): Encryptor {
     return new Encryptor({ store: this.store, logger: this.logger.child({ session: 'encryptor' }), ...options });
   }
 

@@ -22,7 +22,6 @@ import { ETCD_ATTEMPT_TIMEOUT_MS, withEtcdRetries, type AttemptContext } from '.
 import { KeyedQueue } from './keyed-queue';
 import { V1_PREFIX } from './keys';
 import { RecordCodec } from './record-codec';
-import type { EtcdView, ViewIndex, ViewRecord } from './view';
 
 /** A stored value with the etcd revision of its last write (opaque; never stored in the value). */
 export interface Versioned<T> {
@@ -39,6 +38,48 @@ export interface StoredRecord extends Versioned<string> {
   keyLabel: string | null;
   /** Why the value cannot be read (a key this BBS was not given, ...); `value` is then empty. */
   unreadable?: BbsError;
+}
+
+/** What a decoder made of a record's value: the model, or why it does not decode. */
+export interface Decoded {
+  decoder: unknown;
+  decoded?: unknown;
+  error?: unknown;
+}
+
+/** A stored record as the view holds it. */
+export interface ViewRecord extends StoredRecord {
+  /** What decoders made of `value` (see EtcdStore's memoized decoders); at most a couple per record. */
+  memo?: Decoded[];
+}
+
+/** A secondary index the view keeps over one collection, e.g. ActualLRPs by cell. */
+export interface ViewIndex {
+  name: string;
+  /** The collection indexed (`/v1/actual/`). */
+  prefix: string;
+  /** The value a record is found under; null (or a throw, for a record that does not decode) for none. */
+  valueOf(record: ViewRecord): string | null;
+}
+
+/**
+ * What the store reads through when a watch-maintained copy of `/v1/` is attached (view.ts's EtcdView): the
+ * store knows this shape only, so the view builds on the store and not the other way round.
+ */
+export interface StoreView {
+  /** The revision the view is at: the state after every change up to it. */
+  readonly revision: string;
+  /** Reads from now on must reflect `revision` (a write made through this BBS, or a change seen on a watch). */
+  expect(revision: string): void;
+  /** Whether reads may be served from the view now; may wait (bounded) for it to apply this BBS's writes. */
+  current(): boolean | Promise<boolean>;
+  /** Whether reads of `keyOrPrefix` with `decoder` can be answered from the view. */
+  holds(keyOrPrefix: string, decoder?: unknown): boolean;
+  record(key: string): ViewRecord | undefined;
+  /** The records an index finds under `value`, in key order; null for an index the view does not keep. */
+  lookup(indexName: string, value: string): ViewRecord[] | null;
+  /** The records under `prefix`, in key order. */
+  range(prefix: string): ViewRecord[];
 }
 
 /** A consistent snapshot of a prefix, and the revision it was read at (to watch from). */
@@ -110,7 +151,7 @@ const FIRST_PAGE_KEYS = 16;
 const PAGE_GROWTH = 4;
 
 export class EtcdStore {
-  private view: EtcdView | null = null;
+  private view: StoreView | null = null;
   readonly codec: RecordCodec;
   /**
    * The guaranteed updates of one key made through this store, one at a time (guaranteed-update.ts): each then
@@ -127,11 +168,11 @@ export class EtcdStore {
   }
 
   /** From now on reads are served by `view` whenever it is current (see view.ts). */
-  attachView(view: EtcdView): void {
+  attachView(view: StoreView): void {
     this.view = view;
   }
 
-  detachView(view: EtcdView): void {
+  detachView(view: StoreView): void {
     if (this.view === view) this.view = null;
   }
 
@@ -507,7 +548,7 @@ export class EtcdStore {
   }
 
   /** The view, when it may serve a read of `keyOrPrefix` (it holds `/v1/` and has applied our writes). */
-  private async currentView(keyOrPrefix: string, decode?: Decode<unknown>): Promise<EtcdView | null> {
+  private async currentView(keyOrPrefix: string, decode?: Decode<unknown>): Promise<StoreView | null> {
     const view = this.view;
     if (view === null || !view.holds(keyOrPrefix, decode)) return null;
     const current = view.current();

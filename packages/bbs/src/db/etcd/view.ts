@@ -15,22 +15,9 @@
  */
 import type { Namespace } from 'etcd3';
 import type { Logger } from 'pino';
-import { RevisionWatch, type KeyChange } from '../../events/revision-watch';
+import { RevisionWatch, type KeyChange } from './revision-watch';
 import { ACTUAL_LRP_PREFIX, CELL_PREFIX, DESIRED_LRP_PREFIX, DOMAIN_PREFIX, TASK_PREFIX, V1_PREFIX } from './keys';
-import type { EtcdStore, StoredRecord } from './store';
-
-/** What a decoder made of a record's value: the model, or why it does not decode. */
-export interface Decoded {
-  decoder: unknown;
-  decoded?: unknown;
-  error?: unknown;
-}
-
-/** A stored record as the view holds it. */
-export interface ViewRecord extends StoredRecord {
-  /** What decoders made of `value` (see EtcdStore's memoized decoders); at most a couple per record. */
-  memo?: Decoded[];
-}
+import type { EtcdStore, StoreView, ViewIndex, ViewRecord } from './store';
 
 /**
  * A collection whose values the view does not keep, only what `decoders` make of them (decoded as each change
@@ -40,15 +27,6 @@ export interface ViewRecord extends StoredRecord {
 export interface DerivedOnly {
   prefix: string;
   decoders: ReadonlyArray<(text: string) => unknown>;
-}
-
-/** A secondary index the view keeps over one collection, e.g. ActualLRPs by cell. */
-export interface ViewIndex {
-  name: string;
-  /** The collection indexed (`/v1/actual/`). */
-  prefix: string;
-  /** The value a record is found under; null (or a throw, for a record that does not decode) for none. */
-  valueOf(record: ViewRecord): string | null;
 }
 
 export interface EtcdViewOptions {
@@ -125,7 +103,7 @@ interface Waiter {
  *   await view.current(); // true once the view has applied this BBS's writes
  *   view.record('/v1/desired/web');
  */
-export class EtcdView {
+export class EtcdView implements StoreView {
   private readonly records = new Map<string, ViewRecord>();
   private readonly collections = new Map<string, Collection>();
   /** Per index: value -> the records found under it, by key. */
