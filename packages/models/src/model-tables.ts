@@ -90,31 +90,28 @@ const receptorEnv = list(required(ENVIRONMENT_VARIABLE, 'receptor.EnvironmentVar
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Each value is carried as the UTF-8 bytes of its JSON, and re-serialised compactly when read from a client. */
-function routesCodec(goType: string): Codec<Record<string, string>, models.IProtoRoutes> {
-  return jsonMap<string, models.IProtoRoutes>({
-    toJson: (json) => json,
-    fromJson: (value) => stringifyJson(value),
-    toProto: (routes) => {
-      const out: Record<string, Uint8Array> = {};
-      for (const [key, json] of Object.entries(routes)) out[key] = Buffer.from(json, 'utf8');
-      return { routes: out };
-    },
-    fromProto: (routes) => {
-      const out: Record<string, string> = {};
-      for (const [key, bytes] of Object.entries(routes?.routes ?? {})) {
-        try {
-          out[key] = stringifyJson(parseJson(utf8.decode(bytes)));
-        } catch (err) {
-          throw invalidMessage(`routes[${JSON.stringify(key)}] is not JSON: ${err instanceof Error ? err.message : String(err)}`);
-        }
+const routes: Codec<Record<string, string>, models.IProtoRoutes> = jsonMap<string, models.IProtoRoutes>({
+  toJson: (json) => json,
+  fromJson: (value) => stringifyJson(value),
+  toProto: (map) => {
+    const out: Record<string, Uint8Array> = {};
+    for (const [key, json] of Object.entries(map)) out[key] = Buffer.from(json, 'utf8');
+    return { routes: out };
+  },
+  fromProto: (proto) => {
+    const out: Record<string, string> = {};
+    for (const [key, bytes] of Object.entries(proto?.routes ?? {})) {
+      try {
+        out[key] = stringifyJson(parseJson(utf8.decode(bytes)));
+      } catch (err) {
+        throw invalidMessage(`routes[${JSON.stringify(key)}] is not JSON: ${err instanceof Error ? err.message : String(err)}`);
       }
-      return out;
-    },
-    // The `routeValues` keyword (requests.ts) stores each value as compact JSON text.
-    schema: { type: 'object', goType, required: [], additionalProperties: true, routeValues: true, default: {} },
-  });
-}
-export const routes = routesCodec('receptor.RoutingInfo');
+    }
+    return out;
+  },
+  // The `routeValues` keyword (requests.ts) stores each value as compact JSON text.
+  schema: { type: 'object', goType: 'receptor.RoutingInfo', required: [], additionalProperties: true, routeValues: true, default: {} },
+});
 
 // ---- actions (receptor §5): nested actions omit their empty fields in both JSON forms ----
 
