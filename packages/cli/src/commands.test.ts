@@ -171,7 +171,13 @@ describe('diego receptor', () => {
       routerRegistration: null,
       artifactPath: null,
       versionFilesPath: null,
+      packagesUrl: null,
     });
+  });
+
+  it("takes the package service the dashboard's Packages view calls", () => {
+    expect(parseCommandLine(receptorCommand, ['-packagesURL=http://127.0.0.1:7070/'], {})).toMatchObject({ packagesUrl: 'http://127.0.0.1:7070' });
+    expect(usageError(() => parseCommandLine(receptorCommand, ['-packagesURL=http://127.0.0.1:7070/package'], {}))).toMatch(/without a path/);
   });
 
   it('takes the event heartbeat interval as a Go duration', () => {

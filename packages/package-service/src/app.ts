@@ -1,14 +1,16 @@
 /**
  * `diego packages` over HTTP: Cosmos's routes (PackageRoutes in routes.ts), each a POST of JSON answered in Cosmos's
- * versioned media types, behind the receptor's basic auth (its `receptor_authorization` cookie works too) and, when
- * enabled, its CORS wrapper. Errors are answered in one place, in Cosmos's `{type, message, data}`.
+ * versioned media types, behind the receptor's basic auth (its `receptor_authorization` cookie works too, on a
+ * page's script's request: dashboard-access.ts) and, when enabled, its CORS wrapper; the dashboard's origins get CORS
+ * with credentials. Errors are answered in one place, in Cosmos's `{type, message, data}`.
  */
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { RequestBodyTooLarge, readBodyWithin } from '@diego/bbs';
 import { isBbsError } from '@diego/models';
-import { AUTH_COOKIE_NAME, acceptsAuthorization, cookieValue, cors } from '@diego/receptor';
+import { cors } from '@diego/receptor';
 import { PackageRoutes, type PackageRouteName } from '@diego/routes';
+import { AUTH_COOKIE_PATH, authCookieHandler, dashboardCors, requireCredentials } from './dashboard-access';
 import { CosmosError, ERROR_MEDIA_TYPE, fromBbsError, isCosmosError, malformedRequest } from './errors';
 import {
   find, install, installOptions, installed, listEntry, optionalString, renderDesiredLrp, requiredString, search, uninstall,
@@ -32,6 +34,8 @@ export interface PackageAppOptions {
   username: string;
   password: string;
   corsEnabled: boolean;
+  /** Origins (`http://127.0.0.1:8887`) whose pages may call with credentials: the receptor's dashboard. */
+  dashboardOrigins?: readonly string[];
   logger: Logger;
 }
 
@@ -101,17 +105,6 @@ async function readJsonBody(req: Request): Promise<Json> {
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw malformedRequest('The request body must be a JSON object');
   return { ...parsed };
-}
-
-function checkAuth(options: PackageAppOptions): (req: Request) => void {
-  if (options.username === '') return () => undefined;
-  const accepts = acceptsAuthorization({ username: options.username, password: options.password });
-  return (req) => {
-    const authorization = cookieValue(req, AUTH_COOKIE_NAME) ?? req.headers.authorization;
-    if (authorization === undefined || !accepts(authorization)) {
-      throw new CosmosError('Unauthorized', 'Unauthorized', 401, undefined, { 'WWW-Authenticate': 'Basic realm="API Authentication"' });
-    }
-  };
 }
 
 /** One request log line per request, without headers or bodies (credentials, install options). */
@@ -286,12 +279,24 @@ export function createPackageApp(options: PackageAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(requestLog(options.logger));
+  // The dashboard's exact origins first: their preflights are answered here, whatever --corsEnabled says.
+  if (options.dashboardOrigins !== undefined && options.dashboardOrigins.length > 0) app.use(dashboardCors(options.dashboardOrigins));
   if (options.corsEnabled) app.use(cors());
-  const authorize = checkAuth(options);
+  const credentials = { username: options.username, password: options.password };
+  const authorize = requireCredentials(credentials);
+  const authCookie = authCookieHandler(credentials);
   const routeHandlers = handlers(options);
   const routes = new Map<string, (typeof PackageRoutes)[number]>(PackageRoutes.map((route) => [route.path, route]));
 
   app.use((req: Request, res: Response, next: NextFunction) => {
+    if (req.path === AUTH_COOKIE_PATH) {
+      try {
+        authCookie(req, res);
+      } catch (err) {
+        next(err);
+      }
+      return;
+    }
     const route = routes.get(req.path);
     if (route === undefined) {
       next(new CosmosError('NotFound', `No route ${req.path}`, 404));

@@ -14,4 +14,9 @@ export interface PackageServiceConfig extends BbsFrontConfig {
   refreshIntervalMs: number;
   /** How long fetching one index may take (`--fetchTimeout`), default 30 s. */
   fetchTimeoutMs?: number;
+  /**
+   * The exact origins whose pages may call with credentials (`--dashboardOrigins`, e.g. ["http://127.0.0.1:8887"]):
+   * the receptor's dashboard, as the user opens it. Absent or empty: none.
+   */
+  dashboardOrigins?: string[];
 }

@@ -32,7 +32,10 @@ export async function startPackageService(config: PackageServiceConfig, options:
     logger,
     ...(config.fetchTimeoutMs === undefined ? {} : { fetchTimeoutMs: config.fetchTimeoutMs }),
   });
-  const server = createServer(createPackageApp({ bbs, indexes, username: config.username, password: config.password, corsEnabled: config.corsEnabled, logger }));
+  const dashboardOrigins = config.dashboardOrigins ?? [];
+  const server = createServer(createPackageApp({
+    bbs, indexes, username: config.username, password: config.password, corsEnabled: config.corsEnabled, dashboardOrigins, logger,
+  }));
   let address: string;
   try {
     const repositories = await bbs.initializePackageRepositories(config.defaultRepositories);
@@ -51,7 +54,10 @@ export async function startPackageService(config: PackageServiceConfig, options:
   refresh();
   const timer = config.refreshIntervalMs > 0 ? setInterval(refresh, config.refreshIntervalMs) : null;
   timer?.unref();
-  logger.info({ address, bbs_address: config.bbsAddress, data_dir: config.dataDir, basic_auth: config.username !== '' }, 'packages-started');
+  logger.info(
+    { address, bbs_address: config.bbsAddress, data_dir: config.dataDir, basic_auth: config.username !== '', dashboard_origins: dashboardOrigins },
+    'packages-started',
+  );
 
   let stopped: Promise<void> | undefined;
   return {

@@ -28,6 +28,8 @@ export interface ReceptorAppOptions {
   events?: Omit<EventStreamOptions, 'heartbeatIntervalMs'>;
   /** Where Lattice's /v1/sync and /v1/version read from; nothing by default. */
   lattice?: LatticePaths;
+  /** The package service the dashboard's Packages view calls; null or absent: no Packages view. */
+  packagesUrl?: string | null;
 }
 
 /**
@@ -39,7 +41,7 @@ export interface ReceptorAppOptions {
  *   app.listen(8887);
  */
 export function createReceptorApp({
-  bbs, username, password, corsEnabled, logger, eventHeartbeatIntervalMs, events: eventOptions = {}, lattice,
+  bbs, username, password, corsEnabled, logger, eventHeartbeatIntervalMs, events: eventOptions = {}, lattice, packagesUrl = null,
 }: ReceptorAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -47,7 +49,7 @@ export function createReceptorApp({
   if (corsEnabled) app.use(cors());
   const events = { ...eventOptions, ...(eventHeartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: eventHeartbeatIntervalMs }) };
   // Before the API's router, which answers every other path (a plain 404 for one it does not know).
-  app.use(dashboardRouter());
+  app.use(dashboardRouter({ packagesUrl }));
   const credentials = { username, password };
   app.use(receptorRouter(receptorHandlers(bbs, logger, events, lattice, credentials), basicAuth(credentials)));
   app.use(receptorErrorMiddleware());

@@ -42,4 +42,10 @@ export interface ReceptorConfig extends BbsFrontConfig {
   artifactPath?: string | null;
   /** Where `GET /v1/version` reads release versions from (`-versionFilesPath`); null or absent: none. */
   versionFilesPath?: string | null;
+  /**
+   * The package service the dashboard's Packages view calls from the browser (`-packagesURL`, e.g.
+   * http://127.0.0.1:7070); null or absent: no Packages view. The service must name the dashboard's origin in its
+   * `--dashboardOrigins`.
+   */
+  packagesUrl?: string | null;
 }

@@ -2,8 +2,8 @@ export * from './config';
 export { createReceptorApp, type ReceptorAppOptions } from './app';
 export { startReceptor, type StartReceptorOptions } from './server';
 export { EventStreamStats, type EventStreamOptions } from './handlers/event-stream-handler';
-export { DASHBOARD_PATH } from './dashboard';
+export { DASHBOARD_PATH, type DashboardPageConfig } from './dashboard';
 export type { CellPage, CellSummary } from './handlers/dashboard-handlers';
 // the receptor's auth conventions and CORS wrapper, which `diego packages` shares (a browser signed in to one works with both)
-export { AUTH_COOKIE_NAME, acceptsAuthorization, cookieValue, type BasicAuthCredentials } from './auth';
+export { AUTH_COOKIE_NAME, acceptsAuthorization, cookieValue, cookieValueForSetCookie, type BasicAuthCredentials } from './auth';
 export { cors } from './cors';

@@ -39,6 +39,7 @@ export async function startReceptor(config: ReceptorConfig, options: StartRecept
     corsEnabled: config.corsEnabled,
     logger,
     lattice: { artifactPath: config.artifactPath ?? null, versionFilesPath: config.versionFilesPath ?? null },
+    packagesUrl: config.packagesUrl ?? null,
     ...(config.eventHeartbeatIntervalMs === undefined ? {} : { eventHeartbeatIntervalMs: config.eventHeartbeatIntervalMs }),
   });
   const server = createServer(app);

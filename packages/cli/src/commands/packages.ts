@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { startPackageService, type PackageRepository, type PackageServiceConfig } from '@diego/package-service';
 import { runCommand, serveUntilStopped, type CliIo, type Command } from '../command';
 import { UsageError, type FlagDef } from '../flags';
-import { addressFlag, boolFlag, durationFlag, logLevelFlag, stringFlag, urlFlag } from '../flag-types';
+import { addressFlag, boolFlag, durationFlag, logLevelFlag, optional, stringFlag, urlFlag, urlListFlag } from '../flag-types';
 import { bbsFrontFlags, checkBasicAuth, compileBbsFront } from './shared-flags';
 
 /**
@@ -46,6 +46,10 @@ export const packagesFlags = {
   defaultRepositories: defaultRepositoriesFlag(),
   refreshInterval: durationFlag("how often every repository's index is fetched again; 0s: only on demand", '5m'),
   fetchTimeout: durationFlag("how long fetching one repository's index may take", '30s'),
+  dashboardOrigins: optional(urlListFlag(
+    "the origins whose pages may call with credentials (CORS), comma-separated: the receptor's dashboard as it is opened, e.g. http://127.0.0.1:8887; none when empty",
+    '',
+  )),
   logLevel: logLevelFlag(),
 };
 
@@ -64,6 +68,7 @@ export const packagesCommand: Command<typeof packagesFlags, PackageServiceConfig
       defaultRepositories: values.defaultRepositories,
       refreshIntervalMs: values.refreshInterval,
       fetchTimeoutMs: values.fetchTimeout,
+      dashboardOrigins: values.dashboardOrigins ?? [],
     };
   },
   run: (config, io, notes) => serveUntilStopped('packages', config.logLevel, () => startPackageService(config), io, notes),

@@ -13,6 +13,7 @@ import {
   nameListFlag,
   optional,
   stringFlag,
+  urlFlag,
   urlListFlag,
 } from '../flag-types';
 import { bbsFrontFlags, compileBbsFront, consulFlags } from './shared-flags';
@@ -29,6 +30,10 @@ export const receptorFlags = {
   natsPassword: { ...stringFlag('the NATS password (prefer the environment variable: flags show in ps)', 'nats', 'password'), isSecret: true as const },
   artifactPath: stringFlag('the directory GET /v1/sync/:arch/:artifact serves files from', '', 'dir'),
   versionFilesPath: stringFlag('the directory GET /v1/version reads release version files from', '', 'dir'),
+  packagesURL: optional(urlFlag(
+    "the package service the dashboard's Packages view calls from the browser (its --dashboardOrigins must name the dashboard's origin); none when empty",
+    '',
+  )),
   logLevel: logLevelFlag(),
   debugAddr: optional(addressFlag('where the debug endpoints listen; none when empty', '')),
   eventHeartbeatInterval: durationFlag('how often an idle /v1/events stream gets a heartbeat comment', '15s'),
@@ -78,6 +83,7 @@ export const receptorCommand: Command<typeof receptorFlags, ReceptorConfig> = {
       routerRegistration: compileRouterRegistration(values),
       artifactPath: values.artifactPath === '' ? null : resolve(values.artifactPath),
       versionFilesPath: values.versionFilesPath === '' ? null : resolve(values.versionFilesPath),
+      packagesUrl: values.packagesURL,
     };
   },
   run: (config, io, notes) => serveUntilStopped('receptor', config.logLevel, () => startReceptor(config), io, notes),

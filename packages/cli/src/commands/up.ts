@@ -159,7 +159,7 @@ function cellConfig(config: UpConfig, bbsUrl: string, bbsTls: MutualTlsFiles | n
   );
 }
 
-/** Starts etcd (unless one is given), the BBS, the receptor and the cell in order, recording each in `started`; null when interrupted. */
+/** Starts etcd (unless one is given), the BBS, the package service, the receptor and the cell in order, recording each in `started`; null when interrupted. */
 async function startAll(config: UpConfig, io: CliIo, aborted: AbortSignal, started: Member[]): Promise<Running | null> {
   // Made (or reused) before anything starts; one CA for etcd, the BBS and every client.
   const certificates = config.tls ? await localClusterCertificates(join(config.dataDir, 'tls')) : null;
@@ -200,18 +200,25 @@ async function startAll(config: UpConfig, io: CliIo, aborted: AbortSignal, start
     corsEnabled: config.corsEnabled,
     logLevel: config.logLevel,
   };
-  const receptor = await startReceptor(
-    receptorCommand.compile({ ...defaultValues('receptor', receptorFlags), ...front, address: config.receptorAddress }, []),
-  );
-  started.push({ name: 'receptor', stop: () => receptor.stop() });
-  if (aborted.aborted) return null;
+  // The dashboard's Packages view calls the package service from the page the banner prints: the service lets that
+  // origin in, and the receptor tells the page where the service is (both known only with fixed ports).
+  const dashboardOrigin = config.receptorAddress.endsWith(':0') ? null : dialableUrl(config.receptorAddress);
   const packages = await startPackageService(
     packagesCommand.compile(
-      { ...defaultValues('packages', packagesFlags), ...front, address: config.packagesAddress, dataDir: join(config.dataDir, 'packages') },
+      {
+        ...defaultValues('packages', packagesFlags), ...front, address: config.packagesAddress, dataDir: join(config.dataDir, 'packages'),
+        dashboardOrigins: dashboardOrigin === null ? null : [dashboardOrigin],
+      },
       [],
     ),
   );
   started.push({ name: 'packages', stop: () => packages.stop() });
+  if (aborted.aborted) return null;
+  const packagesUrl = dashboardOrigin === null ? null : dialableUrl(packages.address);
+  const receptor = await startReceptor(
+    receptorCommand.compile({ ...defaultValues('receptor', receptorFlags), ...front, address: config.receptorAddress, packagesURL: packagesUrl }, []),
+  );
+  started.push({ name: 'receptor', stop: () => receptor.stop() });
   if (aborted.aborted) return null;
   // Stopped first: its containers go before the BBS it reports their end to.
   const cell = await startCell(cellConfig(config, bbsUrl, bbsTls), { signal: aborted });
