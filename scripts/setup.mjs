@@ -128,7 +128,7 @@ function ensureEtcd() {
   }
 }
 
-/** What `diego up --tls` and the TLS tests sign their certificates with (packages/bbs/src/tls/certificates.ts). */
+/** What `diego up --tls` and the TLS tests sign their certificates with (packages/tls/src/certificates.ts). */
 const TLS_PACKAGES = [{ binary: 'openssl', pkg: 'openssl' }];
 /** The NATS server the receptor's router registration tests announce it to (packages/test-support/src/nats.ts). */
 const NATS_PACKAGES = [{ binary: 'nats-server', pkg: 'nats-server' }];

@@ -7,7 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { workFromJson, type CellState, type HttpBbsClient, type RepLRP, type RepTask } from '@diego/bbs';
+import { workFromJson, type CellState, type RepLRP, type RepTask } from '@diego/rep-api';
+import type { HttpBbsClient } from '@diego/bbs-client';
 import type { ActualLRPNetInfo, CellPresence } from '@diego/models';
 import { messageOf, runPool } from './stats';
 

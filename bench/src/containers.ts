@@ -22,7 +22,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { BbsEvent, EventSubscription } from '@diego/bbs';
+import type { BbsEvent, EventSubscription } from '@diego/bbs-client';
 import type { DesiredLRP } from '@diego/models';
 import { busyboxLayer, freePorts, newValidDesiredLrp, pushImage, startEtcd, startRegistry, type EtcdProcess, type RegistryProcess } from '@diego/test-support';
 import type { ContainersArgs } from './args';

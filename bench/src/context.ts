@@ -1,6 +1,6 @@
 /** What every scenario shares: the processes, the clients, the seeded LRPs and the raw twin's keys. */
 import { randomUUID } from 'node:crypto';
-import { HttpBbsClient } from '@diego/bbs';
+import { HttpBbsClient } from '@diego/bbs-client';
 import { actualLrpToJson, desiredLrpToJson, type ActualLRP, type ActualLRPNetInfo, type DesiredLRP } from '@diego/models';
 import type { BenchArgs } from './args';
 import type { CellSimulator, HeldInstance } from './cells';

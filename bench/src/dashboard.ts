@@ -10,7 +10,7 @@
  * whichever one a user opens first is within the figure). Each round is a fresh page load on new connections.
  */
 import http from 'node:http';
-import { REVISION_HEADER } from '@diego/bbs';
+import { REVISION_HEADER } from '@diego/bbs-client';
 import { DOMAIN, expectedPerCell, type Context } from './context';
 import { startReceptorProcess } from './processes';
 import type { Row } from './report';

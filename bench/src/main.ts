@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
-import { HttpBbsClient } from '@diego/bbs';
+import { HttpBbsClient } from '@diego/bbs-client';
 import { decodeDesiredLrpCreateRequest } from '@diego/models';
 import { loadFixture, startEtcd, type EtcdProcess } from '@diego/test-support';
 import { ArgsError, USAGE, parseArgs, type BenchArgs } from './args';

@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HttpBbsClient } from '@diego/bbs';
+import { HttpBbsClient } from '@diego/bbs-client';
 import { freePorts } from '@diego/test-support';
 import { sleep, waitFor } from './stats';
 

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import http, { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { BbsEvent, EventSubscription } from '@diego/bbs';
+import type { BbsEvent, EventSubscription } from '@diego/bbs-client';
 import type { ActualLRPGroup, ActualLRPNetInfo } from '@diego/models';
 import type { ScenarioName } from './args';
 import {

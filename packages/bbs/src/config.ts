@@ -1,23 +1,6 @@
 /** CONTRACT: the compiled BBS configuration the CLI (`diego bbs`) builds from flags and env. */
-export type LogLevel = 'debug' | 'info' | 'error' | 'fatal';
-
-/** PEM files for mutual TLS: the CA that signs the other side's certificate, and this side's certificate and key. */
-export interface MutualTlsFiles {
-  caFile: string;
-  certFile: string;
-  keyFile: string;
-}
-
-/**
- * How the BBS reaches etcd over https (`-etcdCaFile -etcdCertFile -etcdKeyFile`): the CA that signed etcd's
- * certificate (null: the system's CAs) and, for an etcd run with `--client-cert-auth`, the client certificate and
- * key (both or neither; null: none).
- */
-export interface EtcdTlsFiles {
-  caFile: string | null;
-  certFile: string | null;
-  keyFile: string | null;
-}
+import type { LogLevel } from '@diego/server-support';
+import type { EtcdTlsFiles, MutualTlsFiles } from '@diego/tls';
 
 /** An encryption key as `-encryptionKey label:passphrase` gives it. */
 export interface EncryptionKey {
@@ -73,11 +56,4 @@ export interface BbsConfig {
   taskCallbackWorkers?: number;
   /** Records rewritten at once when moving values to the active encryption key (`-updateWorkers`), default 1000. */
   updateWorkers?: number;
-}
-
-/** A started process component. */
-export interface RunningServer {
-  /** The address it actually listens on, as host:port (the port is resolved when 0 was asked for). */
-  address: string;
-  stop(): Promise<void>;
 }

@@ -6,20 +6,11 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino, { type Logger } from 'pino';
-import {
-  BBS_CLIENT_TLS_FLAGS,
-  CellPresenceMaintainer,
-  HttpBbsClient,
-  closeServer,
-  listenOn,
-  readMutualTls,
-  reachableHostPort,
-  rootfsProvidersFromPresence,
-  startDebugServer,
-  type BbsClient,
-  type CellState,
-  type RunningServer,
-} from '@diego/bbs';
+import { BBS_CLIENT_TLS_FLAGS, readMutualTls } from '@diego/tls';
+import { CellPresenceMaintainer } from './cell-presence';
+import { HttpBbsClient, type BbsClient } from '@diego/bbs-client';
+import { closeServer, listenOn, reachableHostPort, startDebugServer, type RunningServer } from '@diego/server-support';
+import { rootfsProvidersFromPresence, type CellState } from '@diego/rep-api';
 import { convertError, type CellPresence } from '@diego/models';
 import { DEFAULT_BULK_SYNC_INTERVAL_MS, type CellConfig } from './config';
 import type { Executor } from './executor/contracts';

@@ -1,5 +1,6 @@
 /** The cell's configuration, compiled from `diego cell`'s flags (packages/cli/src/commands/cell.ts). */
-import type { LogLevel, MutualTlsFiles } from '@diego/bbs';
+import type { LogLevel } from '@diego/server-support';
+import type { MutualTlsFiles } from '@diego/tls';
 
 /** Diego's rep `-bulkSyncInterval`. */
 export const DEFAULT_BULK_SYNC_INTERVAL_MS = 30_000;

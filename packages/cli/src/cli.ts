@@ -1,5 +1,5 @@
 /** `diego <command> [flags]`: dispatch to a subcommand, or usage, help and version. */
-import { packageVersion } from '@diego/bbs';
+import { packageVersion } from '@diego/server-support';
 import { runCommand, type CliIo, type Command } from './command';
 import type { FlagSet } from './flags';
 import { bbsCommand } from './commands/bbs';

@@ -1,6 +1,6 @@
 /** What every `diego <command>` shares: its shape, how it is parsed and run, and how it is stopped. */
 import pino, { type Logger } from 'pino';
-import type { LogLevel, RunningServer } from '@diego/bbs';
+import type { LogLevel, RunningServer } from '@diego/server-support';
 import { formatHelp, parseFlags, UsageError, type Environment, type FlagSet, type FlagValues } from './flags';
 
 /** Where a command writes, and the environment its flags fall back to. Tests pass their own. */

@@ -1,5 +1,5 @@
 /** The kinds of flag values Diego's commands take, each validated where it is parsed. */
-import type { LogLevel } from '@diego/bbs';
+import type { LogLevel } from '@diego/server-support';
 import { parseEndpointUrl, parseHostPort } from './address';
 import { parseGoDuration } from './duration';
 import { parseGoBool, type FlagDef } from './flags';

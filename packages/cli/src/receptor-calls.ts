@@ -5,7 +5,7 @@
  */
 import { parseJson, stringifyJson } from '@diego/models';
 import { listenForStopSignals, type CliIo } from './command';
-import { SseParser } from '@diego/bbs';
+import { SseParser } from '@diego/bbs-client';
 
 /** Where the receptor is and how to authenticate to it. */
 export interface ReceptorTarget {

@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { HttpBbsClient } from '@diego/bbs';
+import { HttpBbsClient } from '@diego/bbs-client';
 import { eventually, freePorts, newValidDesiredLrp, startEtcd, type EtcdProcess } from '@diego/test-support';
 
 const main = join(__dirname, '..', 'dist', 'main.js');

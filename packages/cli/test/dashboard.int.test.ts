@@ -16,7 +16,7 @@ import pino from 'pino';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { removeCellLeftovers } from '@diego/cell';
 import { startReceptor } from '@diego/receptor';
-import type { RunningServer } from '@diego/bbs';
+import type { RunningServer } from '@diego/server-support';
 import {
   eventually, fileLayer, pushImage, startLeadingBbs, startRegistry, testKeySpace, uniqueNetworkPool, type LeadingBbs,
   type RegistryProcess, type TestKeySpace,

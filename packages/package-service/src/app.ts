@@ -6,7 +6,7 @@
  */
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
-import { RequestBodyTooLarge, readBodyWithin } from '@diego/bbs';
+import { RequestBodyTooLarge, readBodyWithin } from '@diego/server-support';
 import { isBbsError } from '@diego/models';
 import { cors } from '@diego/receptor';
 import { PackageRoutes, type PackageRouteName } from '@diego/routes';

@@ -1,7 +1,9 @@
 /** `diego packages`: the package service's HTTP server, its default repositories and its refresh loop. */
 import { createServer } from 'node:http';
 import pino, { type Logger } from 'pino';
-import { BBS_CLIENT_TLS_FLAGS, HttpBbsClient, closeServer, listenOn, readMutualTls, type RunningServer } from '@diego/bbs';
+import { BBS_CLIENT_TLS_FLAGS, readMutualTls } from '@diego/tls';
+import { HttpBbsClient } from '@diego/bbs-client';
+import { closeServer, listenOn, type RunningServer } from '@diego/server-support';
 import { createPackageApp } from './app';
 import type { PackageServiceConfig } from './config';
 import { RepositoryIndexes } from './repository-indexes';

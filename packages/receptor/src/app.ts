@@ -4,7 +4,7 @@
  */
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
-import type { BbsClient } from '@diego/bbs';
+import type { BbsClient } from '@diego/bbs-client';
 import { basicAuth } from './auth';
 import { cors } from './cors';
 import { dashboardRouter } from './dashboard';

@@ -1,5 +1,6 @@
 /** CONTRACT: the compiled receptor configuration the CLI (`diego receptor`) builds from flags and env. */
-import type { LogLevel, MutualTlsFiles } from '@diego/bbs';
+import type { LogLevel } from '@diego/server-support';
+import type { MutualTlsFiles } from '@diego/tls';
 
 /**
  * Announcing the receptor to the Cloud Foundry router over NATS (`-registerWithRouter -domainNames

@@ -1,6 +1,6 @@
 /** The raw request body, read whatever the Content-Type says (or none): the receptor decodes every body as JSON. */
 import type { Request } from 'express';
-import { RequestBodyTooLarge, readBodyWithin } from '@diego/bbs';
+import { RequestBodyTooLarge, readBodyWithin } from '@diego/server-support';
 import { bodyTooLarge, bodyUnreadable } from './errors';
 
 /** A DesiredLRP or Task over this cannot be stored anyway: etcd refuses requests over ~1.5 MiB. */

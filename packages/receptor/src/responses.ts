@@ -3,7 +3,7 @@
  * Content-Length, or no body and no Content-Type. Written with `end` so that express adds no ETag or charset.
  */
 import type { Response } from 'express';
-import { REVISION_HEADER, type Listed, type ListedJSON } from '@diego/bbs';
+import { REVISION_HEADER, type Listed, type ListedJSON } from '@diego/bbs-client';
 
 /** `json` is already-encoded JSON, text or UTF-8 bytes (the models' encoders keep int64s exact). */
 export function sendJson(res: Response, status: number, json: string | Uint8Array): void {

@@ -1,5 +1,5 @@
 // What the receptor announces to the router: the address it is reached on, whatever address it listens on.
-import { machineIpv4 } from '@diego/bbs';
+import { machineIpv4 } from '@diego/server-support';
 import { RouterRegistration, registryMessage } from './router-registration';
 import pino from 'pino';
 

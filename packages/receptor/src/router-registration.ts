@@ -8,7 +8,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect, Events, StringCodec, type Msg, type NatsConnection } from 'nats';
 import type { Logger } from 'pino';
-import { reachableHostPort } from '@diego/bbs';
+import { reachableHostPort } from '@diego/server-support';
 import type { RouterRegistrationConfig } from './config';
 
 /** Until a router says otherwise (gorouter's own recommendation). */

@@ -1,7 +1,9 @@
 /** `diego receptor`: the receptor app listening on its address, talking to the BBS at `bbsAddress`. */
 import { createServer } from 'node:http';
 import pino, { type Logger } from 'pino';
-import { BBS_CLIENT_TLS_FLAGS, HttpBbsClient, closeServer, listenOn, readMutualTls, startDebugServer, type RunningServer } from '@diego/bbs';
+import { BBS_CLIENT_TLS_FLAGS, readMutualTls } from '@diego/tls';
+import { HttpBbsClient } from '@diego/bbs-client';
+import { closeServer, listenOn, startDebugServer, type RunningServer } from '@diego/server-support';
 import { createReceptorApp } from './app';
 import type { ReceptorConfig } from './config';
 import { EventStreamStats } from './handlers/event-stream-handler';

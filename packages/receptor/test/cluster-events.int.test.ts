@@ -3,7 +3,7 @@
 // Go client follows and which fails on an event name it does not know, never carrying them.
 import request from 'supertest';
 import pino from 'pino';
-import type { RunningServer } from '@diego/bbs';
+import type { RunningServer } from '@diego/server-support';
 import { parseJson } from '@diego/models';
 import { newValidCellPresence, SseClient, type SseEvent } from '@diego/test-support';
 import { startReceptor } from '../src';

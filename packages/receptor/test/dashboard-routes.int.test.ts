@@ -2,7 +2,7 @@
 // cell and the session check, against a real BBS and etcd; the cells are test cells serving the rep API.
 import request from 'supertest';
 import pino from 'pino';
-import type { RunningServer } from '@diego/bbs';
+import type { RunningServer } from '@diego/server-support';
 import { startReceptor } from '../src';
 import { newValidCellPresence, SseClient, startTestCell, type TestCell } from '@diego/test-support';
 import { startReceptorUnderTest, type ReceptorUnderTest } from './support/receptor-under-test';

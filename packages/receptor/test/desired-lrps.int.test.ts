@@ -1,7 +1,7 @@
 // Desired LRPs through the receptor (spec/receptor-api.md §3.6–§3.10, §4.3–§4.5, §7.2), on a real BBS and etcd.
 import request from 'supertest';
 import { BbsError, parseJson, stringifyJson } from '@diego/models';
-import type { BbsClient } from '@diego/bbs';
+import type { BbsClient } from '@diego/bbs-client';
 import { loadFixture } from '@diego/test-support';
 import { startReceptorUnderTest, type ReceptorUnderTest } from './support/receptor-under-test';
 import {

@@ -4,7 +4,8 @@
 // they were read at (X-Diego-Revision) so that a client can list, then follow, and miss or repeat nothing.
 import { Etcd3 } from 'etcd3';
 import pino from 'pino';
-import { startBbsServer, type BbsServer, type RunningServer } from '@diego/bbs';
+import { startBbsServer, type BbsServer } from '@diego/bbs';
+import type { RunningServer } from '@diego/server-support';
 import { parseJson, stringifyJson } from '@diego/models';
 import { eventually, SseClient, startEtcd, type EtcdProcess, type SseEvent } from '@diego/test-support';
 import { startReceptor } from '../src';

@@ -2,7 +2,8 @@
 // through a receptor listening on a real port (startReceptor).
 import request from 'supertest';
 import pino from 'pino';
-import { HttpBbsClient, type RunningServer } from '@diego/bbs';
+import { HttpBbsClient } from '@diego/bbs-client';
+import type { RunningServer } from '@diego/server-support';
 import { parseJson, stringifyJson } from '@diego/models';
 import { createReceptorApp, startReceptor } from '../src';
 import { eventually, SseClient, type SseEvent } from '@diego/test-support';

@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
-import { packageVersion } from '@diego/bbs';
+import { packageVersion } from '@diego/server-support';
 import { startReceptorUnderTest, type ReceptorUnderTest } from './support/receptor-under-test';
 import { expectJson } from './support/http';
 

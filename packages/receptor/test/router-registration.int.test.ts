@@ -1,6 +1,6 @@
 // `-registerWithRouter`: the receptor announces its route to the Cloud Foundry router over a real nats-server, and a
 // subscriber standing in for gorouter records what arrives (router.greet, router.register, router.unregister).
-import type { RunningServer } from '@diego/bbs';
+import type { RunningServer } from '@diego/server-support';
 import { eventually, freePorts, RecordingRouter, startNatsServer, type NatsServerProcess, type RouterRegistryMessage } from '@diego/test-support';
 import { startReceptor } from '../src';
 import type { ReceptorConfig, RouterRegistrationConfig } from '../src/config';

@@ -1,7 +1,7 @@
 // The receptor's router (spec/receptor-api.md §1.1, §1.4): pat's answers, not express's.
 import request from 'supertest';
 import pino from 'pino';
-import { HttpBbsClient } from '@diego/bbs';
+import { HttpBbsClient } from '@diego/bbs-client';
 import { stringifyJson } from '@diego/models';
 import { createReceptorApp } from '../src';
 import { deadBbsUrl, startReceptorUnderTest, type ReceptorUnderTest } from './support/receptor-under-test';

@@ -4,7 +4,8 @@
  * a cell's own sync) moves its records.
  */
 import pino from 'pino';
-import { HttpBbsClient, startBbsServer, type BbsServer } from '@diego/bbs';
+import { HttpBbsClient } from '@diego/bbs-client';
+import { startBbsServer, type BbsServer } from '@diego/bbs';
 import { eventually } from './eventually';
 import type { TestKeySpace } from './etcd-client';
 

@@ -1,5 +1,5 @@
 /** Reading a BBS event subscription in tests: exactly so many events, or a failure that says what came. */
-import type { BbsEvent, EventSubscription } from '@diego/bbs';
+import type { BbsEvent, EventSubscription } from '@diego/bbs-client';
 
 /** The next `count` events, failing after `timeoutMs` with what did arrive. */
 export async function takeEvents(events: EventSubscription, count: number, timeoutMs = 10_000): Promise<BbsEvent[]> {

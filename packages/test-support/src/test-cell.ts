@@ -7,20 +7,12 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import pino, { type Logger } from 'pino';
+import { CellPresenceMaintainer } from '@diego/cell';
+import { closeServer, listenOn } from '@diego/server-support';
 import {
-  CellPresenceMaintainer,
-  closeServer,
-  listenOn,
-  rootfsMatches,
-  rootfsProvidersFromPresence,
-  workFromJson,
-  type BbsClient,
-  type CellState,
-  type RepLRP,
-  type RepTask,
-  type Resource,
-  type Work,
-} from '@diego/bbs';
+  rootfsMatches, rootfsProvidersFromPresence, workFromJson, type CellState, type RepLRP, type RepTask, type Resource, type Work,
+} from '@diego/rep-api';
+import type { BbsClient } from '@diego/bbs-client';
 import type { ActualLRPInstanceKey, ActualLRPKey, ActualLRPNetInfo, CellPresence } from '@diego/models';
 
 /** What the test cell asks of the BBS: a cell's calls, made as a cell makes them. */

@@ -6,7 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createCertificateAuthority, issueCertificate, type CertificateFiles, type MutualTlsFiles } from '@diego/bbs';
+import { createCertificateAuthority, issueCertificate, type CertificateFiles, type MutualTlsFiles } from '@diego/tls';
 
 export interface TestCertificates {
   dir: string;

@@ -5,7 +5,7 @@
 import type { Int64 } from '@diego/models';
 import type { Clock } from '../db/db';
 import type { LRPStartRequest, TaskStartRequest } from '../leader/contracts';
-import { lrpIdentifier, type RepLRP, type RepTask } from '../rep/rep-api';
+import { lrpIdentifier, type RepLRP, type RepTask } from '@diego/rep-api';
 
 export interface DrainedBatch {
   /** One entry per `<process_guid>.<index>`, the first one requested. */

@@ -14,14 +14,15 @@
 import { convertError, isBbsError, type CellPresence, type DesiredLRP } from '@diego/models';
 import type { Namespace } from 'etcd3';
 import type { Logger } from 'pino';
-import type { BbsEvent } from '../bbs-client';
+import type { BbsEvent } from '@diego/bbs-client';
 import type { Clock, Db } from '../db/db';
 import { systemClock } from '../db/etcd/etcd-db';
 import type { RecordCodec } from '../db/etcd/record-codec';
 import { watchBbsEvents, type BbsEventWatch } from '../events/watch-events';
 import type { AuctionRequester, LeaderLoop, LRPStartRequest, TaskStartRequest } from '../leader/contracts';
-import { lrpIdentifier, type CellState, type RepLRP, type RepTask, type Work } from '../rep/rep-api';
-import { HttpRepClient, type RepClient } from '../rep/rep-client';
+import {
+  lrpIdentifier, type CellState, type RepLRP, type RepTask, type Work, HttpRepClient, type RepClient,
+} from '@diego/rep-api';
 import { AuctionBatch } from './auction-batch';
 import { DEFAULT_STARTING_CONTAINER_WEIGHT, PlacementError, scheduleAuctions } from './scheduler';
 

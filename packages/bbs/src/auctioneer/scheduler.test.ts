@@ -1,4 +1,4 @@
-import type { CellState, RepLRP, RepTask, Resources } from '../rep/rep-api';
+import type { CellState, RepLRP, RepTask, Resources } from '@diego/rep-api';
 import { DEFAULT_STARTING_CONTAINER_WEIGHT, scheduleAuctions, type AuctionCell, type AuctionResults } from './scheduler';
 
 const PRELOADED = 'preloaded:cflinuxfs2';

@@ -3,7 +3,9 @@
  * a batch of work to where each piece goes and what could not be placed. It reserves resources in its own copy
  * of the cells as it places, so later work sees earlier placements.
  */
-import { rootfsMatches, type CellState, type RepLRP, type RepTask, type Resource, type Resources, type Work } from '../rep/rep-api';
+import {
+  rootfsMatches, type CellState, type RepLRP, type RepTask, type Resource, type Resources, type Work,
+} from '@diego/rep-api';
 
 /** The placement errors a user sees on an actual LRP or a failed task (Diego's strings). */
 export const PlacementError = {

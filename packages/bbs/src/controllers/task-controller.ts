@@ -1,7 +1,7 @@
 import { convertError } from '@diego/models';
 import type { Logger } from 'pino';
 import type { Db } from '../db/db';
-import type { RepClient } from '../rep/rep-client';
+import type { RepClient } from '@diego/rep-api';
 
 export type TaskControllerStore = Pick<Db, 'cancelTask' | 'cellById'>;
 

@@ -5,7 +5,7 @@
  */
 import { convertError } from '@diego/models';
 import type { Logger } from 'pino';
-import type { TaskConvergenceDurations } from '../bbs-client';
+import type { TaskConvergenceDurations } from '@diego/bbs-client';
 import type { Db } from '../db/db';
 import type { LeaderLoop } from '../leader/contracts';
 import type { LRPConvergenceController } from './lrp-convergence-controller';

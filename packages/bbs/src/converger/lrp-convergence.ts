@@ -14,7 +14,7 @@ import type { LRPStartRequest } from '../leader/contracts';
 import type { LRPCounts } from '../metrics';
 
 /** bbs `StaleUnclaimedActualLRPDuration`: an UNCLAIMED instance older than this is auctioned again. */
-export const STALE_UNCLAIMED_ACTUAL_LRP_NS: Int64 = 30_000_000_000n;
+const STALE_UNCLAIMED_ACTUAL_LRP_NS: Int64 = 30_000_000_000n;
 
 export interface LRPConvergenceInput {
   /** Gathered before the desireds, so that an instance is never seen without the desired LRP it was created for. */

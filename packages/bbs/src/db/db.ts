@@ -10,20 +10,12 @@ import type {
   ActualLRP, ActualLRPGroup, ActualLRPInstanceKey, ActualLRPKey, ActualLRPNetInfo, CellPresence, DesiredLRP,
   DesiredLRPSchedulingInfo, DesiredLRPUpdate, Int64, Task, TaskDefinition,
 } from '@diego/models';
+import type { ActualLRPFilter, DesiredLRPFilter, Listed, TaskFilter } from '@diego/bbs-client';
 
 /** A record before and after a write. */
 export interface Change<T> {
   before: T;
   after: T;
-}
-
-/**
- * A list and the etcd revision it was read at: the state after every change up to and including that revision,
- * so following the event stream from it (`Last-Event-ID: <revision>`) misses and repeats nothing.
- */
-export interface Listed<T> {
-  items: T[];
-  revision: string;
 }
 
 /** A fresh domain and how long it stays fresh. */
@@ -72,10 +64,6 @@ export interface Gathered<T> {
   pruned: number;
 }
 
-export interface DesiredLRPFilter {
-  domain?: string;
-}
-
 export interface DesiredLRPDb {
   desiredLRPs(filter?: DesiredLRPFilter): Promise<DesiredLRP[]>;
   desiredLRPSchedulingInfos(filter?: DesiredLRPFilter): Promise<DesiredLRPSchedulingInfo[]>;
@@ -104,11 +92,6 @@ export interface DesiredLRPDb {
   updateDesiredLRP(processGuid: string, update: DesiredLRPUpdate): Promise<Change<DesiredLRP> & { createdIndices: number[] }>;
   /** Deletes the desired record; returns it. Retiring its actuals is the caller's job. ResourceNotFound. */
   removeDesiredLRP(processGuid: string): Promise<DesiredLRP>;
-}
-
-export interface ActualLRPFilter {
-  domain?: string;
-  cell_id?: string;
 }
 
 /** What RetireActualLRP left to do: nothing (the record was removed), or ask this cell to stop the instance. */
@@ -168,11 +151,6 @@ export interface ActualLRPDb {
   evacuateStoppedActualLRP(key: ActualLRPKey, instanceKey: ActualLRPInstanceKey): Promise<EvacuationResult>;
   evacuateCrashedActualLRP(key: ActualLRPKey, instanceKey: ActualLRPInstanceKey, errorMessage: string):
     Promise<EvacuationResult>;
-}
-
-export interface TaskFilter {
-  domain?: string;
-  cell_id?: string;
 }
 
 export interface TaskDb {

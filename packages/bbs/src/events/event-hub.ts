@@ -8,18 +8,15 @@
 import { BbsError } from '@diego/models';
 import type { Namespace } from 'etcd3';
 import type { Logger } from 'pino';
-import type { BbsEvent } from '../bbs-client';
+import { type BbsEvent, DEFAULT_SUBSCRIBER_BUFFER, parseEventId, type ResumePoint } from '@diego/bbs-client';
 import { etcdCall } from '../db/etcd/errors';
 import { V1_PREFIX } from '../db/etcd/keys';
 import type { RecordCodec } from '../db/etcd/record-codec';
-import { parseEventId, type ResumePoint } from './resume';
 import { RevisionWatch, type KeyChange } from '../db/etcd/revision-watch';
 import { eventGroups, type EventGroup } from './watch-events';
 
-/** bbs `SUBSCRIBER_BUFFER`. */
-export const DEFAULT_SUBSCRIBER_BUFFER = 1024;
 /** Events the hub keeps for subscribers that resume a little behind. */
-export const DEFAULT_HISTORY_SIZE = 1024;
+const DEFAULT_HISTORY_SIZE = 1024;
 
 export interface EventHubOptions {
   logger: Logger;

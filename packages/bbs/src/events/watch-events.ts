@@ -19,10 +19,9 @@ import {
 } from '@diego/models';
 import type { IKeyValue, Namespace } from 'etcd3';
 import type { Logger } from 'pino';
-import type { BbsEvent } from '../bbs-client';
+import { type BbsEvent, eventId } from '@diego/bbs-client';
 import { parseKey, V1_PREFIX } from '../db/etcd/keys';
 import { RecordCodec } from '../db/etcd/record-codec';
-import { eventId } from './resume';
 import { RevisionWatch, type KeyChange } from '../db/etcd/revision-watch';
 
 /** The events one etcd revision produced, in the order the transaction wrote them. */
@@ -76,7 +75,7 @@ export async function watchBbsEvents(
  * The event a key change means; null for keys outside the schema, values that do not decode, and rewrites under
  * another encryption key.
  */
-export function eventFromChange(change: KeyChange, logger: Logger, codec: RecordCodec = RecordCodec.PLAIN): BbsEvent | null {
+function eventFromChange(change: KeyChange, logger: Logger, codec: RecordCodec = RecordCodec.PLAIN): BbsEvent | null {
   const keyText = change.kv.key.toString();
   const key = parseKey(keyText);
   if (key === null) return null;

@@ -11,9 +11,9 @@ import { BBS_LOCK_PREFIX } from '../db/etcd/keys';
 import type { LeaderLoop } from './contracts';
 
 /** locket's LockTTL. */
-export const DEFAULT_ELECTION_TTL_SECONDS = 10;
+const DEFAULT_ELECTION_TTL_SECONDS = 10;
 /** locket's RetryInterval: how long a failed campaign waits before the next. */
-export const DEFAULT_CAMPAIGN_RETRY_MS = 5_000;
+const DEFAULT_CAMPAIGN_RETRY_MS = 5_000;
 /** The longest a shutdown waits for the resignation to reach etcd; the lease expires by itself otherwise. */
 const RESIGN_TIMEOUT_MS = 2_000;
 

@@ -10,8 +10,9 @@ import type { TLSSocket } from 'node:tls';
 import { Etcd3, type Namespace } from 'etcd3';
 import pino, { type Logger } from 'pino';
 import { Auctioneer } from '../auctioneer/auctioneer';
-import type { TaskConvergenceDurations } from '../bbs-client';
-import type { BbsConfig, RunningServer } from '../config';
+import type { TaskConvergenceDurations } from '@diego/bbs-client';
+import type { BbsConfig } from '../config';
+import { type RunningServer, startDebugServer, closeServer, listenOn, parseListenAddress } from '@diego/server-support';
 import {
   Converger,
   DEFAULT_CONVERGE_REPEAT_INTERVAL_MS,
@@ -24,17 +25,14 @@ import type { AuctionRequester, LeaderLoop, TaskCompletionSubmitter } from '../l
 import { LeaderElection } from '../leader/election';
 import { BbsMetrics } from '../metrics';
 import { TaskCompletionWorkers } from '../task-callbacks/task-completion-workers';
-import { startDebugServer } from '../debug-server';
-import { closeServer, listenOn, parseListenAddress } from '../listen';
 import { ActualLRPController } from '../controllers/actual-lrp-controller';
 import { DesiredLRPController } from '../controllers/desired-lrp-controller';
-import { HttpRepClient, type RepClient } from '../rep/rep-client';
+import { HttpRepClient, type RepClient } from '@diego/rep-api';
 import { TaskController } from '../controllers/task-controller';
 import type { Clock, Db } from '../db/db';
 import { etcdClientOptions } from '../db/etcd/client-options';
 import { checkEtcdTls, etcdTlsFor } from '../db/etcd/etcd-tls';
-import { errorCodeOf } from '../tls/tls-failures';
-import { BBS_SERVER_TLS_FLAGS, readMutualTls, type TlsMaterial } from '../tls/tls-files';
+import { errorCodeOf, BBS_SERVER_TLS_FLAGS, readMutualTls, type TlsMaterial } from '@diego/tls';
 import { EtcdDb, systemClock } from '../db/etcd/etcd-db';
 import { EtcdPackageRepositoryDb } from '../db/etcd/package-repository-db';
 import type { EncryptionOptions } from '../db/etcd/record-codec';

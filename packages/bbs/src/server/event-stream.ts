@@ -9,12 +9,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { convertError, type BbsError } from '@diego/models';
 import type { Logger } from 'pino';
-import type { BbsEvent } from '../bbs-client';
+import {
+  type BbsEvent, encodeEvent, COMPACTED_EVENT, DEFAULT_HEARTBEAT_INTERVAL_MS, HEARTBEAT_COMMENT, resumeEventId,
+} from '@diego/bbs-client';
 import type { StreamHandler } from './router';
 import { eventToV0 } from './v0';
-import { encodeEvent } from '../events/event-codec';
 import type { EventHub, HubSubscription } from '../events/event-hub';
-import { COMPACTED_EVENT, DEFAULT_HEARTBEAT_INTERVAL_MS, HEARTBEAT_COMMENT, resumeEventId } from '../events/resume';
 
 const SSE_HEADERS = {
   'Content-Type': 'text/event-stream; charset=utf-8',
@@ -43,7 +43,7 @@ function v0Frame(event: BbsEvent): string {
 }
 
 /** The frame that ends a stream whose resume point was compacted away. */
-export function compactedFrame(compactRevision: string): string {
+function compactedFrame(compactRevision: string): string {
   return `event: ${COMPACTED_EVENT}\ndata: ${compactRevision}\n\n`;
 }
 

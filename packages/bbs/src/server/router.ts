@@ -9,28 +9,10 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import { BbsError, convertError } from '@diego/models';
 import { BbsRoutes, type BbsRouteName } from '@diego/routes';
 import type { Logger } from 'pino';
-import { REVISION_HEADER } from '../events/resume';
 import {
-  carriesError,
-  decodeMessage,
-  encodeErrorResponse,
-  EncodedMessage,
-  encodeMessage,
-  isQueryRouteName,
-  isRpcRouteName,
-  isStreamRouteName,
-  requestNameOf,
-  responseNameOf,
-  type DecodedMessage,
-  type MessageName,
-  type MessageProperties,
-  type QueryRouteName,
-  type RequestName,
-  type ResponseName,
-  type RpcRouteName,
-  type StreamRouteName,
-} from './messages';
-import { RequestBodyTooLarge, readBodyWithin } from '../read-body';
+  REVISION_HEADER, carriesError, decodeMessage, encodeErrorResponse, EncodedMessage, encodeMessage, isQueryRouteName, isRpcRouteName, isStreamRouteName, requestNameOf, responseNameOf, type DecodedMessage, type MessageName, type MessageProperties, type QueryRouteName, type RequestName, type ResponseName, type RpcRouteName, type StreamRouteName,
+} from '@diego/bbs-client';
+import { RequestBodyTooLarge, readBodyWithin } from '@diego/server-support';
 
 /** What a handler may say about its answer besides the message. */
 export interface RpcReply {

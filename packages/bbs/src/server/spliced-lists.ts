@@ -16,7 +16,7 @@ import {
   type ActualLRPGroup,
   type DesiredLRP,
 } from '@diego/models';
-import { EncodedMessage } from './messages';
+import { EncodedMessage } from '@diego/bbs-client';
 
 /** Field 2 (`actual_lrp_groups`, `json`) of the response messages, length-delimited. */
 const RESPONSE_FIELD_2 = 0x12;

@@ -4,7 +4,7 @@
  * task action. The r0 event stream does the same to the desired LRPs it carries.
  */
 import type { Action, CachedDependency, DesiredLRP, Task } from '@diego/models';
-import type { BbsEvent } from '../bbs-client';
+import type { BbsEvent } from '@diego/bbs-client';
 
 function downloadsThen(dependencies: readonly CachedDependency[], user: string, then: Action | null): Action {
   const downloads: Action = {

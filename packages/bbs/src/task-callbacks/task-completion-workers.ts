@@ -6,7 +6,7 @@ import { setMaxListeners } from 'node:events';
 import { convertError, taskResponseJson, type Task } from '@diego/models';
 import type { Namespace } from 'etcd3';
 import type { Logger } from 'pino';
-import type { BbsEvent } from '../bbs-client';
+import type { BbsEvent } from '@diego/bbs-client';
 import type { Db } from '../db/db';
 import type { RecordCodec } from '../db/etcd/record-codec';
 import { watchBbsEvents, type BbsEventWatch } from '../events/watch-events';

@@ -4,14 +4,9 @@
  * through the BBS as cells do.
  */
 import pino from 'pino';
-import {
-  Auctioneer,
-  EtcdDb,
-  HttpBbsClient,
-  startBbsServer,
-  type AuctioneerOptions,
-  type RunningServer,
-} from '@diego/bbs';
+import { Auctioneer, EtcdDb, startBbsServer, type AuctioneerOptions } from '@diego/bbs';
+import { HttpBbsClient } from '@diego/bbs-client';
+import type { RunningServer } from '@diego/server-support';
 import type { ActualLRP, DesiredLRP } from '@diego/models';
 import { newValidDesiredLrp, startTestCell, testKeySpace, type TestCell, type TestCellOptions, type TestKeySpace } from '@diego/test-support';
 

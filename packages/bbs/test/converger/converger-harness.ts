@@ -7,16 +7,9 @@
 import { createServer, type Server } from 'node:http';
 import pino from 'pino';
 import {
-  ActualLRPController,
-  EtcdDb,
-  HttpRepClient,
-  LRPConvergenceController,
-  TaskConvergenceController,
-  type AuctionRequester,
-  type LRPStartRequest,
-  type TaskCompletionSubmitter,
-  type TaskStartRequest,
+  ActualLRPController, EtcdDb, LRPConvergenceController, TaskConvergenceController, type AuctionRequester, type LRPStartRequest, type TaskCompletionSubmitter, type TaskStartRequest,
 } from '@diego/bbs';
+import { HttpRepClient } from '@diego/rep-api';
 import type { Task } from '@diego/models';
 import { testKeySpace, type TestKeySpace } from '@diego/test-support';
 

@@ -1,7 +1,10 @@
 // LRP convergence (spec/bbs.md §8.3) on a real etcd: what a pass does to the store, what it asks the auctioneer
 // to place and which cells it asks to stop what.
 import pino from 'pino';
-import { Converger, HttpBbsClient, etcdKeys, startBbsServer, taskConvergenceDurationsNs, DEFAULT_TASK_CONVERGENCE_DURATIONS } from '@diego/bbs';
+import {
+  Converger, etcdKeys, startBbsServer, taskConvergenceDurationsNs, DEFAULT_TASK_CONVERGENCE_DURATIONS,
+} from '@diego/bbs';
+import { HttpBbsClient } from '@diego/bbs-client';
 import type { ActualLRP } from '@diego/models';
 import { eventually, newValidCellPresence, newValidDesiredLrp, testKeySpace } from '@diego/test-support';
 import { SECOND_NS, START_NS, useConvergence } from './converger-harness';

@@ -1,7 +1,8 @@
 // Convergence with the real leader loops: a BBS that leads (converger, auctioneer, completion workers) and test
 // cells that speak the rep API and register through the BBS. What a user notices: instances end up RUNNING.
 import pino from 'pino';
-import { HttpBbsClient, startBbsServer, type BbsServer } from '@diego/bbs';
+import { HttpBbsClient } from '@diego/bbs-client';
+import { startBbsServer, type BbsServer } from '@diego/bbs';
 import type { ActualLRP } from '@diego/models';
 import { eventually, newValidDesiredLrp, startTestCell, testKeySpace, type TestCell, type TestKeySpace } from '@diego/test-support';
 import { SECOND_NS, START_NS } from './converger-harness';

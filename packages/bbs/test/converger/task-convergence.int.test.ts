@@ -1,6 +1,7 @@
 // Task convergence (spec/bbs.md §8.2) on a real etcd, one rule at a time, with a clock the test moves.
 import pino from 'pino';
-import { HttpBbsClient, etcdKeys, startBbsServer, type TaskConvergenceDurationsNs } from '@diego/bbs';
+import { HttpBbsClient } from '@diego/bbs-client';
+import { etcdKeys, startBbsServer, type TaskConvergenceDurationsNs } from '@diego/bbs';
 import type { Task } from '@diego/models';
 import { newValidCellPresence, newValidTask, testKeySpace } from '@diego/test-support';
 import { SECOND_NS, START_NS, useConvergence } from './converger-harness';

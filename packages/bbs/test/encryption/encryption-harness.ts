@@ -4,7 +4,8 @@
  * present cell), so that a leader's answers before and after a rotation can be compared whole.
  */
 import pino, { type Logger } from 'pino';
-import { HttpBbsClient, startBbsServer, type BbsServer, type EncryptionKey } from '@diego/bbs';
+import { HttpBbsClient } from '@diego/bbs-client';
+import { startBbsServer, type BbsServer, type EncryptionKey } from '@diego/bbs';
 import { eventually, newValidCellPresence, newValidDesiredLrp, newValidTask, type TestKeySpace } from '@diego/test-support';
 
 export const silentLogger = pino({ level: 'silent' });

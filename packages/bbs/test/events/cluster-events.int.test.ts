@@ -1,7 +1,7 @@
 // Our cell presence and domain events (README "Dashboard"), on a real BBS over the shared test etcd: a presence
 // written, rewritten and expired with its lease, a domain set fresh (again) and expired, each through the hub with
 // an id to resume after, as every other event.
-import type { BbsEvent, EventSubscription } from '@diego/bbs';
+import type { BbsEvent, EventSubscription } from '@diego/bbs-client';
 import { eventually, newValidCellPresence, testKeySpace, type TestKeySpace } from '@diego/test-support';
 import { describeEvent, startEventsBbs, subjectOf, type EventsBbs } from './event-harness';
 

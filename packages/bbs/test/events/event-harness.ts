@@ -4,15 +4,8 @@
  */
 import type { Namespace } from 'etcd3';
 import pino from 'pino';
-import {
-  EtcdDb,
-  HttpBbsClient,
-  startBbsServer,
-  type BbsEvent,
-  type BbsServer,
-  type BbsServerOptions,
-  type EventSubscription,
-} from '@diego/bbs';
+import { EtcdDb, startBbsServer, type BbsServer, type BbsServerOptions } from '@diego/bbs';
+import { HttpBbsClient, type BbsEvent, type EventSubscription } from '@diego/bbs-client';
 
 export const silentLogger = pino({ level: 'silent' });
 

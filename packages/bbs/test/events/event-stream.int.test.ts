@@ -2,7 +2,7 @@
 // what each change means on the stream, in revision order, from every BBS; heartbeats; lists that say the
 // revision they were read at, so that a client can list and then follow without missing or repeating a change.
 import type { Task } from '@diego/models';
-import type { BbsEvent, EventSubscription } from '@diego/bbs';
+import type { BbsEvent, EventSubscription } from '@diego/bbs-client';
 import { etcdKeys } from '@diego/bbs';
 import { newValidDesiredLrp, newValidTask, SseClient, takeEvents, testKeySpace, type TestKeySpace } from '@diego/test-support';
 import { describeEvent, inParallel, inRevisionOrder, startEventsBbs, subjectOf, type EventsBbs } from './event-harness';

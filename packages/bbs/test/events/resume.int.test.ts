@@ -1,7 +1,7 @@
 // Resuming the BBS event stream (README "Event stream"): a client that comes back with the last id it got
 // (Last-Event-ID, or ?last_event_id=) gets every event after it, none twice, whether the events are still in the
 // hub's history, or only in etcd, or were served by another BBS.
-import { parseEventId, type EventSubscription } from '@diego/bbs';
+import { parseEventId, type EventSubscription } from '@diego/bbs-client';
 import { eventually, newValidTask, SseClient, takeEvents, testKeySpace, type TestKeySpace } from '@diego/test-support';
 import { describeEvent, eventsUntilEnd, inRevisionOrder, startEventsBbs, subjectOf, type EventsBbs } from './event-harness';
 

@@ -1,7 +1,7 @@
 // A subscriber that stops reading is dropped once its buffer fills (spec/bbs.md §9.3): it gets what it had
 // buffered, then the end of its stream; memory never grows without bound, and subscribers that keep up lose
 // nothing. The buffer is made small here (8 events) so that the kernel's socket buffers fill first.
-import type { BbsEvent, EventSubscription } from '@diego/bbs';
+import type { BbsEvent, EventSubscription } from '@diego/bbs-client';
 import { eventually, newValidDesiredLrp, SseClient, testKeySpace, type TestKeySpace } from '@diego/test-support';
 import { startEventsBbs, type EventsBbs } from './event-harness';
 

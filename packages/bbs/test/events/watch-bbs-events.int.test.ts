@@ -2,7 +2,7 @@
 // started, in order and once, even when the etcd connection breaks in between.
 import { Etcd3 } from 'etcd3';
 import pino from 'pino';
-import type { BbsEvent } from '@diego/bbs';
+import type { BbsEvent } from '@diego/bbs-client';
 import { CuttingProxy, eventually, newValidTask, TEST_ETCD_ENV, testKeySpace, type TestKeySpace } from '@diego/test-support';
 import { watchBbsEvents, type BbsEventWatch } from '../../src/events/watch-events';
 import { storeOn } from './event-harness';

@@ -2,7 +2,8 @@
 // as transient, so every write is acknowledged and stored (issue 13, "Faults of etcd are absorbed").
 import { Etcd3 } from 'etcd3';
 import pino from 'pino';
-import { etcdClientOptions, HttpBbsClient, startBbsServer, type BbsServer } from '@diego/bbs';
+import { etcdClientOptions, startBbsServer, type BbsServer } from '@diego/bbs';
+import { HttpBbsClient } from '@diego/bbs-client';
 import { newValidTask, startEtcdCluster, type EtcdCluster, type EtcdMember } from '@diego/test-support';
 
 const WRITES_IN_FLIGHT = 20;

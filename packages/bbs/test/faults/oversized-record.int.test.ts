@@ -4,7 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import { Etcd3 } from 'etcd3';
 import pino from 'pino';
-import { EtcdDb, etcdClientOptions, startBbsServer, type BbsServer, type RunningServer } from '@diego/bbs';
+import { EtcdDb, etcdClientOptions, startBbsServer, type BbsServer } from '@diego/bbs';
+import type { RunningServer } from '@diego/server-support';
 import { startReceptor } from '@diego/receptor';
 import { TEST_ETCD_ENV } from '@diego/test-support';
 

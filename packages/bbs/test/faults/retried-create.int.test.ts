@@ -2,7 +2,8 @@
 // next BBS, which recognises the repeat of the same definition. The client is told of success, not of a
 // collision with its own write, and exactly one record exists (issue 13, "Retries that tell the truth").
 import pino from 'pino';
-import { EtcdDb, HttpBbsClient, startBbsServer, type BbsServer } from '@diego/bbs';
+import { EtcdDb, startBbsServer, type BbsServer } from '@diego/bbs';
+import { HttpBbsClient } from '@diego/bbs-client';
 import {
   CuttingProxy,
   eventually,

@@ -3,7 +3,9 @@
 // etcd for its whole TTL").
 import { Etcd3 } from 'etcd3';
 import pino from 'pino';
-import { CellPresenceMaintainer, etcdClientOptions, HttpBbsClient, startBbsServer, type BbsClient, type BbsServer } from '@diego/bbs';
+import { CellPresenceMaintainer } from '@diego/cell';
+import { etcdClientOptions, startBbsServer, type BbsServer } from '@diego/bbs';
+import { HttpBbsClient, type BbsClient } from '@diego/bbs-client';
 import { eventually, newValidCellPresence, startEtcdCluster, type EtcdCluster } from '@diego/test-support';
 
 const silent = pino({ level: 'silent' });

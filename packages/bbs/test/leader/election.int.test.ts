@@ -2,7 +2,9 @@
 // killed `diego bbs` processes is in packages/cli/test/bbs-failover.int.test.ts.
 import { request } from 'node:http';
 import pino from 'pino';
-import { EtcdDb, HttpBbsClient, startBbs, startBbsServer, startDebugServer, type BbsServer } from '@diego/bbs';
+import { EtcdDb, startBbs, startBbsServer, type BbsServer } from '@diego/bbs';
+import { HttpBbsClient } from '@diego/bbs-client';
+import { startDebugServer } from '@diego/server-support';
 import { eventually, freePorts, newValidDesiredLrp, TEST_ETCD_ENV, testKeySpace, type TestKeySpace } from '@diego/test-support';
 
 const logger = pino({ level: 'silent' });

@@ -4,7 +4,9 @@
  */
 import { createServer, type Server } from 'node:http';
 import pino from 'pino';
-import { EtcdDb, HttpBbsClient, startBbsServer, type RunningServer } from '@diego/bbs';
+import { EtcdDb, startBbsServer } from '@diego/bbs';
+import { HttpBbsClient } from '@diego/bbs-client';
+import type { RunningServer } from '@diego/server-support';
 import { testKeySpace, type TestKeySpace } from '@diego/test-support';
 
 export const silentLogger = pino({ level: 'silent' });

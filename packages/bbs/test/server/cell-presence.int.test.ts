@@ -1,7 +1,7 @@
 // Cells register their presence through the BBS API, keep it alive with heartbeats, and are gone once they
 // stop (DESIGN.md "Cells never touch etcd"; spec/bbs.md §10.5).
 import pino from 'pino';
-import { CellPresenceMaintainer } from '@diego/bbs';
+import { CellPresenceMaintainer } from '@diego/cell';
 import { eventually, newValidCellPresence } from '@diego/test-support';
 import { useBbs } from './bbs-harness';
 

@@ -1,7 +1,7 @@
 // The --debugAddr server of `diego bbs` and `diego receptor`: process figures and the log level at run time.
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { startDebugServer, type RunningServer } from '@diego/bbs';
+import { startDebugServer, type RunningServer } from '@diego/server-support';
 
 function capturingLogger(): { logger: pino.Logger; lines: () => Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];

@@ -1,5 +1,5 @@
-import type { EventSubscription } from '@diego/bbs';
-import { etcdKeys, HttpBbsClient } from '@diego/bbs';
+import { type EventSubscription, HttpBbsClient } from '@diego/bbs-client';
+import { etcdKeys } from '@diego/bbs';
 import { newValidDesiredLrp, newValidTask, takeEvents } from '@diego/test-support';
 import { deadPort, useBbs } from './bbs-harness';
 

@@ -1,6 +1,6 @@
 /** The wire of the API (spec/bbs.md §4.1) and the client's failover between BBSes. */
 import { BbsError, proto } from '@diego/models';
-import { HttpBbsClient } from '@diego/bbs';
+import { HttpBbsClient } from '@diego/bbs-client';
 import { deadPort, useBbs } from './bbs-harness';
 
 const bbs = useBbs();

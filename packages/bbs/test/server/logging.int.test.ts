@@ -1,6 +1,8 @@
 /** What an operator reads: one JSON line per request, named by route, with the guids and never a secret. */
 import pino from 'pino';
-import { HttpBbsClient, startBbsServer, type RunningServer } from '@diego/bbs';
+import { HttpBbsClient } from '@diego/bbs-client';
+import { startBbsServer } from '@diego/bbs';
+import type { RunningServer } from '@diego/server-support';
 import { newValidDesiredLrp, testKeySpace, type TestKeySpace } from '@diego/test-support';
 
 let keys: TestKeySpace;

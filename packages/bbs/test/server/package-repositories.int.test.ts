@@ -1,5 +1,6 @@
 /** The package service's repository list (README "Packages"): ordered, compare-and-swapped, readable in etcd. */
-import { HttpBbsClient, startBbsServer } from '@diego/bbs';
+import { HttpBbsClient } from '@diego/bbs-client';
+import { startBbsServer } from '@diego/bbs';
 import { silentLogger, useBbs } from './bbs-harness';
 
 const bbs = useBbs();

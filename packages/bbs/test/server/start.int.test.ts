@@ -1,5 +1,6 @@
 import { Etcd3 } from 'etcd3';
-import { HttpBbsClient, startBbs } from '@diego/bbs';
+import { HttpBbsClient } from '@diego/bbs-client';
+import { startBbs } from '@diego/bbs';
 import { eventually, TEST_ETCD_ENV } from '@diego/test-support';
 
 describe('startBbs', () => {

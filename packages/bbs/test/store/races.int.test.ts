@@ -3,7 +3,8 @@
 // that a fresh read settles is never answered ResourceConflict; an answer is success or the domain's own refusal
 // of the record as it is after the other write, and the record ends as the answers say (issue 17).
 import pino from 'pino';
-import { HttpBbsClient, startBbsServer, type BbsEvent, type BbsServer, type EventSubscription } from '@diego/bbs';
+import { HttpBbsClient, type BbsEvent, type EventSubscription } from '@diego/bbs-client';
+import { startBbsServer, type BbsServer } from '@diego/bbs';
 import type { ActualLRPInstanceKey, ActualLRPKey, ActualLRPNetInfo } from '@diego/models';
 import { newValidDesiredLrp, newValidTask, testKeySpace, type TestKeySpace } from '@diego/test-support';
 

@@ -6,7 +6,9 @@
 import request from 'supertest';
 import pino from 'pino';
 import { parseJson, stringifyJson } from '@diego/models';
-import { EtcdDb, HttpBbsClient, startBbsServer, type RunningServer, type TaskCompletionWorkers } from '@diego/bbs';
+import { EtcdDb, startBbsServer, type TaskCompletionWorkers } from '@diego/bbs';
+import { HttpBbsClient } from '@diego/bbs-client';
+import type { RunningServer } from '@diego/server-support';
 import { createReceptorApp } from '@diego/receptor';
 import { eventually, testKeySpace, type TestKeySpace } from '@diego/test-support';
 import type { Express } from 'express';

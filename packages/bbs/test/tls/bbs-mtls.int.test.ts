@@ -5,16 +5,9 @@ import { request as httpsRequest } from 'node:https';
 import { readFile } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import {
-  BBS_SERVER_TLS_FLAGS,
-  HttpBbsClient,
-  readMutualTls,
-  startBbs,
-  startBbsServer,
-  type BbsServer,
-  type HttpBbsClientOptions,
-  type TlsMaterial,
-} from '@diego/bbs';
+import { BBS_SERVER_TLS_FLAGS, readMutualTls, type TlsMaterial } from '@diego/tls';
+import { HttpBbsClient, type HttpBbsClientOptions } from '@diego/bbs-client';
+import { startBbs, startBbsServer, type BbsServer } from '@diego/bbs';
 import { BbsError } from '@diego/models';
 import { eventually, makeTestCertificates, newValidTask, testKeySpace, type TestCertificates, type TestKeySpace } from '@diego/test-support';
 

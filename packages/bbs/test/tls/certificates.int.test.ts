@@ -4,7 +4,7 @@ import { X509Certificate } from 'node:crypto';
 import { copyFile, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { localClusterCertificates } from '@diego/bbs';
+import { localClusterCertificates } from '@diego/tls';
 
 let dir: string;
 

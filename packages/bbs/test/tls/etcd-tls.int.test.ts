@@ -3,7 +3,8 @@
 // says why; a file it cannot use stops it with the flag and the file, never their contents.
 import { copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { HttpBbsClient, startBbs, type BbsConfig, type RunningBbs } from '@diego/bbs';
+import { HttpBbsClient } from '@diego/bbs-client';
+import { startBbs, type BbsConfig, type RunningBbs } from '@diego/bbs';
 import { makeTestCertificates, newValidTask, startEtcd, type EtcdProcess, type TestCertificates } from '@diego/test-support';
 
 let certs: TestCertificates;

@@ -16,7 +16,7 @@ import { mkdir, open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino, { type Logger } from 'pino';
-import { machineIpv4 } from '@diego/bbs';
+import { machineIpv4 } from '@diego/server-support';
 import type { PortMapping, SecurityGroupRule } from '@diego/models';
 import { errorMessage, linkedController, runAction, type ActionContext } from './actions';
 import type {

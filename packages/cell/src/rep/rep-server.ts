@@ -7,7 +7,8 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { readBodyWithin, workFromJson, RepDecodeError, type Work } from '@diego/bbs';
+import { readBodyWithin } from '@diego/server-support';
+import { workFromJson, RepDecodeError, type Work } from '@diego/rep-api';
 import { convertError } from '@diego/models';
 import type { ContainerLogs, LogLine } from '../executor/container-logs';
 import type { ImageConfig } from '../executor/images';

@@ -7,16 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
-  rootfsMatches,
-  type BbsClient,
-  type CellState,
-  type RepLRP,
-  type RepTask,
-  type Resource,
-  type Resources,
-  type RootFSProviders,
-  type Work,
-} from '@diego/bbs';
+  rootfsMatches, type CellState, type RepLRP, type RepTask, type Resource, type Resources, type RootFSProviders, type Work,
+} from '@diego/rep-api';
+import type { BbsClient } from '@diego/bbs-client';
 import { convertError, isBbsError, type ActualLRPInstanceKey, type ActualLRPKey, type ActualLRPNetInfo, type DesiredLRP, type Task } from '@diego/models';
 import type { Container, Executor, RunResult } from '../executor/contracts';
 import { lrpContainerSpec, lrpRunSpec, taskContainerSpec, taskRunSpec } from './container-specs';

@@ -7,7 +7,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BbsServer, HttpBbsClient } from '@diego/bbs';
+import type { BbsServer } from '@diego/bbs';
+import type { HttpBbsClient } from '@diego/bbs-client';
 import { decodeDesiredLrpCreateRequest, type ActualLRP, type DesiredLRP } from '@diego/models';
 import { eventually, loadFixture, startLeadingBbs, startRegistry, testKeySpace, type RegistryProcess, type TestKeySpace } from '@diego/test-support';
 import { assertBuilt, spawnDiego, stdoutContains, stopAll, type DiegoProcess } from '../../../cli/test/diego-process';

@@ -1,7 +1,7 @@
 // LRP instances on real cells: the auctioneer places them, the cell claims, runs and reports them through a
 // real BBS, and the processes really run (and stop) on this machine.
 import { randomUUID } from 'node:crypto';
-import { HttpRepClient } from '@diego/bbs';
+import { HttpRepClient } from '@diego/rep-api';
 import type { ActualLRP, CellPresence } from '@diego/models';
 import { eventually } from '@diego/test-support';
 import { desiredLrp, group, processesWith, shell, useCells } from './cell-harness';

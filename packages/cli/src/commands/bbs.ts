@@ -1,5 +1,6 @@
 /** `diego bbs`: the only process that touches etcd. */
-import { RecordCodec, startBbs, type BbsConfig, type EncryptionKey, type EtcdTlsFiles, type MutualTlsFiles } from '@diego/bbs';
+import { RecordCodec, startBbs, type BbsConfig, type EncryptionKey } from '@diego/bbs';
+import type { EtcdTlsFiles, MutualTlsFiles } from '@diego/tls';
 import { serveUntilStopped, type Command } from '../command';
 import { UsageError, type FlagDef } from '../flags';
 import {

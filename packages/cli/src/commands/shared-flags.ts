@@ -2,7 +2,8 @@
  * Flags that several of Diego's 2015 processes took with the same meaning: the client certificates for a BBS
  * over mutual TLS, and those of Diego's machinery that this design has no use for (consul, dropsonde).
  */
-import type { LogLevel, MutualTlsFiles } from '@diego/bbs';
+import type { LogLevel } from '@diego/server-support';
+import type { MutualTlsFiles } from '@diego/tls';
 import type { BbsFrontConfig } from '@diego/receptor';
 import { UsageError, type FlagDef } from '../flags';
 import { boolFlag, durationFlag, ignored, nonNegativeIntegerFlag, optional, stringFlag, urlListFlag } from '../flag-types';

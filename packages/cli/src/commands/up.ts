@@ -1,16 +1,10 @@
 /** `diego up`: a whole Diego on one machine (local etcd, one BBS, one receptor, one cell), in one process. */
 import { join, resolve } from 'node:path';
 import {
-  LOOPBACK_HOSTS,
-  LOOPBACK_IPS,
-  localClusterCertificates,
-  startBbs,
-  type CertificateFiles,
-  type LocalClusterCertificates,
-  type LogLevel,
-  type MutualTlsFiles,
-  type RunningServer,
-} from '@diego/bbs';
+  LOOPBACK_HOSTS, LOOPBACK_IPS, localClusterCertificates, type CertificateFiles, type LocalClusterCertificates, type MutualTlsFiles,
+} from '@diego/tls';
+import { startBbs } from '@diego/bbs';
+import type { LogLevel, RunningServer } from '@diego/server-support';
 import { startCell, type CellConfig, type RunningCell } from '@diego/cell';
 import { startPackageService } from '@diego/package-service';
 import { DASHBOARD_PATH, startReceptor } from '@diego/receptor';

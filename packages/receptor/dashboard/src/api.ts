@@ -119,7 +119,7 @@ export function withQuery(path: string, query: Record<string, string | number>):
 // ---- what the routes answer (README "Dashboard" and spec/receptor-api.md §4) ----
 
 // Our own routes' answers are the types the servers build them with (types only: nothing of those packages runs here).
-export type { DesiredLRPSummary, DesiredLRPSummaryPage } from '@diego/bbs';
+export type { DesiredLRPSummary, DesiredLRPSummaryPage } from '@diego/bbs-client';
 export type { ImageConfig } from '@diego/cell';
 export type { CellPage, CellSummary } from '@diego/receptor';
 

@@ -1,7 +1,7 @@
 /** Actual LRPs (spec/receptor-api.md §3.11–§3.13): each group is answered resolved to one record. */
 import type { Logger } from 'pino';
 import { actualLrpGroupResponseJson, BbsError, convertError, resolveActualLrpGroup } from '@diego/models';
-import type { BbsClient } from '@diego/bbs';
+import type { BbsClient } from '@diego/bbs-client';
 import { indexNotANumber } from '../errors';
 import { queryParam } from '../request-body';
 import { sendEmpty, sendJson, sendList, sendListedJson } from '../responses';

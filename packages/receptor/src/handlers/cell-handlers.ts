@@ -1,6 +1,6 @@
 /** Cells (spec/receptor-api.md §3.14): the live cell presences the BBS knows. */
 import { cellResponseJson } from '@diego/models';
-import type { BbsClient } from '@diego/bbs';
+import type { BbsClient } from '@diego/bbs-client';
 import { jsonArray, sendJson } from '../responses';
 import type { Handlers } from './handler';
 

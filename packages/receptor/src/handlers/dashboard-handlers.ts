@@ -5,7 +5,8 @@
  */
 import type { Request } from 'express';
 import type { Logger } from 'pino';
-import { HttpRepClient, TASK_SUMMARY_STATES, type BbsClient } from '@diego/bbs';
+import { HttpRepClient } from '@diego/rep-api';
+import { TASK_SUMMARY_STATES, type BbsClient } from '@diego/bbs-client';
 import { convertError, type CellPresence } from '@diego/models';
 import { receptorError } from '../errors';
 import { queryParam } from '../request-body';

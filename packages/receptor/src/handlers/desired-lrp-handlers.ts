@@ -3,7 +3,7 @@ import {
   decodeDesiredLrpCreateRequest, decodeDesiredLrpUpdateRequest, desiredLrpResponseJson, isBbsError, validateActionDepth,
   type DesiredLRPUpdate,
 } from '@diego/models';
-import type { BbsClient } from '@diego/bbs';
+import type { BbsClient } from '@diego/bbs-client';
 import { queryParam } from '../request-body';
 import { sendEmpty, sendJson, sendListedJson } from '../responses';
 import type { Handlers } from './handler';

@@ -1,6 +1,6 @@
 /** Domains (spec/receptor-api.md §3.15, §3.16). */
 import { stringifyJson } from '@diego/models';
-import type { BbsClient } from '@diego/bbs';
+import type { BbsClient } from '@diego/bbs-client';
 import type { Request } from 'express';
 import { invalidMaxAge, maxAgeMissing } from '../errors';
 import { sendEmpty, sendJson } from '../responses';

@@ -12,15 +12,8 @@ import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { actualLrpGroupResponseJson, cellResponseJson, desiredLrpResponseJson, taskResponseJson } from '@diego/models';
 import {
-  COMPACTED_EVENT,
-  DEFAULT_HEARTBEAT_INTERVAL_MS,
-  DEFAULT_SUBSCRIBER_BUFFER,
-  HEARTBEAT_COMMENT,
-  resumeEventId,
-  type BbsClient,
-  type BbsEvent,
-  type EventSubscription,
-} from '@diego/bbs';
+  COMPACTED_EVENT, DEFAULT_HEARTBEAT_INTERVAL_MS, HEARTBEAT_COMMENT, resumeEventId, type BbsClient, type BbsEvent, type EventSubscription, DEFAULT_SUBSCRIBER_BUFFER,
+} from '@diego/bbs-client';
 import type { Handlers } from './handler';
 
 export type EventStreamHandlers = Pick<Handlers, 'EventStream' | 'TaskEventStream' | 'ClusterEventStream'>;

@@ -1,6 +1,6 @@
 /** Every route's handler; leaving one out is a compile error (`Handlers` is a record over all route names). */
 import type { Logger } from 'pino';
-import type { BbsClient } from '@diego/bbs';
+import type { BbsClient } from '@diego/bbs-client';
 import { actualLrpHandlers } from './actual-lrp-handlers';
 import { authCookieHandlers } from './auth-cookie-handler';
 import { cellHandlers } from './cell-handlers';

@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { packageVersion } from '@diego/bbs';
+import { packageVersion } from '@diego/server-support';
 import { sendEmpty, sendJson } from '../responses';
 import type { Handlers } from './handler';
 

@@ -5,7 +5,8 @@
  * be reached is left out (and logged): the others' lines are still worth having.
  */
 import type { Logger } from 'pino';
-import { repLogLines, type BbsClient, type RepLogLine } from '@diego/bbs';
+import { repLogLines, type RepLogLine } from '@diego/rep-api';
+import type { BbsClient } from '@diego/bbs-client';
 import type { CellPresence } from '@diego/models';
 import type { Handlers } from './handler';
 

@@ -1,6 +1,6 @@
 /** Tasks (spec/receptor-api.md §3.1–§3.5). */
 import { decodeTaskCreateRequest, taskResponseJson, validateActionDepth, validateCompletionCallbackUrl } from '@diego/models';
-import type { BbsClient } from '@diego/bbs';
+import type { BbsClient } from '@diego/bbs-client';
 import { unmappedFailure } from '../errors';
 import { queryParam } from '../request-body';
 import { sendEmpty, sendJson, sendList } from '../responses';

@@ -2,7 +2,9 @@
 // receptor never crashes, answers no 5xx the spec does not name, and a refused request changes nothing in etcd
 // (records it aimed at included). Seeded: HOSTILE_SEED=<n> reproduces a run; a failure names its seed.
 import pino from 'pino';
-import { startBbsServer, type BbsServer, HttpBbsClient, type RunningServer } from '@diego/bbs';
+import { startBbsServer, type BbsServer } from '@diego/bbs';
+import { HttpBbsClient } from '@diego/bbs-client';
+import type { RunningServer } from '@diego/server-support';
 import type { ReceptorRouteName } from '@diego/routes';
 import { newValidDesiredLrp, newValidTask, testKeySpace, type TestKeySpace } from '@diego/test-support';
 import { startReceptor } from '../../src';

@@ -4,7 +4,9 @@
 import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import pino from 'pino';
-import { DEFAULT_SUBSCRIBER_BUFFER, HttpBbsClient, startBbsServer, type BbsServer, type RunningServer } from '@diego/bbs';
+import { DEFAULT_SUBSCRIBER_BUFFER, HttpBbsClient } from '@diego/bbs-client';
+import { startBbsServer, type BbsServer } from '@diego/bbs';
+import type { RunningServer } from '@diego/server-support';
 import { eventually, newValidDesiredLrp, testKeySpace, type TestKeySpace } from '@diego/test-support';
 import { startReceptor } from '../../src';
 import { deadBbsUrl } from '../support/receptor-under-test';

@@ -1,7 +1,7 @@
 /** Assertions on receptor responses as a client sees them, and request bodies as CC-bridge sends them. */
 import { randomUUID } from 'node:crypto';
 import { parseJson } from '@diego/models';
-import { parseEventId } from '@diego/bbs';
+import { parseEventId } from '@diego/bbs-client';
 import type { Response } from 'supertest';
 
 export type JsonObject = Record<string, unknown>;

@@ -12,7 +12,8 @@ import {
   type CellPresence,
   type ErrorType,
 } from '@diego/models';
-import type { ActualLRPDb, ActualLRPFilter, CellDb, Change, Gathered, Listed, RetireResult } from '../db';
+import type { ActualLRPDb, CellDb, Change, Gathered, RetireResult } from '../db';
+import type { ActualLRPFilter, Listed } from '@diego/bbs-client';
 import {
   ACTUAL_LRP,
   EMPTY_INSTANCE_KEY,

@@ -9,7 +9,7 @@
 import { rootCertificates } from 'node:tls';
 import { circuitBreaker, ConsecutiveBreaker, handleWhen, retry } from 'cockatiel';
 import type { IOptions } from 'etcd3';
-import type { EtcdTlsMaterial } from '../../tls/tls-files';
+import type { EtcdTlsMaterial } from '@diego/tls';
 import { ETCD_ATTEMPT_TIMEOUT_MS, isHostFailure, neverReachedEtcd } from './faults';
 
 /**

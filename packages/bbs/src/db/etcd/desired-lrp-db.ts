@@ -6,7 +6,8 @@ import {
   type DesiredLRPSchedulingInfo,
   type DesiredLRPUpdate,
 } from '@diego/models';
-import type { Change, DesiredLRPDb, DesiredLRPFilter, Listed } from '../db';
+import type { Change, DesiredLRPDb } from '../db';
+import type { DesiredLRPFilter, Listed } from '@diego/bbs-client';
 import type { EtcdActualLRPDb } from './actual-lrp-db';
 import { incremented, newModificationTag } from './actual-lrp-records';
 import type { DbContext } from './context';

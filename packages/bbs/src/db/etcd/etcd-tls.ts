@@ -5,9 +5,7 @@
  * gRPC's "no connection established".
  */
 import https from 'node:https';
-import type { EtcdTlsFiles } from '../../config';
-import { describeTlsFailure } from '../../tls/tls-failures';
-import { readEtcdTls, TlsFileError, type EtcdTlsMaterial } from '../../tls/tls-files';
+import { type EtcdTlsFiles, describeTlsFailure, readEtcdTls, TlsFileError, type EtcdTlsMaterial } from '@diego/tls';
 
 /** How long the start-up probe waits for a member's TLS handshake and answer. */
 const PROBE_TIMEOUT_MS = 5_000;

@@ -1,15 +1,10 @@
+import type { PackageRepository } from '@diego/bbs-client';
 import { BbsError, convertError, isBbsError } from '@diego/models';
 import type { Namespace } from 'etcd3';
 import type { Logger } from 'pino';
 import { guaranteedUpdate, type StoredAs } from './guaranteed-update';
 import { PACKAGE_REPOSITORIES_KEY } from './keys';
 import { EtcdStore, ETCD_MAX_REQUEST_BYTES } from './store';
-
-/** One package repository of `diego packages` (Cosmos's PackageRepository). */
-export interface PackageRepository {
-  name: string;
-  uri: string;
-}
 
 /** Which repository a delete names: by name, by URI, or both (then one repository must have both). */
 export interface PackageRepositorySelector {

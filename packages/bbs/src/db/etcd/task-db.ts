@@ -10,7 +10,8 @@ import {
   type Task,
   type TaskDefinition,
 } from '@diego/models';
-import type { Change, Gathered, Listed, TaskDb, TaskFilter } from '../db';
+import type { Change, Gathered, TaskDb } from '../db';
+import type { Listed, TaskFilter } from '@diego/bbs-client';
 import type { DbContext } from './context';
 import { resourceConflict } from './errors';
 import { UNCHANGED, deleteExisting, updateExisting, type Changed, type StoredAs } from './guaranteed-update';

@@ -16,7 +16,8 @@ import {
   type ActualLRPNetInfo,
   type proto,
 } from '@diego/models';
-import type { ActualLRPFilter, Db } from '../../db/db';
+import type { ActualLRPFilter } from '@diego/bbs-client';
+import type { Db } from '../../db/db';
 import type { ActualLRPController } from '../../controllers/actual-lrp-controller';
 import type { RpcHandlers } from '../router';
 import { actualLrpGroupsResponse, receptorActualLrpsJson } from '../spliced-lists';

@@ -4,35 +4,14 @@
  */
 import {
   BbsError, resolveActualLrpGroup, taskResponseJson, type ActualLRPState, type DesiredLRPSchedulingInfo, type Task,
-  type TaskState,
 } from '@diego/models';
+import { TASK_SUMMARY_STATES, type DesiredLRPSummary, type DesiredLRPSummaryPage } from '@diego/bbs-client';
 import type { Db } from '../../db/db';
 import type { QueryHandlers, RpcHandlers } from '../router';
 
 /** A page when the request names no limit, and the most one request may ask for. */
 export const DEFAULT_PAGE_LIMIT = 50;
 export const MAX_PAGE_LIMIT = 1000;
-
-/** One DesiredLRP of a page: what its row shows, and its instances counted by (resolved) state. */
-export interface DesiredLRPSummary {
-  process_guid: string;
-  domain: string;
-  rootfs: string;
-  instances: number;
-  memory_mb: number;
-  disk_mb: number;
-  annotation: string;
-  actual_lrps: Record<ActualLRPState, number>;
-}
-
-export interface DesiredLRPSummaryPage {
-  /** How many DesiredLRPs the domain and search keep, on all pages. */
-  total: number;
-  offset: number;
-  /** Every domain that has a DesiredLRP, whatever the filter (for choosing one). */
-  domains: string[];
-  desired_lrps: DesiredLRPSummary[];
-}
 
 /** The page bounds asked for, checked: 0 means the default limit. */
 export function pageBounds(offset: number, limit: number): { offset: number; limit: number } {
@@ -42,9 +21,6 @@ export function pageBounds(offset: number, limit: number): { offset: number; lim
   }
   return { offset, limit: limit === 0 ? DEFAULT_PAGE_LIMIT : limit };
 }
-
-/** The states a task summary may be filtered by (a stored task is never INVALID). */
-export const TASK_SUMMARY_STATES: readonly TaskState[] = ['PENDING', 'RUNNING', 'COMPLETED', 'RESOLVING'];
 
 /** Newest first; tasks created in the same nanosecond in guid order, so that pages never overlap. */
 function newestFirst(a: Task, b: Task): number {

@@ -9,7 +9,8 @@ import {
   type DesiredLRP,
 } from '@diego/models';
 import type { DesiredLRPController } from '../../controllers/desired-lrp-controller';
-import type { Db, DesiredLRPFilter } from '../../db/db';
+import type { Db } from '../../db/db';
+import type { DesiredLRPFilter } from '@diego/bbs-client';
 import type { RpcHandlers, RpcReply } from '../router';
 import { DesiredLrpList } from '../spliced-lists';
 import { desiredLrpToV0 } from '../v0';

@@ -1,4 +1,5 @@
-import type { EtcdPackageRepositoryDb, PackageRepository } from '../../db/etcd/package-repository-db';
+import type { EtcdPackageRepositoryDb } from '../../db/etcd/package-repository-db';
+import type { PackageRepository } from '@diego/bbs-client';
 import type { QueryHandlers, RpcHandlers } from '../router';
 
 type PackageRepositoryRoutes = 'AddPackageRepository' | 'DeletePackageRepository' | 'InitializePackageRepositories';

@@ -8,7 +8,8 @@ import {
   type Task,
 } from '@diego/models';
 import type { TaskController } from '../../controllers/task-controller';
-import type { Db, TaskFilter } from '../../db/db';
+import type { Db } from '../../db/db';
+import type { TaskFilter } from '@diego/bbs-client';
 import type { RpcHandlers, RpcReply } from '../router';
 import { taskToV0 } from '../v0';
 import { ifPresent } from './request-parts';

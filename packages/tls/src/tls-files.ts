@@ -5,7 +5,24 @@
  */
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import type { EtcdTlsFiles, MutualTlsFiles } from '../config';
+
+/** PEM files for mutual TLS: the CA that signs the other side's certificate, and this side's certificate and key. */
+export interface MutualTlsFiles {
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+}
+
+/**
+ * How the BBS reaches etcd over https (`-etcdCaFile -etcdCertFile -etcdKeyFile`): the CA that signed etcd's
+ * certificate (null: the system's CAs) and, for an etcd run with `--client-cert-auth`, the client certificate and
+ * key (both or neither; null: none).
+ */
+export interface EtcdTlsFiles {
+  caFile: string | null;
+  certFile: string | null;
+  keyFile: string | null;
+}
 
 /** PEM contents for one side of mutual TLS: the CA that signs the other side, this side's certificate and key. */
 export interface TlsMaterial {

@@ -10,7 +10,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { LogLevel, RunningServer } from './config';
+import type { LogLevel, RunningServer } from './running-server';
 import { closeServer, listenOn } from './listen';
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'error', 'fatal'];

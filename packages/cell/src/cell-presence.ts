@@ -4,12 +4,12 @@
  */
 import { convertError, isBbsError, type CellPresence } from '@diego/models';
 import type { Logger } from 'pino';
-import type { BbsClient } from './bbs-client';
+import type { BbsClient } from '@diego/bbs-client';
 
 /** locket's presence TTL (the rep's lock TTL). */
-export const DEFAULT_CELL_PRESENCE_TTL_SECONDS = 10;
+const DEFAULT_CELL_PRESENCE_TTL_SECONDS = 10;
 /** locket's RetryInterval: how long a failed registration waits before the next. */
-export const DEFAULT_CELL_REGISTRATION_RETRY_MS = 5_000;
+const DEFAULT_CELL_REGISTRATION_RETRY_MS = 5_000;
 /**
  * After a heartbeat fails for a reason other than a lost lease (a BBS or etcd briefly slow or away), the next is
  * sent this soon, then twice as late each time up to the heartbeat interval: the lease is kept alive for as long as

@@ -1,4 +1,7 @@
 /**
+ * The event stream's conventions, which the BBS's and the receptor's streams and their clients share: the revision
+ * header, the compacted event, heartbeats, how many events a subscriber may fall behind.
+ *
  * Resuming an event stream (README "Event stream"): an event's `id:` names it, `<revision>.<place>`: the etcd
  * revision that produced it and its place (from 0) among that revision's events, so ids order all events and no
  * two are equal. A list's `X-Diego-Revision` header is a bare revision. A client passes either back to get every
@@ -19,6 +22,9 @@ export const HEARTBEAT_COMMENT = ': heartbeat\n\n';
 
 /** Diego's 15 s, well under the idle timeouts of common proxies and load balancers (60 s). */
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 15_000;
+
+/** bbs `SUBSCRIBER_BUFFER`: the events a subscriber may fall behind before its stream is ended. */
+export const DEFAULT_SUBSCRIBER_BUFFER = 1024;
 
 const INT64_MAX = 2n ** 63n - 1n;
 /** No transaction writes anywhere near this many records (etcd's own limit is 128 operations by default). */

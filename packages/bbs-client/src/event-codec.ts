@@ -14,7 +14,7 @@ import {
   taskFromProto,
   taskToProto,
 } from '@diego/models';
-import type { BbsEvent } from '../bbs-client';
+import type { BbsEvent } from './bbs-event';
 
 export type BbsEventType = BbsEvent['type'];
 

@@ -7,7 +7,9 @@ import type {
   ActualLRPGroup, ActualLRPInstanceKey, ActualLRPKey, ActualLRPNetInfo, CellPresence, DesiredLRP,
   DesiredLRPSchedulingInfo, DesiredLRPUpdate, Task, TaskDefinition,
 } from '@diego/models';
-import type { ActualLRPFilter, DesiredLRPFilter, Listed, TaskFilter } from './db/db';
+import type { BbsEvent } from './bbs-event';
+import type { ActualLRPFilter, DesiredLRPFilter, Listed, TaskFilter } from './lists';
+import type { DesiredLRPSummaryQuery, TaskSummaryQuery } from './summaries';
 
 /** The three durations of task convergence (spec §8.2), in milliseconds. */
 export interface TaskConvergenceDurations {
@@ -18,29 +20,6 @@ export interface TaskConvergenceDurations {
   /** A completed task is deleted this long after it first completed. */
   expireCompletedTaskDurationMs: number;
 }
-
-/**
- * A BBS event, decoded; `revision` is the etcd revision that produced it. `id` names the event in an event stream
- * (`<revision>.<place>`, the SSE `id:`); events from the hub or a BBS stream carry it, in-process watches need none.
- */
-export type BbsEvent = { revision: string; id?: string } & (
-  | { type: 'desired_lrp_created'; desired_lrp: DesiredLRP }
-  | { type: 'desired_lrp_changed'; before: DesiredLRP; after: DesiredLRP }
-  | { type: 'desired_lrp_removed'; desired_lrp: DesiredLRP }
-  | { type: 'actual_lrp_created'; actual_lrp_group: ActualLRPGroup }
-  | { type: 'actual_lrp_changed'; before: ActualLRPGroup; after: ActualLRPGroup }
-  | { type: 'actual_lrp_removed'; actual_lrp_group: ActualLRPGroup }
-  | { type: 'task_created'; task: Task }
-  | { type: 'task_changed'; before: Task; after: Task }
-  | { type: 'task_removed'; task: Task }
-  // Ours (no Diego event): a cell's presence written, rewritten, or gone (removed or its lease expired)...
-  | { type: 'cell_appeared'; cell_presence: CellPresence }
-  | { type: 'cell_changed'; cell_presence: CellPresence }
-  | { type: 'cell_disappeared'; cell_id: string }
-  // ...and a domain set fresh (again), or no longer fresh (its TTL ran out).
-  | { type: 'domain_fresh'; domain: string }
-  | { type: 'domain_expired'; domain: string }
-);
 
 export interface EventSubscription {
   /** Resolves with the next event; null when the stream has ended. */
@@ -67,26 +46,6 @@ export interface SubscribeOptions {
 export interface ListedJSON {
   json: Uint8Array;
   revision: string;
-}
-
-/** Which page of DesiredLRP summaries to read (the dashboard's); empty strings filter nothing, limit 0 is 50. */
-export interface DesiredLRPSummaryQuery {
-  domain: string;
-  /** Kept when the process guid contains it, ignoring case. */
-  search: string;
-  offset: number;
-  limit: number;
-}
-
-/** Which page of task summaries to read (the dashboard's); empty strings filter nothing, limit 0 is 50. */
-export interface TaskSummaryQuery {
-  domain: string;
-  /** PENDING, RUNNING, COMPLETED or RESOLVING. */
-  state: string;
-  /** Kept when the task guid contains it, ignoring case. */
-  search: string;
-  offset: number;
-  limit: number;
 }
 
 export interface BbsClient {

@@ -1,5 +1,5 @@
 import { isBbsError } from '@diego/models';
-import { eventId, parseEventId, resumeEventId } from './resume';
+import { eventId, parseEventId, resumeEventId } from './event-stream';
 
 function refusal(run: () => unknown): string {
   try {

@@ -38,11 +38,12 @@ import {
 } from '@diego/models';
 import { BbsRoutes, type BbsRoute, type BbsRouteName } from '@diego/routes';
 import Long from 'long';
-import type { BbsClient, BbsEvent, DesiredLRPSummaryQuery, ListedJSON, TaskSummaryQuery, EventSubscription, SubscribeOptions, TaskConvergenceDurations } from './bbs-client';
-import type { ActualLRPFilter, DesiredLRPFilter, Listed, TaskFilter } from './db/db';
-import type { PackageRepository } from './db/etcd/package-repository-db';
-import { decodeEvent } from './events/event-codec';
-import { COMPACTED_EVENT, REVISION_HEADER } from './events/resume';
+import { closedAfterHandshake, describeTlsFailure, type TlsMaterial } from '@diego/tls';
+import type { BbsClient, ListedJSON, EventSubscription, SubscribeOptions, TaskConvergenceDurations } from './bbs-client';
+import type { BbsEvent } from './bbs-event';
+import { decodeEvent } from './event-codec';
+import type { ActualLRPFilter, DesiredLRPFilter, Listed, PackageRepository, TaskFilter } from './lists';
+import { COMPACTED_EVENT, REVISION_HEADER } from './event-stream';
 import {
   decodeMessage,
   encodeMessage,
@@ -54,10 +55,9 @@ import {
   type RequestName,
   type ResponseName,
   type RpcRouteName,
-} from './server/messages';
+} from './messages';
 import { SseParser, type SseFrame } from './sse-parser';
-import { closedAfterHandshake, describeTlsFailure } from './tls/tls-failures';
-import type { TlsMaterial } from './tls/tls-files';
+import type { DesiredLRPSummaryQuery, TaskSummaryQuery } from './summaries';
 
 /** BBS `-communicationTimeout`. */
 const DEFAULT_TIMEOUT_MS = 10_000;

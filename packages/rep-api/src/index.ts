@@ -1,0 +1,2 @@
+export * from './rep-api';
+export * from './rep-client';

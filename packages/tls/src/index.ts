@@ -1,0 +1,3 @@
+export * from './tls-files';
+export * from './certificates';
+export { closedAfterHandshake, describeTlsFailure, errorCodeOf } from './tls-failures';
