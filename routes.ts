@@ -203,12 +203,3 @@ export const PackageRoutes = [
 ] as const satisfies readonly PackageRoute[];
 
 export type PackageRouteName = (typeof PackageRoutes)[number]['name'];
-
-/** Fills `:params` of a path; throws when one is missing or empty (rata's PathWithParams). */
-export function pathWithParams(path: string, params: Readonly<Record<string, string>> = {}): string {
-  return path.replace(/:([a-z_]+)/g, (_, name: string) => {
-    const value = params[name];
-    if (value === undefined || value === '') throw new Error(`missing route parameter: ${name}`);
-    return encodeURIComponent(value);
-  });
-}

@@ -60,6 +60,25 @@ export const systemClock: Clock = () => {
   return wallNs;
 };
 
+/** The methods of `T` that its type shows (its public ones). */
+type Methods<T> = { [K in keyof T as T[K] extends (...args: never[]) => unknown ? K : never]: T[K] };
+
+/**
+ * Every method of `part`'s class (and its ancestors'), bound to `part`, so that one object offers the methods of
+ * several parts as its own without a line per method. TypeScript's `private` helpers come along at run time but
+ * are not in the type, so no caller sees them.
+ */
+function methodsOf<T extends object>(part: T): Methods<T> {
+  const methods: Record<string, unknown> = {};
+  for (let proto: unknown = Object.getPrototypeOf(part); proto !== null && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    for (const [name, descriptor] of Object.entries(Object.getOwnPropertyDescriptors(proto))) {
+      const method: unknown = descriptor.value;
+      if (name !== 'constructor' && !(name in methods) && typeof method === 'function') methods[name] = method.bind(part);
+    }
+  }
+  return methods as Methods<T>;
+}
+
 /**
  * The store on etcd v3: every resource of the Db contract under the key schema of DESIGN.md, inside the given
  * namespace (an `Etcd3` client is the root namespace).
@@ -69,13 +88,9 @@ export const systemClock: Clock = () => {
  *   const db = new EtcdDb(client, { logger });
  *   await db.desireLRP(lrp);
  */
-export class EtcdDb implements Db {
-  private readonly domainDb: EtcdDomainDb;
-  private readonly cellDb: EtcdCellDb;
-  private readonly desiredDb: EtcdDesiredLRPDb;
-  private readonly actualDb: EtcdActualLRPDb;
-  private readonly evacuationDb: EtcdEvacuationDb;
-  private readonly taskDb: EtcdTaskDb;
+// The class offers the Db's methods through the interface it merges with: the constructor assigns them from the parts.
+export interface EtcdDb extends Db {}
+export class EtcdDb {
   private readonly view: EtcdView | null;
   private readonly store: EtcdStore;
   private readonly logger: Logger;
@@ -95,12 +110,18 @@ export class EtcdDb implements Db {
       clock: options.clock ?? systemClock,
       logger,
     };
-    this.domainDb = new EtcdDomainDb(ctx);
-    this.cellDb = new EtcdCellDb(ctx);
-    this.actualDb = new EtcdActualLRPDb(ctx, this.cellDb);
-    this.evacuationDb = new EtcdEvacuationDb(ctx, this.actualDb);
-    this.desiredDb = new EtcdDesiredLRPDb(ctx, this.actualDb);
-    this.taskDb = new EtcdTaskDb(ctx);
+    const cellDb = new EtcdCellDb(ctx);
+    const actualDb = new EtcdActualLRPDb(ctx, cellDb);
+    // Typed as the Db's resource methods, so a method no part offers is a compile error.
+    const resources: Omit<Db, 'observedRevision'> = {
+      ...methodsOf(new EtcdDomainDb(ctx)),
+      ...methodsOf(cellDb),
+      ...methodsOf(actualDb),
+      ...methodsOf(new EtcdEvacuationDb(ctx, actualDb)),
+      ...methodsOf(new EtcdDesiredLRPDb(ctx, actualDb)),
+      ...methodsOf(new EtcdTaskDb(ctx)),
+    };
+    Object.assign(this, resources);
     const viewOptions = {
       logger: baseLogger.child({ session: 'view' }),
       indexes: [ACTUAL_LRPS_BY_CELL],
@@ -140,83 +161,4 @@ export class EtcdDb implements Db {
   }
 
   readonly observedRevision: Db['observedRevision'] = (revision) => this.view?.expect(revision);
-
-  // Domains
-  readonly domains: Db['domains'] = (...args) => this.domainDb.domains(...args);
-  readonly domainFreshness: Db['domainFreshness'] = (...args) => this.domainDb.domainFreshness(...args);
-  readonly upsertDomain: Db['upsertDomain'] = (...args) => this.domainDb.upsertDomain(...args);
-
-  // Cells
-  readonly cells: Db['cells'] = (...args) => this.cellDb.cells(...args);
-  readonly cellById: Db['cellById'] = (...args) => this.cellDb.cellById(...args);
-  readonly registerCell: Db['registerCell'] = (...args) => this.cellDb.registerCell(...args);
-  readonly heartbeatCell: Db['heartbeatCell'] = (...args) => this.cellDb.heartbeatCell(...args);
-  readonly removeCell: Db['removeCell'] = (...args) => this.cellDb.removeCell(...args);
-  readonly watchCellDisappearances: Db['watchCellDisappearances'] = (...args) => this.cellDb.watchCellDisappearances(...args);
-  readonly watchCellArrivals: Db['watchCellArrivals'] = (...args) => this.cellDb.watchCellArrivals(...args);
-
-  // Desired LRPs
-  readonly desiredLRPs: Db['desiredLRPs'] = (...args) => this.desiredDb.desiredLRPs(...args);
-  readonly desiredLRPSchedulingInfos: Db['desiredLRPSchedulingInfos'] = (...args) =>
-    this.desiredDb.desiredLRPSchedulingInfos(...args);
-  readonly desiredLRPByProcessGuid: Db['desiredLRPByProcessGuid'] = (...args) =>
-    this.desiredDb.desiredLRPByProcessGuid(...args);
-  readonly eachDesiredLRP: Db['eachDesiredLRP'] = (...args) => this.desiredDb.eachDesiredLRP(...args);
-  readonly desireLRP: Db['desireLRP'] = (...args) => this.desiredDb.desireLRP(...args);
-  readonly updateDesiredLRP: Db['updateDesiredLRP'] = (...args) => this.desiredDb.updateDesiredLRP(...args);
-  readonly removeDesiredLRP: Db['removeDesiredLRP'] = (...args) => this.desiredDb.removeDesiredLRP(...args);
-  readonly listDesiredLRPs: Db['listDesiredLRPs'] = (...args) => this.desiredDb.listDesiredLRPs(...args);
-  readonly listDesiredLRPSchedulingInfos: Db['listDesiredLRPSchedulingInfos'] = (...args) =>
-    this.desiredDb.listDesiredLRPSchedulingInfos(...args);
-
-  // Actual LRPs
-  readonly actualLRPGroups: Db['actualLRPGroups'] = (...args) => this.actualDb.actualLRPGroups(...args);
-  readonly actualLRPGroupsByProcessGuid: Db['actualLRPGroupsByProcessGuid'] = (...args) =>
-    this.actualDb.actualLRPGroupsByProcessGuid(...args);
-  readonly actualLRPGroupByProcessGuidAndIndex: Db['actualLRPGroupByProcessGuidAndIndex'] = (...args) =>
-    this.actualDb.actualLRPGroupByProcessGuidAndIndex(...args);
-  readonly listActualLRPGroups: Db['listActualLRPGroups'] = (...args) => this.actualDb.listActualLRPGroups(...args);
-  readonly listActualLRPGroupsByProcessGuid: Db['listActualLRPGroupsByProcessGuid'] = (...args) =>
-    this.actualDb.listActualLRPGroupsByProcessGuid(...args);
-  readonly createUnclaimedActualLRP: Db['createUnclaimedActualLRP'] = (...args) =>
-    this.actualDb.createUnclaimedActualLRP(...args);
-  readonly claimActualLRP: Db['claimActualLRP'] = (...args) => this.actualDb.claimActualLRP(...args);
-  readonly startActualLRP: Db['startActualLRP'] = (...args) => this.actualDb.startActualLRP(...args);
-  readonly crashActualLRP: Db['crashActualLRP'] = (...args) => this.actualDb.crashActualLRP(...args);
-  readonly failActualLRP: Db['failActualLRP'] = (...args) => this.actualDb.failActualLRP(...args);
-  readonly removeActualLRP: Db['removeActualLRP'] = (...args) => this.actualDb.removeActualLRP(...args);
-  readonly retireActualLRP: Db['retireActualLRP'] = (...args) => this.actualDb.retireActualLRP(...args);
-  readonly unclaimActualLRP: Db['unclaimActualLRP'] = (...args) => this.actualDb.unclaimActualLRP(...args);
-  readonly gatherAndPruneActualLRPs: Db['gatherAndPruneActualLRPs'] = (...args) => this.actualDb.gatherAndPruneActualLRPs(...args);
-  readonly unclaimActualLRPOnMissingCell: Db['unclaimActualLRPOnMissingCell'] = (...args) =>
-    this.actualDb.unclaimActualLRPOnMissingCell(...args);
-
-  // Evacuation
-  readonly removeEvacuatingActualLRP: Db['removeEvacuatingActualLRP'] = (...args) =>
-    this.evacuationDb.removeEvacuatingActualLRP(...args);
-  readonly evacuateClaimedActualLRP: Db['evacuateClaimedActualLRP'] = (...args) =>
-    this.evacuationDb.evacuateClaimedActualLRP(...args);
-  readonly evacuateRunningActualLRP: Db['evacuateRunningActualLRP'] = (...args) =>
-    this.evacuationDb.evacuateRunningActualLRP(...args);
-  readonly evacuateStoppedActualLRP: Db['evacuateStoppedActualLRP'] = (...args) =>
-    this.evacuationDb.evacuateStoppedActualLRP(...args);
-  readonly evacuateCrashedActualLRP: Db['evacuateCrashedActualLRP'] = (...args) =>
-    this.evacuationDb.evacuateCrashedActualLRP(...args);
-
-  // Tasks
-  readonly tasks: Db['tasks'] = (...args) => this.taskDb.tasks(...args);
-  readonly listTasks: Db['listTasks'] = (...args) => this.taskDb.listTasks(...args);
-  readonly taskByGuid: Db['taskByGuid'] = (...args) => this.taskDb.taskByGuid(...args);
-  readonly desireTask: Db['desireTask'] = (...args) => this.taskDb.desireTask(...args);
-  readonly startTask: Db['startTask'] = (...args) => this.taskDb.startTask(...args);
-  readonly cancelTask: Db['cancelTask'] = (...args) => this.taskDb.cancelTask(...args);
-  readonly failTask: Db['failTask'] = (...args) => this.taskDb.failTask(...args);
-  readonly completeTask: Db['completeTask'] = (...args) => this.taskDb.completeTask(...args);
-  readonly resolvingTask: Db['resolvingTask'] = (...args) => this.taskDb.resolvingTask(...args);
-  readonly deleteTask: Db['deleteTask'] = (...args) => this.taskDb.deleteTask(...args);
-  readonly gatherAndPruneTasks: Db['gatherAndPruneTasks'] = (...args) => this.taskDb.gatherAndPruneTasks(...args);
-  readonly failTaskIfUnchanged: Db['failTaskIfUnchanged'] = (...args) => this.taskDb.failTaskIfUnchanged(...args);
-  readonly demoteResolvingTaskIfUnchanged: Db['demoteResolvingTaskIfUnchanged'] = (...args) =>
-    this.taskDb.demoteResolvingTaskIfUnchanged(...args);
-  readonly deleteTaskIfUnchanged: Db['deleteTaskIfUnchanged'] = (...args) => this.taskDb.deleteTaskIfUnchanged(...args);
 }
