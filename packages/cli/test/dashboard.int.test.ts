@@ -394,6 +394,15 @@ describe('diego up', () => {
     const page = await fetch(url);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<title>Diego dashboard</title>');
+    // The Packages view: the page learns where the package service is, which lets the printed URL's origin in.
+    const packagesUrl = `http://127.0.0.1:${ports.packages}`;
+    expect(await (await fetch(`${url}config.json`)).json()).toEqual({ packages_url: packagesUrl });
+    const preflight = await fetch(`${packagesUrl}/package/repository/list`, {
+      method: 'OPTIONS',
+      headers: { Origin: `http://127.0.0.1:${ports.receptor}`, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type,x-requested-with' },
+    });
+    expect([preflight.status, preflight.headers.get('access-control-allow-origin'), preflight.headers.get('access-control-allow-credentials')])
+      .toEqual([204, `http://127.0.0.1:${ports.receptor}`, 'true']);
     up.child.kill('SIGTERM');
     expect(await up.exitCode).toBe(0);
   }, 120_000);

@@ -1,10 +1,14 @@
 /**
  * The receptor's API as the page uses it: same-origin requests that carry the `receptor_authorization` cookie,
- * and every error the receptor answers kept as it is (`name` and `message`) to be shown.
+ * and every error the receptor answers kept as it is (`name` and `message`) to be shown. The package service's
+ * requests (packages-api.ts) go through the same `send`, its errors (Cosmos's `type` and `message`) too.
  */
 
-/** A request the receptor refused: its status, and the `name` and `message` of its error JSON. */
-export class ReceptorFailure extends Error {
+/**
+ * A request the receptor or the package service refused: its status, and the name of its error (the receptor's
+ * `name`, Cosmos's `type`) and `message`.
+ */
+export class ApiFailure extends Error {
   constructor(
     readonly status: number,
     readonly errorName: string,
@@ -14,15 +18,15 @@ export class ReceptorFailure extends Error {
   }
 }
 
-/** How an error reads on the page: the receptor's `name: message`, or what went wrong on the way. */
+/** How an error reads on the page: the service's `name: message`, or what went wrong on the way. */
 export function describeFailure(err: unknown): string {
-  if (err instanceof ReceptorFailure) return `${err.errorName}: ${err.message}`;
+  if (err instanceof ApiFailure) return `${err.errorName}: ${err.message}`;
   return err instanceof Error ? err.message : String(err);
 }
 
 let unauthorizedHandler: () => void = () => undefined;
 
-/** Called when the receptor answers 401: the cookie is missing or no longer good. */
+/** Called when the receptor (or the package service) answers 401: the cookie is missing or no longer good. */
 export function onUnauthorized(handler: () => void): void {
   unauthorizedHandler = handler;
 }
@@ -32,29 +36,36 @@ export interface RequestOptions {
   headers?: Record<string, string>;
   /** Aborts the request, or the reading of its body (a followed log). */
   signal?: AbortSignal;
+  /** 'include' for another origin's cookie (the package service's); the page's own otherwise. */
+  credentials?: RequestCredentials;
 }
 
-async function failureOf(response: Response): Promise<ReceptorFailure> {
+/** A refused request's error, as the service wrote it. */
+export async function failureOf(response: Response): Promise<ApiFailure> {
   const text = await response.text();
   let name = `HTTP ${response.status}`;
   let message = text.trim() === '' ? response.statusText : text.trim();
   try {
     const parsed: unknown = JSON.parse(text);
-    if (typeof parsed === 'object' && parsed !== null && 'name' in parsed && typeof parsed.name === 'string') {
-      name = parsed.name;
-      message = 'message' in parsed && typeof parsed.message === 'string' ? parsed.message : '';
+    if (typeof parsed === 'object' && parsed !== null) {
+      // The receptor names its errors `name`; Cosmos (the package service) names them `type`.
+      const errorName = 'name' in parsed && typeof parsed.name === 'string' ? parsed.name : 'type' in parsed && typeof parsed.type === 'string' ? parsed.type : null;
+      if (errorName !== null) {
+        name = errorName;
+        message = 'message' in parsed && typeof parsed.message === 'string' ? parsed.message : '';
+      }
     }
   } catch {
-    // Not the receptor's error JSON (a plain-text 404 or 405): shown as it came.
+    // Not an error JSON (a plain-text 404 or 405): shown as it came.
   }
-  return new ReceptorFailure(response.status, name, message);
+  return new ApiFailure(response.status, name, message);
 }
 
-/** Sends a request; resolves with the response when it succeeded, rejects with a ReceptorFailure otherwise. */
+/** Sends a request (a path of the page's origin, or a URL); resolves with the response when it succeeded, rejects with an ApiFailure otherwise. */
 export async function send(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
   const response = await fetch(path, {
     method,
-    credentials: 'same-origin',
+    credentials: options.credentials ?? 'same-origin',
     cache: 'no-store',
     ...(options.body === undefined ? {} : { body: options.body }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
@@ -104,7 +115,7 @@ export function session(authorization?: string): Promise<Session> {
  */
 export async function signIn(username: string, password: string): Promise<void> {
   const authorization = basicAuthorization(username, password);
-  if (!(await session(authorization)).signed_in) throw new ReceptorFailure(401, 'Unauthorized', 'the receptor does not accept these credentials');
+  if (!(await session(authorization)).signed_in) throw new ApiFailure(401, 'Unauthorized', 'the receptor does not accept these credentials');
   await send('POST', '/v1/auth_cookie', { headers: { Authorization: authorization } });
 }
 
@@ -121,7 +132,8 @@ export function withQuery(path: string, query: Record<string, string | number>):
 // Our own routes' answers are the types the servers build them with (types only: nothing of those packages runs here).
 export type { DesiredLRPSummary, DesiredLRPSummaryPage } from '@diego/bbs-client';
 export type { ImageConfig } from '@diego/cell';
-export type { CellPage, CellSummary } from '@diego/receptor';
+// DashboardPageConfig: what the receptor tells the page at start (`config.json` beside it).
+export type { CellPage, CellSummary, DashboardPageConfig } from '@diego/receptor';
 
 export type ActualState = 'UNCLAIMED' | 'CLAIMED' | 'RUNNING' | 'CRASHED';
 

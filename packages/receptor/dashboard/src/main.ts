@@ -7,74 +7,28 @@
  * answered by one more read). A cell whose presence goes (removed, or its lease expired) leaves the cells view at
  * once; one that appears or changes, or an actual LRP event, makes the view read again. A domain set fresh makes
  * the domains view read again (for its TTL), which counts down here; one that expires leaves it at once.
+ *
+ * With a package service (the receptor's -packagesURL, read from config.json at start), the Packages view
+ * (packages-view.ts) calls it from the page; signing in signs in to both.
  */
 import {
-  describeFailure, getJson, onUnauthorized, ReceptorFailure, send, session, signIn, withQuery,
-  type ActualLRP, type CellPage, type DesiredLRP, type DesiredLRPSummaryPage, type DomainFreshness, type ImageConfig,
-  type Task, type TaskPage,
+  describeFailure, getJson, onUnauthorized, send, session, signIn, withQuery,
+  type ActualLRP, type CellPage, type DashboardPageConfig, type DesiredLRP, type DesiredLRPSummaryPage, type DomainFreshness,
+  type ImageConfig, type Task, type TaskPage,
 } from './api.js';
 import { byId, h, replace, timeOf } from './dom.js';
 import { desiredLrpRequest, imageDefaults, taskRequest, type AppFields, type TaskFields } from './forms.js';
+import { PackageService } from './packages-api.js';
+import { PackagesView } from './packages-view.js';
+import { act, field, jsonForm, Reload, showFailure, showNotice } from './ui.js';
 
 const PAGE_SIZE = 50;
 const EVENTS_KEPT = 300;
-const VIEWS = ['apps', 'tasks', 'cells', 'domains', 'events'] as const;
+const VIEWS = ['apps', 'tasks', 'cells', 'domains', 'events', 'packages'] as const;
 type ViewName = (typeof VIEWS)[number];
 
 // ---------------------------------------------------------------------------------------------------------
 // Shared pieces
-
-/** A read that runs once at a time: asked again while it runs, it runs once more when it is done. */
-class Reload {
-  private running = false;
-  private again = false;
-
-  constructor(private readonly load: () => Promise<void>) {}
-
-  request(): void {
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = true;
-    void this.run();
-  }
-
-  private async run(): Promise<void> {
-    do {
-      this.again = false;
-      try {
-        await this.load();
-      } catch (err) {
-        showFailure(err);
-      }
-    } while (this.again);
-    this.running = false;
-  }
-}
-
-function showNotice(message: string): void {
-  const notice = byId('notice', HTMLDivElement);
-  replace(notice, h('span', {}, message), h('button', { type: 'button', class: 'small', onclick: () => replace(notice) }, 'Dismiss'));
-}
-
-/**
- * A failure as the receptor said it; a 401 is answered by the sign-in dialog instead (api.ts calls onUnauthorized's
- * handler), over the page as it is, so that nothing typed is lost and what failed can be tried again.
- */
-function showFailure(err: unknown): void {
-  if (err instanceof ReceptorFailure && err.status === 401) return;
-  showNotice(describeFailure(err));
-}
-
-/** Runs a user's action; its failure is shown as the receptor said it. */
-async function act(action: () => Promise<unknown>): Promise<void> {
-  try {
-    await action();
-  } catch (err) {
-    showFailure(err);
-  }
-}
 
 function stateBadge(state: string): HTMLSpanElement {
   return h('span', { class: `state state-${state}` }, state);
@@ -636,6 +590,7 @@ function onLrpEvent(type: string, data: Record<string, unknown>): void {
   for (const guid of guids) appDetail.touched(guid);
   const appsChanged = type.startsWith('desired_lrp_') ? type !== 'desired_lrp_changed' || guids.some((guid) => apps.guids.has(guid)) : guids.some((guid) => apps.guids.has(guid));
   if (appsChanged && visible === 'apps') appsReload.request();
+  if ((type === 'desired_lrp_created' || type === 'desired_lrp_removed') && visible === 'packages') packages?.view.appsChanged();
   if (type.startsWith('actual_lrp_') && visible === 'cells') {
     cellsReload.request();
     if (cells.selected !== null) cellDetailReload.request();
@@ -672,7 +627,8 @@ let visible: ViewName = 'apps';
 
 function viewFromHash(): ViewName {
   const name = location.hash.slice(1);
-  return VIEWS.find((view) => view === name) ?? 'apps';
+  const view = VIEWS.find((candidate) => candidate === name) ?? 'apps';
+  return view === 'packages' && packages === null ? 'apps' : view;
 }
 
 function show(view: ViewName): void {
@@ -691,6 +647,7 @@ function reloadVisible(): void {
   if (visible === 'tasks') tasksReload.request();
   if (visible === 'cells') cellsReload.request();
   if (visible === 'domains') domainsReload.request();
+  if (visible === 'packages') packages?.view.reload();
 }
 
 function reloadAll(): void {
@@ -700,58 +657,6 @@ function reloadAll(): void {
 
 // ---------------------------------------------------------------------------------------------------------
 // Forms
-
-function field(form: HTMLFormElement, name: string): HTMLInputElement | HTMLTextAreaElement {
-  const element = form.elements.namedItem(name);
-  if (!(element instanceof HTMLInputElement || element instanceof HTMLTextAreaElement)) throw new Error(`the form has no field ${name}`);
-  return element;
-}
-
-/**
- * A dialog whose fields write the JSON it posts into an editable textarea; submitting posts the textarea. A
- * receptor error is shown in the dialog, which stays open with everything typed.
- */
-function jsonForm(dialogId: string, formId: string, jsonId: string, errorId: string, build: (form: HTMLFormElement) => Record<string, unknown>, post: (body: string) => Promise<unknown>): { open(): void; form: HTMLFormElement; rewrite(): void } {
-  const dialog = byId(dialogId, HTMLDialogElement);
-  const form = byId(formId, HTMLFormElement);
-  const json = byId(jsonId, HTMLTextAreaElement);
-  const error = byId(errorId, HTMLParagraphElement);
-  const rewrite = (): void => {
-    json.value = JSON.stringify(build(form), null, 2);
-  };
-  form.addEventListener('input', (event) => {
-    if (event.target !== json) rewrite();
-  });
-  for (const button of form.querySelectorAll('[data-close]')) button.addEventListener('click', () => dialog.close());
-  form.addEventListener('submit', (event) => {
-    event.preventDefault();
-    error.textContent = '';
-    const submit = form.querySelector<HTMLButtonElement>('button[type=submit]');
-    if (submit !== null) submit.disabled = true;
-    post(json.value).then(
-      () => {
-        dialog.close();
-        form.reset();
-        rewrite();
-      },
-      (err: unknown) => {
-        error.textContent = describeFailure(err);
-      },
-    ).finally(() => {
-      if (submit !== null) submit.disabled = false;
-    });
-  });
-  rewrite();
-  return {
-    form,
-    rewrite,
-    open: () => {
-      error.textContent = '';
-      dialog.showModal();
-      form.querySelector<HTMLInputElement>('input')?.focus();
-    },
-  };
-}
 
 function appFields(form: HTMLFormElement): AppFields {
   const value = (name: keyof AppFields): string => field(form, name).value;
@@ -848,7 +753,12 @@ function askToSignIn(): Promise<void> {
     const submit = (event: Event): void => {
       event.preventDefault();
       error.textContent = '';
-      signIn(field(form, 'username').value, field(form, 'password').value).then(() => {
+      const username = field(form, 'username').value;
+      const password = field(form, 'password').value;
+      signIn(username, password).then(async () => {
+        // The receptor took them: the package service is given them too (its cookie set before anything reads it
+        // again), and a refusal there is shown, not asked again.
+        await packages?.service.signIn(username, password).catch(showFailure);
         form.removeEventListener('submit', submit);
         field(form, 'password').value = '';
         dialog.close();
@@ -863,11 +773,26 @@ function askToSignIn(): Promise<void> {
   });
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// Packages: only when the receptor names a package service.
+
+let packages: { service: PackageService; view: PackagesView } | null = null;
+
+function showApp(processGuid: string): void {
+  location.hash = '#apps';
+  selectApp(processGuid);
+}
+
 async function start(): Promise<void> {
   onUnauthorized(() => {
     void askToSignIn().then(reloadAll);
   });
   setUpForms();
+  const config = await getJson<DashboardPageConfig>('config.json');
+  if (config.packages_url !== null) {
+    const service = new PackageService(config.packages_url);
+    packages = { service, view: new PackagesView(service, showApp) };
+  }
   const current = await session();
   if (current.basic_auth && !current.signed_in) await askToSignIn();
   // The streams first: what changes while the first pages load is read again, never missed.
