@@ -47,6 +47,18 @@ export {
 
 export type Int64 = bigint;
 
+/**
+ * A model as a reader of the receptor's JSON holds it after `JSON.parse` (the dashboard): int64s arrive as numbers.
+ * Which keys a response leaves out is each table's `emit` rule; a reader of such a field says so where it reads it.
+ */
+export type JsonOf<T> = T extends bigint
+  ? number
+  : T extends readonly (infer E)[]
+    ? JsonOf<E>[]
+    : T extends object
+      ? { -readonly [K in keyof T]: JsonOf<T[K]> }
+      : T;
+
 export interface ModificationTag extends ModelOf<typeof MODIFICATION_TAG.fields> {}
 export interface EnvironmentVariable extends ModelOf<typeof ENVIRONMENT_VARIABLE.fields> {}
 export interface PortMapping extends ModelOf<typeof PORT_MAPPING.fields> {}

@@ -3,6 +3,7 @@
  * and every error the receptor answers kept as it is (`name` and `message`) to be shown. The package service's
  * requests (packages-api.ts) go through the same `send`, its errors (Cosmos's `type` and `message`) too.
  */
+import type { ActualLRP as ActualLRPModel, DesiredLRP as DesiredLRPModel, JsonOf, Task as TaskModel } from '@diego/models';
 
 /**
  * A request the receptor or the package service refused: its status, and the name of its error (the receptor's
@@ -135,57 +136,24 @@ export type { ImageConfig } from '@diego/cell';
 // DashboardPageConfig: what the receptor tells the page at start (`config.json` beside it).
 export type { CellPage, CellSummary, DashboardPageConfig } from '@diego/receptor';
 
-export type ActualState = 'UNCLAIMED' | 'CLAIMED' | 'RUNNING' | 'CRASHED';
+// The 2015 routes' answers: the fields the page reads, typed by the models' field tables (spec/receptor-api.md §4).
+type ActualLRPJson = JsonOf<ActualLRPModel>;
+type DesiredLRPJson = JsonOf<DesiredLRPModel>;
+type TaskJson = JsonOf<TaskModel>;
 
-export interface PortMapping {
-  container_port: number;
-  host_port: number;
-}
+export type { ActualLRPState as ActualState, PortMapping, TaskState } from '@diego/models';
 
-export interface ActualLRP {
-  process_guid: string;
-  instance_guid: string;
-  cell_id: string;
-  domain: string;
-  index: number;
-  address: string;
-  ports: PortMapping[] | null;
-  state: ActualState;
-  placement_error?: string;
-  since: number;
-  crash_count: number;
-  crash_reason?: string;
-  evacuating: boolean;
-}
+/** §4.6: `ports` is null when none; an empty `crash_reason` or `placement_error` is left out. */
+export type ActualLRP = Pick<ActualLRPJson, 'process_guid' | 'instance_guid' | 'cell_id' | 'domain' | 'index' | 'address' | 'state' | 'since' | 'crash_count'>
+  & Partial<Pick<ActualLRPJson, 'placement_error' | 'crash_reason'>>
+  & { ports: ActualLRPJson['ports'] | null; evacuating: boolean };
 
-export interface DesiredLRP {
-  process_guid: string;
-  domain: string;
-  rootfs: string;
-  instances: number;
-  memory_mb: number;
-  disk_mb: number;
-  ports?: number[] | null;
-  /** Absent when the LRP has none. */
-  routes?: Record<string, unknown> | null;
-  log_guid: string;
-  annotation: string;
-}
+/** §4.5: `routes` (each value the router's JSON, parsed) is left out when the LRP has none. */
+export type DesiredLRP = Pick<DesiredLRPJson, 'process_guid' | 'domain' | 'rootfs' | 'instances' | 'memory_mb' | 'disk_mb' | 'log_guid' | 'annotation'>
+  & { ports?: DesiredLRPJson['ports'] | null; routes?: Record<string, unknown> | null };
 
-export type TaskState = 'PENDING' | 'RUNNING' | 'COMPLETED' | 'RESOLVING';
-
-export interface Task {
-  task_guid: string;
-  domain: string;
-  rootfs: string;
-  state: TaskState;
-  cell_id: string;
-  result: string;
-  failed: boolean;
-  failure_reason: string;
-  created_at: number;
-  log_guid: string;
-}
+/** §4.2. */
+export type Task = Pick<TaskJson, 'task_guid' | 'domain' | 'rootfs' | 'state' | 'cell_id' | 'result' | 'failed' | 'failure_reason' | 'created_at' | 'log_guid'>;
 
 export interface TaskPage {
   total: number;
