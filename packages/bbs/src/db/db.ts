@@ -153,6 +153,16 @@ export interface ActualLRPDb {
     Promise<EvacuationResult>;
 }
 
+/** The evacuation half of ActualLRPDb; the lifecycle half is etcd/actual-lrp-db.ts's. */
+export type EvacuationDb = Pick<
+  ActualLRPDb,
+  | 'removeEvacuatingActualLRP'
+  | 'evacuateClaimedActualLRP'
+  | 'evacuateRunningActualLRP'
+  | 'evacuateStoppedActualLRP'
+  | 'evacuateCrashedActualLRP'
+>;
+
 export interface TaskDb {
   tasks(filter?: TaskFilter): Promise<Task[]>;
   /** `tasks` with the revision it was read at. */

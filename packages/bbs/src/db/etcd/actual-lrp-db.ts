@@ -12,7 +12,7 @@ import {
   type CellPresence,
   type ErrorType,
 } from '@diego/models';
-import type { ActualLRPDb, CellDb, Change, Gathered, RetireResult } from '../db';
+import type { ActualLRPDb, CellDb, Change, EvacuationDb, Gathered, RetireResult } from '../db';
 import type { ActualLRPFilter, Listed } from '@diego/bbs-client';
 import {
   ACTUAL_LRP,
@@ -54,14 +54,7 @@ export const ACTUAL_LRPS_BY_CELL: ViewIndex = {
 };
 
 /** The lifecycle half of ActualLRPDb; evacuation is in evacuation-db.ts. */
-export type ActualLRPLifecycleDb = Omit<
-  ActualLRPDb,
-  | 'removeEvacuatingActualLRP'
-  | 'evacuateClaimedActualLRP'
-  | 'evacuateRunningActualLRP'
-  | 'evacuateStoppedActualLRP'
-  | 'evacuateCrashedActualLRP'
->;
+export type ActualLRPLifecycleDb = Omit<ActualLRPDb, keyof EvacuationDb>;
 
 /**
  * ActualLRP instance records, `/v1/actual/<guid>/<index>/instance`, and the lifecycle of spec/bbs.md §5.2 with

@@ -6,7 +6,7 @@ import {
   type ActualLRPKey,
   type ActualLRPNetInfo,
 } from '@diego/models';
-import type { ActualLRPDb, EvacuationResult } from '../db';
+import type { EvacuationDb, EvacuationResult } from '../db';
 import type { EtcdActualLRPDb } from './actual-lrp-db';
 import {
   ACTUAL_LRP,
@@ -24,14 +24,6 @@ import { orLifecycleError } from './errors';
 import { DELETE, UNCHANGED, guaranteedUpdate, type Decision, type Transition } from './guaranteed-update';
 import { actualLrpEvacuatingKey, actualLrpInstanceKey } from './keys';
 
-export type EvacuationDb = Pick<
-  ActualLRPDb,
-  | 'removeEvacuatingActualLRP'
-  | 'evacuateClaimedActualLRP'
-  | 'evacuateRunningActualLRP'
-  | 'evacuateStoppedActualLRP'
-  | 'evacuateCrashedActualLRP'
->;
 
 function done(): EvacuationResult {
   return { keepContainer: false, auctionNeeded: false };
