@@ -28,7 +28,7 @@ import { busyboxLayer, freePorts, newValidDesiredLrp, pushImage, startEtcd, star
 import type { ContainersArgs } from './args';
 import { imagePullScenario } from './image-pull';
 import { machineInfo, type MachineInfo } from './machine';
-import { checkAlive, spawnCli, startBbsProcess, stopAll, waitForLeader, type BbsProcess, type Child } from './processes';
+import { checkAlive, cleanUpOnSignals, spawnCli, startBbsProcess, stopAll, waitForLeader, type BbsProcess, type Child } from './processes';
 import { formatNumber, formatTable, ratio, rowCells, type Row, type ScenarioResult } from './report';
 import { messageOf, now, percentile, progress, waitFor } from './stats';
 
@@ -389,15 +389,7 @@ export async function runContainersBench(options: ContainersArgs, json: string |
     await stopAll();
     for (const undo of cleanups.splice(0).reverse()) await undo().catch(() => undefined);
   };
-  let interrupted = false;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    progress(`${signal}: stopping everything`);
-    void cleanup().finally(() => process.exit(130));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  cleanUpOnSignals(cleanup);
   let results: ScenarioResult[];
   try {
     results = await measure(options, cleanups);

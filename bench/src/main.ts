@@ -17,7 +17,7 @@ import { runContainersBench } from './containers';
 import { DOMAIN, type Context } from './context';
 import { closeAgents } from './http';
 import { machineInfo } from './machine';
-import { checkAlive, startBbsProcess, startReceptorProcess, stopAll } from './processes';
+import { checkAlive, cleanUpOnSignals, startBbsProcess, startReceptorProcess, stopAll } from './processes';
 import { RawEtcd } from './raw';
 import { formatReport, reportJson, type BenchHeader, type BenchReport, type ScenarioResult } from './report';
 import { SCENARIO_FUNCTIONS, ScenarioFailure } from './scenarios';
@@ -53,15 +53,7 @@ async function run(args: BenchArgs): Promise<number> {
     await stopAll();
     await etcd?.stop();
   };
-  let interrupted = false;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    progress(`${signal}: stopping everything`);
-    void cleanup().finally(() => process.exit(130));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const interrupted = cleanUpOnSignals(cleanup);
 
   try {
     progress('starting etcd');
@@ -106,7 +98,7 @@ async function run(args: BenchArgs): Promise<number> {
     };
 
     for (const name of args.scenarios) {
-      if (interrupted) break;
+      if (interrupted()) break;
       progress(`== ${name}`);
       const result: ScenarioResult = { name, ok: true, rows: [] };
       const t0 = Date.now();

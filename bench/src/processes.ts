@@ -4,7 +4,7 @@ import { createWriteStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HttpBbsClient } from '@diego/bbs-client';
 import { freePorts } from '@diego/test-support';
-import { sleep, waitFor } from './stats';
+import { progress, sleep, waitFor } from './stats';
 
 export const CLI_MAIN = join(__dirname, '..', '..', 'packages', 'cli', 'dist', 'main.js');
 
@@ -98,6 +98,23 @@ export function spawnCli(name: string, args: string[]): Child {
 
 export async function stopAll(): Promise<void> {
   await Promise.all([...children].map((c) => c.stop()));
+}
+
+/**
+ * Ctrl-C or SIGTERM runs `cleanup` (every child and temp dir) before exiting 130; a second one exits at once.
+ * Returns whether one has come (a run checks it between scenarios).
+ */
+export function cleanUpOnSignals(cleanup: () => Promise<void>): () => boolean {
+  let interrupted = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    progress(`${signal}: stopping everything`);
+    void cleanup().finally(() => process.exit(130));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return () => interrupted;
 }
 
 export interface BbsProcess {
