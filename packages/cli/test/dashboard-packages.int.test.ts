@@ -11,25 +11,24 @@
  * Screenshots go where the dashboard test puts its own: $DIEGO_DASHBOARD_SCREENSHOTS, or
  * <tmpdir>/diego-dashboard-screenshots.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { removeCellLeftovers } from '@diego/cell';
 import { startPackageService } from '@diego/package-service';
 import { startReceptor } from '@diego/receptor';
 import type { RunningServer } from '@diego/server-support';
 import { eventually, freePorts, startLeadingBbs, testKeySpace, uniqueNetworkPool, type LeadingBbs, type TestKeySpace } from '@diego/test-support';
 import { startRepositoryServer, type RepositoryServer } from '../../package-service/test/repository-server';
+import { expectNoPageFailures, openDashboardBrowser, type DashboardBrowser } from './dashboard-browser';
 import { assertBuilt, spawnDiego, stdoutContains, stopAll } from './diego-process';
 
-const CHROMIUM = '/usr/bin/chromium';
 const USERNAME = 'operator';
 const PASSWORD = 'correct horse battery staple';
 /** Generous: the machine is loaded, and every wait is for a condition, never a fixed time. */
 const WAIT_MS = 60_000;
-const SCREENSHOTS = process.env.DIEGO_DASHBOARD_SCREENSHOTS ?? join(tmpdir(), 'diego-dashboard-screenshots');
 const CELL_ID = 'dash-packages-cell';
 const GREETING = 'hi from the page';
 
@@ -41,13 +40,12 @@ let packages: RunningServer;
 let receptorUrl: string;
 let packagesUrl: string;
 let workDir: string;
-let profileDir: string;
+let browser: DashboardBrowser | undefined;
 let context: BrowserContext;
 let page: Page;
-const pageErrors: string[] = [];
 
-async function screenshot(name: string): Promise<void> {
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+function screenshot(name: string): Promise<void> {
+  return browser?.screenshot(name) ?? Promise.resolve();
 }
 
 /** The repositories as the view lists them: name and the state of its copy, in order. */
@@ -60,10 +58,8 @@ function listedRepositories(): Promise<Array<{ name: string; state: string }>> {
 
 beforeAll(async () => {
   assertBuilt();
-  mkdirSync(SCREENSHOTS, { recursive: true });
   keys = testKeySpace();
   workDir = mkdtempSync(join(tmpdir(), 'diego-dashboard-packages-'));
-  profileDir = mkdtempSync(join(tmpdir(), 'diego-dashboard-packages-chromium-'));
   leading = await startLeadingBbs(keys);
   repo = await startRepositoryServer();
   const cell = spawnDiego([
@@ -85,20 +81,12 @@ beforeAll(async () => {
     logLevel: 'error', dataDir: join(workDir, 'packages'), defaultRepositories: [], refreshIntervalMs: 0, dashboardOrigins: [receptorUrl],
   }, { logger: silent });
   await stdoutContains(cell, 'cell-started', WAIT_MS);
-  context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1280, height: 900 },
-  });
-  page = context.pages()[0] ?? await context.newPage();
-  page.on('dialog', (dialog) => void dialog.accept());
-  page.on('pageerror', (error) => pageErrors.push(String(error)));
+  browser = await openDashboardBrowser();
+  ({ context, page } = browser);
 }, 120_000);
 
 afterAll(async () => {
-  await context?.close();
+  await browser?.close();
   await stopAll();
   await removeCellLeftovers(CELL_ID, pino({ level: 'silent' }));
   await packages?.stop();
@@ -107,13 +95,10 @@ afterAll(async () => {
   await leading?.stop();
   await keys?.cleanup();
   rmSync(workDir, { recursive: true, force: true });
-  rmSync(profileDir, { recursive: true, force: true });
 }, 60_000);
 
 afterEach(async () => {
-  expect(pageErrors.splice(0)).toEqual([]);
-  // A notice is a failure the page met and showed; none of these tests causes one.
-  if (page !== undefined && !page.isClosed()) expect(await page.locator('#notice').textContent()).toBe('');
+  await expectNoPageFailures(browser);
 });
 
 describe("the dashboard's Packages view", () => {

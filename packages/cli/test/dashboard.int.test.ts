@@ -9,11 +9,11 @@
  *
  * Screenshots of the main views go to $DIEGO_DASHBOARD_SCREENSHOTS, or <tmpdir>/diego-dashboard-screenshots.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { removeCellLeftovers } from '@diego/cell';
 import { startReceptor } from '@diego/receptor';
 import type { RunningServer } from '@diego/server-support';
@@ -21,14 +21,13 @@ import {
   eventually, fileLayer, pushImage, startLeadingBbs, startRegistry, testKeySpace, uniqueNetworkPool, type LeadingBbs,
   type RegistryProcess, type TestKeySpace,
 } from '@diego/test-support';
+import { expectNoPageFailures, openDashboardBrowser, type DashboardBrowser } from './dashboard-browser';
 import { assertBuilt, spawnDiego, stdoutContains, stopAll, upOnFreePorts, type DiegoProcess } from './diego-process';
 
-const CHROMIUM = '/usr/bin/chromium';
 const USERNAME = 'operator';
 const PASSWORD = 'correct horse battery staple';
 /** Generous: CI's machine is loaded, and every wait is for a condition, never a fixed time. */
 const WAIT_MS = 60_000;
-const SCREENSHOTS = process.env.DIEGO_DASHBOARD_SCREENSHOTS ?? join(tmpdir(), 'diego-dashboard-screenshots');
 const CELL_IDS = ['dash-cell-a', 'dash-cell-b'] as const;
 const UP_CELL_ID = 'dash-up-cell';
 /** A cell started late, so that nothing is ever placed on it. */
@@ -53,11 +52,10 @@ let receptor: RunningServer;
 let receptorUrl: string;
 let registry: RegistryProcess | null = null;
 let workDir: string;
-let profileDir: string;
 const cells = new Map<string, DiegoProcess>();
+let browser: DashboardBrowser | undefined;
 let context: BrowserContext;
 let page: Page;
-const pageErrors: string[] = [];
 
 function startDiegoCell(cellId: string, extraArgs: readonly string[] = []): DiegoProcess {
   return spawnDiego([
@@ -68,8 +66,8 @@ function startDiegoCell(cellId: string, extraArgs: readonly string[] = []): Dieg
   ]);
 }
 
-async function screenshot(name: string): Promise<void> {
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+function screenshot(name: string): Promise<void> {
+  return browser?.screenshot(name) ?? Promise.resolve();
 }
 
 /** Waits until the page shows exactly `count` elements matching `selector`. */
@@ -109,10 +107,8 @@ const allRunning = (count: number) => (rows: InstanceRow[]): boolean => rows.len
 
 beforeAll(async () => {
   assertBuilt();
-  mkdirSync(SCREENSHOTS, { recursive: true });
   keys = testKeySpace();
   workDir = mkdtempSync(join(tmpdir(), 'diego-dashboard-'));
-  profileDir = mkdtempSync(join(tmpdir(), 'diego-dashboard-chromium-'));
   // Convergence every 2 s: a killed instance is desired again within moments.
   leading = await startLeadingBbs(keys, { convergeRepeatIntervalMs: 2_000 });
   receptor = await startReceptor(
@@ -129,21 +125,12 @@ beforeAll(async () => {
   const registryArgs = registry === null ? [] : [`--insecureDockerRegistryList=${registry.host}`];
   for (const cellId of CELL_IDS) cells.set(cellId, startDiegoCell(cellId, registryArgs));
   for (const cell of cells.values()) await stdoutContains(cell, 'cell-started', WAIT_MS);
-  context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1280, height: 900 },
-  });
-  page = context.pages()[0] ?? await context.newPage();
-  page.on('dialog', (dialog) => void dialog.accept());
-  // A script error in the page fails the test that caused it, with the error.
-  page.on('pageerror', (error) => pageErrors.push(String(error)));
+  browser = await openDashboardBrowser();
+  ({ context, page } = browser);
 }, 120_000);
 
 afterAll(async () => {
-  await context?.close();
+  await browser?.close();
   await stopAll();
   for (const cellId of [...CELL_IDS, IDLE_CELL_ID, UP_CELL_ID]) await removeCellLeftovers(cellId, pino({ level: 'silent' }));
   await receptor?.stop();
@@ -151,13 +138,10 @@ afterAll(async () => {
   await leading?.stop();
   await keys?.cleanup();
   rmSync(workDir, { recursive: true, force: true });
-  rmSync(profileDir, { recursive: true, force: true });
 }, 60_000);
 
 afterEach(async () => {
-  expect(pageErrors.splice(0)).toEqual([]);
-  // A notice is a failure the page met and showed; none of these tests causes one.
-  if (page !== undefined && !page.isClosed()) expect(await page.locator('#notice').textContent()).toBe('');
+  await expectNoPageFailures(browser);
 });
 
 describe('the dashboard', () => {
