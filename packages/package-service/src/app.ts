@@ -281,7 +281,8 @@ export function createPackageApp(options: PackageAppOptions): Express {
   app.use(requestLog(options.logger));
   // The dashboard's exact origins first: their preflights are answered here, whatever --corsEnabled says.
   if (options.dashboardOrigins !== undefined && options.dashboardOrigins.length > 0) app.use(dashboardCors(options.dashboardOrigins));
-  if (options.corsEnabled) app.use(cors());
+  // Any origin, but not with the browser's cookie: only the dashboard's origins may spend it.
+  if (options.corsEnabled) app.use(cors({ withCredentials: false }));
   const credentials = { username: options.username, password: options.password };
   const authorize = requireCredentials(credentials);
   const authCookie = authCookieHandler(credentials);

@@ -24,9 +24,9 @@ let bbs: BbsServer;
 let dataDir: string;
 let services: RunningServer[];
 
-async function startService(dashboardOrigins: string[]): Promise<string> {
+async function startService(dashboardOrigins: string[], corsEnabled = false): Promise<string> {
   const service = await startPackageService({
-    address: '127.0.0.1:0', bbsAddress: [`http://${bbs.address}`], username: USERNAME, password: PASSWORD, corsEnabled: false,
+    address: '127.0.0.1:0', bbsAddress: [`http://${bbs.address}`], username: USERNAME, password: PASSWORD, corsEnabled,
     logLevel: 'error', dataDir, defaultRepositories: [], refreshIntervalMs: 0, dashboardOrigins,
   }, { logger: pino({ level: 'silent' }) });
   services.push(service);
@@ -98,6 +98,17 @@ describe('the dashboard origins (--dashboardOrigins)', () => {
     const url = await startService([]);
     const refused = await preflight(url, DASHBOARD);
     expect({ status: refused.status, ...corsHeaders(refused) }).toEqual({ status: 405, origin: null, credentials: null });
+  });
+
+  it('keep the credentials theirs under --corsEnabled, which answers any other origin without them', async () => {
+    const url = await startService([DASHBOARD], true);
+    const withCredentials = { ...FROM_PAGE, Authorization: BASIC };
+    const dashboard = await post(url, '/package/repository/list', { ...withCredentials, Origin: DASHBOARD });
+    expect(corsHeaders(dashboard)).toEqual({ origin: DASHBOARD, credentials: 'true' });
+    const other = await post(url, '/package/repository/list', { ...withCredentials, Origin: 'http://evil.example' });
+    expect(other.status).toBe(200);
+    expect(corsHeaders(other)).toEqual({ origin: 'http://evil.example', credentials: null });
+    expect(corsHeaders(await preflight(url, 'http://evil.example'))).toEqual({ origin: 'http://evil.example', credentials: null });
   });
 });
 
