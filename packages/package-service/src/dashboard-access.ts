@@ -14,7 +14,10 @@
  *   sign-in opens rather than the browser's prompt.
  */
 import type { Request, RequestHandler, Response } from 'express';
-import { AUTH_COOKIE_NAME, acceptsAuthorization, cookieValue, cookieValueForSetCookie } from '@diego/receptor';
+import {
+  AUTH_COOKIE_NAME, BASIC_AUTH_CHALLENGE, acceptsAuthorization, cookieValue, cookieValueForSetCookie, fromPageScript,
+  type BasicAuthCredentials,
+} from '@diego/receptor';
 import { CosmosError } from './errors';
 
 export const AUTH_COOKIE_PATH = '/package/auth_cookie';
@@ -27,10 +30,6 @@ const PREFLIGHT_MAX_AGE_SECONDS = 600;
 
 /** What the page sends: Cosmos's bodies, their media types, the sign-in's credentials and the script marker. */
 const ALLOWED_REQUEST_HEADERS = 'Accept, Authorization, Content-Type, X-Requested-With';
-
-function fromPageScript(req: Request): boolean {
-  return req.headers['x-requested-with'] === 'XMLHttpRequest';
-}
 
 /**
  * CORS for the dashboard: an exactly listed Origin gets Access-Control-Allow-Origin (that origin) with
@@ -61,21 +60,14 @@ export function dashboardCors(origins: readonly string[]): RequestHandler {
 }
 
 function unauthorized(req: Request): CosmosError {
-  const challenge: Record<string, string> = fromPageScript(req) ? {} : { 'WWW-Authenticate': 'Basic realm="API Authentication"' };
-  return new CosmosError('Unauthorized', 'Unauthorized', 401, undefined, challenge);
-}
-
-export interface Credentials {
-  /** Basic auth is on when non-empty. */
-  username: string;
-  password: string;
+  return new CosmosError('Unauthorized', 'Unauthorized', 401, undefined, fromPageScript(req) ? {} : BASIC_AUTH_CHALLENGE);
 }
 
 /**
  * The check every Cosmos route makes: the Authorization header, or the cookie on a page script's request (see
  * above). Throws Unauthorized (with the Basic challenge unless the page's script asked).
  */
-export function requireCredentials(credentials: Credentials): (req: Request) => void {
+export function requireCredentials(credentials: BasicAuthCredentials): (req: Request) => void {
   if (credentials.username === '') return () => undefined;
   const accepts = acceptsAuthorization(credentials);
   return (req) => {
@@ -89,7 +81,7 @@ export function requireCredentials(credentials: Credentials): (req: Request) => 
  * POST /package/auth_cookie: 204, with the cookie when basic auth is on and the Authorization header carries the
  * credentials (only the header: this turns a header into a cookie); 401 when it does not.
  */
-export function authCookieHandler(credentials: Credentials): (req: Request, res: Response) => void {
+export function authCookieHandler(credentials: BasicAuthCredentials): (req: Request, res: Response) => void {
   const accepts = acceptsAuthorization(credentials);
   return (req, res) => {
     if (req.method !== 'POST') throw new CosmosError('MethodNotAllowed', `${req.method} is not allowed on ${AUTH_COOKIE_PATH}; use POST`, 405, undefined, { Allow: 'POST' });

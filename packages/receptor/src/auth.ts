@@ -60,6 +60,14 @@ export function cookieValueForSetCookie(value: string): string {
   return /[ ,]/.test(sanitized) ? `"${sanitized}"` : sanitized;
 }
 
+/**
+ * A page's script says so as scripts conventionally do (the dashboard's fetches); no 2015 client sends the header.
+ * Its 401 comes without the challenge, so that the page's own sign-in is what the user sees.
+ */
+export function fromPageScript(req: Request): boolean {
+  return req.headers['x-requested-with'] === 'XMLHttpRequest';
+}
+
 export interface BasicAuthCredentials {
   username: string;
   password: string;
@@ -74,9 +82,7 @@ export function basicAuth(credentials: BasicAuthCredentials): Authorize {
   const accepts = acceptsAuthorization(credentials);
   return (req) => {
     const authorization = cookieValue(req, AUTH_COOKIE_NAME) ?? req.headers.authorization;
-    // A page's script says so as scripts conventionally do (the dashboard's fetches): it is refused without the
-    // challenge, so that its own sign-in is what the user sees. No 2015 client sends the header.
-    if (authorization === undefined || !accepts(authorization)) throw unauthorized(req.headers['x-requested-with'] !== 'XMLHttpRequest');
+    if (authorization === undefined || !accepts(authorization)) throw unauthorized(!fromPageScript(req));
     return authorization;
   };
 }

@@ -75,6 +75,9 @@ export function receptorError(status: number, name: string, message: string): Re
   return new ReceptorError(envelope(status, name, message));
 }
 
+/** The Basic challenge a 401 carries (goji/httpauth's realm). */
+export const BASIC_AUTH_CHALLENGE: Readonly<Record<string, string>> = { 'WWW-Authenticate': 'Basic realm="API Authentication"' };
+
 /**
  * 401 with the Basic challenge; without it (`challenge` false) for a page's script, which asks for credentials
  * itself: a browser meets a challenge to a fetch with a prompt of its own.
@@ -82,7 +85,7 @@ export function receptorError(status: number, name: string, message: string): Re
 export function unauthorized(challenge = true): ReceptorError {
   return new ReceptorError({
     ...envelope(401, 'Unauthorized', 'Unauthorized'),
-    ...(challenge ? { headers: { 'WWW-Authenticate': 'Basic realm="API Authentication"' } } : {}),
+    ...(challenge ? { headers: BASIC_AUTH_CHALLENGE } : {}),
   });
 }
 
