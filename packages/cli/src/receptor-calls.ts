@@ -3,7 +3,7 @@
  * (the receptor's values as they are, int64 nanoseconds with every digit), its errors on stderr; and the event
  * stream followed line by line.
  */
-import { parseJson, stringifyJson } from '@diego/models';
+import { isJsonObject, parseJson, stringifyJson } from '@diego/models';
 import { listenForStopSignals, type CliIo } from './command';
 import { SseParser } from '@diego/bbs-client';
 
@@ -44,15 +44,12 @@ function describe(error: unknown): string {
   return String(error);
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** The receptor's `{name, message}` as `name: message`; anything else (a 401's text, a proxy's page) with its status. */
 function describeErrorResponse(status: number, text: string): string {
   try {
     const body = parseJson(text);
-    if (isRecord(body) && typeof body.name === 'string' && typeof body.message === 'string') return `${body.name}: ${body.message}`;
+    if (isJsonObject(body) && typeof body.name === 'string' && typeof body.message === 'string') return `${body.name}: ${body.message}`;
   } catch {
     // Not JSON: shown as it is below.
   }
@@ -83,7 +80,7 @@ function printAnswer(command: string, output: CallOutput, text: string, io: CliI
     return false;
   }
   // The cell filter is ours: the receptor filters actual LRPs by domain only.
-  const kept = output.onlyCellId === null ? value : value.filter((element) => isRecord(element) && element.cell_id === output.onlyCellId);
+  const kept = output.onlyCellId === null ? value : value.filter((element) => isJsonObject(element) && element.cell_id === output.onlyCellId);
   io.stdout.write(kept.map((element) => `${stringifyJson(element)}\n`).join(''));
   return true;
 }

@@ -8,7 +8,7 @@
  */
 import Long from 'long';
 import { BbsError } from './errors';
-import { goEscapeJson } from './json';
+import { goEscapeJson, isJsonObject } from './json';
 
 // ---------------------------------------------------------------------------------------------------------
 // Codecs: one kind of value (model type M, protobufjs type P)
@@ -186,11 +186,6 @@ export function list<M, P>(item: Codec<M, P>, goType: string): Codec<M[], P[]> {
     fromProto: (value) => (value ?? []).map((element) => item.fromProto(element)),
     schema: (registry) => ({ type: 'array', items: item.schema(registry), default: [], goType }),
   };
-}
-
-/** A JSON object (not an array, not null) as JSON.parse makes it. */
-export function isJsonObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 const hasOwn = (object: object, key: string): boolean => Object.prototype.hasOwnProperty.call(object, key);

@@ -16,13 +16,12 @@ import {
   fieldWriters,
   int53,
   invalidRecordFailure,
-  isJsonObject,
   objectWriter,
   string,
   type Codec,
   type DecodeFailure,
 } from './field-table';
-import { parseJson } from './json';
+import { isJsonObject, parseJson } from './json';
 import { ACTUAL_LRP, CELL_PRESENCE, DESIRED_LRP, TASK } from './model-tables';
 import type { ActualLRP, ActualLRPGroup, CellPresence, DesiredLRP, Task } from './types';
 

@@ -14,6 +14,11 @@ export const MAX_JSON_DEPTH = 128;
 /** Runs of 16+ digits: only texts with one can hold an integer a double may not represent exactly. */
 const LONG_DIGIT_RUNS = /\d{16,}/g;
 
+/** A JSON object (not an array, not null) as JSON.parse makes it. */
+export function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /**
  * `JSON.parse`, except that integer literals of 16 or more digits (no fraction, no exponent) come back as
  * exact `bigint`s. Texts without such a literal take the native path unchanged.

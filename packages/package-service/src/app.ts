@@ -7,7 +7,7 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { RequestBodyTooLarge, readBodyWithin } from '@diego/server-support';
-import { isBbsError } from '@diego/models';
+import { isBbsError, isJsonObject } from '@diego/models';
 import { cors } from '@diego/receptor';
 import { PackageRoutes, type PackageRouteName } from '@diego/routes';
 import { AUTH_COOKIE_PATH, authCookieHandler, dashboardCors, requireCredentials } from './dashboard-access';
@@ -103,7 +103,7 @@ async function readJsonBody(req: Request): Promise<Json> {
   } catch (err) {
     throw malformedRequest(`The request body is not JSON: ${err instanceof Error ? err.message : String(err)}`);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw malformedRequest('The request body must be a JSON object');
+  if (!isJsonObject(parsed)) throw malformedRequest('The request body must be a JSON object');
   return { ...parsed };
 }
 

@@ -3,6 +3,7 @@
  * what has an equivalent is translated, and the first field that has none is refused with its reason, so that a
  * package never runs differently from what its definition asks.
  */
+import { isJsonObject } from '@diego/models';
 import { CosmosError } from './errors';
 
 type Json = Record<string, unknown>;
@@ -42,14 +43,11 @@ function refused(reason: string, field: string): CosmosError {
   return new CosmosError('MarathonAppNotTranslatable', `The package's Marathon app cannot run as a DesiredLRP: ${field}: ${reason}`, 400, { field, reason });
 }
 
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function isEmpty(value: unknown): boolean {
   if (value === undefined || value === null || value === '' || value === false || value === 0) return true;
   if (Array.isArray(value)) return value.length === 0 || (value.length === 1 && value[0] === '*');
-  return isObject(value) && Object.keys(value).length === 0;
+  return isJsonObject(value) && Object.keys(value).length === 0;
 }
 
 function numberField(app: Json, field: string, fallback: number): number {
@@ -73,7 +71,7 @@ interface Container {
 function container(app: Json): Container {
   const value = app.container;
   if (value === undefined || value === null) return { rootfs: DEFAULT_ROOTFS, portMappings: [] };
-  if (!isObject(value)) throw refused('must be an object', 'container');
+  if (!isJsonObject(value)) throw refused('must be an object', 'container');
   for (const field of Object.keys(value)) {
     if (field === 'volumes' && !isEmpty(value.volumes)) throw refused('volumes have no DesiredLRP equivalent', 'container.volumes');
     if (!['type', 'docker', 'volumes'].includes(field) && !isEmpty(value[field])) throw refused('has no DesiredLRP equivalent', `container.${field}`);
@@ -81,7 +79,7 @@ function container(app: Json): Container {
   if (value.type !== undefined && value.type !== 'DOCKER' && value.type !== 'MESOS') throw refused('only DOCKER and MESOS containers run', 'container.type');
   const docker = value.docker;
   if (docker === undefined || docker === null) return { rootfs: DEFAULT_ROOTFS, portMappings: [] };
-  if (!isObject(docker) || typeof docker.image !== 'string' || docker.image === '') throw refused('an image is needed', 'container.docker.image');
+  if (!isJsonObject(docker) || typeof docker.image !== 'string' || docker.image === '') throw refused('an image is needed', 'container.docker.image');
   for (const field of Object.keys(docker)) {
     if (field === 'privileged' && docker.privileged === true) throw refused('privileged containers are not run', 'container.docker.privileged');
     if (field === 'parameters' && !isEmpty(docker.parameters)) throw refused('docker run parameters have no DesiredLRP equivalent', 'container.docker.parameters');
@@ -90,7 +88,7 @@ function container(app: Json): Container {
   const mappings = docker.portMappings;
   if (mappings !== undefined && mappings !== null && !Array.isArray(mappings)) throw refused('must be an array', 'container.docker.portMappings');
   const portMappings = (mappings ?? []).map((mapping: unknown, i: number) => {
-    const port = isObject(mapping) ? mapping.containerPort : undefined;
+    const port = isJsonObject(mapping) ? mapping.containerPort : undefined;
     if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) throw refused('a containerPort is needed', `container.docker.portMappings[${i}]`);
     return port;
   });
@@ -99,7 +97,7 @@ function container(app: Json): Container {
 
 function ports(app: Json, mapped: number[]): number[] {
   let written: unknown[] = mapped;
-  if (mapped.length === 0 && Array.isArray(app.portDefinitions)) written = app.portDefinitions.map((definition: unknown) => (isObject(definition) ? definition.port : undefined));
+  if (mapped.length === 0 && Array.isArray(app.portDefinitions)) written = app.portDefinitions.map((definition: unknown) => (isJsonObject(definition) ? definition.port : undefined));
   else if (mapped.length === 0 && Array.isArray(app.ports)) written = app.ports;
   let next = FIRST_ANY_PORT;
   return written.map((port, i) => {
@@ -113,7 +111,7 @@ function ports(app: Json, mapped: number[]): number[] {
 function environment(app: Json): { name: string; value: string }[] {
   const env = app.env;
   if (env === undefined || env === null) return [];
-  if (!isObject(env)) throw refused('must be an object of strings', 'env');
+  if (!isJsonObject(env)) throw refused('must be an object of strings', 'env');
   return Object.entries(env).map(([name, value]) => {
     if (typeof value !== 'string') throw refused('only plain string values (secrets have no DesiredLRP equivalent)', `env.${name}`);
     return { name, value };
@@ -140,11 +138,11 @@ function monitor(app: Json, user: string): Json | null {
   if (checks === undefined || checks === null || (Array.isArray(checks) && checks.length === 0)) return null;
   if (!Array.isArray(checks) || checks.length > 1) throw refused('a DesiredLRP has one monitor: one health check at most', 'healthChecks');
   const check: unknown = checks[0];
-  if (!isObject(check)) throw refused('must be an object', 'healthChecks[0]');
+  if (!isJsonObject(check)) throw refused('must be an object', 'healthChecks[0]');
   const protocol = typeof check.protocol === 'string' ? check.protocol : 'HTTP';
   const shell = (script: string): Json => ({ run: { path: '/bin/sh', args: ['-c', script], user } });
   if (protocol === 'COMMAND' || protocol === 'MESOS_COMMAND') {
-    const command = isObject(check.command) ? check.command.value : undefined;
+    const command = isJsonObject(check.command) ? check.command.value : undefined;
     if (typeof command !== 'string' || command === '') throw refused('a command value is needed', 'healthChecks[0].command');
     return shell(command);
   }
@@ -161,7 +159,7 @@ function monitor(app: Json, user: string): Json | null {
 
 /** The DesiredLRP (receptor JSON, as POST /v1/desired_lrps takes it) a rendered Marathon app stands for. */
 export function desiredLrpFromMarathonApp(app: unknown): Json {
-  if (!isObject(app)) throw refused('the rendered template is not a JSON object', '/');
+  if (!isJsonObject(app)) throw refused('the rendered template is not a JSON object', '/');
   for (const [field, value] of Object.entries(app)) {
     if (TRANSLATED_FIELDS.has(field) || IGNORED_FIELDS.has(field)) continue;
     const reason = ONLY_WHEN_EMPTY[field];

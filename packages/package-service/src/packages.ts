@@ -5,7 +5,7 @@
  */
 import Ajv, { type ErrorObject } from 'ajv';
 import Mustache from 'mustache';
-import { decodeDesiredLrpCreateRequest, isBbsError, validateDesiredLrp, type DesiredLRP, type DesiredLRPSchedulingInfo } from '@diego/models';
+import { decodeDesiredLrpCreateRequest, isBbsError, isJsonObject, validateDesiredLrp, type DesiredLRP, type DesiredLRPSchedulingInfo } from '@diego/models';
 import { CosmosError, fromBbsError, malformedRequest, packageNotFound, versionNotFound } from './errors';
 import { desiredLrpFromMarathonApp } from './marathon';
 import type { PackageRepository } from './repository-indexes';
@@ -37,9 +37,6 @@ export interface PackageBbs {
   desiredLRPSchedulingInfos(): Promise<DesiredLRPSchedulingInfo[]>;
 }
 
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** Every release of every package, repositories in their order (the first repository's release of a name wins). */
 export type Catalogue = readonly FoundPackage[];
@@ -94,19 +91,19 @@ export function find(catalogue: Catalogue, name: string, version: string | undef
 
 /** The options the schema's `default`s give, nested as the schema's properties are. */
 export function schemaDefaults(schema: unknown): unknown {
-  if (!isObject(schema)) return undefined;
-  if (!isObject(schema.properties)) return schema.default;
+  if (!isJsonObject(schema)) return undefined;
+  if (!isJsonObject(schema.properties)) return schema.default;
   const nested: Json = {};
   for (const [name, property] of Object.entries(schema.properties)) {
     const value = schemaDefaults(property);
     if (value !== undefined) nested[name] = value;
   }
-  return isObject(schema.default) ? merged(schema.default, nested) : Object.keys(nested).length > 0 ? nested : schema.default;
+  return isJsonObject(schema.default) ? merged(schema.default, nested) : Object.keys(nested).length > 0 ? nested : schema.default;
 }
 
 /** `over` on top of `base`, objects member by member, anything else replaced whole. */
 function merged(base: unknown, over: unknown): unknown {
-  if (!isObject(base) || !isObject(over)) return over === undefined ? base : over;
+  if (!isJsonObject(base) || !isJsonObject(over)) return over === undefined ? base : over;
   const out: Json = { ...base };
   for (const [name, value] of Object.entries(over)) out[name] = merged(base[name], value);
   return out;
@@ -120,7 +117,7 @@ export function installOptions(definition: UniversePackage, options: Json): Json
     return {};
   }
   const all = merged(schemaDefaults(schema), options);
-  const values = isObject(all) ? all : {};
+  const values = isJsonObject(all) ? all : {};
   // Universe's schemas name draft-04 (`http://json-schema.org/schema#`), a meta-schema ajv does not load: the
   // keywords they use read the same in ajv's default draft.
   const { $schema: _metaSchema, ...checkedSchema } = schema;
@@ -163,7 +160,7 @@ export function renderDesiredLrp(found: FoundPackage, options: Json, appId: stri
   if (definition.diego !== undefined) body = render(definition.diego.desiredLrpMustacheTemplate);
   else if (definition.marathon !== undefined) body = desiredLrpFromMarathonApp(render(definition.marathon.v2AppMustacheTemplate));
   else throw new CosmosError('ServiceMarathonTemplateNotFound', `Package [${definition.name}] version [${definition.version}] has no app to install`, 400, { packageName: definition.name, packageVersion: definition.version });
-  if (!isObject(body)) throw new CosmosError('MarathonTemplateMustBeJsonObject', `The template of package [${definition.name}] did not render to a JSON object`, 400);
+  if (!isJsonObject(body)) throw new CosmosError('MarathonTemplateMustBeJsonObject', `The template of package [${definition.name}] did not render to a JSON object`, 400);
   const label: InstalledLabel = { name: definition.name, version: definition.version, releaseVersion: definition.releaseVersion, repository: repository.name };
   const app = {
     ...body,
@@ -209,8 +206,8 @@ function labelOf(annotation: string): InstalledLabel | null {
   if (!annotation.includes(PACKAGE_LABEL)) return null;
   try {
     const parsed: unknown = JSON.parse(annotation);
-    const label = isObject(parsed) ? parsed[PACKAGE_LABEL] : undefined;
-    if (!isObject(label) || typeof label.name !== 'string' || typeof label.version !== 'string') return null;
+    const label = isJsonObject(parsed) ? parsed[PACKAGE_LABEL] : undefined;
+    if (!isJsonObject(label) || typeof label.name !== 'string' || typeof label.version !== 'string') return null;
     return {
       name: label.name,
       version: label.version,

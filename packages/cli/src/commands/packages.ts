@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { isJsonObject } from '@diego/models';
 import { startPackageService, type PackageRepository, type PackageServiceConfig } from '@diego/package-service';
 import { runCommand, serveUntilStopped, type CliIo, type Command } from '../command';
 import { UsageError, type FlagDef } from '../flags';
@@ -128,7 +129,7 @@ async function performPackageCall(command: string, call: PackageCall, io: CliIo)
     io.stderr.write(`diego ${command}: cannot reach the package service at ${call.url}: ${reason}\n`);
     return 1;
   }
-  const fields: Record<string, unknown> | null = typeof answer === 'object' && answer !== null && !Array.isArray(answer) ? { ...answer } : null;
+  const fields: Record<string, unknown> | null = isJsonObject(answer) ? { ...answer } : null;
   if (status !== 200) {
     const described = fields !== null && typeof fields.type === 'string' && typeof fields.message === 'string'
       ? `${fields.type}: ${fields.message}` : `HTTP ${status}: ${String(answer).trim()}`;
@@ -168,7 +169,7 @@ function optionsArgument(written: string): Record<string, unknown> {
   } catch (error) {
     throw new UsageError(`--options is not JSON: ${error instanceof Error ? error.message : String(error)}`);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UsageError('--options must be a JSON object');
+  if (!isJsonObject(parsed)) throw new UsageError('--options must be a JSON object');
   return { ...parsed };
 }
 

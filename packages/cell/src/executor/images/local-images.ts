@@ -9,6 +9,7 @@
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isJsonObject } from '@diego/models';
 import { BlobStore } from './blob-store';
 import { runTar } from './layers';
 import { BadManifest, choosePlatform, parseManifest, sha256Digest, type Descriptor } from './manifest';
@@ -89,9 +90,9 @@ export class LocalImages {
     const entries = parseJson(await readFile(join(root, 'manifest.json')), `${tarball}: manifest.json`);
     if (!Array.isArray(entries) || entries.length === 0) throw new LocalImageError(`${tarball}: manifest.json lists no image`);
     const wanted = new Set([`${ref.repository}:${ref.tag}`, `${ref.repository.replace(/^library\//, '')}:${ref.tag}`]);
-    const tagged = entries.find((entry: unknown) => isRecord(entry) && Array.isArray(entry.RepoTags) && entry.RepoTags.some((tag) => wanted.has(String(tag))));
+    const tagged = entries.find((entry: unknown) => isJsonObject(entry) && Array.isArray(entry.RepoTags) && entry.RepoTags.some((tag) => wanted.has(String(tag))));
     const entry: unknown = tagged ?? (entries.length === 1 ? entries[0] : undefined);
-    if (!isRecord(entry) || typeof entry.Config !== 'string' || !Array.isArray(entry.Layers)) {
+    if (!isJsonObject(entry) || typeof entry.Config !== 'string' || !Array.isArray(entry.Layers)) {
       throw new LocalImageError(`${tarball}: manifest.json has no image tagged ${[...wanted][0]}`);
     }
     const adopt = async (member: unknown, mediaType: string): Promise<Descriptor> => {
@@ -116,9 +117,9 @@ export class LocalImages {
     if (index.kind !== 'index') throw new LocalImageError(`${layout}: index.json is not an image index`);
     const raw = parseJson(await readFile(join(layout, 'index.json')), `${layout}: index.json`);
     const refNames = new Set([ref.tag, `${ref.repository}:${ref.tag}`, `${ref.repository.replace(/^library\//, '')}:${ref.tag}`]);
-    const rawManifests: unknown[] = isRecord(raw) && Array.isArray(raw.manifests) ? raw.manifests : [];
+    const rawManifests: unknown[] = isJsonObject(raw) && Array.isArray(raw.manifests) ? raw.manifests : [];
     const position = rawManifests.findIndex((entry) => {
-      const annotations = isRecord(entry) && isRecord(entry.annotations) ? entry.annotations : {};
+      const annotations = isJsonObject(entry) && isJsonObject(entry.annotations) ? entry.annotations : {};
       return refNames.has(String(annotations[REF_NAME_ANNOTATION]));
     });
     let descriptor: Descriptor | null = position === -1 ? null : (index.manifests[position] ?? null);
@@ -157,6 +158,3 @@ function parseJson(bytes: Buffer, what: string): unknown {
   }
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}

@@ -3,6 +3,7 @@
  * parsing of untrusted JSON into typed descriptors, and the linux/amd64 choice in a manifest list or index.
  */
 import { createHash } from 'node:crypto';
+import { isJsonObject } from '@diego/models';
 
 export const MediaType = {
   dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
@@ -86,7 +87,7 @@ export function parseManifest(body: Buffer, contentType: string | null): ImageMa
   } catch {
     throw new BadManifest('bad manifest: not JSON');
   }
-  if (!isRecord(document)) throw new BadManifest('bad manifest: not a JSON object');
+  if (!isJsonObject(document)) throw new BadManifest('bad manifest: not a JSON object');
   const declared = typeof document.mediaType === 'string' ? document.mediaType : null;
   const generic = contentType === null || contentType === '' || contentType.startsWith('application/json') || contentType.startsWith('text/plain');
   const mediaType = generic ? (declared ?? inferMediaType(document)) : contentType.split(';')[0]!.trim();
@@ -106,7 +107,7 @@ export function parseManifest(body: Buffer, contentType: string | null): ImageMa
     case MediaType.ociIndex: {
       if (!Array.isArray(document.manifests)) throw new BadManifest('bad manifest: an index without manifests');
       const manifests = document.manifests.map((entry: unknown, i) => {
-        const platform = isRecord(entry) && isRecord(entry.platform) ? entry.platform : null;
+        const platform = isJsonObject(entry) && isJsonObject(entry.platform) ? entry.platform : null;
         return {
           ...descriptor(entry, `manifest ${i}`),
           platform:
@@ -142,9 +143,9 @@ export function parseImageConfig(body: Buffer): ImageConfig {
   } catch {
     throw new BadManifest('bad image config: not JSON');
   }
-  if (!isRecord(document)) throw new BadManifest('bad image config: not a JSON object');
-  const config = isRecord(document.config) ? document.config : {};
-  const exposed = isRecord(config.ExposedPorts) ? Object.keys(config.ExposedPorts) : [];
+  if (!isJsonObject(document)) throw new BadManifest('bad image config: not a JSON object');
+  const config = isJsonObject(document.config) ? document.config : {};
+  const exposed = isJsonObject(config.ExposedPorts) ? Object.keys(config.ExposedPorts) : [];
   const exposedPorts = exposed
     .map((spec) => /^(\d+)(?:\/tcp)?$/.exec(spec))
     .filter((match): match is RegExpExecArray => match !== null)
@@ -163,12 +164,12 @@ export function parseImageConfig(body: Buffer): ImageConfig {
 function inferMediaType(document: Record<string, unknown>): string {
   // OCI allows manifests without mediaType; their shape tells them apart.
   if (Array.isArray(document.manifests)) return MediaType.ociIndex;
-  if (isRecord(document.config) && Array.isArray(document.layers)) return MediaType.ociManifest;
+  if (isJsonObject(document.config) && Array.isArray(document.layers)) return MediaType.ociManifest;
   return document.schemaVersion === 1 ? 'application/vnd.docker.distribution.manifest.v1+json' : 'unknown';
 }
 
 function descriptor(value: unknown, what: string): Descriptor {
-  if (!isRecord(value) || typeof value.mediaType !== 'string' || typeof value.digest !== 'string' || typeof value.size !== 'number') {
+  if (!isJsonObject(value) || typeof value.mediaType !== 'string' || typeof value.digest !== 'string' || typeof value.size !== 'number') {
     throw new BadManifest(`bad manifest: ${what} is not a descriptor`);
   }
   digestHex(value.digest);
@@ -179,6 +180,3 @@ function strings(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
