@@ -28,3 +28,14 @@ export interface PackageRepository {
   name: string;
   uri: string;
 }
+
+/**
+ * A repository list as `JSON.parse` made it (the stored list, Cosmos's default-repositories.json): each element
+ * kept to its `name` and `uri`; null when it is not an array of objects with those two strings.
+ */
+export function repositoryListOf(value: unknown): PackageRepository[] | null {
+  const isRepository = (item: unknown): item is PackageRepository =>
+    typeof item === 'object' && item !== null && typeof Reflect.get(item, 'name') === 'string' && typeof Reflect.get(item, 'uri') === 'string';
+  if (!Array.isArray(value) || !value.every(isRepository)) return null;
+  return value.map(({ name, uri }) => ({ name, uri }));
+}

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { repositoryListOf } from '@diego/bbs-client';
 import { isJsonObject } from '@diego/models';
 import { startPackageService, type PackageRepository, type PackageServiceConfig } from '@diego/package-service';
 import { runCommand, serveUntilStopped, type CliIo, type Command } from '../command';
@@ -25,11 +26,9 @@ function defaultRepositoriesFlag(): FlagDef<PackageRepository[]> {
       const text = written[written.length - 1] ?? '';
       if (text === '') return [];
       if (text.startsWith('@')) {
-        const parsed: unknown = JSON.parse(readFileSync(text.slice(1), 'utf8'));
-        const isRepository = (item: unknown): item is PackageRepository =>
-          typeof item === 'object' && item !== null && typeof Reflect.get(item, 'name') === 'string' && typeof Reflect.get(item, 'uri') === 'string';
-        if (!Array.isArray(parsed) || !parsed.every(isRepository)) throw new Error(`${text.slice(1)} is not a JSON array of {"name", "uri"}`);
-        return parsed.map(({ name, uri }) => ({ name, uri }));
+        const repositories = repositoryListOf(JSON.parse(readFileSync(text.slice(1), 'utf8')));
+        if (repositories === null) throw new Error(`${text.slice(1)} is not a JSON array of {"name", "uri"}`);
+        return repositories;
       }
       return text.split(',').map((pair) => {
         const eq = pair.indexOf('=');

@@ -1,4 +1,4 @@
-import type { PackageRepository } from '@diego/bbs-client';
+import { repositoryListOf, type PackageRepository } from '@diego/bbs-client';
 import { BbsError, convertError, isBbsError } from '@diego/models';
 import type { Namespace } from 'etcd3';
 import type { Logger } from 'pino';
@@ -113,13 +113,9 @@ function decodeRepositories(text: string): PackageRepository[] {
   } catch (err) {
     throw new BbsError('InvalidRecord', `${PACKAGE_REPOSITORIES_KEY} is not JSON: ${convertError(err).message}`);
   }
-  const isRepository = (item: unknown): item is PackageRepository =>
-    typeof item === 'object' && item !== null
-    && typeof Reflect.get(item, 'name') === 'string' && typeof Reflect.get(item, 'uri') === 'string';
-  if (!Array.isArray(value) || !value.every(isRepository)) {
-    throw new BbsError('InvalidRecord', `${PACKAGE_REPOSITORIES_KEY} is not an array of {name, uri}`);
-  }
-  return value.map(({ name, uri }) => ({ name, uri }));
+  const repositories = repositoryListOf(value);
+  if (repositories === null) throw new BbsError('InvalidRecord', `${PACKAGE_REPOSITORIES_KEY} is not an array of {name, uri}`);
+  return repositories;
 }
 
 function alreadyPresentMessage(repository: PackageRepository, sameName: boolean, sameUri: boolean): string {
