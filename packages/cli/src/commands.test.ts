@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from './cli';
 import { parseCommandLine, type CliIo } from './command';
 import { bbsCommand } from './commands/bbs';
 import { cellCommand } from './commands/cell';
+import { packagesCommand } from './commands/packages';
 import { receptorCommand } from './commands/receptor';
 import { upCommand } from './commands/up';
 import { UsageError } from './flags';
@@ -368,5 +369,29 @@ describe('diego up', () => {
 
   it('lets a given etcd make the local etcd ports irrelevant', () => {
     expect(parseCommandLine(upCommand, ['--etcdCluster=http://127.0.0.1:2379', '--etcdListenAddress=127.0.0.1:0'], {})).not.toBeNull();
+  });
+});
+
+describe('diego packages --defaultRepositories', () => {
+  const defaults = (value: string) => parseCommandLine(packagesCommand, [`--defaultRepositories=${value}`], {})?.defaultRepositories;
+
+  it('takes name=uri pairs, or a file holding a JSON array of {name, uri} (other members dropped)', () => {
+    expect(defaults('')).toEqual([]);
+    expect(defaults('a=http://x/a.json,b=http://x/b.zip')).toEqual([{ name: 'a', uri: 'http://x/a.json' }, { name: 'b', uri: 'http://x/b.zip' }]);
+    const dir = mkdtempSync(join(tmpdir(), 'diego-default-repositories-'));
+    try {
+      const file = join(dir, 'default-repositories.json');
+      writeFileSync(file, JSON.stringify([{ name: 'u', uri: 'https://universe/repo', extra: 1 }]));
+      expect(defaults(`@${file}`)).toEqual([{ name: 'u', uri: 'https://universe/repo' }]);
+      writeFileSync(file, JSON.stringify([{ name: 'u' }]));
+      expect(usageError(() => defaults(`@${file}`))).toMatch(/is not a JSON array of \{"name", "uri"\}/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('rejects a pair without a name or a URI', () => {
+    expect(usageError(() => defaults('a='))).toMatch(/expected name=uri, got "a="/);
+    expect(usageError(() => defaults('=http://x/'))).toMatch(/expected name=uri/);
   });
 });
