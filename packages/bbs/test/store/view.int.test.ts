@@ -97,6 +97,48 @@ describe('the in-memory view', () => {
     expect((await late.actualLRPGroups()).length).toBe(1500);
   });
 
+  it('hands its followers every change it applied, with the record before and after and the previous value', async () => {
+    const { db, otherDb } = store();
+    const other = otherDb({ view: false });
+    const loads: bigint[] = [];
+    const changes: Array<{ key: string; type: string; before: string | undefined; after: string | undefined; prev: boolean }> = [];
+    const stop = db.followView({
+      onLoaded: (revision) => loads.push(revision),
+      onBatch: (batch) => {
+        batch.records.forEach((record, i) => {
+          const change = batch.changes[i];
+          changes.push({
+            key: record.key,
+            type: change?.type ?? '',
+            before: record.before?.modRevision,
+            after: record.after?.modRevision,
+            prev: change?.prev_kv !== undefined,
+          });
+        });
+      },
+    });
+    await eventually(async () => loads.length, (count) => count === 1);
+    await db.desireLRP(newValidDesiredLrp('followed', { instances: 1 }));
+    // Written by another BBS: the view's watch brings it too.
+    await other.claimActualLRP('followed', 0, { instance_guid: 'i-0', cell_id: 'cell-1' });
+    await db.removeActualLRP('followed', 0);
+    const instanceKey = etcdKeys.actualLrpInstanceKey('followed', 0);
+    const ofInstance = await eventually(
+      async () => changes.filter((change) => change.key === instanceKey),
+      (seen) => seen.length === 3,
+    );
+    const [created, claimed, removed] = ofInstance;
+    expect(created).toMatchObject({ type: 'Put', before: undefined, prev: false });
+    expect(claimed).toMatchObject({ type: 'Put', before: created?.after, prev: true });
+    expect(removed).toMatchObject({ type: 'Delete', before: claimed?.after, after: undefined, prev: true });
+    expect(changes.some((change) => change.key === etcdKeys.desiredLrpKey('followed'))).toBe(true);
+
+    stop();
+    await db.desireLRP(newValidDesiredLrp('unfollowed', { instances: 1 }));
+    await eventually(() => db.desiredLRPs(), (lrps) => lrps.some((lrp) => lrp.process_guid === 'unfollowed'));
+    expect(changes.some((change) => change.key.includes('unfollowed'))).toBe(false);
+  });
+
   it('reads etcd again once closed', async () => {
     const { db, keys } = store();
     await eventually(async () => db.viewStatus?.live, (live) => live === true);

@@ -12,7 +12,7 @@ import { checkEncryptionKeyLabel, Encryptor } from './encryptor';
 import { RecordCodec, type EncryptionOptions } from './record-codec';
 import { ETCD_MAX_REQUEST_BYTES, EtcdStore } from './store';
 import { EtcdTaskDb } from './task-db';
-import { EtcdView, type EtcdViewStatus } from './view';
+import { EtcdView, type EtcdViewStatus, type ViewFollower } from './view';
 
 export interface EtcdDbOptions {
   /** Unix nanoseconds; the system clock by default. */
@@ -153,6 +153,14 @@ export class EtcdDb {
   /** What the in-memory view holds (null without one). */
   get viewStatus(): EtcdViewStatus | null {
     return this.view?.status ?? null;
+  }
+
+  /**
+   * Hands every change the view applies, and each (re)load, to `follower` (see view.ts); returns the function
+   * that stops it, or null for a store without a view.
+   */
+  followView(follower: ViewFollower): (() => void) | null {
+    return this.view?.addFollower(follower) ?? null;
   }
 
   /** Stops the view; the store reads etcd from then on. */

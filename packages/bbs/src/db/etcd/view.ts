@@ -37,6 +37,37 @@ export interface EtcdViewOptions {
   catchUpTimeoutMs?: number;
 }
 
+/** One changed record as the view held it before and holds it after a batch (undefined: absent). */
+export interface ViewRecordChange {
+  key: string;
+  before: ViewRecord | undefined;
+  after: ViewRecord | undefined;
+}
+
+/** Whole revisions the view has just applied. */
+export interface ViewBatch {
+  /** etcd's changes, in revision order, with their previous values (for events' befores). */
+  changes: readonly KeyChange[];
+  /** The records they changed, in the same order (a key changed twice in a batch appears twice). */
+  records: readonly ViewRecordChange[];
+  /** The view's revision once they are applied. */
+  revision: bigint;
+}
+
+/**
+ * What follows the view's changes: the one etcd watch of a BBS feeds the view first and then everything that
+ * follows the store (events, the leader's loops), so each change is received once.
+ */
+export interface ViewFollower {
+  /** Called after the view has applied the batch: reads made from here see it. */
+  onBatch(batch: ViewBatch): void;
+  /**
+   * The view was (re)loaded from a list at `revision`: after the first load, and after a compaction outran its
+   * watch, when changes before `revision` were never delivered as batches.
+   */
+  onLoaded(revision: bigint): void;
+}
+
 /** What the view holds, for /debug/vars. */
 export interface EtcdViewStatus {
   live: boolean;
@@ -117,6 +148,7 @@ export class EtcdView implements StoreView {
   private written = 0n;
   private waiters: Waiter[] = [];
   private readonly catchUpTimeoutMs: number;
+  private readonly followers = new Set<ViewFollower>();
 
   private constructor(
     private readonly etcd: Namespace,
@@ -191,6 +223,15 @@ export class EtcdView implements StoreView {
     return derived === undefined || (decoder !== undefined && derived.decoders.includes(decoder as (text: string) => unknown));
   }
 
+  /**
+   * Delivers every batch applied from now on, and each (re)load, to `follower`; returns the function that stops
+   * it. A follower added while the view is live is told nothing of what came before: it reads that itself.
+   */
+  addFollower(follower: ViewFollower): () => void {
+    this.followers.add(follower);
+    return () => this.followers.delete(follower);
+  }
+
   record(key: string): ViewRecord | undefined {
     return this.records.get(key);
   }
@@ -240,6 +281,7 @@ export class EtcdView implements StoreView {
         this.live = true;
         this.options.logger.info({ revision, records: this.records.size }, 'view-loaded');
         this.wake();
+        for (const follower of this.followers) this.tell(() => follower.onLoaded(this.applied));
       },
       (err: unknown) => {
         if (this.closed) return;
@@ -275,7 +317,8 @@ export class EtcdView implements StoreView {
         },
         onClosed: () => this.stopFollowing(),
       },
-      { logger: this.options.logger, prevKv: false },
+      // Previous values are for the followers' events (a change's before); the view itself needs only the after.
+      { logger: this.options.logger, prevKv: true },
     );
   }
 
@@ -291,14 +334,28 @@ export class EtcdView implements StoreView {
   }
 
   private apply(changes: readonly KeyChange[]): void {
+    const records: ViewRecordChange[] = [];
     for (const change of changes) {
       const key = change.kv.key.toString();
+      const before = this.records.get(key);
       if (change.type === 'Delete') this.remove(key);
       else this.put(this.store.stored(key, change.kv));
+      records.push({ key, before, after: this.records.get(key) });
     }
     const last = changes[changes.length - 1];
     if (last !== undefined) this.applied = BigInt(last.kv.mod_revision);
     this.wake();
+    const batch: ViewBatch = { changes, records, revision: this.applied };
+    for (const follower of this.followers) this.tell(() => follower.onBatch(batch));
+  }
+
+  /** A follower's failure is its own: logged, and the view and the other followers go on. */
+  private tell(call: () => void): void {
+    try {
+      call();
+    } catch (err) {
+      this.options.logger.error({ error: err instanceof Error ? err.message : String(err) }, 'view-follower-failed');
+    }
   }
 
   private derivedOnly(key: string): DerivedOnly | undefined {
