@@ -43,7 +43,7 @@ describe('AuctionBatch', () => {
     expect(batch.isEmpty).toBe(false);
     expect(batch.drain().queuedSince).toBe(1_000_000_000n);
     expect(batch.isEmpty).toBe(true);
-    expect(batch.drain()).toEqual({ lrps: [], tasks: [], queuedSince: null });
+    expect(batch.drain()).toEqual({ lrps: [], tasks: [], queuedSince: null, freshStates: false });
   });
 
   it('does not count an empty request as queued work', () => {

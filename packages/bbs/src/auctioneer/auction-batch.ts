@@ -1,11 +1,12 @@
 /**
  * The auctioneer's queue (Diego's `auctionrunner.Batch`): start requests pile up here while a round runs and
- * the next round takes them all, without duplicates.
+ * the next round takes them all, without duplicates. Work a cell refused on a reused state comes back here too,
+ * and the round that takes it asks every cell for its state.
  */
 import type { Int64 } from '@diego/models';
 import type { Clock } from '../db/db';
 import type { LRPStartRequest, TaskStartRequest } from '../leader/contracts';
-import { lrpIdentifier, type RepLRP, type RepTask } from '@diego/rep-api';
+import { lrpIdentifier, type RepLRP, type RepTask, type Work } from '@diego/rep-api';
 
 export interface DrainedBatch {
   /** One entry per `<process_guid>.<index>`, the first one requested. */
@@ -14,6 +15,8 @@ export interface DrainedBatch {
   tasks: RepTask[];
   /** When the oldest of them was queued (Unix ns); null for an empty batch. */
   queuedSince: Int64 | null;
+  /** Whether any of them is work a cell refused on a reused state: the round asks every cell. */
+  freshStates: boolean;
 }
 
 /**
@@ -24,9 +27,15 @@ export interface DrainedBatch {
 export class AuctionBatch {
   private lrps: RepLRP[] = [];
   private tasks: RepTask[] = [];
-  private queuedSince: Int64 | null = null;
+  private oldestQueuedAt: Int64 | null = null;
+  private freshStates = false;
 
   constructor(private readonly clock: Clock) {}
+
+  /** When the oldest request waiting was queued (Unix ns); null when none waits. */
+  get queuedSince(): Int64 | null {
+    return this.oldestQueuedAt;
+  }
 
   get isEmpty(): boolean {
     return this.lrps.length === 0 && this.tasks.length === 0;
@@ -56,17 +65,31 @@ export class AuctionBatch {
     this.noteQueued();
   }
 
+  /** Work a cell refused although a state we had reused said it had room: auctioned again with fresh states. */
+  addRefused(work: Work): void {
+    this.lrps.push(...work.LRPs);
+    this.tasks.push(...work.Tasks);
+    if (work.LRPs.length > 0 || work.Tasks.length > 0) this.freshStates = true;
+    this.noteQueued();
+  }
+
   /** Takes everything queued, deduplicated, and leaves the batch empty. */
   drain(): DrainedBatch {
-    const drained = { lrps: dedupe(this.lrps, lrpIdentifier), tasks: dedupe(this.tasks, (task) => task.TaskGuid), queuedSince: this.queuedSince };
+    const drained: DrainedBatch = {
+      lrps: dedupe(this.lrps, lrpIdentifier),
+      tasks: dedupe(this.tasks, (task) => task.TaskGuid),
+      queuedSince: this.oldestQueuedAt,
+      freshStates: this.freshStates,
+    };
     this.lrps = [];
     this.tasks = [];
-    this.queuedSince = null;
+    this.oldestQueuedAt = null;
+    this.freshStates = false;
     return drained;
   }
 
   private noteQueued(): void {
-    if (this.queuedSince === null && !this.isEmpty) this.queuedSince = this.clock();
+    if (this.oldestQueuedAt === null && !this.isEmpty) this.oldestQueuedAt = this.clock();
   }
 }
 

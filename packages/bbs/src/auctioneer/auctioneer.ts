@@ -6,10 +6,15 @@
  * PENDING are auctioned at once, whoever wrote them. And the converger's explicit requests (stale unclaimed
  * instances, kicked tasks) through {@link AuctionRequester}.
  *
- * Requests gather in a batch. Whenever it has work a round runs (requests arriving meanwhile wait for the next):
- * list the cells, GET every cell's `/state` in parallel, drop evacuating cells, take the batch, drop what the
- * store no longer waits for, schedule (scheduler.ts), POST each winning cell its `/work` in parallel, and record
- * the failures: FailActualLRP / FailTask with the placement error. Work a cell refuses fails the same way.
+ * Requests gather in a batch: a round starts once none has arrived for `batchQuietMs`, or `batchMaxWaitMs` after
+ * the oldest was queued (so one write's records, or a dead cell's, share a round and a lone task goes nearly at
+ * once); requests arriving during a round wait for the next. A round takes the batch, drops what the store no
+ * longer waits for, lists the cells, takes their states (cell-states.ts: known ones reused with our placements
+ * since added, unknown ones asked for in parallel), drops evacuating cells, schedules (scheduler.ts), POSTs each
+ * winning cell its `/work` in parallel, and records the failures: FailActualLRP / FailTask with the placement
+ * error. When a reused state may be what failed a placement, the round asks every cell and schedules again, so
+ * nothing fails that fresh states would have placed. Work a cell refuses fails the same way, unless the cell's
+ * state was a reused one: then it goes back into the batch for a round that asks every cell.
  */
 import { convertError, isBbsError, type CellPresence, type DesiredLRP } from '@diego/models';
 import type { Namespace } from 'etcd3';
@@ -21,10 +26,11 @@ import type { RecordCodec } from '../db/etcd/record-codec';
 import { watchBbsEvents, type BbsEventWatch } from '../events/watch-events';
 import type { AuctionRequester, LeaderLoop, LRPStartRequest, TaskStartRequest } from '../leader/contracts';
 import {
-  lrpIdentifier, type CellState, type RepLRP, type RepTask, type Work, HttpRepClient, type RepClient,
+  lrpIdentifier, type RepLRP, type RepTask, type Work, HttpRepClient, type RepClient,
 } from '@diego/rep-api';
 import { AuctionBatch } from './auction-batch';
-import { DEFAULT_STARTING_CONTAINER_WEIGHT, PlacementError, scheduleAuctions } from './scheduler';
+import { CellStates, type ParticipatingCell, type RoundCells } from './cell-states';
+import { DEFAULT_STARTING_CONTAINER_WEIGHT, PlacementError, scheduleAuctions, type AuctionResults } from './scheduler';
 
 export type AuctioneerStore = Pick<
   Db,
@@ -53,8 +59,12 @@ export interface AuctioneerOptions {
    * round asks again up to 3 times, doubling it each time.
    */
   cellStateTimeoutMs?: number;
-  /** How long requests gather before a round starts (default 0: at once; the records of one write still share a round). */
-  batchDelayMs?: number;
+  /** A round starts once no request has arrived for this long (default 5 ms)... */
+  batchQuietMs?: number;
+  /** ...or this long after the oldest request waiting was queued (default 50 ms). */
+  batchMaxWaitMs?: number;
+  /** How old a cell's known state may grow before it is asked again in the background (default 10 s). */
+  cellStateMaxAgeMs?: number;
   /** After the cells could not be listed, how long before the round is tried again (default 1 s). */
   retryDelayMs?: number;
   /** `-startingContainerWeight` (default 0.25). */
@@ -62,9 +72,6 @@ export interface AuctioneerOptions {
   /** Unix nanoseconds, for how long work waited; the system clock by default. */
   clock?: Clock;
 }
-
-/** When no cell answers `/state`, this many more tries, each with twice the timeout. */
-const STATE_RETRIES = 3;
 
 /**
  * The reason an instance or task fails when the cell it was given refuses it. A rep refuses what its executor
@@ -86,18 +93,21 @@ export class Auctioneer implements AuctionRequester, LeaderLoop {
   private readonly codec: RecordCodec | undefined;
   private readonly logger: Logger;
   private readonly rep: RepClient;
-  private readonly cellStateTimeoutMs: number;
-  private readonly batchDelayMs: number;
+  private readonly batchQuietMs: number;
+  private readonly batchMaxWaitMs: number;
   private readonly retryDelayMs: number;
   private readonly startingContainerWeight: number;
   private readonly clock: Clock;
   private readonly batch: AuctionBatch;
+  private readonly cellStates: CellStates;
 
   private running = false;
   private watcher: BbsEventWatch | null = null;
   private unwatchCellArrivals: (() => Promise<void>) | null = null;
-  /** The next round, waiting for its delay. */
+  /** The next round, waiting for the batch to gather. */
   private timer: NodeJS.Timeout | null = null;
+  /** The next round after the cells could not be listed. */
+  private roundRetry: NodeJS.Timeout | null = null;
   /** The next attempt to watch the store after etcd ended the watch and watching again failed. */
   private watchRetry: NodeJS.Timeout | null = null;
   private round: Promise<void> | null = null;
@@ -112,12 +122,19 @@ export class Auctioneer implements AuctionRequester, LeaderLoop {
     this.codec = options.codec;
     this.logger = options.logger.child({ session: 'auctioneer' });
     this.rep = options.rep ?? new HttpRepClient();
-    this.cellStateTimeoutMs = options.cellStateTimeoutMs ?? 1000;
-    this.batchDelayMs = options.batchDelayMs ?? 0;
+    this.batchQuietMs = options.batchQuietMs ?? 5;
+    this.batchMaxWaitMs = options.batchMaxWaitMs ?? 50;
     this.retryDelayMs = options.retryDelayMs ?? 1000;
     this.startingContainerWeight = options.startingContainerWeight ?? DEFAULT_STARTING_CONTAINER_WEIGHT;
     this.clock = options.clock ?? systemClock;
     this.batch = new AuctionBatch(this.clock);
+    this.cellStates = new CellStates({
+      rep: this.rep,
+      logger: this.logger,
+      timeoutMs: options.cellStateTimeoutMs ?? 1000,
+      maxAgeMs: options.cellStateMaxAgeMs ?? 10_000,
+      now: () => nsToMs(this.clock()),
+    });
   }
 
   /** Follows the store and runs rounds until stopped; requests made before start wait for it. */
@@ -134,7 +151,8 @@ export class Auctioneer implements AuctionRequester, LeaderLoop {
     // A new leader knows neither the auctions its predecessor had in flight nor the cells that arrived before it
     // led (a restart, a failover): every UNCLAIMED instance is auctioned (a round skips what is placed meanwhile).
     this.auctionUnclaimed('all');
-    this.scheduleRound(this.batchDelayMs);
+    this.cellStates.startRefreshing();
+    this.scheduleRound();
   }
 
   /** Stops following the store; resolves once the round in flight has finished. Queued requests stay queued. */
@@ -142,14 +160,17 @@ export class Auctioneer implements AuctionRequester, LeaderLoop {
     if (!this.running) return;
     this.running = false;
     if (this.timer !== null) clearTimeout(this.timer);
+    if (this.roundRetry !== null) clearTimeout(this.roundRetry);
     if (this.watchRetry !== null) clearTimeout(this.watchRetry);
     this.timer = null;
+    this.roundRetry = null;
     this.watchRetry = null;
     await this.watcher?.cancel();
     this.watcher = null;
     await this.unwatchCellArrivals?.();
     this.unwatchCellArrivals = null;
     await this.round;
+    await this.cellStates.stopRefreshing();
     while (this.pending.size > 0) await Promise.all(this.pending);
     this.logger.info('auctioneer-stopped');
   }
@@ -162,7 +183,7 @@ export class Auctioneer implements AuctionRequester, LeaderLoop {
     });
     if (valid.length === 0) return;
     this.batch.addLRPStarts(valid);
-    this.scheduleRound(this.batchDelayMs);
+    this.scheduleRound();
   }
 
   requestTaskAuctions(tasks: TaskStartRequest[]): void {
@@ -173,7 +194,7 @@ export class Auctioneer implements AuctionRequester, LeaderLoop {
     });
     if (valid.length === 0) return;
     this.batch.addTaskStarts(valid);
-    this.scheduleRound(this.batchDelayMs);
+    this.scheduleRound();
   }
 
   // ---- following the store ----
@@ -196,6 +217,8 @@ export class Auctioneer implements AuctionRequester, LeaderLoop {
         const { instance: after } = event.after;
         // UNCLAIMED -> UNCLAIMED is a failed placement being recorded: auctioning it again would loop.
         if (after?.state === 'UNCLAIMED' && before !== null && before.state !== 'UNCLAIMED') {
+          // It left its cell (crashed, evacuated, unclaimed): what we know of that cell is no longer so.
+          if (before.cell_id !== '') this.cellStates.forget(before.cell_id);
           this.auctionInstance(after.process_guid, after.domain, after.index);
         }
         return;
@@ -251,6 +274,7 @@ export class Auctioneer implements AuctionRequester, LeaderLoop {
   private onCellArrived(cellId: string): void {
     if (!this.running) return;
     this.logger.info({ cell_id: cellId }, 'cell-arrived');
+    this.cellStates.forget(cellId);
     this.auctionUnclaimed('failed-placements');
   }
 
@@ -302,84 +326,99 @@ export class Auctioneer implements AuctionRequester, LeaderLoop {
 
   // ---- rounds ----
 
-  private scheduleRound(delayMs: number): void {
-    if (!this.running || this.round !== null || this.timer !== null || this.batch.isEmpty) return;
+  /**
+   * Starts a round once the batch has been quiet for `batchQuietMs`, or `batchMaxWaitMs` after its oldest request,
+   * whichever comes first. Each request calls it again, pushing a quiet start back.
+   */
+  private scheduleRound(): void {
+    if (!this.running || this.round !== null || this.roundRetry !== null || this.batch.isEmpty) return;
+    if (this.timer !== null) clearTimeout(this.timer);
+    const queuedSince = this.batch.queuedSince;
+    const waitedMs = queuedSince === null ? 0 : nsToMs(this.clock() - queuedSince);
+    const delayMs = Math.max(0, Math.min(this.batchQuietMs, this.batchMaxWaitMs - waitedMs));
     this.timer = setTimeout(() => {
       this.timer = null;
-      this.round = this.runRound()
-        .catch((err: unknown) => {
-          this.logger.error({ err: convertError(err).message }, 'auction-failed');
-          return this.retryDelayMs;
-        })
-        .then((nextDelayMs) => {
-          this.round = null;
-          this.scheduleRound(nextDelayMs);
-        });
+      this.startRound();
     }, delayMs);
   }
 
-  /** One auction; resolves with the delay before the next one. */
-  private async runRound(): Promise<number> {
+  private startRound(): void {
+    this.round = this.runRound()
+      .catch((err: unknown) => {
+        this.logger.error({ err: convertError(err).message }, 'auction-failed');
+        return 'retry-later' as const;
+      })
+      .then((outcome) => {
+        this.round = null;
+        if (outcome === 'done') {
+          this.scheduleRound();
+          return;
+        }
+        if (!this.running) return;
+        this.roundRetry = setTimeout(() => {
+          this.roundRetry = null;
+          if (this.running && !this.batch.isEmpty) this.startRound();
+        }, this.retryDelayMs);
+      });
+  }
+
+  /** One auction; 'retry-later' when the cells could not be listed (the batch is left as it was). */
+  private async runRound(): Promise<'done' | 'retry-later'> {
     const startedAt = this.clock();
     let presences: CellPresence[];
     try {
       presences = await this.db.cells();
     } catch (err) {
       this.logger.error({ err: convertError(err).message }, 'failed-to-fetch-cells');
-      return this.retryDelayMs;
+      return 'retry-later';
     }
-    const cells = await this.fetchCellStates(presences);
-    const { lrps, tasks, queuedSince } = this.batch.drain();
+    const { lrps, tasks, queuedSince, freshStates } = this.batch.drain();
     const waiting = await this.stillWaiting(lrps, tasks);
-    const results = scheduleAuctions(
-      cells.map(({ presence, state }) => ({ cellId: presence.cell_id, state })),
-      waiting,
-      { startingContainerWeight: this.startingContainerWeight },
-    );
-    const presenceById = new Map(cells.map(({ presence }) => [presence.cell_id, presence]));
-    const refusals = await Promise.all(results.work.map(({ cellId, work }) => this.commit(presenceById.get(cellId), work)));
-    const failedLRPs = [...results.failedLRPs, ...refusals.flatMap((r) => r.LRPs.map((lrp) => ({ lrp, placementError: REFUSED_BY_CELL })))];
-    const failedTasks = [...results.failedTasks, ...refusals.flatMap((r) => r.Tasks.map((task) => ({ task, placementError: REFUSED_BY_CELL })))];
+    let round: RoundCells = { cells: [], asked: 0, allAsked: true, reused: new Set() };
+    let results: AuctionResults = { work: [], failedLRPs: [], failedTasks: [] };
+    let askedAgain = false;
+    if (waiting.lrps.length > 0 || waiting.tasks.length > 0) {
+      round = freshStates ? await this.cellStates.askingAll(presences) : await this.cellStates.reusing(presences);
+      results = this.schedule(round.cells, waiting);
+      if (!round.allAsked && (results.failedLRPs.length > 0 || results.failedTasks.length > 0)) {
+        // A reused state overstates what its cell uses: before anything fails, every cell says what it has now.
+        askedAgain = true;
+        round = await this.cellStates.askingAll(presences);
+        results = this.schedule(round.cells, waiting);
+      }
+    }
+    const presenceById = new Map(round.cells.map(({ presence }) => [presence.cell_id, presence]));
+    const refusals = await Promise.all(results.work.map(({ cellId, work }) => this.commit(presenceById.get(cellId), work, round.reused.has(cellId))));
+    const refused = refusals.filter((refusal) => !refusal.requeued);
+    const failedLRPs = [...results.failedLRPs, ...refused.flatMap((r) => r.work.LRPs.map((lrp) => ({ lrp, placementError: REFUSED_BY_CELL })))];
+    const failedTasks = [...results.failedTasks, ...refused.flatMap((r) => r.work.Tasks.map((task) => ({ task, placementError: REFUSED_BY_CELL })))];
     await Promise.all([
       ...failedLRPs.map(({ lrp, placementError }) => this.failLRP(lrp, placementError)),
       ...failedTasks.map(({ task, placementError }) => this.failTask(task, placementError)),
     ]);
     const now = this.clock();
     this.logger.info({
-      cells: cells.length,
+      cells: round.cells.length,
+      cells_asked: round.asked,
+      asked_again: askedAgain,
       lrps: waiting.lrps.length,
       lrps_failed: failedLRPs.length,
       tasks: waiting.tasks.length,
       tasks_failed: failedTasks.length,
+      requeued: refusals.reduce((sum, r) => sum + (r.requeued ? r.work.LRPs.length + r.work.Tasks.length : 0), 0),
       dropped: lrps.length + tasks.length - waiting.lrps.length - waiting.tasks.length,
       waited_ms: queuedSince === null ? 0 : nsToMs(startedAt - queuedSince),
       duration_ms: nsToMs(now - startedAt),
     }, 'auction-finished');
-    return this.batchDelayMs;
+    return 'done';
   }
 
-  /**
-   * The states of the cells taking part: those that answered and are not evacuating. When none answers, it
-   * asks again with twice the timeout, up to STATE_RETRIES times.
-   */
-  private async fetchCellStates(presences: readonly CellPresence[]): Promise<{ presence: CellPresence; state: CellState }[]> {
-    let timeoutMs = this.cellStateTimeoutMs;
-    for (let attempt = 0; ; attempt++, timeoutMs *= 2) {
-      const answers = await Promise.allSettled(presences.map((presence) => this.rep.state(presence, timeoutMs)));
-      const answered: { presence: CellPresence; state: CellState }[] = [];
-      answers.forEach((answer, i) => {
-        const presence = presences[i];
-        if (presence === undefined) return;
-        if (answer.status === 'fulfilled') answered.push({ presence, state: answer.value });
-        else this.logger.error({ cell_id: presence.cell_id, timeout_ms: timeoutMs, err: convertError(answer.reason).message }, 'failed-to-get-cell-state');
-      });
-      if (answered.length > 0 || presences.length === 0 || attempt === STATE_RETRIES) {
-        return answered.filter(({ presence, state }) => {
-          if (state.Evacuating) this.logger.info({ cell_id: presence.cell_id }, 'skipping-evacuating-cell');
-          return !state.Evacuating;
-        });
-      }
-    }
+  private schedule(cells: readonly ParticipatingCell[], waiting: { lrps: RepLRP[]; tasks: RepTask[] }): AuctionResults {
+    return scheduleAuctions(
+      cells.map(({ presence, state }) => ({ cellId: presence.cell_id, state })),
+      waiting,
+      { startingContainerWeight: this.startingContainerWeight },
+    );
   }
 
   /**
@@ -410,25 +449,39 @@ export class Auctioneer implements AuctionRequester, LeaderLoop {
   }
 
   /**
-   * POSTs the work to its cell; resolves with what the cell refused, as it was sent. A cell that cannot be
-   * reached or answers badly may have started part of it: nothing is failed then, convergence sorts it out.
+   * POSTs the work to its cell; resolves with what the cell refused, as it was sent, and whether that went back
+   * into the batch: a cell scheduled on a reused state refuses what a fresh state may not have given it, so its
+   * refusals are auctioned again by a round that asks every cell. A cell that cannot be reached or answers badly
+   * may have started part of it: nothing is failed then, convergence sorts it out.
    */
-  private async commit(presence: CellPresence | undefined, work: Work): Promise<Work> {
-    if (presence === undefined) return { LRPs: [], Tasks: [] };
+  private async commit(presence: CellPresence | undefined, work: Work, stateReused: boolean): Promise<{ work: Work; requeued: boolean }> {
+    const none = { work: { LRPs: [], Tasks: [] }, requeued: false };
+    if (presence === undefined) return none;
     const fields = { cell_id: presence.cell_id, lrps: work.LRPs.length, tasks: work.Tasks.length };
+    let refusedWork: Work;
     try {
-      const refused = await this.rep.perform(presence, work);
-      const refusedLRPs = new Set(refused.LRPs.map(lrpIdentifier));
-      const refusedTasks = new Set(refused.Tasks.map((task) => task.TaskGuid));
-      this.logger.info({ ...fields, lrps_refused: refusedLRPs.size, tasks_refused: refusedTasks.size }, 'committed-work');
-      return {
-        LRPs: work.LRPs.filter((lrp) => refusedLRPs.has(lrpIdentifier(lrp))),
-        Tasks: work.Tasks.filter((task) => refusedTasks.has(task.TaskGuid)),
-      };
+      refusedWork = await this.rep.perform(presence, work);
     } catch (err) {
       this.logger.error({ ...fields, err: convertError(err).message }, 'failed-to-commit-work');
-      return { LRPs: [], Tasks: [] };
+      this.cellStates.forget(presence.cell_id);
+      return none;
     }
+    const refusedLRPs = new Set(refusedWork.LRPs.map(lrpIdentifier));
+    const refusedTasks = new Set(refusedWork.Tasks.map((task) => task.TaskGuid));
+    this.logger.info({ ...fields, lrps_refused: refusedLRPs.size, tasks_refused: refusedTasks.size }, 'committed-work');
+    const refused: Work = {
+      LRPs: work.LRPs.filter((lrp) => refusedLRPs.has(lrpIdentifier(lrp))),
+      Tasks: work.Tasks.filter((task) => refusedTasks.has(task.TaskGuid)),
+    };
+    if (refused.LRPs.length === 0 && refused.Tasks.length === 0) {
+      this.cellStates.placed(presence.cell_id, work);
+      return { work: refused, requeued: false };
+    }
+    // What we knew of the cell was wrong: it is asked again.
+    this.cellStates.forget(presence.cell_id);
+    if (!stateReused) return { work: refused, requeued: false };
+    this.batch.addRefused(refused);
+    return { work: refused, requeued: true };
   }
 
   private async failLRP(lrp: RepLRP, placementError: string): Promise<void> {

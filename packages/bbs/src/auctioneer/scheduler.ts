@@ -160,6 +160,8 @@ class CandidateCell {
   readonly zone: string;
   readonly work: Work = { LRPs: [], Tasks: [] };
   private readonly state: CellState;
+  /** Instances per process guid in `state.LRPs`; built when first asked. */
+  private instanceCounts: Map<string, number> | null = null;
 
   constructor(cell: AuctionCell, private readonly startingContainerWeight: number) {
     this.cellId = cell.cellId;
@@ -177,7 +179,9 @@ class CandidateCell {
   }
 
   instancesOf(processGuid: string): number {
-    return this.state.LRPs.filter((lrp) => lrp.process_guid === processGuid).length;
+    // Counted once per round, not per question: a placement asks of every cell, each holding hundreds.
+    this.instanceCounts ??= countByProcessGuid(this.state.LRPs);
+    return this.instanceCounts.get(processGuid) ?? 0;
   }
 
   runs(rootfs: string): boolean {
@@ -201,6 +205,7 @@ class CandidateCell {
   reserveLRP(lrp: RepLRP): void {
     this.reserve(lrp);
     this.state.LRPs.push(lrp);
+    this.instanceCounts?.set(lrp.process_guid, (this.instanceCounts.get(lrp.process_guid) ?? 0) + 1);
     this.work.LRPs.push(lrp);
   }
 
@@ -214,6 +219,28 @@ class CandidateCell {
     this.state.AvailableResources = subtract(this.state.AvailableResources, resource);
     this.state.StartingContainerCount += 1;
   }
+}
+
+/**
+ * A cell's state once it has taken `work`, as the scheduler reserves it: less room, the work among its LRPs and
+ * Tasks, and one more starting container per piece.
+ */
+export function stateWithWork(state: CellState, work: Work): CellState {
+  let available = state.AvailableResources;
+  for (const resource of [...work.LRPs, ...work.Tasks]) available = subtract(available, resource);
+  return {
+    ...state,
+    AvailableResources: available,
+    LRPs: [...state.LRPs, ...work.LRPs],
+    Tasks: [...state.Tasks, ...work.Tasks],
+    StartingContainerCount: state.StartingContainerCount + work.LRPs.length + work.Tasks.length,
+  };
+}
+
+function countByProcessGuid(lrps: readonly RepLRP[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const lrp of lrps) counts.set(lrp.process_guid, (counts.get(lrp.process_guid) ?? 0) + 1);
+  return counts;
 }
 
 function subtract(available: Resources, resource: Resource): Resources {
