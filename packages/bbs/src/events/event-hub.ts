@@ -1,6 +1,7 @@
 /**
- * The BBS's event hub (spec/bbs.md §9.3, bbs `events/hub.go`, with replay): one etcd watch per process feeds
- * every subscriber, each through a bounded buffer. A subscriber that lets its buffer fill is dropped: it gets what
+ * The BBS's event hub (spec/bbs.md §9.3, bbs `events/hub.go`, with replay): the store's one watch (its view's,
+ * see view.ts; a watch of the hub's own for a store without a view) feeds every subscriber, each through a
+ * bounded buffer. Each revision's events are decoded once, for the hub and the leader's loops alike. A subscriber that lets its buffer fill is dropped: it gets what
  * it had buffered, then its end. Unlike Diego's hub, a subscriber may start after any etcd revision and gets
  * every event after it, once: recent events come from the hub's history, older ones from a watch of its own
  * that hands over to the shared one when they meet.
@@ -12,8 +13,8 @@ import { type BbsEvent, DEFAULT_SUBSCRIBER_BUFFER, parseEventId, type ResumePoin
 import { etcdCall } from '../db/etcd/errors';
 import { V1_PREFIX } from '../db/etcd/keys';
 import type { RecordCodec } from '../db/etcd/record-codec';
-import { RevisionWatch, type KeyChange } from '../db/etcd/revision-watch';
-import { eventGroups, type EventGroup } from './watch-events';
+import { RevisionWatch } from '../db/etcd/revision-watch';
+import { batchEventGroups, eventGroups, type EventGroup, type StoreFeed } from './watch-events';
 
 /** Events the hub keeps for subscribers that resume a little behind. */
 const DEFAULT_HISTORY_SIZE = 1024;
@@ -26,6 +27,8 @@ export interface EventHubOptions {
   historySize?: number;
   /** How the store's values are stored (the store's codec); plain JSON by default. */
   codec?: RecordCodec;
+  /** The store whose view's watch feeds the hub; without one (or without a view) the hub watches etcd itself. */
+  feed?: StoreFeed;
 }
 
 /** Why a subscription ended. */
@@ -63,15 +66,24 @@ export interface HubSubscription {
 export interface EventHubCounts {
   /** Open subscriptions. */
   readonly subscribers: number;
-  /** Open etcd watches: the shared one (while anyone subscribes) and those of subscribers still catching up. */
+  /**
+   * Open etcd watches of the hub's own: those of subscribers still catching up, and the shared one (while anyone
+   * subscribes) only where no view feeds the hub.
+   */
   readonly watches: number;
 }
 
-/** The shared watch and what it has seen. */
+/** The shared feed and what it has seen. */
 interface Live {
-  watch: RevisionWatch;
-  /** Every event after this revision is in `history` (the hub started here, or dropped the groups up to it). */
-  floor: bigint;
+  /** Stops the feed: the view's follower, or the hub's own watch. */
+  stop(): void;
+  /** Whether the feed is an etcd watch of the hub's own (no view). */
+  ownWatch: boolean;
+  /**
+   * Every event after this revision is in `history` (the hub started here, or dropped the groups up to it); null
+   * while the view it follows is still loading (subscribers catch up by themselves meanwhile).
+   */
+  floor: bigint | null;
   history: EventGroup[];
   historyEvents: number;
 }
@@ -173,7 +185,7 @@ export class EventHub {
   get counts(): EventHubCounts {
     let catchingUp = 0;
     for (const subscriber of this.subscribers) if (!subscriber.following) catchingUp++;
-    return { subscribers: this.subscribers.size, watches: (this.live === null ? 0 : 1) + catchingUp };
+    return { subscribers: this.subscribers.size, watches: (this.live?.ownWatch === true ? 1 : 0) + catchingUp };
   }
 
   /**
@@ -190,7 +202,7 @@ export class EventHub {
     const subscriber = new Subscriber(resumeAfter ?? { revision: current, place: null }, this.bufferSize, (s) => this.release(s));
     this.subscribers.add(subscriber);
     const live = (this.live ??= this.startLive(current));
-    if (subscriber.cursor >= live.floor) this.follow(subscriber, live);
+    if (live.floor !== null && subscriber.cursor >= live.floor) this.follow(subscriber, live);
     else this.catchUp(subscriber);
     return subscriber;
   }
@@ -212,32 +224,44 @@ export class EventHub {
   }
 
   private startLive(after: bigint): Live {
-    const live: Live = {
-      floor: after,
-      history: [],
-      historyEvents: 0,
-      watch: new RevisionWatch(
-        this.etcd,
-        V1_PREFIX,
-        after + 1n,
-        {
-          onChanges: (changes) => this.publish(live, changes),
-          onCompacted: (compactRevision) => this.liveLost(live, { reason: 'compacted', compactRevision }),
-          onClosed: () => this.liveLost(live, { reason: 'failed' }),
-        },
-        { logger: this.options.logger },
-      ),
-    };
+    const live: Live = { stop: () => undefined, ownWatch: false, floor: null, history: [], historyEvents: 0 };
+    const { feed } = this.options;
+    const view = feed?.viewStatus ?? null;
+    const stopFollowing = feed?.followView({
+      onBatch: (batch) => this.publish(live, batchEventGroups(batch, this.options.logger, this.options.codec)),
+      onLoaded: (revision) => this.reloaded(live, revision),
+    }) ?? null;
+    if (stopFollowing !== null && view !== null) {
+      live.stop = stopFollowing;
+      // Every batch from here on comes after the view's revision (none while it loads: its load says where).
+      if (view.live) live.floor = BigInt(view.revision);
+      return live;
+    }
+    const watch = new RevisionWatch(
+      this.etcd,
+      V1_PREFIX,
+      after + 1n,
+      {
+        onChanges: (changes) => this.publish(live, eventGroups(changes, this.options.logger, this.options.codec)),
+        onCompacted: (compactRevision) => this.liveLost(live, { reason: 'compacted', compactRevision }),
+        onClosed: () => this.liveLost(live, { reason: 'failed' }),
+      },
+      { logger: this.options.logger },
+    );
+    live.stop = () => watch.close();
+    live.ownWatch = true;
+    live.floor = after;
     return live;
   }
 
   private stopLive(): void {
-    this.live?.watch.close();
+    this.live?.stop();
     this.live = null;
   }
 
-  private publish(live: Live, changes: KeyChange[]): void {
-    for (const group of eventGroups(changes, this.options.logger, this.options.codec)) {
+  private publish(live: Live, groups: readonly EventGroup[]): void {
+    if (this.live !== live) return;
+    for (const group of groups) {
       live.history.push(group);
       live.historyEvents += group.events.length;
       while (live.historyEvents > this.historySize) {
@@ -248,6 +272,27 @@ export class EventHub {
       }
       for (const subscriber of this.subscribers) {
         if (subscriber.following) this.deliver(subscriber, group);
+      }
+    }
+  }
+
+  /**
+   * The view was (re)loaded at `revision`: the changes before it never came as batches (its first load, or etcd
+   * compacted them away under its watch). The hub's history starts again there; a subscriber that had not seen
+   * up to it catches up with a watch of its own, which ends it as `compacted` where etcd no longer has what it
+   * missed, as the hub's own watch would have.
+   */
+  private reloaded(live: Live, revision: bigint): void {
+    if (this.live !== live) return;
+    if (live.floor !== null) this.options.logger.error({ revision: revision.toString() }, 'event-hub-view-reloaded');
+    live.floor = revision;
+    live.history = [];
+    live.historyEvents = 0;
+    for (const subscriber of this.subscribers) {
+      if (subscriber.cursor >= revision) {
+        if (!subscriber.following) this.follow(subscriber, live);
+      } else if (subscriber.following) {
+        this.catchUp(subscriber);
       }
     }
   }
@@ -284,7 +329,8 @@ export class EventHub {
           }
           // Every change up to the last one's revision has been seen, events or not (domains, cells).
           const seen = BigInt(changes[changes.length - 1]?.kv.mod_revision ?? '0');
-          if (this.live !== null && seen >= this.live.floor) this.follow(subscriber, this.live);
+          const live = this.live;
+          if (live?.floor != null && seen >= live.floor) this.follow(subscriber, live);
         },
         onCompacted: (compactRevision) => subscriber.finish({ reason: 'compacted', compactRevision }),
         onClosed: () => subscriber.finish({ reason: 'failed' }),

@@ -23,6 +23,8 @@ import { type BbsEvent, eventId } from '@diego/bbs-client';
 import { parseKey, V1_PREFIX } from '../db/etcd/keys';
 import { RecordCodec } from '../db/etcd/record-codec';
 import { RevisionWatch, type KeyChange } from '../db/etcd/revision-watch';
+import { EtcdDb } from '../db/etcd/etcd-db';
+import type { EtcdViewStatus, ViewBatch, ViewFollower } from '../db/etcd/view';
 
 /** The events one etcd revision produced, in the order the transaction wrote them. */
 export interface EventGroup {
@@ -33,6 +35,72 @@ export interface EventGroup {
 /** An in-process follower of the store's changes; cancel() stops it (no callback after that). */
 export interface BbsEventWatch {
   cancel(): Promise<void>;
+}
+
+/**
+ * The store's one watch as its followers see it (an EtcdDb): each batch of changes the view applied, and each
+ * (re)load. Without a view (`viewStatus` null) there is nothing to follow and each follower watches etcd itself.
+ */
+export interface StoreFeed {
+  followView(follower: ViewFollower): (() => void) | null;
+  readonly viewStatus: EtcdViewStatus | null;
+}
+
+/** The feed of a store the leader's loops were given: an EtcdDb's (with or without a view); null for any other. */
+export function storeFeedOf(store: object): StoreFeed | null {
+  return store instanceof EtcdDb ? store : null;
+}
+
+/** Each batch's events, decoded once for every follower in the process (the hub, the leader's loops). */
+const groupsOfBatch = new WeakMap<ViewBatch, EventGroup[]>();
+
+/** The events of a batch the view applied, grouped by revision (see `eventGroups`); the same objects for every caller. */
+export function batchEventGroups(batch: ViewBatch, logger: Logger, codec: RecordCodec = RecordCodec.PLAIN): EventGroup[] {
+  let groups = groupsOfBatch.get(batch);
+  if (groups === undefined) {
+    groups = eventGroups(batch.changes, logger, codec);
+    groupsOfBatch.set(batch, groups);
+  }
+  return groups;
+}
+
+/**
+ * `watchBbsEvents` fed by the store's own watch (the view's), so that a BBS decodes each change once whoever
+ * follows it; a store without a view falls back to a watch of its own. From now means after the view's revision
+ * (the view may be a few milliseconds behind etcd: those changes come too). A (re)load of the view means changes
+ * it never delivered as batches (etcd compacted them away, or the view was still loading when this was called):
+ * `onError`, as a compacted watch, after which the caller follows again.
+ */
+export async function followBbsEvents(
+  feed: StoreFeed | null,
+  etcd: Namespace,
+  logger: Logger,
+  onEvent: (event: BbsEvent) => void,
+  onError: (err: Error) => void,
+  codec: RecordCodec = RecordCodec.PLAIN,
+): Promise<BbsEventWatch> {
+  let following = true;
+  const stop = feed?.followView({
+    onBatch: (batch) => {
+      for (const group of batchEventGroups(batch, logger, codec)) {
+        for (const event of group.events) if (following) onEvent(event);
+      }
+    },
+    onLoaded: (revision) => {
+      if (!following) return;
+      following = false;
+      stop?.();
+      // Not from within the view's round of its followers: the caller follows again from onError.
+      queueMicrotask(() => onError(new Error(`the store's view was reloaded at revision ${revision}: changes before it were not followed`)));
+    },
+  });
+  if (stop === undefined || stop === null) return watchBbsEvents(etcd, logger, onEvent, onError, codec);
+  return {
+    cancel: async () => {
+      following = false;
+      stop();
+    },
+  };
 }
 
 /**

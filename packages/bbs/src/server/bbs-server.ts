@@ -15,11 +15,13 @@ import type { BbsConfig } from '../config';
 import { type RunningServer, startDebugServer, closeServer, listenOn, parseListenAddress } from '@diego/server-support';
 import {
   Converger,
+  DEFAULT_CONVERGE_FULL_REPEAT_INTERVAL_MS,
   DEFAULT_CONVERGE_REPEAT_INTERVAL_MS,
   DEFAULT_TASK_CONVERGENCE_DURATIONS,
   taskConvergenceDurationsNs,
 } from '../converger/converger';
 import { LRPConvergenceController } from '../converger/lrp-convergence-controller';
+import type { ConvergenceChangeFeed } from '../converger/lrp-convergence-tracking';
 import { TaskConvergenceController } from '../converger/task-convergence-controller';
 import type { AuctionRequester, LeaderLoop, TaskCompletionSubmitter } from '../leader/contracts';
 import { LeaderElection } from '../leader/election';
@@ -95,6 +97,8 @@ export interface BbsLeaderOptions {
   advertiseUrl: string;
   /** Default 30 s. */
   convergeRepeatIntervalMs?: number;
+  /** How often an LRP convergence pass covers every record rather than what changed (default 5 min). */
+  convergeFullRepeatIntervalMs?: number;
   /** Diego's defaults: 30 s, 30 min, 120 s. */
   taskConvergenceDurations?: Partial<TaskConvergenceDurations>;
   /** The election lease's TTL (default 10 s). */
@@ -140,6 +144,7 @@ export async function startBbsServer(options: BbsServerOptions): Promise<BbsServ
   const hub = new EventHub(options.etcd, {
     logger: eventLogger,
     codec: db.codec,
+    feed: db,
     ...(options.eventBufferSize === undefined ? {} : { bufferSize: options.eventBufferSize }),
     ...(options.eventHistorySize === undefined ? {} : { historySize: options.eventHistorySize }),
   });
@@ -166,6 +171,7 @@ export async function startBbsServer(options: BbsServerOptions): Promise<BbsServ
     completions,
     clock,
     metrics,
+    changes: db,
     ...(options.convergenceWorkers === undefined ? {} : { workers: options.convergenceWorkers }),
   });
   const listener = createBbsRequestListener(handlers, logger, (route, seconds) => metrics.recordRequest(route, seconds));
@@ -194,6 +200,7 @@ export async function startBbsServer(options: BbsServerOptions): Promise<BbsServ
       cells: db,
       taskDurations: taskConvergenceDurationsNs({ ...DEFAULT_TASK_CONVERGENCE_DURATIONS, ...leader.taskConvergenceDurations }),
       repeatIntervalMs: leader.convergeRepeatIntervalMs ?? DEFAULT_CONVERGE_REPEAT_INTERVAL_MS,
+      fullRepeatIntervalMs: leader.convergeFullRepeatIntervalMs ?? DEFAULT_CONVERGE_FULL_REPEAT_INTERVAL_MS,
       logger: logger.child({ session: 'converger' }),
     });
     // In this order: callbacks and auctions are taken in before the converger's first pass sends them any. The
@@ -340,6 +347,7 @@ function leaderOptions(config: BbsConfig, advertiseUrl: string): BbsLeaderOption
   return {
     advertiseUrl,
     ...(config.convergeRepeatIntervalMs === undefined ? {} : { convergeRepeatIntervalMs: config.convergeRepeatIntervalMs }),
+    ...(config.convergeFullRepeatIntervalMs === undefined ? {} : { convergeFullRepeatIntervalMs: config.convergeFullRepeatIntervalMs }),
     ...(config.lockTtlSeconds === undefined ? {} : { electionTtlSeconds: config.lockTtlSeconds }),
     ...(config.lockRetryIntervalMs === undefined ? {} : { campaignRetryIntervalMs: config.lockRetryIntervalMs }),
     ...(config.updateWorkers === undefined ? {} : { updateWorkers: config.updateWorkers }),
@@ -370,6 +378,8 @@ interface ConvergenceParts {
   completions: TaskCompletionSubmitter;
   clock: Clock;
   metrics: BbsMetrics;
+  /** The store's changes, so that the leader's LRP passes cover what changed. */
+  changes: ConvergenceChangeFeed;
   workers?: number;
 }
 
@@ -379,14 +389,14 @@ function bbsHandlers(
   rep: RepClient,
   events: EventStreams,
   logger: Logger,
-  { auctioneer, completions, clock, metrics, workers }: ConvergenceParts,
+  { auctioneer, completions, clock, metrics, changes, workers }: ConvergenceParts,
 ): { handlers: BbsHandlers; lrpConvergence: LRPConvergenceController; taskConvergence: TaskConvergenceController } {
   const actualLRPController = new ActualLRPController(db, rep, logger.child({ session: 'actual-lrp-controller' }));
   const desiredLRPController = new DesiredLRPController(db, actualLRPController, logger.child({ session: 'desired-lrp-controller' }));
   const taskController = new TaskController(db, rep, logger.child({ session: 'task-controller' }));
   const convergerLogger = logger.child({ session: 'converger' });
   const convergence = { logger: convergerLogger, clock, metrics, ...(workers === undefined ? {} : { workers }) };
-  const lrpConvergence = new LRPConvergenceController({ db, actualLRPs: actualLRPController, auctioneer, ...convergence });
+  const lrpConvergence = new LRPConvergenceController({ db, actualLRPs: actualLRPController, auctioneer, changes, ...convergence });
   const taskConvergence = new TaskConvergenceController({ db, auctioneer, completions, ...convergence });
   const handlers: BbsHandlers = {
     Ping: async () => ({ available: true }),

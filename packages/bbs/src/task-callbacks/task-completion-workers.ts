@@ -1,6 +1,7 @@
 /**
  * The task completion callback workers (spec/bbs.md §7, Diego's `taskworkpool`), run by the leader BBS only.
- * Completions are noticed on the store's etcd watch, so a callback fires whichever BBS completed the task.
+ * Completions are noticed on the store's etcd watch (the view's, where the store has one), so a callback fires
+ * whichever BBS completed the task.
  */
 import { setMaxListeners } from 'node:events';
 import { convertError, taskResponseJson, type Task } from '@diego/models';
@@ -9,7 +10,7 @@ import type { Logger } from 'pino';
 import type { BbsEvent } from '@diego/bbs-client';
 import type { Db } from '../db/db';
 import type { RecordCodec } from '../db/etcd/record-codec';
-import { watchBbsEvents, type BbsEventWatch } from '../events/watch-events';
+import { followBbsEvents, storeFeedOf, type BbsEventWatch } from '../events/watch-events';
 import type { LeaderLoop, TaskCompletionSubmitter } from '../leader/contracts';
 import { CallbackAgents, postCallback, type CallbackOutcome } from './callback-request';
 
@@ -149,7 +150,8 @@ export class TaskCompletionWorkers implements LeaderLoop, TaskCompletionSubmitte
   }
 
   private follow(run: Run): Promise<void> {
-    const following = watchBbsEvents(
+    const following = followBbsEvents(
+      storeFeedOf(this.db),
       this.etcd,
       this.logger,
       (event) => this.onEvent(run, event),

@@ -78,9 +78,9 @@ describe('EventStream_r0', () => {
     expect(atStart.hub).toEqual({ subscribers: 0, watches: 0 });
     for (let i = 0; i < 5; i++) await desireTask(`later-${i}`);
 
-    // While ten are connected, they share one watch.
+    // While ten are connected, they share the store's one watch (its view's): the hub opens none.
     const ten = await Promise.all(Array.from({ length: 10 }, () => SseClient.connect(`${bbs.url}/v1/events`)));
-    expect(bbs.server.events).toEqual({ subscribers: 10, watches: 1 });
+    expect(bbs.server.events).toEqual({ subscribers: 10, watches: 0 });
     for (const stream of ten) stream.close();
 
     // Every fifth one resumes from an older revision, which takes a watch of its own for a while.

@@ -43,7 +43,7 @@ describe('EventStream_r0', () => {
 
       const received = await takeEvents(events, 8, 20_000);
       expect(received.map(subjectOf)).toEqual(Array.from({ length: 8 }, (_, i) => `task:t-${i + 1}`));
-      expect(bbs.server.events).toEqual({ subscribers: 1, watches: 1 });
+      expect(bbs.server.events).toEqual({ subscribers: 1, watches: 0 });
     } finally {
       events.close();
     }
