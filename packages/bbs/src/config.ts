@@ -20,6 +20,8 @@ export interface BbsConfig {
   advertiseUrl?: string;
   /** The converger's period (`--convergeRepeatInterval`), default 30 s. */
   convergeRepeatIntervalMs?: number;
+  /** How often an LRP convergence pass covers every record, not only what changed (`--convergeFullRepeatInterval`), default 5 min. */
+  convergeFullRepeatIntervalMs?: number;
   /** Task convergence kicks tasks untouched this long (`--kickTaskDuration`), default 30 s. */
   kickTaskDurationMs?: number;
   /** ...fails tasks PENDING this long (`--expirePendingTaskDuration`), default 30 min. */

@@ -80,6 +80,7 @@ describe('diego bbs', () => {
       eventHeartbeatIntervalMs: 15_000,
       advertiseUrl: 'http://0.0.0.0:8889',
       convergeRepeatIntervalMs: 30_000,
+      convergeFullRepeatIntervalMs: 300_000,
       kickTaskDurationMs: 30_000,
       expirePendingTaskDurationMs: 1_800_000,
       expireCompletedTaskDurationMs: 120_000,
@@ -115,9 +116,10 @@ describe('diego bbs', () => {
   });
 
   it('takes the convergence durations and the advertised URL, from flags or their environment variables', () => {
-    const args = ['-convergeRepeatInterval=5s', '-kickTaskDuration', '10s', '-expirePendingTaskDuration=1h', '-advertiseURL=http://bbs-0.example:8889'];
+    const args = ['-convergeRepeatInterval=5s', '-convergeFullRepeatInterval=10m', '-kickTaskDuration', '10s', '-expirePendingTaskDuration=1h', '-advertiseURL=http://bbs-0.example:8889'];
     expect(parseCommandLine(bbsCommand, args, { DIEGO_BBS_EXPIRE_COMPLETED_TASK_DURATION: '2m' })).toMatchObject({
       convergeRepeatIntervalMs: 5000,
+      convergeFullRepeatIntervalMs: 600_000,
       kickTaskDurationMs: 10_000,
       expirePendingTaskDurationMs: 3_600_000,
       expireCompletedTaskDurationMs: 120_000,

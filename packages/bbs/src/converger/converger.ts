@@ -1,7 +1,9 @@
 /**
  * The converger (spec/bbs.md §8.1), a loop of the leader: task and LRP convergence together every
  * `--convergeRepeatInterval`, and at once when a cell's presence disappears. Passes never overlap: a trigger
- * during a pass runs one more pass right after it.
+ * during a pass runs one more pass right after it. LRP passes cover what changed since the last one (the store's
+ * changes are followed while leading); every `--convergeFullRepeatInterval`, and on taking the lead, one covers
+ * everything.
  */
 import { convertError } from '@diego/models';
 import type { Logger } from 'pino';
@@ -14,6 +16,8 @@ import type { TaskConvergenceController } from './task-convergence-controller';
 
 /** Diego's `convergeRepeatInterval`. */
 export const DEFAULT_CONVERGE_REPEAT_INTERVAL_MS = 30_000;
+/** How often an LRP pass covers every record rather than what changed (ours; Diego's passes were all full). */
+export const DEFAULT_CONVERGE_FULL_REPEAT_INTERVAL_MS = 5 * 60_000;
 
 /** Diego's converger defaults: kick 30 s, expire pending 30 min, expire completed 120 s. */
 export const DEFAULT_TASK_CONVERGENCE_DURATIONS: Readonly<TaskConvergenceDurations> = Object.freeze({
@@ -34,18 +38,20 @@ export function taskConvergenceDurationsNs(durations: TaskConvergenceDurations):
 }
 
 export interface ConvergerOptions {
-  lrps: Pick<LRPConvergenceController, 'convergeLRPs'>;
+  lrps: Pick<LRPConvergenceController, 'convergeLRPs' | 'followChanges'>;
   tasks: Pick<TaskConvergenceController, 'convergeTasks'>;
   cells: Pick<Db, 'watchCellDisappearances'>;
   taskDurations: TaskConvergenceDurationsNs;
   repeatIntervalMs: number;
+  /** How often an LRP pass is a full one (default 5 min). */
+  fullRepeatIntervalMs?: number;
   logger: Logger;
 }
 
 /**
  * @example
  *   const converger = new Converger({ lrps, tasks, cells: db, taskDurations, repeatIntervalMs: 30_000, logger });
- *   await converger.start(); // converges at once, then every 30 s and whenever a cell disappears
+ *   await converger.start(); // converges everything at once, then what changed every 30 s and whenever a cell disappears
  */
 export class Converger implements LeaderLoop {
   readonly name = 'converger';
@@ -54,12 +60,17 @@ export class Converger implements LeaderLoop {
   private passAgain = false;
   private timer: NodeJS.Timeout | null = null;
   private unwatchCells: (() => Promise<void>) | null = null;
+  private unfollowChanges: (() => void) | null = null;
+  /** Date.now() from which the next LRP pass is a full one. */
+  private fullPassDueAt = 0;
 
   constructor(private readonly options: ConvergerOptions) {}
 
-  /** Watches the cells, then converges at once: a new leader does not wait a whole interval. */
+  /** Follows the changes and watches the cells, then converges at once: a new leader does not wait a whole interval. */
   async start(): Promise<void> {
     this.running = true;
+    this.fullPassDueAt = 0;
+    this.unfollowChanges = this.options.lrps.followChanges();
     await this.watchCells();
     this.convergeNow();
   }
@@ -68,6 +79,8 @@ export class Converger implements LeaderLoop {
   async stop(): Promise<void> {
     this.running = false;
     this.clearTimer();
+    this.unfollowChanges?.();
+    this.unfollowChanges = null;
     const unwatch = this.unwatchCells;
     this.unwatchCells = null;
     await unwatch?.();
@@ -97,8 +110,10 @@ export class Converger implements LeaderLoop {
   /** §8.1: both kinds at once; a failed pass is logged and the next one tries again. */
   private async converge(): Promise<void> {
     const { lrps, tasks, taskDurations, logger } = this.options;
+    const full = Date.now() >= this.fullPassDueAt;
+    if (full) this.fullPassDueAt = Date.now() + (this.options.fullRepeatIntervalMs ?? DEFAULT_CONVERGE_FULL_REPEAT_INTERVAL_MS);
     await Promise.all([
-      lrps.convergeLRPs().catch((err: unknown) => logger.error({ err: convertError(err).message }, 'lrp-convergence-failed')),
+      lrps.convergeLRPs({ full }).catch((err: unknown) => logger.error({ err: convertError(err).message }, 'lrp-convergence-failed')),
       tasks.convergeTasks(taskDurations).catch((err: unknown) => logger.error({ err: convertError(err).message }, 'task-convergence-failed')),
     ]);
   }

@@ -3,14 +3,19 @@ import type { Logger } from 'pino';
 import type { ActualLRPController } from '../controllers/actual-lrp-controller';
 import type { Clock, Db } from '../db/db';
 import type { AuctionRequester } from '../leader/contracts';
-import type { BbsMetrics } from '../metrics';
-import { calculateLRPConvergence, countLRPs, lrpStartRequests, type LRPConvergenceChanges } from './lrp-convergence';
+import type { BbsMetrics, LRPCounts } from '../metrics';
+import { calculateLRPConvergence, lrpStartRequests, type LRPConvergenceChanges } from './lrp-convergence';
+import { LRPConvergenceTracking, type ConvergenceChangeFeed } from './lrp-convergence-tracking';
+import { LRPCountsByProcessGuid } from './lrp-counts';
 import { CONVERGENCE_WORKERS, forEachWithWorkers } from '../workers';
 
 export type LRPConvergenceStore = Pick<
   Db,
   | 'gatherAndPruneActualLRPs'
+  | 'gatherAndPruneActualLRPsOf'
   | 'desiredLRPSchedulingInfos'
+  | 'desiredLRPSchedulingInfosOf'
+  | 'actualLRPGroups'
   | 'domains'
   | 'cells'
   | 'createUnclaimedActualLRP'
@@ -28,6 +33,8 @@ export interface LRPConvergenceControllerOptions {
   metrics?: Pick<BbsMetrics, 'recordLRPConvergence'>;
   /** Writes in flight at once (default 20, bbs `-convergenceWorkers`). */
   workers?: number;
+  /** The store's changes, for passes over what changed (see followChanges); without it every pass is full. */
+  changes?: ConvergenceChangeFeed;
 }
 
 /** What one pass did, for its caller and its log line. */
@@ -35,6 +42,25 @@ export interface LRPConvergenceSummary {
   changes: LRPConvergenceChanges;
   /** Records deleted because they did not decode. */
   pruned: number;
+  /** Whether the pass examined every record, or only the process guids that changed or wait. */
+  full: boolean;
+  /** The process guids it examined. */
+  processGuids: number;
+}
+
+/**
+ * Beyond this share of the guids known, a pass over what changed reads each guid on its own for about what one
+ * walk of every record costs: the pass walks instead. Up to FEW_GUIDS, reading each costs little either way.
+ */
+const MOST_GUIDS = 0.25;
+const FEW_GUIDS = 1_000;
+
+/** What a pass examines: every record (null) or these guids, and why. */
+interface PassScope {
+  processGuids: Set<string> | null;
+  reason: string;
+  /** The live cells and fresh domains the guids were chosen by (a pass over what changed). */
+  chosenBy: { liveCellIds: ReadonlySet<string>; freshDomains: ReadonlySet<string> } | null;
 }
 
 /**
@@ -43,32 +69,112 @@ export interface LRPConvergenceSummary {
  * start requests to the auctioneer for the restarted crashes and the stale UNCLAIMED instances. Instances it
  * creates or unclaims on missing cells are placed by the auctioneer's own watch of UNCLAIMED records.
  *
+ * While it follows the store's changes (the leader's converger asks it to), a pass gathers only the process guids
+ * that changed or wait (lrp-convergence-tracking.ts) and computes with the same function over them; a full pass
+ * stays what it was, and comes whenever there is doubt. Passes run one at a time.
+ *
  * @example
- *   const converger = new LRPConvergenceController({ db, actualLRPs, auctioneer, logger, clock });
- *   await converger.convergeLRPs();
+ *   const converger = new LRPConvergenceController({ db, actualLRPs, auctioneer, logger, clock, changes: db });
+ *   const stop = converger.followChanges();
+ *   await converger.convergeLRPs({ full: true });
+ *   await converger.convergeLRPs(); // what changed since
  */
 export class LRPConvergenceController {
   private readonly workers: number;
+  private tracking: LRPConvergenceTracking | null = null;
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: LRPConvergenceControllerOptions) {
     this.workers = options.workers ?? CONVERGENCE_WORKERS;
   }
 
-  async convergeLRPs(): Promise<LRPConvergenceSummary> {
+  /**
+   * Follows the store's changes from now on, so that passes may cover only what changed (the first is full);
+   * returns the function that stops it. Without a change feed, passes stay full.
+   */
+  followChanges(): () => void {
+    const tracking = new LRPConvergenceTracking();
+    const unfollow = this.options.changes?.followView(tracking) ?? null;
+    if (unfollow === null) return () => undefined;
+    this.tracking = tracking;
+    return () => {
+      unfollow();
+      if (this.tracking === tracking) this.tracking = null;
+    };
+  }
+
+  /** One pass, after the one in progress: over what changed when it can be, else (or when `full`) over everything. */
+  convergeLRPs(options: { full?: boolean } = {}): Promise<LRPConvergenceSummary> {
+    const pass = this.queue.then(() => this.pass(options.full === true));
+    this.queue = pass.catch(() => undefined);
+    return pass;
+  }
+
+  private async pass(fullAsked: boolean): Promise<LRPConvergenceSummary> {
     const { db, logger, clock } = this.options;
     const started = process.hrtime.bigint();
-    logger.info('lrp-convergence-started');
+    const tracking = this.tracking;
+    try {
+      const scope = await this.scope(tracking, fullAsked);
+      const guids = scope.processGuids;
+      logger.info({ full: guids === null, reason: scope.reason, process_guids: guids?.size }, 'lrp-convergence-started');
 
-    const { records: actuals, pruned } = await db.gatherAndPruneActualLRPs();
-    const [desireds, domains, cells] = await Promise.all([db.desiredLRPSchedulingInfos(), db.domains(), db.cells()]);
-    const changes = calculateLRPConvergence({
-      actuals,
-      desireds,
-      freshDomains: new Set(domains),
-      liveCellIds: new Set(cells.map((cell) => cell.cell_id)),
-      now: clock(),
-    });
+      const { records: actuals, pruned } = guids === null ? await db.gatherAndPruneActualLRPs() : await db.gatherAndPruneActualLRPsOf(guids);
+      const [desireds, domains, cells] = await Promise.all([
+        guids === null ? db.desiredLRPSchedulingInfos() : db.desiredLRPSchedulingInfosOf(guids),
+        db.domains(),
+        db.cells(),
+      ]);
+      const freshDomains = new Set(domains);
+      const liveCellIds = new Set(cells.map((cell) => cell.cell_id));
+      const changes = calculateLRPConvergence({ actuals, desireds, freshDomains, liveCellIds, now: clock() });
+      const restarted = await this.makeChanges(changes, tracking);
 
+      const starts = lrpStartRequests([...restarted, ...changes.staleUnclaimed], desireds);
+      if (starts.length > 0) this.options.auctioneer.requestLRPAuctions(starts);
+
+      // Cells gone after the guids were chosen, and domains changed since, are the next pass's to see.
+      tracking?.finish({ examined: guids, actuals, desireds, changes, ...(scope.chosenBy ?? { liveCellIds, freshDomains }) });
+      let counts = tracking?.counts;
+      if (counts === undefined) {
+        counts = new LRPCountsByProcessGuid();
+        counts.replace(null, actuals, desireds);
+      }
+      const processGuids = guids?.size ?? counts.processGuids;
+      this.report({ changes, pruned, full: guids === null, processGuids }, counts.totals, domains, restarted.length, started);
+      return { changes, pruned, full: guids === null, processGuids };
+    } catch (err) {
+      tracking?.distrust('last-pass-failed');
+      throw err;
+    }
+  }
+
+  /** Every record, or the guids that changed or wait, given the cells gone and the domains' freshness. */
+  private async scope(tracking: LRPConvergenceTracking | null, fullAsked: boolean): Promise<PassScope> {
+    const full = (reason: string): PassScope => ({ processGuids: null, reason, chosenBy: null });
+    if (tracking === null) return full('not-following-changes');
+    const taken = tracking.begin();
+    if (fullAsked) return full('full-pass-due');
+    if (taken.doubt !== null) return full(taken.doubt);
+    const { db } = this.options;
+    const [domains, cells] = await Promise.all([db.domains(), db.cells()]);
+    const freshDomains = new Set(domains);
+    const liveCellIds = new Set(cells.map((cell) => cell.cell_id));
+    if (tracking.freshDomainsDiffer(freshDomains)) return full('fresh-domains-changed');
+    const guids = new Set([...taken.changed, ...tracking.waitingGuids]);
+    for (const cellId of tracking.departedCells(liveCellIds)) {
+      for (const group of await db.actualLRPGroups({ cell_id: cellId })) {
+        const lrp = group.instance ?? group.evacuating;
+        if (lrp !== null) guids.add(lrp.process_guid);
+      }
+    }
+    if (guids.size > Math.max(FEW_GUIDS, MOST_GUIDS * tracking.counts.processGuids)) return full('most-process-guids-changed');
+    return { processGuids: guids, reason: 'changed-or-waiting', chosenBy: { liveCellIds, freshDomains } };
+  }
+
+  /** The pass's writes, 20 in flight; returns the crashed instances restarted. */
+  private async makeChanges(changes: LRPConvergenceChanges, tracking: LRPConvergenceTracking | null): Promise<ActualLRPKey[]> {
+    const { db, logger } = this.options;
     const restarted: ActualLRPKey[] = [];
     const writes: ConvergenceWrite[] = [
       ...changes.missing.map((key) => write(key, 'failed-to-create-missing-actual-lrp', async () => {
@@ -97,23 +203,26 @@ export class LRPConvergenceController {
         await run();
       } catch (err) {
         logger.error({ ...fieldsOf(key), err: convertError(err).message }, failureEvent);
+        tracking?.retry(key.process_guid);
       }
     });
+    return restarted;
+  }
 
-    const starts = lrpStartRequests([...restarted, ...changes.staleUnclaimed], desireds);
-    if (starts.length > 0) this.options.auctioneer.requestLRPAuctions(starts);
-
+  private report(summary: LRPConvergenceSummary, counts: LRPCounts, freshDomains: string[], restarted: number, started: bigint): void {
+    const { changes, pruned } = summary;
     const durationSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-    const counts = countLRPs(actuals, desireds);
     this.options.metrics?.recordLRPConvergence({
       counts,
       missing: changes.missing.length,
       extra: changes.extra.length,
-      freshDomains: domains,
+      freshDomains,
       durationSeconds,
     });
-    logger.info(
+    this.options.logger.info(
       {
+        full: summary.full,
+        process_guids: summary.processGuids,
         desired: counts.desired,
         unclaimed: counts.unclaimed,
         claimed: counts.claimed,
@@ -122,7 +231,7 @@ export class LRPConvergenceController {
         crashing_desireds: counts.crashingDesireds,
         missing: changes.missing.length,
         on_missing_cells: changes.onMissingCells.length,
-        restarted: restarted.length,
+        restarted,
         stale_unclaimed: changes.staleUnclaimed.length,
         extra: changes.extra.length,
         undesired: changes.undesired.length,
@@ -131,7 +240,6 @@ export class LRPConvergenceController {
       },
       'lrp-convergence-finished',
     );
-    return { changes, pruned };
   }
 }
 

@@ -1,5 +1,5 @@
 import type { ActualLRP, ActualLRPGroup, DesiredLRPSchedulingInfo } from '@diego/models';
-import { calculateLRPConvergence, countLRPs, lrpStartRequests, type LRPConvergenceInput } from './lrp-convergence';
+import { calculateLRPConvergence, lrpStartRequests, type LRPConvergenceInput } from './lrp-convergence';
 
 const NOW = 1_700_000_000_000_000_000n;
 const SECOND = 1_000_000_000n;
@@ -96,23 +96,6 @@ describe('calculateLRPConvergence', () => {
     const unclaimed = (seconds: bigint) => actual('web', 0, { state: 'UNCLAIMED', cell_id: '', instance_guid: '', since: NOW - seconds * SECOND });
     expect(calculateLRPConvergence(input({ desireds: [desired('web', 1)], actuals: [unclaimed(30n)] })).staleUnclaimed).toEqual([]);
     expect(calculateLRPConvergence(input({ desireds: [desired('web', 1)], actuals: [unclaimed(31n)] })).staleUnclaimed).toEqual([key('web', 0)]);
-  });
-});
-
-describe('countLRPs', () => {
-  it('counts instance records by state and the desired LRPs with a crash', () => {
-    const counts = countLRPs(
-      [
-        actual('web', 0),
-        actual('web', 1, { state: 'CRASHED' }),
-        actual('web', 2, { state: 'CRASHED' }),
-        actual('api', 0, { state: 'UNCLAIMED' }),
-        actual('api', 1, { state: 'CLAIMED' }),
-        { instance: null, evacuating: actual('api', 2).instance },
-      ],
-      [desired('web', 3), desired('api', 2)],
-    );
-    expect(counts).toEqual({ desired: 5, unclaimed: 1, claimed: 1, running: 1, crashed: 2, crashingDesireds: 1 });
   });
 });
 

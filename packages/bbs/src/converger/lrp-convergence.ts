@@ -11,7 +11,6 @@ import {
   type Int64,
 } from '@diego/models';
 import type { LRPStartRequest } from '../leader/contracts';
-import type { LRPCounts } from '../metrics';
 
 /** bbs `StaleUnclaimedActualLRPDuration`: an UNCLAIMED instance older than this is auctioned again. */
 const STALE_UNCLAIMED_ACTUAL_LRP_NS: Int64 = 30_000_000_000n;
@@ -105,25 +104,6 @@ function convergeDesiredInstance(
   } else if (lrp.state === 'UNCLAIMED' && input.now - lrp.since > STALE_UNCLAIMED_ACTUAL_LRP_NS) {
     changes.staleUnclaimed.push(key);
   }
-}
-
-/** The counters of the gathered records (instance records only; evacuating copies are not instances). */
-export function countLRPs(actuals: readonly ActualLRPGroup[], desireds: readonly DesiredLRPSchedulingInfo[]): LRPCounts {
-  const counts: LRPCounts = { desired: 0, unclaimed: 0, claimed: 0, running: 0, crashed: 0, crashingDesireds: 0 };
-  const crashing = new Set<string>();
-  for (const desired of desireds) counts.desired += desired.instances;
-  for (const { instance } of actuals) {
-    if (instance === null) continue;
-    if (instance.state === 'UNCLAIMED') counts.unclaimed += 1;
-    else if (instance.state === 'CLAIMED') counts.claimed += 1;
-    else if (instance.state === 'RUNNING') counts.running += 1;
-    else {
-      counts.crashed += 1;
-      crashing.add(instance.process_guid);
-    }
-  }
-  counts.crashingDesireds = crashing.size;
-  return counts;
 }
 
 /**

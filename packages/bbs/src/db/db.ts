@@ -67,6 +67,11 @@ export interface Gathered<T> {
 export interface DesiredLRPDb {
   desiredLRPs(filter?: DesiredLRPFilter): Promise<DesiredLRP[]>;
   desiredLRPSchedulingInfos(filter?: DesiredLRPFilter): Promise<DesiredLRPSchedulingInfo[]>;
+  /**
+   * The scheduling infos of these process guids (those absent are left out; one that does not decode is logged
+   * and left out, as `desiredLRPSchedulingInfos` does): convergence's pass over what changed.
+   */
+  desiredLRPSchedulingInfosOf(processGuids: Iterable<string>): Promise<DesiredLRPSchedulingInfo[]>;
   /** `desiredLRPs` with the revision it was read at. */
   listDesiredLRPs(filter?: DesiredLRPFilter): Promise<Listed<DesiredLRP>>;
   /** `desiredLRPSchedulingInfos` with the revision it was read at. */
@@ -136,6 +141,8 @@ export interface ActualLRPDb {
   // §8.3 convergence
   /** Every actual LRP group, after deleting the records that do not decode or validate. */
   gatherAndPruneActualLRPs(): Promise<Gathered<ActualLRPGroup>>;
+  /** `gatherAndPruneActualLRPs` of these process guids only (a pass over what changed), one guid at a time. */
+  gatherAndPruneActualLRPsOf(processGuids: Iterable<string>): Promise<Gathered<ActualLRPGroup>>;
   /**
    * Unclaims an instance CLAIMED or RUNNING on `cellId` while that cell has no presence (the post-2016-04 rule:
    * the record stays, since = now, crash_count kept). False, without a write, when the record is no longer on

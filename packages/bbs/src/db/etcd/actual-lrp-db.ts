@@ -278,6 +278,17 @@ export class EtcdActualLRPDb implements ActualLRPLifecycleDb {
     return { records: groupByIndex(items), pruned };
   }
 
+  async gatherAndPruneActualLRPsOf(processGuids: Iterable<string>): Promise<Gathered<ActualLRPGroup>> {
+    const records: ActualLRPGroup[] = [];
+    let pruned = 0;
+    for (const processGuid of processGuids) {
+      const listed = await this.ctx.store.listDecodedPruning(actualLrpProcessPrefix(processGuid), decodeActualLrp);
+      for (const group of groupByIndex(listed.items)) records.push(group);
+      pruned += listed.pruned;
+    }
+    return { records, pruned };
+  }
+
   async unclaimActualLRPOnMissingCell(key: ActualLRPKey, cellId: string): Promise<boolean> {
     const unclaimed = async (lrp: ActualLRP | null): Promise<Decision<ActualLRP>> => {
       if (lrp === null || (lrp.state !== 'CLAIMED' && lrp.state !== 'RUNNING') || lrp.cell_id !== cellId) return UNCHANGED;

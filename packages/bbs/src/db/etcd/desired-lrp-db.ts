@@ -36,6 +36,20 @@ export class EtcdDesiredLRPDb implements DesiredLRPDb {
     return (await this.listDesiredLRPSchedulingInfos(filter)).items;
   }
 
+  async desiredLRPSchedulingInfosOf(processGuids: Iterable<string>): Promise<DesiredLRPSchedulingInfo[]> {
+    const infos: DesiredLRPSchedulingInfo[] = [];
+    for (const processGuid of processGuids) {
+      try {
+        const found = await this.ctx.store.tryGet(desiredLrpKey(processGuid), decodeSchedulingInfo);
+        if (found !== null) infos.push(found.value);
+      } catch (err) {
+        if (!isBbsError(err, 'InvalidRecord')) throw err;
+        this.ctx.logger.error({ process_guid: processGuid, error: err.message }, 'failed-to-decode-record');
+      }
+    }
+    return infos;
+  }
+
   async listDesiredLRPs(filter: DesiredLRPFilter = {}): Promise<Listed<DesiredLRP>> {
     // Whole DesiredLRPs are not kept in the view (a few KiB each): this list reads etcd.
     const { items, revision } = await this.ctx.store.listDecoded(DESIRED_LRP_PREFIX, desiredLrpFromJson, inDomain(filter));
