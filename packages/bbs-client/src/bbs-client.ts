@@ -7,6 +7,7 @@ import type {
   ActualLRPGroup, ActualLRPInstanceKey, ActualLRPKey, ActualLRPNetInfo, CellPresence, DesiredLRP,
   DesiredLRPSchedulingInfo, DesiredLRPUpdate, Task, TaskDefinition,
 } from '@diego/models';
+import type { Readable } from 'node:stream';
 import type { BbsEvent } from './bbs-event';
 import type { ActualLRPFilter, DesiredLRPFilter, Listed, TaskFilter } from './lists';
 import type { DesiredLRPSummaryQuery, TaskSummaryQuery } from './summaries';
@@ -48,6 +49,15 @@ export interface ListedJSON {
   revision: string;
 }
 
+/**
+ * A list's JSON array (UTF-8) as the BBS writes it, relayed as it arrives, and the etcd revision it was read at.
+ * `json` ends with an error, never early, when the BBS's answer breaks off.
+ */
+export interface StreamedJSON {
+  json: Readable;
+  revision: string;
+}
+
 export interface BbsClient {
   ping(): Promise<boolean>;
 
@@ -63,6 +73,8 @@ export interface BbsClient {
   actualLRPGroupByProcessGuidAndIndex(processGuid: string, index: number): Promise<ActualLRPGroup>;
   /** GET /v1/actual_lrps's JSON array (each group resolved, §3.11) as the BBS spliced it, and its revision. */
   actualLRPsReceptorJSON(filter?: ActualLRPFilter): Promise<ListedJSON>;
+  /** `actualLRPsReceptorJSON`, streamed. */
+  actualLRPsReceptorJSONStream(filter?: ActualLRPFilter): Promise<StreamedJSON>;
 
   claimActualLRP(processGuid: string, index: number, instanceKey: ActualLRPInstanceKey): Promise<void>;
   startActualLRP(key: ActualLRPKey, instanceKey: ActualLRPInstanceKey, netInfo: ActualLRPNetInfo): Promise<void>;
@@ -85,6 +97,8 @@ export interface BbsClient {
   desiredLRPByProcessGuid(processGuid: string): Promise<DesiredLRP>;
   /** GET /v1/desired_lrps's JSON array as the BBS built it, and its revision. */
   desiredLRPsReceptorJSON(filter?: DesiredLRPFilter): Promise<ListedJSON>;
+  /** `desiredLRPsReceptorJSON`, streamed: nsync's bulk read, never held whole. */
+  desiredLRPsReceptorJSONStream(filter?: DesiredLRPFilter): Promise<StreamedJSON>;
   desiredLRPSchedulingInfos(filter?: DesiredLRPFilter): Promise<DesiredLRPSchedulingInfo[]>;
   /**
    * One page of DesiredLRPs in process guid order with their instances counted by state, as JSON (`{"total",

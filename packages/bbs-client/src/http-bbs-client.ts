@@ -11,6 +11,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import { PassThrough } from 'node:stream';
 import {
   BbsError,
   actualLrpGroupFromProto,
@@ -39,7 +40,7 @@ import {
 import { BbsRoutes, type BbsRoute, type BbsRouteName } from '@diego/routes';
 import Long from 'long';
 import { closedAfterHandshake, describeTlsFailure, type TlsMaterial } from '@diego/tls';
-import type { BbsClient, ListedJSON, EventSubscription, SubscribeOptions, TaskConvergenceDurations } from './bbs-client';
+import type { BbsClient, ListedJSON, StreamedJSON, EventSubscription, SubscribeOptions, TaskConvergenceDurations } from './bbs-client';
 import type { BbsEvent } from './bbs-event';
 import { decodeEvent } from './event-codec';
 import type { ActualLRPFilter, DesiredLRPFilter, Listed, PackageRepository, TaskFilter } from './lists';
@@ -183,6 +184,92 @@ export class HttpBbsClient implements BbsClient {
     return { response, revision };
   }
 
+  /**
+   * A list route answering ReceptorJSONResponse, its array relayed as it arrives (see StreamedJSON). Resolves once
+   * the array's first bytes are in; rejects with the in-band error of a list that failed before them.
+   */
+  private callStreamedJson<N extends 'ActualLRPsReceptorJSON' | 'DesiredLRPsReceptorJSON'>(
+    name: N,
+    request: MessageProperties<RequestName<N>>,
+  ): Promise<StreamedJSON> {
+    const route = routeNamed(name);
+    const body = encodeMessage(requestNameOf(name), request);
+    return this.acrossBbses(name, async (url) => {
+      try {
+        return await this.streamOnce(url, route, body);
+      } catch (err) {
+        if (err instanceof StaleConnectionError) return this.streamOnce(url, route, body, { fresh: true });
+        throw err;
+      }
+    });
+  }
+
+  private streamOnce(url: string, route: BbsRoute, body: Uint8Array, options: { fresh?: boolean } = {}): Promise<StreamedJSON> {
+    return new Promise((resolve, reject) => {
+      const request = this.requestTo(url, route, options);
+      const json = new PassThrough();
+      const frames = new ReceptorJsonFrames();
+      let settled = false;
+      const settle = (err: Error | null, revision = ''): void => {
+        if (settled) return;
+        settled = true;
+        if (err === null) resolve({ json, revision });
+        else reject(err);
+      };
+      const fail = (err: Error): void => {
+        clearTimeout(timer);
+        settle(err);
+        json.destroy(err);
+      };
+      const timer = setTimeout(() => request.destroy(new UnreachableError(`no whole answer within ${this.listTimeoutMs} ms`)), this.listTimeoutMs);
+      request.on('error', (err) => {
+        fail(settled || !request.reusedSocket || !isUnreachable(err) || err instanceof UnreachableError ? this.explained(err, request) : new StaleConnectionError(err.message));
+      });
+      request.on('response', (response) => {
+        const failure = responseFailure(response);
+        const revision = response.headers[REVISION_HEADER.toLowerCase()];
+        if (failure === null && typeof revision !== 'string') {
+          response.resume();
+          fail(new BbsError('InvalidResponse', `the BBS answered ${route.name} without ${REVISION_HEADER}`));
+          return;
+        }
+        json.on('drain', () => response.resume());
+        // A reader that gives up on the list stops the BBS writing it.
+        json.on('close', () => {
+          if (!response.complete) request.destroy();
+        });
+        response.on('data', (chunk: Buffer) => {
+          if (failure !== null) return;
+          try {
+            for (const part of frames.push(chunk)) {
+              settle(null, String(revision));
+              if (!json.write(part)) response.pause();
+            }
+          } catch (err) {
+            response.destroy();
+            fail(err instanceof Error ? err : new Error(String(err)));
+          }
+        });
+        response.on('close', () => {
+          clearTimeout(timer);
+          if (failure !== null) return fail(failure);
+          // A chunked answer the BBS ended early (its list failed after the first part) is incomplete.
+          if (!response.complete) return fail(new BbsError('Unavailable', `the BBS ended its ${route.name} answer unfinished`));
+          try {
+            frames.end();
+          } catch (err) {
+            return fail(err instanceof Error ? err : new Error(String(err)));
+          }
+          settle(null, String(revision));
+          json.end();
+        });
+      });
+      request.setHeader('Content-Type', 'application/x-protobuf');
+      request.setHeader('Content-Length', body.byteLength);
+      request.end(body);
+    });
+  }
+
   /** Calls a route that takes no request message. */
   async query<N extends QueryRouteName>(name: N): Promise<DecodedMessage<ResponseName<N>>> {
     const { body } = await this.exchange(routeNamed(name), new Uint8Array());
@@ -237,7 +324,11 @@ export class HttpBbsClient implements BbsClient {
 
   async actualLRPsReceptorJSON(filter: ActualLRPFilter = {}): Promise<ListedJSON> {
     const { response, revision } = await this.callListing('ActualLRPsReceptorJSON', { domain: filter.domain ?? '', cell_id: filter.cell_id ?? '' });
-    return { json: response.json, revision };
+    return { json: jsonOf(response), revision };
+  }
+
+  async actualLRPsReceptorJSONStream(filter: ActualLRPFilter = {}): Promise<StreamedJSON> {
+    return this.callStreamedJson('ActualLRPsReceptorJSON', { domain: filter.domain ?? '', cell_id: filter.cell_id ?? '' });
   }
 
   async listActualLRPGroupsByProcessGuid(processGuid: string): Promise<Listed<ActualLRPGroup>> {
@@ -346,7 +437,11 @@ export class HttpBbsClient implements BbsClient {
 
   async desiredLRPsReceptorJSON(filter: DesiredLRPFilter = {}): Promise<ListedJSON> {
     const { response, revision } = await this.callListing('DesiredLRPsReceptorJSON', { domain: filter.domain ?? '' });
-    return { json: response.json, revision };
+    return { json: jsonOf(response), revision };
+  }
+
+  async desiredLRPsReceptorJSONStream(filter: DesiredLRPFilter = {}): Promise<StreamedJSON> {
+    return this.callStreamedJson('DesiredLRPsReceptorJSON', { domain: filter.domain ?? '' });
   }
 
   async desiredLRPSummariesReceptorJSON(query: DesiredLRPSummaryQuery): Promise<ListedJSON> {
@@ -571,6 +666,91 @@ class StaleConnectionError extends Error {}
 interface Answer {
   body: Buffer;
   revision: string | null;
+}
+
+/** The array of a ReceptorJSONResponse: its `json`, or its `json_parts` joined. */
+function jsonOf(response: { json: Uint8Array; json_parts: Uint8Array[] }): Uint8Array {
+  return response.json_parts.length === 0 ? response.json : Buffer.concat(response.json_parts);
+}
+
+/**
+ * Reads a ReceptorJSONResponse as its bytes arrive: `push` returns the array's bytes found in a chunk (`json`'s
+ * or `json_parts`' payloads, as they come), and `end` checks that the message ended whole, throwing its in-band
+ * error when it carried one. Hand-written because protobufjs decodes only whole messages.
+ */
+class ReceptorJsonFrames {
+  /** The field being read, and how much of its payload is left; null between fields. */
+  private field: { number: number; left: number } | null = null;
+  /** The bytes of a field's tag and length varints read so far (they may be split between chunks). */
+  private pending: number[] = [];
+  /** How many of those varints are whole. */
+  private wholeVarints = 0;
+  private readonly errorBytes: Buffer[] = [];
+
+  push(chunk: Buffer): Buffer[] {
+    const parts: Buffer[] = [];
+    let at = 0;
+    while (at < chunk.length) {
+      if (this.field === null) {
+        at = this.readHeader(chunk, at);
+        continue;
+      }
+      const take = Math.min(this.field.left, chunk.length - at);
+      const payload = chunk.subarray(at, at + take);
+      if (this.field.number === 1) this.errorBytes.push(payload);
+      else if (this.field.number === 2 || this.field.number === 3) parts.push(payload);
+      at += take;
+      this.field.left -= take;
+      if (this.field.left === 0) this.field = null;
+    }
+    return parts;
+  }
+
+  end(): void {
+    if (this.field !== null || this.pending.length > 0) throw new BbsError('InvalidResponse', 'the BBS answer ended inside a field');
+    if (this.errorBytes.length === 0) return;
+    let error: DecodedMessage<'Error'>;
+    try {
+      error = decodeMessage('Error', Buffer.concat(this.errorBytes));
+    } catch (err) {
+      throw new BbsError('InvalidResponse', `could not decode ReceptorJSONResponse: ${messageOf(err)}`);
+    }
+    throw BbsError.fromProto(error);
+  }
+
+  /** Reads (part of) a field's tag and length; sets `field` once both are whole. Returns where reading stopped. */
+  private readHeader(chunk: Buffer, from: number): number {
+    let at = from;
+    while (at < chunk.length) {
+      const byte = chunk[at++] ?? 0;
+      this.pending.push(byte);
+      if (byte >= 0x80 || ++this.wholeVarints < 2) continue;
+      const [tag, length] = this.decodedVarints();
+      this.pending = [];
+      this.wholeVarints = 0;
+      if ((tag & 7) !== 2) throw new BbsError('InvalidResponse', `unexpected wire type ${tag & 7} in ReceptorJSONResponse`);
+      this.field = { number: tag >>> 3, left: length };
+      if (length === 0) this.field = null;
+      return at;
+    }
+    return at;
+  }
+
+  private decodedVarints(): [number, number] {
+    const values: number[] = [];
+    let value = 0;
+    let scale = 1;
+    for (const byte of this.pending) {
+      value += (byte & 0x7f) * scale;
+      scale *= 0x80;
+      if (byte < 0x80) {
+        values.push(value);
+        value = 0;
+        scale = 1;
+      }
+    }
+    return [values[0] ?? 0, values[1] ?? 0];
+  }
 }
 
 function packageRepositoryFromProto(repository: { name?: string | null; uri?: string | null }): PackageRepository {

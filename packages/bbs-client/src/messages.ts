@@ -59,6 +59,20 @@ export class EncodedMessage<M extends MessageName> {
   }
 }
 
+/**
+ * A response written as it is produced, for lists too large to hold whole: `produce` hands the message's bytes to
+ * `write` a part at a time (the parts one after another are the message, as EncodedMessage's) and waits for it
+ * before making the next, so that no more is held than the connection has not yet taken. `produce` may end the
+ * list with an error only before its first write; one after it cannot be told in band and ends the answer
+ * unfinished.
+ */
+export class StreamedMessage<M extends MessageName> {
+  constructor(
+    readonly name: M,
+    readonly produce: (write: (part: Uint8Array) => Promise<void>) => Promise<void>,
+  ) {}
+}
+
 /** A response whose only field set is the in-band error. */
 export function encodeErrorResponse(name: ErrorCarryingName, error: BbsError): Uint8Array {
   return errorResponseTypes[name].encode({ error: error.toProto() }).finish();

@@ -5790,6 +5790,9 @@ export namespace models {
         /** ReceptorJSONResponse json. */
         json: Uint8Array;
 
+        /** ReceptorJSONResponse json_parts. */
+        json_parts: Uint8Array[];
+
         /**
          * Creates a new ReceptorJSONResponse instance using the specified properties.
          * @param [properties] Properties to set
@@ -5834,6 +5837,9 @@ export namespace models {
 
             /** ReceptorJSONResponse json */
             json?: (Uint8Array|null);
+
+            /** ReceptorJSONResponse json_parts */
+            json_parts?: (Uint8Array[]|null);
 
             /** Unknown fields preserved while decoding when enabled */
             $unknowns?: Uint8Array[];

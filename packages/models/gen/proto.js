@@ -13443,6 +13443,7 @@ $root.models = (function() {
          * @typedef {Object} models.ReceptorJSONResponse.$Properties
          * @property {models.Error.$Properties|null} [error] ReceptorJSONResponse error
          * @property {Uint8Array|null} [json] ReceptorJSONResponse json
+         * @property {Array.<Uint8Array>|null} [json_parts] ReceptorJSONResponse json_parts
          * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
          */
 
@@ -13468,6 +13469,7 @@ $root.models = (function() {
          * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
          */
         var ReceptorJSONResponse = function (properties) {
+            this.json_parts = [];
             if (properties)
                 for (var keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
                     if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -13489,6 +13491,14 @@ $root.models = (function() {
          * @instance
          */
         ReceptorJSONResponse.prototype.json = $util.newBuffer([]);
+
+        /**
+         * ReceptorJSONResponse json_parts.
+         * @member {Array.<Uint8Array>} json_parts
+         * @memberof models.ReceptorJSONResponse
+         * @instance
+         */
+        ReceptorJSONResponse.prototype.json_parts = $util.emptyArray;
 
         /**
          * Creates a new ReceptorJSONResponse instance using the specified properties.
@@ -13526,6 +13536,9 @@ $root.models = (function() {
                 $root.models.Error.encode(message.error, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
             if (message.json != null && $Object.hasOwnProperty.call(message, "json"))
                 writer.uint32(/* id 2, wireType 2 =*/18).bytes(message.json);
+            if (message.json_parts != null && message.json_parts.length)
+                for (var i = 0; i < message.json_parts.length; ++i)
+                    writer.uint32(/* id 3, wireType 2 =*/26).bytes(message.json_parts[i]);
             if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                 for (var i = 0; i < message.$unknowns.length; ++i)
                     writer.raw(message.$unknowns[i]);
@@ -13580,6 +13593,14 @@ $root.models = (function() {
                         if (wireType !== 2)
                             break;
                         message.json = reader.bytes();
+                        continue;
+                    }
+                case 3: {
+                        if (wireType !== 2)
+                            break;
+                        if (!(message.json_parts && message.json_parts.length))
+                            message.json_parts = [];
+                        message.json_parts.push(reader.bytes());
                         continue;
                     }
                 }

@@ -64,6 +64,12 @@ export interface Gathered<T> {
   pruned: number;
 }
 
+/** A DesiredLRP record as stored: its JSON, and the model when it had to be decoded to be read (else null). */
+export interface StoredDesiredLRP {
+  json: string;
+  lrp: DesiredLRP | null;
+}
+
 export interface DesiredLRPDb {
   desiredLRPs(filter?: DesiredLRPFilter): Promise<DesiredLRP[]>;
   desiredLRPSchedulingInfos(filter?: DesiredLRPFilter): Promise<DesiredLRPSchedulingInfo[]>;
@@ -77,10 +83,15 @@ export interface DesiredLRPDb {
   /** `desiredLRPSchedulingInfos` with the revision it was read at. */
   listDesiredLRPSchedulingInfos(filter?: DesiredLRPFilter): Promise<Listed<DesiredLRPSchedulingInfo>>;
   /**
-   * `listDesiredLRPs` one at a time: `visit` gets each DesiredLRP as it is read, so that a list of every one
-   * (hundreds of MiB decoded) is never held at once. Resolves to the revision read at.
+   * `listDesiredLRPs` a page at a time as etcd's pages arrive, with the revision read at, each page waited for
+   * before the next: a list of every one (hundreds of MiB) is never held at once. Resolves to the revision.
    */
-  eachDesiredLRP(filter: DesiredLRPFilter, visit: (lrp: DesiredLRP) => void): Promise<string>;
+  eachDesiredLRPPage(filter: DesiredLRPFilter, onPage: (lrps: DesiredLRP[], revision: string) => Promise<void>): Promise<string>;
+  /**
+   * `eachDesiredLRPPage` of the records as stored, left undecoded where the view has decoded the same write of
+   * the key; records that do not decode are left out (and logged) all the same.
+   */
+  eachStoredDesiredLRPPage(filter: DesiredLRPFilter, onPage: (records: StoredDesiredLRP[], revision: string) => Promise<void>): Promise<string>;
   /** ResourceNotFound when absent. */
   desiredLRPByProcessGuid(processGuid: string): Promise<DesiredLRP>;
   /**

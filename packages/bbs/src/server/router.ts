@@ -10,7 +10,7 @@ import { BbsError, convertError } from '@diego/models';
 import { BbsRoutes, type BbsRouteName } from '@diego/routes';
 import type { Logger } from 'pino';
 import {
-  REVISION_HEADER, carriesError, decodeMessage, encodeErrorResponse, EncodedMessage, encodeMessage, isQueryRouteName, isRpcRouteName, isStreamRouteName, requestNameOf, responseNameOf, type DecodedMessage, type MessageName, type MessageProperties, type QueryRouteName, type RequestName, type ResponseName, type RpcRouteName, type StreamRouteName,
+  REVISION_HEADER, carriesError, decodeMessage, encodeErrorResponse, EncodedMessage, encodeMessage, isQueryRouteName, isRpcRouteName, isStreamRouteName, requestNameOf, responseNameOf, StreamedMessage, type DecodedMessage, type MessageName, type MessageProperties, type QueryRouteName, type RequestName, type ResponseName, type RpcRouteName, type StreamRouteName,
 } from '@diego/bbs-client';
 import { RequestBodyTooLarge, readBodyWithin } from '@diego/server-support';
 
@@ -24,7 +24,7 @@ export interface RpcReply {
 export type RpcHandler<N extends RpcRouteName> = (
   request: DecodedMessage<RequestName<N>>,
   reply: RpcReply,
-) => Promise<MessageProperties<ResponseName<N>> | EncodedMessage<ResponseName<N>>>;
+) => Promise<MessageProperties<ResponseName<N>> | EncodedMessage<ResponseName<N>> | StreamedMessage<ResponseName<N>>>;
 
 export type QueryHandler<N extends QueryRouteName> = () => Promise<MessageProperties<ResponseName<N>> | EncodedMessage<ResponseName<N>>>;
 
@@ -147,10 +147,18 @@ function rpcEndpoint<N extends RpcRouteName>(name: N, handlers: RpcHandlers): En
     const guids = requestGuids(decoded);
     try {
       const message = await handler(decoded, { readAt: (revision) => response.setHeader(REVISION_HEADER, revision) });
-      return answerProtobuf(response, wireForm(responseName, message), { guids });
+      if (message instanceof StreamedMessage) await answerStreamed(response, message);
+      else return answerProtobuf(response, wireForm(responseName, message), { guids });
+      return { status: 200, guids };
     } catch (err) {
-      response.removeHeader(REVISION_HEADER);
       const error = convertError(err);
+      if (response.headersSent) {
+        // Part of the list has gone out: ending the answer unfinished is the only way left to say it failed (a
+        // chunked body without its last chunk), so that no client takes a shortened list for the whole one.
+        response.destroy();
+        return { status: 200, guids, error };
+      }
+      response.removeHeader(REVISION_HEADER);
       return answerProtobuf(response, encodeErrorResponse(responseName, error), { guids, error });
     }
   };
@@ -197,6 +205,36 @@ function answerProtobuf(response: ServerResponse, body: Uint8Array | EncodedMess
     response.end(body);
   }
   return { status: 200, ...outcome };
+}
+
+/**
+ * A response written as `message` produces it, chunked (its length is known only at its end). The head goes out
+ * with the first part, so that a failure before it (`produce` throwing) is still answered in band.
+ */
+async function answerStreamed(response: ServerResponse, message: StreamedMessage<MessageName>): Promise<void> {
+  await message.produce(async (part) => {
+    if (response.destroyed) throw new BbsError('Unavailable', 'the client closed the connection');
+    if (!response.headersSent) response.writeHead(200, { 'Content-Type': 'application/x-protobuf' });
+    if (!response.write(part)) await drained(response);
+  });
+  if (!response.headersSent) response.writeHead(200, { 'Content-Type': 'application/x-protobuf', 'Content-Length': 0 });
+  response.end();
+}
+
+/** Resolves when the response can take more; rejects when its connection closes first. */
+function drained(response: ServerResponse): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const settle = (err?: Error): void => {
+      response.off('drain', onDrain);
+      response.off('close', onClose);
+      if (err === undefined) resolve();
+      else reject(err);
+    };
+    const onDrain = (): void => settle();
+    const onClose = (): void => settle(new BbsError('Unavailable', 'the client closed the connection'));
+    response.on('drain', onDrain);
+    response.on('close', onClose);
+  });
 }
 
 function answerPlain(response: ServerResponse, status: number, text: string): Outcome {

@@ -9,6 +9,7 @@
 import {
   actualLrpGroupResponseJson,
   actualLrpToProto,
+  desiredLrpFromJson,
   desiredLrpResponseJson,
   desiredLrpToProto,
   proto,
@@ -17,9 +18,12 @@ import {
   type DesiredLRP,
 } from '@diego/models';
 import { EncodedMessage } from '@diego/bbs-client';
+import type { StoredDesiredLRP } from '../db/db';
 
-/** Field 2 (`actual_lrp_groups`, `json`) of the response messages, length-delimited. */
+/** Field 2 (`actual_lrp_groups`, `desired_lrps`, `json`) of the response messages, length-delimited. */
 const RESPONSE_FIELD_2 = 0x12;
+/** Field 3 (`json_parts`) of ReceptorJSONResponse, length-delimited. */
+const RESPONSE_FIELD_3 = 0x1a;
 /** ActualLRPGroup's `instance` (1) and `evacuating` (2), length-delimited. */
 const GROUP_INSTANCE = 0x0a;
 const GROUP_EVACUATING = 0x12;
@@ -49,85 +53,117 @@ export function actualLrpGroupsResponse(groups: readonly ActualLRPGroup[]): Enco
 }
 
 /**
- * `ReceptorJSONResponse` holding GET /v1/actual_lrps's array: each group as its resolved ActualLRPResponse
- * (§3.11). A group of one instance record is remembered with that record; one with an evacuating record (rare,
- * and short-lived) is resolved afresh.
+ * A group as its resolved ActualLRPResponse (§3.11), for GET /v1/actual_lrps's array. A group of one instance
+ * record is remembered with that record; one with an evacuating record (rare, and short-lived) is resolved afresh.
  */
-export function receptorActualLrpsJson(groups: readonly ActualLRPGroup[]): EncodedMessage<'ReceptorJSONResponse'> {
-  const texts: string[] = [];
-  for (const group of groups) {
-    if (group.evacuating === null && group.instance !== null) {
-      const instance = group.instance;
-      let text = actualLrpJson.get(instance);
-      if (text === undefined) {
-        text = actualLrpGroupResponseJson(group);
-        actualLrpJson.set(instance, text);
-      }
-      texts.push(text);
-    } else {
-      texts.push(actualLrpGroupResponseJson(group));
-    }
+function actualLrpResponseText(group: ActualLRPGroup): string {
+  if (group.evacuating !== null || group.instance === null) return actualLrpGroupResponseJson(group);
+  const instance = group.instance;
+  let text = actualLrpJson.get(instance);
+  if (text === undefined) {
+    text = actualLrpGroupResponseJson(group);
+    actualLrpJson.set(instance, text);
   }
-  return receptorJsonResponse(texts);
+  return text;
+}
+
+/** `DesiredLRPsResponse`'s `desired_lrps` (field 2) for a page of DesiredLRPs, each as `version` makes it. */
+export function desiredLrpsPart(lrps: readonly DesiredLRP[], version: (lrp: DesiredLRP) => DesiredLRP): Uint8Array {
+  const wires = lrps.map((lrp) => proto.DesiredLRP.encode(desiredLrpToProto(version(lrp))).finish());
+  const out = Buffer.allocUnsafe(wires.reduce((sum, wire) => sum + fieldSize(wire), 0));
+  let offset = 0;
+  for (const wire of wires) offset = writeField(out, offset, RESPONSE_FIELD_2, wire);
+  return out;
+}
+
+/** `ActualLRPGroupsResponse`'s groups, for a batch of a list streamed a batch at a time. */
+export function actualLrpGroupsPart(groups: readonly ActualLRPGroup[]): Uint8Array {
+  const [part] = actualLrpGroupsResponse(groups).parts;
+  return part ?? new Uint8Array(0);
 }
 
 /**
- * A list of DesiredLRPs built as they are read (`add`), each encoded on its own into a part of the response:
- * nothing but the encodings is held, and they are never joined into one buffer.
+ * A JSON array streamed as `ReceptorJSONResponse`'s `json_parts` (field 3): each call of `part` makes the next
+ * piece of the array from its elements' texts (null when there are none), `end` the closing one.
  */
-export class DesiredLrpList {
-  private readonly parts: Uint8Array[] = [];
-  private bytes = 0;
+export class ReceptorJsonArrayParts {
+  private opened = false;
 
-  private constructor(private readonly encode: (lrp: DesiredLRP, first: boolean) => Uint8Array) {}
-
-  /** `DesiredLRPsResponse`'s `desired_lrps` (field 2), each as `version` makes it. */
-  static protobuf(version: (lrp: DesiredLRP) => DesiredLRP): DesiredLrpList {
-    return new DesiredLrpList((lrp) => {
-      const wire = proto.DesiredLRP.encode(desiredLrpToProto(version(lrp))).finish();
-      const part = Buffer.allocUnsafe(fieldSize(wire));
-      writeField(part, 0, RESPONSE_FIELD_2, wire);
-      return part;
-    });
+  part(elements: readonly string[]): Uint8Array | null {
+    if (elements.length === 0) return null;
+    const text = `${this.opened ? ',' : '['}${elements.join(',')}`;
+    this.opened = true;
+    return jsonPart(text);
   }
 
-  /** The elements of GET /v1/desired_lrps's JSON array, for `ReceptorJSONResponse`. */
-  static receptorJson(): DesiredLrpList {
-    return new DesiredLrpList((lrp, first) => Buffer.from(`${first ? '' : ','}${desiredLrpResponseJson(lrp)}`));
-  }
-
-  add(lrp: DesiredLRP): void {
-    const part = this.encode(lrp, this.parts.length === 0);
-    this.parts.push(part);
-    this.bytes += part.byteLength;
-  }
-
-  protobufResponse(): EncodedMessage<'DesiredLRPsResponse'> {
-    return new EncodedMessage('DesiredLRPsResponse', this.parts);
-  }
-
-  /** The array, wrapped as `ReceptorJSONResponse`'s `json` (its length is known once every element is). */
-  receptorJsonResponse(): EncodedMessage<'ReceptorJSONResponse'> {
-    const length = this.bytes + 2;
-    const header = Buffer.allocUnsafe(headerSize(length) + 1);
-    header[writeHeader(header, 0, RESPONSE_FIELD_2, length)] = 0x5b; // [
-    return new EncodedMessage('ReceptorJSONResponse', [header, ...this.parts, Buffer.from(']')]);
+  end(): Uint8Array {
+    return jsonPart(this.opened ? ']' : '[]');
   }
 }
 
-function receptorJsonResponse(texts: readonly string[]): EncodedMessage<'ReceptorJSONResponse'> {
-  // Written straight into the response: no joined copy of a list that may be a hundred megabytes.
-  let length = 2 + Math.max(0, texts.length - 1);
-  for (const text of texts) length += Buffer.byteLength(text);
+function jsonPart(text: string): Uint8Array {
+  const length = Buffer.byteLength(text);
   const out = Buffer.allocUnsafe(headerSize(length) + length);
-  let offset = writeHeader(out, 0, RESPONSE_FIELD_2, length);
-  out[offset++] = 0x5b; // [
-  texts.forEach((text, i) => {
-    if (i > 0) out[offset++] = 0x2c; // ,
-    offset += out.write(text, offset);
-  });
-  out[offset] = 0x5d; // ]
-  return new EncodedMessage('ReceptorJSONResponse', [out]);
+  out.write(text, writeHeader(out, 0, RESPONSE_FIELD_3, length));
+  return out;
+}
+
+/** The elements of GET /v1/actual_lrps's array: each group as its resolved ActualLRPResponse. */
+export function actualLrpResponseElements(groups: readonly ActualLRPGroup[]): string[] {
+  return groups.map(actualLrpResponseText);
+}
+
+/**
+ * A DesiredLRP's DesiredLRPResponse (§4.5), from its stored JSON where that is the record as this BBS writes it
+ * (see storedDesiredLrpAsResponse), else from the model.
+ */
+export function desiredLrpResponseElement(record: StoredDesiredLRP): string {
+  return storedDesiredLrpAsResponse(record.json) ?? desiredLrpResponseJson(record.lrp ?? desiredLrpFromJson(record.json));
+}
+
+const MODIFICATION_TAG_MEMBER = ',"modification_tag":{"epoch":"';
+/**
+ * From the modification tag to the end of a stored DesiredLRP as desiredLrpToJson writes it, with no cached
+ * dependencies (a list whose objects could hide a member from these searches) and strings without escapes.
+ */
+const STORED_TAIL = /,"modification_tag":\{"epoch":"[^"\\]*","index":\d+\}(?=,"cached_dependencies":\[\],"legacy_download_user":"[^"\\]*","trusted_system_certificates_path":"[^"\\]*"\}$)/y;
+
+/**
+ * The response is the stored record (desiredLrpToJson: the same fields in the same order, nested values written
+ * alike) less what the response leaves out: `env`, `routes`, `annotation` and `egress_rules` when empty, and the
+ * three members after the modification tag. Those are found by their keys: a raw `"` cannot occur inside a JSON
+ * string, and the members searched backwards from the tag hold no objects with such keys. Null for a record in
+ * any other shape (written by hand, with cached dependencies), which then goes through the model.
+ */
+export function storedDesiredLrpAsResponse(stored: string): string | null {
+  if (!stored.startsWith('{"process_guid":"')) return null;
+  const tag = stored.lastIndexOf(MODIFICATION_TAG_MEMBER);
+  if (tag < 0) return null;
+  STORED_TAIL.lastIndex = tag;
+  if (!STORED_TAIL.test(stored)) return null;
+  const tagEnd = STORED_TAIL.lastIndex;
+  const egress = stored.lastIndexOf(',"egress_rules":[', tag);
+  const annotation = stored.lastIndexOf(',"annotation":"', egress);
+  const logGuid = stored.lastIndexOf(',"log_guid":"', annotation);
+  const env = stored.indexOf(',"env":[');
+  if (egress < 0 || annotation < 0 || logGuid < 0 || env < 0 || env > logGuid) return null;
+
+  // [from, to) ranges left out, in order.
+  const cuts: Array<[number, number]> = [];
+  const cutWhenEmpty = (member: string, at: number, end: number): void => {
+    if (end - at === member.length && stored.startsWith(member, at)) cuts.push([at, end]);
+  };
+  cutWhenEmpty(',"env":[]', env, stored.indexOf(',"setup":', env));
+  cutWhenEmpty(',"routes":{}', logGuid - ',"routes":{}'.length, logGuid);
+  cutWhenEmpty(',"annotation":""', annotation, egress);
+  cutWhenEmpty(',"egress_rules":[]', egress, tag);
+  let out = '';
+  let from = 0;
+  for (const [at, end] of cuts) {
+    out += stored.slice(from, at);
+    from = end;
+  }
+  return `${out}${stored.slice(from, tagEnd)}}`;
 }
 
 function encodedActualLrp(lrp: ActualLRP): Uint8Array {

@@ -4,7 +4,7 @@ import { actualLrpGroupResponseJson, BbsError, convertError, resolveActualLrpGro
 import type { BbsClient } from '@diego/bbs-client';
 import { indexNotANumber } from '../errors';
 import { queryParam } from '../request-body';
-import { sendEmpty, sendJson, sendList, sendListedJson } from '../responses';
+import { relayListedJson, sendEmpty, sendJson, sendList } from '../responses';
 import type { RequestSubject } from '../request-state';
 import type { Handlers } from './handler';
 
@@ -34,7 +34,7 @@ export function actualLrpHandlers(bbs: BbsClient, logger: Logger): ActualLrpHand
   return {
     async ActualLRPs({ req, res }) {
       const domain = queryParam(req, 'domain');
-      sendListedJson(res, await bbs.actualLRPsReceptorJSON(domain === undefined ? undefined : { domain }));
+      await relayListedJson(res, await bbs.actualLRPsReceptorJSONStream(domain === undefined ? undefined : { domain }));
     },
 
     async ActualLRPsByProcessGuid({ res, param }) {

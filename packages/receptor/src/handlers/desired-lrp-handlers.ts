@@ -5,7 +5,7 @@ import {
 } from '@diego/models';
 import type { BbsClient } from '@diego/bbs-client';
 import { queryParam } from '../request-body';
-import { sendEmpty, sendJson, sendListedJson } from '../responses';
+import { relayListedJson, sendEmpty, sendJson } from '../responses';
 import type { Handlers } from './handler';
 
 export type DesiredLrpHandlers = Pick<
@@ -37,7 +37,7 @@ export function desiredLrpHandlers(bbs: BbsClient): DesiredLrpHandlers {
 
     async DesiredLRPs({ req, res }) {
       const domain = queryParam(req, 'domain');
-      sendListedJson(res, await bbs.desiredLRPsReceptorJSON(domain === undefined ? undefined : { domain }));
+      await relayListedJson(res, await bbs.desiredLRPsReceptorJSONStream(domain === undefined ? undefined : { domain }));
     },
 
     async GetDesiredLRP({ res, param }) {

@@ -6,14 +6,14 @@ import {
   type DesiredLRPSchedulingInfo,
   type DesiredLRPUpdate,
 } from '@diego/models';
-import type { Change, DesiredLRPDb } from '../db';
+import type { Change, DesiredLRPDb, StoredDesiredLRP } from '../db';
 import type { DesiredLRPFilter, Listed } from '@diego/bbs-client';
 import type { EtcdActualLRPDb } from './actual-lrp-db';
 import { incremented, newModificationTag } from './actual-lrp-records';
 import type { DbContext } from './context';
 import { AS_TEXT, deleteExisting, updateExisting, type StoredAs } from './guaranteed-update';
 import { DESIRED_LRP_PREFIX, desiredLrpKey } from './keys';
-import { memoizedDecoder, type Keep } from './store';
+import { decodeRecord, memoizedDecoder, type Keep } from './store';
 
 /**
  * Desired LRPs, one key each: `/v1/desired/<guid>` holds the whole DesiredLRP with its modification tag
@@ -61,8 +61,33 @@ export class EtcdDesiredLRPDb implements DesiredLRPDb {
     return { items: items.map((item) => item.value), revision };
   }
 
-  async eachDesiredLRP(filter: DesiredLRPFilter, visit: (lrp: DesiredLRP) => void): Promise<string> {
-    return this.ctx.store.eachDecoded(DESIRED_LRP_PREFIX, desiredLrpFromJson, inDomain(filter), visit);
+  async eachDesiredLRPPage(filter: DesiredLRPFilter, onPage: (lrps: DesiredLRP[], revision: string) => Promise<void>): Promise<string> {
+    return this.ctx.store.eachDecodedPage(DESIRED_LRP_PREFIX, desiredLrpFromJson, inDomain(filter), onPage);
+  }
+
+  async eachStoredDesiredLRPPage(
+    filter: DesiredLRPFilter,
+    onPage: (records: StoredDesiredLRP[], revision: string) => Promise<void>,
+  ): Promise<string> {
+    const { store } = this.ctx;
+    const keep = inDomain<{ domain: string }>(filter);
+    return store.eachRecordPage(DESIRED_LRP_PREFIX, async (records, revision) => {
+      const kept: StoredDesiredLRP[] = [];
+      for (const record of records) {
+        // The view decoded every write it took (for the scheduling info): whether the record decodes, and its
+        // domain, are known without decoding a few KiB again.
+        let known: { domain: string };
+        let lrp: DesiredLRP | null = null;
+        try {
+          known = store.viewDecoded(record, decodeSchedulingInfo) ?? (lrp = decodeRecord(record, desiredLrpFromJson));
+        } catch (err) {
+          store.skipUndecodable(record, err);
+          continue;
+        }
+        if (keep === undefined || keep(known)) kept.push({ json: record.value, lrp });
+      }
+      await onPage(kept, revision);
+    });
   }
 
   async desiredLRPByProcessGuid(processGuid: string): Promise<DesiredLRP> {

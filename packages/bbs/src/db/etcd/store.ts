@@ -403,7 +403,7 @@ export class EtcdStore {
     try {
       value = decodeRecord(item, decode);
     } catch (err) {
-      this.options.logger.error({ key: item.key, error: invalidRecord(err).message }, 'failed-to-decode-record');
+      this.skipUndecodable(item, err);
       return;
     }
     if (keep === undefined || keep(value)) take(value);
@@ -590,30 +590,56 @@ export class EtcdStore {
 
   private async listOnce(prefix: string, atRevision?: string): Promise<StoredList> {
     const items: StoredRecord[] = [];
-    const revision = await this.eachPage(prefix, atRevision, (page) => {
+    const revision = await this.pages(prefix, { atRevision, pinned: true }, async (page) => {
       for (const item of page) items.push(item);
     });
     return { items, revision };
   }
 
   /**
-   * `listDecoded`'s records one at a time, for lists too large to hold decoded (every DesiredLRP): `visit` gets
-   * each kept record as its page arrives. Returns the revision read at.
+   * `listDecoded` a page at a time, for lists too large to hold decoded (every DesiredLRP): `onPage` gets each
+   * page's kept values with the revision the list is read at, and is waited for before the next page is taken
+   * (the one after is read meanwhile). Returns the revision read at.
    */
-  async eachDecoded<T>(prefix: string, decode: Decode<T>, keep: Keep<T> | undefined, visit: (value: T) => void): Promise<string> {
-    const view = await this.currentView(prefix, decode);
-    const take = (item: StoredRecord): void => this.decodeKept(item, decode, keep, visit);
-    if (view !== null) {
-      for (const item of view.range(prefix)) take(item);
-      return view.revision;
-    }
-    // One pass at one revision: a compaction under it fails the list rather than restarting half-visited.
-    return this.eachPage(prefix, undefined, (page) => page.forEach(take));
+  async eachDecodedPage<T>(
+    prefix: string,
+    decode: Decode<T>,
+    keep: Keep<T> | undefined,
+    onPage: (values: T[], revision: string) => Promise<void>,
+  ): Promise<string> {
+    return this.eachRecordPage(prefix, async (records, revision) => {
+      const values: T[] = [];
+      for (const record of records) this.decodeKept(record, decode, keep, (value) => values.push(value));
+      await onPage(values, revision);
+    });
   }
 
-  /** Pages through `prefix` at one revision (the first page's, or `atRevision`); returns that revision. */
-  private async eachPage(prefix: string, atRevision: string | undefined, onPage: (items: StoredRecord[]) => void): Promise<string> {
-    return this.pages(prefix, { atRevision, pinned: true }, async (items) => onPage(items));
+  /**
+   * Every record under `prefix` from etcd, a page at a time at one revision (passed with each page and returned),
+   * `onPage` waited for before the next page is taken. One pass: a compaction under it fails the list rather than
+   * restarting it half-visited.
+   */
+  async eachRecordPage(prefix: string, onPage: (records: StoredRecord[], revision: string) => Promise<void>): Promise<string> {
+    return this.pages(prefix, { atRevision: undefined, pinned: true }, onPage);
+  }
+
+  /**
+   * What the view made of `record` with `decode` when it took the same write of the key (same mod revision), so
+   * that a record read from etcd need not be decoded again; undefined when the view has no such result. Throws
+   * the view's error for a record that did not decode.
+   */
+  viewDecoded<T>(record: StoredRecord, decode: Decode<T>): T | undefined {
+    const held = this.view?.record(record.key);
+    if (held === undefined || held.modRevision !== record.modRevision) return undefined;
+    const entry = held.memo?.find((decoded) => decoded.decoder === decode);
+    if (entry === undefined) return undefined;
+    if (entry.error !== undefined) throw entry.error;
+    return entry.decoded as T;
+  }
+
+  /** Logs a record of a list that does not decode, which the list then leaves out. */
+  skipUndecodable(record: StoredRecord, err: unknown): void {
+    this.options.logger.error({ key: record.key, error: invalidRecord(err).message }, 'failed-to-decode-record');
   }
 
   /**
@@ -627,34 +653,48 @@ export class EtcdStore {
 
   /**
    * Pages through `prefix`; pinned, every page is read at `atRevision` or else the first page's revision, which
-   * is returned. Waits for `onPage` before reading the next page.
+   * is returned (and passed with each page). Waits for `onPage` before handing over the next page; pinned, that
+   * page is read meanwhile (etcd and the caller work at once, and no more than two pages are held), unpinned it is
+   * read after, at the state `onPage` left.
    */
   private async pages(
     prefix: string,
     at: { atRevision: string | undefined; pinned: boolean },
-    onPage: (items: StoredRecord[]) => Promise<void>,
+    onPage: (items: StoredRecord[], revision: string) => Promise<void>,
   ): Promise<string> {
     const { pageSize, pageBytes } = this.options;
     const end = Range.prefix(prefix).end;
-    let start = Buffer.from(prefix);
-    let revision = at.atRevision;
     let limit = Math.min(pageSize, FIRST_PAGE_KEYS);
     let largest = 1;
-    for (;;) {
+    const read = (start: Buffer, revision: string | undefined) => {
       const range = this.ns.getAll().inRange(new Range(start, end)).limit(limit);
       if (revision !== undefined && at.pinned) range.revision(revision);
-      const page = await this.retrying('range', () => range.exec());
+      const answer = this.retrying('range', () => range.exec());
+      // Read ahead of a caller that may fail first: its rejection is then nobody's to handle.
+      answer.catch(() => undefined);
+      return answer;
+    };
+    let next = read(Buffer.from(prefix), at.atRevision);
+    let revision = at.atRevision;
+    for (;;) {
+      const page = await next;
       revision ??= page.header.revision;
       const items: StoredRecord[] = [];
       for (const kv of page.kvs) {
         items.push(this.stored(kv.key.toString(), kv));
         largest = Math.max(largest, kv.key.length + kv.value.length);
       }
-      await onPage(items);
       const last = page.kvs[page.kvs.length - 1];
-      if (!page.more || last === undefined) return revision;
-      start = Buffer.concat([last.key, Buffer.from([0])]);
+      const more = page.more && last !== undefined;
+      if (!more) {
+        await onPage(items, revision);
+        return revision;
+      }
       limit = Math.max(1, Math.min(pageSize, limit * PAGE_GROWTH, Math.floor(pageBytes / largest)));
+      const nextStart = Buffer.concat([last.key, Buffer.from([0])]);
+      if (at.pinned) next = read(nextStart, revision);
+      await onPage(items, revision);
+      if (!at.pinned) next = read(nextStart, revision);
     }
   }
 }

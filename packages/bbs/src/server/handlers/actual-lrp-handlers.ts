@@ -16,11 +16,13 @@ import {
   type ActualLRPNetInfo,
   type proto,
 } from '@diego/models';
-import type { ActualLRPFilter } from '@diego/bbs-client';
+import { StreamedMessage, type ActualLRPFilter } from '@diego/bbs-client';
 import type { Db } from '../../db/db';
 import type { ActualLRPController } from '../../controllers/actual-lrp-controller';
 import type { RpcHandlers } from '../router';
-import { actualLrpGroupsResponse, receptorActualLrpsJson } from '../spliced-lists';
+import {
+  actualLrpGroupsPart, actualLrpGroupsResponse, actualLrpResponseElements, ReceptorJsonArrayParts,
+} from '../spliced-lists';
 import { ifPresent } from './request-parts';
 
 type ActualLRPRouteName =
@@ -72,21 +74,38 @@ function actualLRPFilter(domain: string, cellId: string): ActualLRPFilter {
   return { ...(domain === '' ? {} : { domain }), ...(cellId === '' ? {} : { cell_id: cellId }) };
 }
 
+/** Groups per write of a streamed list: a few hundred KiB, so that writes are few and none is large. */
+const GROUPS_PER_WRITE = 2_000;
+
+function* batches<T>(items: readonly T[]): Generator<readonly T[]> {
+  for (let at = 0; at < items.length; at += GROUPS_PER_WRITE) yield items.slice(at, at + GROUPS_PER_WRITE);
+}
+
 export function actualLRPHandlers(
   db: ActualLRPHandlerStore,
   controller: Pick<ActualLRPController, 'retireActualLRP'>,
 ): Pick<RpcHandlers, ActualLRPRouteName> {
   return {
+    // Whole lists are written a batch at a time, each waited for: their encodings are never all held at once.
     ActualLRPGroups: async (request, reply) => {
       const groups = await db.listActualLRPGroups(actualLRPFilter(request.domain, request.cell_id));
       reply.readAt(groups.revision);
-      return actualLrpGroupsResponse(groups.items);
+      return new StreamedMessage('ActualLRPGroupsResponse', async (write) => {
+        for (const batch of batches(groups.items)) await write(actualLrpGroupsPart(batch));
+      });
     },
 
     ActualLRPsReceptorJSON: async (request, reply) => {
       const groups = await db.listActualLRPGroups(actualLRPFilter(request.domain, request.cell_id));
       reply.readAt(groups.revision);
-      return receptorActualLrpsJson(groups.items);
+      return new StreamedMessage('ReceptorJSONResponse', async (write) => {
+        const array = new ReceptorJsonArrayParts();
+        for (const batch of batches(groups.items)) {
+          const part = array.part(actualLrpResponseElements(batch));
+          if (part !== null) await write(part);
+        }
+        await write(array.end());
+      });
     },
 
     ActualLRPGroupsByProcessGuid: async (request, reply) => {

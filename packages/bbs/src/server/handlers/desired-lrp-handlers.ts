@@ -10,9 +10,9 @@ import {
 } from '@diego/models';
 import type { DesiredLRPController } from '../../controllers/desired-lrp-controller';
 import type { Db } from '../../db/db';
-import type { DesiredLRPFilter } from '@diego/bbs-client';
+import { StreamedMessage, type DesiredLRPFilter } from '@diego/bbs-client';
 import type { RpcHandlers, RpcReply } from '../router';
-import { DesiredLrpList } from '../spliced-lists';
+import { desiredLrpResponseElement, desiredLrpsPart, ReceptorJsonArrayParts } from '../spliced-lists';
 import { desiredLrpToV0 } from '../v0';
 import { ifPresent } from './request-parts';
 
@@ -20,7 +20,10 @@ type DesiredLRPRouteName =
   | 'DesiredLRPs_r1' | 'DesiredLRPByProcessGuid_r1' | 'DesiredLRPSchedulingInfos' | 'DesiredLRPs'
   | 'DesiredLRPByProcessGuid' | 'DesireDesiredLRP' | 'UpdateDesireLRP' | 'RemoveDesiredLRP' | 'DesiredLRPsReceptorJSON';
 
-export type DesiredLRPHandlerStore = Pick<Db, 'eachDesiredLRP' | 'desiredLRPByProcessGuid' | 'listDesiredLRPSchedulingInfos'>;
+export type DesiredLRPHandlerStore = Pick<
+  Db,
+  'eachDesiredLRPPage' | 'eachStoredDesiredLRPPage' | 'desiredLRPByProcessGuid' | 'listDesiredLRPSchedulingInfos'
+>;
 
 function desiredLRPFilter(domain: string): DesiredLRPFilter {
   return domain === '' ? {} : { domain };
@@ -30,12 +33,15 @@ export function desiredLRPHandlers(
   db: DesiredLRPHandlerStore,
   controller: Pick<DesiredLRPController, 'desireDesiredLRP' | 'updateDesiredLRP' | 'removeDesiredLRP'>,
 ): Pick<RpcHandlers, DesiredLRPRouteName> {
-  // Every DesiredLRP is encoded as it is read: the whole list is never held decoded.
-  const list = async (domain: string, version: (lrp: DesiredLRP) => DesiredLRP, reply: RpcReply) => {
-    const encoded = DesiredLrpList.protobuf(version);
-    reply.readAt(await db.eachDesiredLRP(desiredLRPFilter(domain), (lrp) => encoded.add(lrp)));
-    return encoded.protobufResponse();
-  };
+  // Every DesiredLRP is encoded as its page arrives from etcd and written before the next is taken: nothing of
+  // the list is held but the page in hand, the one read ahead, and what the connection has not yet taken.
+  const list = async (domain: string, version: (lrp: DesiredLRP) => DesiredLRP, reply: RpcReply) =>
+    new StreamedMessage('DesiredLRPsResponse', async (write) => {
+      await db.eachDesiredLRPPage(desiredLRPFilter(domain), async (lrps, revision) => {
+        reply.readAt(revision);
+        if (lrps.length > 0) await write(desiredLrpsPart(lrps, version));
+      });
+    });
   const get = async (processGuid: string, version: (lrp: DesiredLRP) => DesiredLRP) => {
     validateProcessGuidRequest(processGuid);
     const lrp = await db.desiredLRPByProcessGuid(processGuid);
@@ -46,11 +52,17 @@ export function desiredLRPHandlers(
   return {
     DesiredLRPs_r1: (request, reply) => list(request.domain, current, reply),
     DesiredLRPs: (request, reply) => list(request.domain, desiredLrpToV0, reply),
-    DesiredLRPsReceptorJSON: async (request, reply) => {
-      const encoded = DesiredLrpList.receptorJson();
-      reply.readAt(await db.eachDesiredLRP(desiredLRPFilter(request.domain), (lrp) => encoded.add(lrp)));
-      return encoded.receptorJsonResponse();
-    },
+    // nsync's bulk read: the stored JSON goes out as it comes, less what the response leaves out (spliced-lists.ts).
+    DesiredLRPsReceptorJSON: async (request, reply) =>
+      new StreamedMessage('ReceptorJSONResponse', async (write) => {
+        const array = new ReceptorJsonArrayParts();
+        await db.eachStoredDesiredLRPPage(desiredLRPFilter(request.domain), async (records, revision) => {
+          reply.readAt(revision);
+          const part = array.part(records.map(desiredLrpResponseElement));
+          if (part !== null) await write(part);
+        });
+        await write(array.end());
+      }),
     DesiredLRPByProcessGuid_r1: (request) => get(request.process_guid, current),
     DesiredLRPByProcessGuid: (request) => get(request.process_guid, desiredLrpToV0),
 
