@@ -153,11 +153,12 @@ export class LRPConvergenceController {
   private async scope(tracking: LRPConvergenceTracking | null, fullAsked: boolean): Promise<PassScope> {
     const full = (reason: string): PassScope => ({ processGuids: null, reason, chosenBy: null });
     if (tracking === null) return full('not-following-changes');
+    const { db } = this.options;
+    // Read before taking the changes: a read waits for the view to apply this BBS's writes, so they are taken too.
+    const [domains, cells] = await Promise.all([db.domains(), db.cells()]);
     const taken = tracking.begin();
     if (fullAsked) return full('full-pass-due');
     if (taken.doubt !== null) return full(taken.doubt);
-    const { db } = this.options;
-    const [domains, cells] = await Promise.all([db.domains(), db.cells()]);
     const freshDomains = new Set(domains);
     const liveCellIds = new Set(cells.map((cell) => cell.cell_id));
     if (tracking.freshDomainsDiffer(freshDomains)) return full('fresh-domains-changed');
