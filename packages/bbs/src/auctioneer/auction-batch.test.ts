@@ -53,3 +53,28 @@ describe('AuctionBatch', () => {
     expect(batch.drain().queuedSince).toBeNull();
   });
 });
+
+describe('AuctionBatch with refused work', () => {
+  it('queues what a cell refused and has the round that takes it ask every cell, once', () => {
+    let now = 7n;
+    const batch = new AuctionBatch(() => now);
+    batch.addLRPStarts([lrpStart('p', [0])]);
+    now = 9n;
+    const refusedLRP = { process_guid: 'q', index: 1, domain: 'd', MemoryMB: 1, DiskMB: 1, RootFs: 'preloaded:cflinuxfs2' };
+    batch.addRefused({ LRPs: [refusedLRP], Tasks: [] });
+    expect(batch.queuedSince).toBe(7n);
+
+    const drained = batch.drain();
+    expect(drained.lrps.map((lrp) => `${lrp.process_guid}.${lrp.index}`)).toEqual(['p.0', 'q.1']);
+    expect(drained.freshStates).toBe(true);
+    batch.addLRPStarts([lrpStart('p', [0])]);
+    expect(batch.drain().freshStates).toBe(false);
+  });
+
+  it('does not ask every cell for nothing refused', () => {
+    const batch = new AuctionBatch(() => 1n);
+    batch.addRefused({ LRPs: [], Tasks: [] });
+    expect(batch.isEmpty).toBe(true);
+    expect(batch.drain().freshStates).toBe(false);
+  });
+});

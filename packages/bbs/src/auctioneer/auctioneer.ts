@@ -151,6 +151,8 @@ export class Auctioneer implements AuctionRequester, LeaderLoop {
     // A new leader knows neither the auctions its predecessor had in flight nor the cells that arrived before it
     // led (a restart, a failover): every UNCLAIMED instance is auctioned (a round skips what is placed meanwhile).
     this.auctionUnclaimed('all');
+    // Another leader may have placed work since this one last led: what it knew of the cells is no longer so.
+    this.cellStates.forgetAll();
     this.cellStates.startRefreshing();
     this.scheduleRound();
   }

@@ -102,6 +102,12 @@ export class CellStates {
     this.questions.delete(cellId);
   }
 
+  /** Forgets every cell: for a new leadership, when another leader may have placed work meanwhile. */
+  forgetAll(): void {
+    this.known.clear();
+    this.questions.clear();
+  }
+
   /** Keeps known states younger than about `maxAgeMs` in the background until stopped. */
   startRefreshing(): void {
     if (this.refreshTimer !== null) return;

@@ -1,5 +1,5 @@
 import type { CellState, RepLRP, RepTask, Resources } from '@diego/rep-api';
-import { DEFAULT_STARTING_CONTAINER_WEIGHT, scheduleAuctions, type AuctionCell, type AuctionResults } from './scheduler';
+import { DEFAULT_STARTING_CONTAINER_WEIGHT, scheduleAuctions, stateWithWork, type AuctionCell, type AuctionResults } from './scheduler';
 
 const PRELOADED = 'preloaded:cflinuxfs2';
 const options = { startingContainerWeight: DEFAULT_STARTING_CONTAINER_WEIGHT };
@@ -324,5 +324,21 @@ describe('scheduleAuctions', () => {
       expect(results.failedLRPs).toEqual([]);
       expect(results.failedTasks).toEqual([]);
     });
+  });
+});
+
+describe('stateWithWork', () => {
+  it('reserves work as the scheduler does, leaving the state it was given as it was', () => {
+    const held = lrp('app', 0);
+    const before = cell('a', { lrps: [held], starting: 1 }).state;
+    const work = { LRPs: [lrp('app', 1, { MemoryMB: 300, DiskMB: 50 })], Tasks: [task('t', { MemoryMB: 200, DiskMB: 10 })] };
+
+    const after = stateWithWork(before, work);
+    expect(after.AvailableResources).toEqual({ MemoryMB: 500, DiskMB: 940, Containers: 8 });
+    expect(after.LRPs).toEqual([held, ...work.LRPs]);
+    expect(after.Tasks).toEqual(work.Tasks);
+    expect(after.StartingContainerCount).toBe(3);
+    expect(before.AvailableResources).toEqual({ MemoryMB: 1000, DiskMB: 1000, Containers: 10 });
+
   });
 });
