@@ -5,6 +5,7 @@
  * (or `?last_event_id=`) is passed on to the BBS, which resumes after that event (after the whole revision for a
  * bare revision), or ends with `event: compacted` (relayed) when etcd no longer holds that history. An idle stream
  * gets a `: heartbeat` comment every interval. A client that falls more than the BBS's buffer behind is ended.
+ * Clients that follow from now share one BBS stream (shared-event-stream.ts); each event's frame is made once.
  * Ours, GET /v1/task_events: the same stream, ids and resumption, carrying the three task events instead; and
  * GET /v1/cluster_events, carrying the cell presence and domain events.
  */
@@ -12,9 +13,10 @@ import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { actualLrpGroupResponseJson, cellResponseJson, desiredLrpResponseJson, taskResponseJson } from '@diego/models';
 import {
-  COMPACTED_EVENT, DEFAULT_HEARTBEAT_INTERVAL_MS, HEARTBEAT_COMMENT, resumeEventId, type BbsClient, type BbsEvent, type EventSubscription, DEFAULT_SUBSCRIBER_BUFFER,
+  COMPACTED_EVENT, DEFAULT_HEARTBEAT_INTERVAL_MS, HEARTBEAT_COMMENT, resumeEventId, type BbsClient, type BbsEvent, DEFAULT_SUBSCRIBER_BUFFER,
 } from '@diego/bbs-client';
 import type { Handlers } from './handler';
+import { SharedEventStreams, type EventSink } from './shared-event-stream';
 
 export type EventStreamHandlers = Pick<Handlers, 'EventStream' | 'TaskEventStream' | 'ClusterEventStream'>;
 
@@ -78,15 +80,6 @@ export function receptorClusterEventData(event: BbsEvent): string | null {
   }
 }
 
-/** Settles with `outcome` or with null when the client goes away first; no listener outlives the call. */
-function unlessClientLeaves<T>(res: Response, outcome: Promise<T>): Promise<T | null> {
-  return new Promise<T | null>((resolve, reject) => {
-    const onClose = (): void => resolve(null);
-    res.once('close', onClose);
-    outcome.then(resolve, reject).finally(() => res.off('close', onClose));
-  });
-}
-
 function clientLeft(res: Response): boolean {
   return res.destroyed || res.writableEnded;
 }
@@ -109,47 +102,94 @@ export class EventStreamStats {
   }
 }
 
+type EventData = (event: BbsEvent) => string | null;
+
 /**
- * Relays the BBS's events to the client. The BBS stream is read as it comes (its hub would drop a receptor that
- * lags), and frames the client has not taken wait here, at most `bufferSize`: a client further behind is ended,
- * as the BBS ends its own slow subscribers, with what it was sent so far; it resumes from the last id it got.
+ * `dataOf` as whole SSE frames, each made once per event whatever the number of clients (the clients of a shared
+ * BBS stream get the same event objects); null for the events it has no data for.
  */
-async function relay(
-  subscription: EventSubscription,
-  res: Response,
-  bufferSize: number,
-  stats: EventStreamStats,
-  dataOf: (event: BbsEvent) => string | null,
-): Promise<RelayEnd> {
-  const waiting: string[] = [];
-  const flush = (): void => {
-    while (waiting.length > 0 && !res.writableNeedDrain && !clientLeft(res)) {
-      const frame = waiting.shift();
-      if (frame !== undefined) res.write(frame);
-      stats.queuedEvents--;
+function framed(dataOf: EventData): (event: BbsEvent) => string | null {
+  const frames = new WeakMap<BbsEvent, string | null>();
+  return (event) => {
+    let frame = frames.get(event);
+    if (frame === undefined) {
+      const data = dataOf(event);
+      // One `data:` line: the encoders write compact JSON, which never holds a newline.
+      frame = data === null ? null : `id: ${event.id ?? event.revision}\nevent: ${event.type}\ndata: ${data}\n\n`;
+      frames.set(event, frame);
+    }
+    return frame;
+  };
+}
+
+/**
+ * One client's stream: the events come as the BBS stream gives them (its hub would drop a receptor that lags,
+ * and the other clients of a shared stream must not wait), and frames the client has not taken wait here, at most
+ * `bufferSize`: a client further behind is ended, as the BBS ends its own slow subscribers, with what it was sent
+ * so far; it resumes from the last id it got.
+ */
+class EventClient implements EventSink {
+  private readonly waiting: string[] = [];
+  private outcome: RelayEnd | null = null;
+  private settle: ((end: RelayEnd) => void) | null = null;
+  /** Resolves with how the stream ended. */
+  readonly ended: Promise<RelayEnd>;
+  /** The compact revision when the BBS ended the stream with `compacted`. */
+  compactRevision: string | null = null;
+
+  constructor(
+    private readonly res: Response,
+    private readonly frameOf: (event: BbsEvent) => string | null,
+    private readonly bufferSize: number,
+    private readonly stats: EventStreamStats,
+  ) {
+    this.ended = new Promise((resolve) => (this.settle = resolve));
+    res.on('drain', this.flush);
+    res.once('close', this.left);
+  }
+
+  deliver(event: BbsEvent): boolean {
+    if (this.outcome !== null) return false;
+    if (clientLeft(this.res)) return this.finish('client-left');
+    const frame = this.frameOf(event);
+    if (frame === null) return true;
+    if (this.waiting.length >= this.bufferSize) return this.finish('slow');
+    this.waiting.push(frame);
+    this.stats.queuedEvents++;
+    this.flush();
+    return true;
+  }
+
+  end(compactRevision: string | null): void {
+    if (this.outcome !== null) return;
+    this.compactRevision = compactRevision;
+    // What the client has not taken yet still goes out (into the response's buffer) before the end.
+    if (!clientLeft(this.res)) for (const frame of this.waiting) this.res.write(frame);
+    this.finish('bbs-ended');
+  }
+
+  private readonly flush = (): void => {
+    while (this.waiting.length > 0 && !this.res.writableNeedDrain && !clientLeft(this.res)) {
+      const frame = this.waiting.shift();
+      if (frame !== undefined) this.res.write(frame);
+      this.stats.queuedEvents--;
     }
   };
-  res.on('drain', flush);
-  try {
-    for (;;) {
-      const event = await unlessClientLeaves(res, subscription.next());
-      if (clientLeft(res)) return 'client-left';
-      if (event === null) {
-        // What the client has not taken yet still goes out (into the response's buffer) before the end.
-        for (const frame of waiting) res.write(frame);
-        return 'bbs-ended';
-      }
-      const data = dataOf(event);
-      if (data === null) continue;
-      if (waiting.length >= bufferSize) return 'slow';
-      // One `data:` line: the encoders write compact JSON, which never holds a newline.
-      waiting.push(`id: ${event.id ?? event.revision}\nevent: ${event.type}\ndata: ${data}\n\n`);
-      stats.queuedEvents++;
-      flush();
-    }
-  } finally {
-    res.off('drain', flush);
-    stats.queuedEvents -= waiting.length;
+
+  private readonly left = (): void => {
+    this.finish('client-left');
+  };
+
+  /** Always false: the client takes no more events. */
+  private finish(end: RelayEnd): false {
+    if (this.outcome !== null) return false;
+    this.outcome = end;
+    this.res.off('drain', this.flush);
+    this.res.off('close', this.left);
+    this.stats.queuedEvents -= this.waiting.length;
+    this.waiting.length = 0;
+    this.settle?.(end);
+    return false;
   }
 }
 
@@ -168,14 +208,20 @@ function resumeAfter(req: Request): string | undefined {
   return resumeEventId(req.headers['last-event-id'], typeof query === 'string' ? query : undefined);
 }
 
+const eventFrame = framed(receptorEventData);
+const taskEventFrame = framed(receptorTaskEventData);
+const clusterEventFrame = framed(receptorClusterEventData);
+
 export function eventStreamHandlers(bbs: BbsClient, logger: Logger, options: EventStreamOptions = {}): EventStreamHandlers {
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
   const bufferSize = options.bufferSize ?? DEFAULT_SUBSCRIBER_BUFFER;
   const stats = options.stats ?? new EventStreamStats();
-  /** Relays the BBS's events that `dataOf` has data for, until the BBS's stream or the client ends. */
-  async function stream(req: Request, res: Response, dataOf: (event: BbsEvent) => string | null): Promise<void> {
-    const afterRevision = resumeAfter(req);
-    const subscription = await bbs.subscribeToEvents(afterRevision === undefined ? {} : { afterRevision });
+  // One BBS stream for every client of the three routes that follows from now (they differ only in what they keep).
+  const upstreams = new SharedEventStreams(bbs, logger);
+  /** Relays the BBS's events that `frameOf` has a frame for, until the BBS's stream or the client ends. */
+  async function stream(req: Request, res: Response, frameOf: (event: BbsEvent) => string | null): Promise<void> {
+    const client = new EventClient(res, frameOf, bufferSize, stats);
+    const leave = await upstreams.join(client, resumeAfter(req));
     let heartbeat: NodeJS.Timeout | undefined;
     stats.open++;
     try {
@@ -189,18 +235,18 @@ export function eventStreamHandlers(bbs: BbsClient, logger: Logger, options: Eve
       heartbeat = setInterval(() => {
         if (!clientLeft(res) && !res.writableNeedDrain) res.write(HEARTBEAT_COMMENT);
       }, heartbeatIntervalMs);
-      const end = await relay(subscription, res, bufferSize, stats, dataOf);
+      const end = await client.ended;
       if (end === 'slow') {
         stats.droppedSlow++;
         logger.info({ buffer_size: bufferSize }, 'event-subscriber-dropped');
       }
-      if (end === 'bbs-ended' && subscription.compactRevision !== null && !clientLeft(res)) {
-        res.write(`event: ${COMPACTED_EVENT}\ndata: ${subscription.compactRevision}\n\n`);
+      if (end === 'bbs-ended' && client.compactRevision !== null && !clientLeft(res)) {
+        res.write(`event: ${COMPACTED_EVENT}\ndata: ${client.compactRevision}\n\n`);
       }
     } finally {
       stats.open--;
       clearInterval(heartbeat);
-      subscription.close();
+      leave();
     }
     // The BBS's stream ended (or the client left): so does this one. A failure goes to the error middleware,
     // which ends the response it cannot change.
@@ -208,8 +254,8 @@ export function eventStreamHandlers(bbs: BbsClient, logger: Logger, options: Eve
   }
 
   return {
-    EventStream: ({ req, res }) => stream(req, res, receptorEventData),
-    TaskEventStream: ({ req, res }) => stream(req, res, receptorTaskEventData),
-    ClusterEventStream: ({ req, res }) => stream(req, res, receptorClusterEventData),
+    EventStream: ({ req, res }) => stream(req, res, eventFrame),
+    TaskEventStream: ({ req, res }) => stream(req, res, taskEventFrame),
+    ClusterEventStream: ({ req, res }) => stream(req, res, clusterEventFrame),
   };
 }
