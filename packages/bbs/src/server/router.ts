@@ -146,7 +146,11 @@ function rpcEndpoint<N extends RpcRouteName>(name: N, handlers: RpcHandlers): En
     }
     const guids = requestGuids(decoded);
     try {
-      const message = await handler(decoded, { readAt: (revision) => response.setHeader(REVISION_HEADER, revision) });
+      // A streamed list tells its revision with every page: the header goes with the first.
+      const readAt = (revision: string): void => {
+        if (!response.headersSent) response.setHeader(REVISION_HEADER, revision);
+      };
+      const message = await handler(decoded, { readAt });
       if (message instanceof StreamedMessage) await answerStreamed(response, message);
       else return answerProtobuf(response, wireForm(responseName, message), { guids });
       return { status: 200, guids };
