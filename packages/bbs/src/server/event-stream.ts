@@ -7,6 +7,7 @@
  * This is the r0 stream: desired LRPs go out in their V0 form (§4.2).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { setTimeout as delay } from 'node:timers/promises';
 import { convertError, type BbsError } from '@diego/models';
 import type { Logger } from 'pino';
 import {
@@ -41,6 +42,13 @@ function v0Frame(event: BbsEvent): string {
   }
   return frame;
 }
+
+/**
+ * After a write, how long a stream lets events gather before its next one. At a thousand changes a second to a
+ * hundred streams, a write per revision per stream (each a system call) was most of the BBS's work; the first
+ * event after a quiet spell still goes out at once.
+ */
+const WRITE_GATHER_MS = 10;
 
 /** The frame that ends a stream whose resume point was compacted away. */
 function compactedFrame(compactRevision: string): string {
@@ -116,6 +124,7 @@ export class EventStreams {
     try {
       for (let batch = await subscription.next(); batch !== null && !response.destroyed; batch = await subscription.next()) {
         if (!response.write(batch.map(v0Frame).join(''))) await drained(response);
+        await delay(WRITE_GATHER_MS);
       }
       const end = subscription.end;
       if (end?.reason === 'compacted' && !response.destroyed) response.write(compactedFrame(end.compactRevision));

@@ -105,6 +105,12 @@ export class EventStreamStats {
 type EventData = (event: BbsEvent) => string | null;
 
 /**
+ * After a write to a client, how long its events gather before the next write: one write per client every few
+ * milliseconds rather than one per event, with the first event after a quiet spell sent at once.
+ */
+const WRITE_GATHER_MS = 10;
+
+/**
  * `dataOf` as whole SSE frames, each made once per event whatever the number of clients (the clients of a shared
  * BBS stream get the same event objects); null for the events it has no data for.
  */
@@ -130,6 +136,8 @@ function framed(dataOf: EventData): (event: BbsEvent) => string | null {
  */
 class EventClient implements EventSink {
   private readonly waiting: string[] = [];
+  /** While events gather after a write: the timer of the next. */
+  private gathering: NodeJS.Timeout | null = null;
   private outcome: RelayEnd | null = null;
   private settle: ((end: RelayEnd) => void) | null = null;
   /** Resolves with how the stream ended. */
@@ -156,7 +164,7 @@ class EventClient implements EventSink {
     if (this.waiting.length >= this.bufferSize) return this.finish('slow');
     this.waiting.push(frame);
     this.stats.queuedEvents++;
-    this.flush();
+    if (this.gathering === null) this.flush();
     return true;
   }
 
@@ -168,12 +176,20 @@ class EventClient implements EventSink {
     this.finish('bbs-ended');
   }
 
+  /**
+   * Writes what waits, in one write, unless the client has yet to take the last one; then lets events gather for
+   * a while (see WRITE_GATHER_MS).
+   */
   private readonly flush = (): void => {
-    while (this.waiting.length > 0 && !this.res.writableNeedDrain && !clientLeft(this.res)) {
-      const frame = this.waiting.shift();
-      if (frame !== undefined) this.res.write(frame);
-      this.stats.queuedEvents--;
-    }
+    if (this.waiting.length === 0 || this.res.writableNeedDrain || clientLeft(this.res)) return;
+    this.res.write(this.waiting.join(''));
+    this.stats.queuedEvents -= this.waiting.length;
+    this.waiting.length = 0;
+    if (this.gathering !== null) clearTimeout(this.gathering);
+    this.gathering = setTimeout(() => {
+      this.gathering = null;
+      this.flush();
+    }, WRITE_GATHER_MS);
   };
 
   private readonly left = (): void => {
@@ -184,6 +200,7 @@ class EventClient implements EventSink {
   private finish(end: RelayEnd): false {
     if (this.outcome !== null) return false;
     this.outcome = end;
+    if (this.gathering !== null) clearTimeout(this.gathering);
     this.res.off('drain', this.flush);
     this.res.off('close', this.left);
     this.stats.queuedEvents -= this.waiting.length;
