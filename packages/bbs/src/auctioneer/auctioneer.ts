@@ -153,6 +153,7 @@ export class Auctioneer implements AuctionRequester, LeaderLoop {
     this.auctionUnclaimed('all');
     // Another leader may have placed work since this one last led: what it knew of the cells is no longer so.
     this.cellStates.forgetAll();
+    this.track(this.learnCells());
     this.cellStates.startRefreshing();
     this.scheduleRound();
   }
@@ -292,6 +293,11 @@ export class Auctioneer implements AuctionRequester, LeaderLoop {
     })());
   }
 
+  /** Asks every cell for its state as leadership begins, so that the first round finds them known. */
+  private async learnCells(): Promise<void> {
+    await this.cellStates.learn(await this.db.cells());
+  }
+
   /** etcd ended the watch (it was compacted past, for one): watch again from now; convergence covers the gap. */
   private onWatchFailed(err: Error): void {
     this.logger.error({ err: err.message }, 'store-watch-failed');
@@ -374,8 +380,10 @@ export class Auctioneer implements AuctionRequester, LeaderLoop {
       this.logger.error({ err: convertError(err).message }, 'failed-to-fetch-cells');
       return 'retry-later';
     }
+    const listedAt = this.clock();
     const { lrps, tasks, queuedSince, freshStates } = this.batch.drain();
     const waiting = await this.stillWaiting(lrps, tasks);
+    const checkedAt = this.clock();
     let round: RoundCells = { cells: [], asked: 0, allAsked: true, reused: new Set() };
     let results: AuctionResults = { work: [], failedLRPs: [], failedTasks: [] };
     let askedAgain = false;
@@ -389,6 +397,7 @@ export class Auctioneer implements AuctionRequester, LeaderLoop {
         results = this.schedule(round.cells, waiting);
       }
     }
+    const scheduledAt = this.clock();
     const presenceById = new Map(round.cells.map(({ presence }) => [presence.cell_id, presence]));
     const refusals = await Promise.all(results.work.map(({ cellId, work }) => this.commit(presenceById.get(cellId), work, round.reused.has(cellId))));
     const refused = refusals.filter((refusal) => !refusal.requeued);
@@ -411,6 +420,12 @@ export class Auctioneer implements AuctionRequester, LeaderLoop {
       dropped: lrps.length + tasks.length - waiting.lrps.length - waiting.tasks.length,
       waited_ms: queuedSince === null ? 0 : nsToMs(startedAt - queuedSince),
       duration_ms: nsToMs(now - startedAt),
+      // Where the round's time went: listing the cells, checking the store still waits, states and scheduling,
+      // committing and recording failures.
+      list_ms: nsToMs(listedAt - startedAt),
+      check_ms: nsToMs(checkedAt - listedAt),
+      schedule_ms: nsToMs(scheduledAt - checkedAt),
+      commit_ms: nsToMs(now - scheduledAt),
     }, 'auction-finished');
     return 'done';
   }

@@ -59,7 +59,10 @@ interface KnownCell {
 
 /** A question out to a cell; placements committed meanwhile are added to its answer. */
 interface Question {
+  repAddress: string;
   placedSince: Work[];
+  /** The cell's answer as remembered; null when none came. */
+  answer: Promise<CellState | null>;
 }
 
 /**
@@ -87,6 +90,13 @@ export class CellStates {
   /** The cells taking part, every one asked now. */
   askingAll(presences: readonly CellPresence[]): Promise<RoundCells> {
     return this.round(presences, true);
+  }
+
+  /** Asks the cells it knows nothing of, once: as leadership begins, so that the first round need not wait. */
+  async learn(presences: readonly CellPresence[]): Promise<void> {
+    this.presences = presences;
+    const unknown = presences.filter((presence) => !this.known.has(presence.cell_id) && !this.questions.has(presence.cell_id));
+    await Promise.all(unknown.map((presence) => this.ask(presence, this.options.timeoutMs)));
   }
 
   /** The cell took `work`: its known state (and the answer to a question out to it) reserves it. */
@@ -146,7 +156,11 @@ export class CellStates {
     }
     let timeoutMs = this.options.timeoutMs;
     for (let attempt = 0; ; attempt++, timeoutMs *= 2) {
-      const answers = await Promise.all(toAsk.map((presence) => this.ask(presence, timeoutMs)));
+      // A question already out to a cell (learning it) answers a round that reuses what it can.
+      const answers = await Promise.all(toAsk.map((presence) => {
+        const out = this.questions.get(presence.cell_id);
+        return !fresh && attempt === 0 && out?.repAddress === presence.rep_address ? out.answer : this.ask(presence, timeoutMs);
+      }));
       answers.forEach((state, i) => {
         const presence = toAsk[i];
         if (state !== null && presence !== undefined) states.set(presence.cell_id, state);
@@ -166,10 +180,15 @@ export class CellStates {
    * Asks one cell and remembers the answer (with what was placed on the cell meanwhile), or that none came.
    * Resolves with the answer itself, null when there was none.
    */
-  private async ask(presence: CellPresence, timeoutMs: number): Promise<CellState | null> {
+  private ask(presence: CellPresence, timeoutMs: number): Promise<CellState | null> {
+    const question: Question = { repAddress: presence.rep_address, placedSince: [], answer: Promise.resolve(null) };
+    this.questions.set(presence.cell_id, question);
+    question.answer = this.awaitAnswer(presence, timeoutMs, question);
+    return question.answer;
+  }
+
+  private async awaitAnswer(presence: CellPresence, timeoutMs: number, question: Question): Promise<CellState | null> {
     const cellId = presence.cell_id;
-    const question: Question = { placedSince: [] };
-    this.questions.set(cellId, question);
     const askedAt = this.options.now();
     let answer: CellState | null = null;
     try {

@@ -14,8 +14,9 @@ function allRunning(lrps: ActualLRP[]): boolean {
 }
 
 describe('auction rounds gathering arrivals for up to a second of quiet', () => {
-  // A wide window, so that the burst below shares rounds however slowly this machine reads 200 desired LRPs.
-  const auction = useAuction({ batchQuietMs: 1000, batchMaxWaitMs: 30_000 });
+  // A wide window, so that the burst below shares rounds however slowly this machine reads 200 desired LRPs; and
+  // known states that do not age within the test, so that every question a cell hears is one a round needed.
+  const auction = useAuction({ batchQuietMs: 1000, batchMaxWaitMs: 30_000, cellStateMaxAgeMs: 600_000 });
 
   it('places 200 instances of 200 LRPs arriving at once in a couple of rounds, asking each cell for its state once', async () => {
     const { auctioneer, client, db, startCell } = auction();
@@ -45,7 +46,8 @@ describe('auction rounds gathering arrivals for up to a second of quiet', () => 
 });
 
 describe('auction rounds reusing what they know of the cells', () => {
-  const auction = useAuction();
+  // Known states do not age within a test: every question a cell hears is one a round needed.
+  const auction = useAuction({ cellStateMaxAgeMs: 600_000 });
 
   it('asks a cell again rather than fail an instance for lack of room its reused state no longer has', async () => {
     const { client, startCell, instances } = auction();
