@@ -23,7 +23,7 @@ import type { BbsEvent } from '@diego/bbs-client';
 import type { Clock, Db } from '../db/db';
 import { systemClock } from '../db/etcd/etcd-db';
 import type { RecordCodec } from '../db/etcd/record-codec';
-import { watchBbsEvents, type BbsEventWatch } from '../events/watch-events';
+import { followBbsEvents, storeFeedOf, type BbsEventWatch } from '../events/watch-events';
 import type { AuctionRequester, LeaderLoop, LRPStartRequest, TaskStartRequest } from '../leader/contracts';
 import {
   lrpIdentifier, type RepLRP, type RepTask, type Work, HttpRepClient, type RepClient,
@@ -203,7 +203,7 @@ export class Auctioneer implements AuctionRequester, LeaderLoop {
   // ---- following the store ----
 
   private watchStore(): Promise<BbsEventWatch> {
-    return watchBbsEvents(this.etcd, this.logger, (event) => this.onStoreEvent(event), (err) => this.onWatchFailed(err), this.codec);
+    return followBbsEvents(storeFeedOf(this.db), this.etcd, this.logger, (event) => this.onStoreEvent(event), (err) => this.onWatchFailed(err), this.codec);
   }
 
   private onStoreEvent(event: BbsEvent): void {
