@@ -208,22 +208,23 @@ export class CellStates {
   }
 
   /**
-   * Asks again the cells whose states are older than `maxAgeMs`, the oldest first, as many per tick as keep
-   * the whole set within about `maxAgeMs`.
+   * Asks again the cells that did not answer last time (they take no part in rounds until they do: on a busy
+   * machine many miss their first timeout) and those whose states are older than `maxAgeMs`, the oldest first,
+   * as many of the latter per tick as keep the whole set within about `maxAgeMs`.
    */
   private async refreshOldest(): Promise<void> {
     const { maxAgeMs, timeoutMs } = this.options;
     const now = this.options.now();
     const perTick = Math.max(1, Math.ceil((this.known.size * REFRESH_TICK_MS) / maxAgeMs));
-    const due = this.presences
-      .flatMap((presence) => {
-        const known = this.known.get(presence.cell_id);
-        const stale = known !== undefined && known.repAddress === presence.rep_address && now - known.askedAt >= maxAgeMs
-          && !this.questions.has(presence.cell_id);
-        return stale ? [{ presence, askedAt: known.askedAt }] : [];
-      })
-      .sort((a, b) => a.askedAt - b.askedAt)
-      .slice(0, perTick);
-    await Promise.all(due.map(({ presence }) => this.ask(presence, timeoutMs)));
+    const silent: CellPresence[] = [];
+    const aged: { presence: CellPresence; askedAt: number }[] = [];
+    for (const presence of this.presences) {
+      const known = this.known.get(presence.cell_id);
+      if (known === undefined || known.repAddress !== presence.rep_address || this.questions.has(presence.cell_id)) continue;
+      if (known.state === null) silent.push(presence);
+      else if (now - known.askedAt >= maxAgeMs) aged.push({ presence, askedAt: known.askedAt });
+    }
+    const due = [...silent, ...aged.sort((a, b) => a.askedAt - b.askedAt).slice(0, perTick).map(({ presence }) => presence)];
+    await Promise.all(due.map((presence) => this.ask(presence, timeoutMs)));
   }
 }
