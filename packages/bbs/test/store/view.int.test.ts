@@ -133,7 +133,8 @@ describe('the in-memory view', () => {
     expect(removed).toMatchObject({ type: 'Delete', before: claimed?.after, after: undefined, prev: true });
     expect(changes.some((change) => change.key === etcdKeys.desiredLrpKey('followed'))).toBe(true);
 
-    stop();
+    expect(stop).not.toBeNull();
+    stop?.();
     await db.desireLRP(newValidDesiredLrp('unfollowed', { instances: 1 }));
     await eventually(() => db.desiredLRPs(), (lrps) => lrps.some((lrp) => lrp.process_guid === 'unfollowed'));
     expect(changes.some((change) => change.key.includes('unfollowed'))).toBe(false);
