@@ -22,32 +22,87 @@ export interface HeldInstance {
   netInfo: ActualLRPNetInfo;
 }
 
+/**
+ * One cell's work and its `/state` answer. The auctioneer asks every cell for its state each round (1,000 cells in
+ * this one process), so the answer is kept as bytes and remade only when work comes or goes, from each piece of
+ * work's JSON made once when it came and from totals kept as it comes and goes.
+ */
 export class SimCell {
   readonly lrps = new Map<string, HeldInstance>();
   readonly tasks = new Map<string, RepTask>();
   leaseId = '';
   alive = true;
   nextHostPort = 61000;
-  stateJson: string | null = null;
   nextHeartbeatAt = 0;
+  private readonly workJson = { lrps: new Map<string, string>(), tasks: new Map<string, string>() };
+  private memoryMb = 0;
+  private diskMb = 0;
+  private stateAnswer: Buffer | null = null;
 
   constructor(
     readonly index: number,
     readonly id: string,
     readonly zone: string,
+    /** The RootFSProviders member of every state answer, as JSON. */
+    private readonly providersJson: string,
   ) {}
 
   hold(instance: HeldInstance): void {
-    this.lrps.set(lrpId(instance.lrp.process_guid, instance.lrp.index), instance);
-    this.stateJson = null;
+    const key = lrpId(instance.lrp.process_guid, instance.lrp.index);
+    this.drop(instance.lrp.process_guid, instance.lrp.index);
+    this.lrps.set(key, instance);
+    this.workJson.lrps.set(key, JSON.stringify(instance.lrp));
+    this.memoryMb += instance.lrp.MemoryMB;
+    this.diskMb += instance.lrp.DiskMB;
+    this.stateAnswer = null;
   }
 
   drop(processGuid: string, index: number): HeldInstance | undefined {
     const key = lrpId(processGuid, index);
     const held = this.lrps.get(key);
+    if (held === undefined) return undefined;
     this.lrps.delete(key);
-    this.stateJson = null;
+    this.workJson.lrps.delete(key);
+    this.memoryMb -= held.lrp.MemoryMB;
+    this.diskMb -= held.lrp.DiskMB;
+    this.stateAnswer = null;
     return held;
+  }
+
+  addTask(task: RepTask): void {
+    this.removeTask(task.TaskGuid);
+    this.tasks.set(task.TaskGuid, task);
+    this.workJson.tasks.set(task.TaskGuid, JSON.stringify(task));
+    this.memoryMb += task.MemoryMB;
+    this.diskMb += task.DiskMB;
+    this.stateAnswer = null;
+  }
+
+  removeTask(taskGuid: string): void {
+    const task = this.tasks.get(taskGuid);
+    if (task === undefined) return;
+    this.tasks.delete(taskGuid);
+    this.workJson.tasks.delete(taskGuid);
+    this.memoryMb -= task.MemoryMB;
+    this.diskMb -= task.DiskMB;
+    this.stateAnswer = null;
+  }
+
+  /** The rep's CellState as JSON bytes (the shape of @diego/rep-api's CellState). */
+  state(): Buffer {
+    if (this.stateAnswer !== null) return this.stateAnswer;
+    const containers = this.lrps.size + this.tasks.size;
+    const available: CellState['AvailableResources'] = {
+      MemoryMB: CAPACITY.MemoryMB - this.memoryMb,
+      DiskMB: CAPACITY.DiskMB - this.diskMb,
+      Containers: CAPACITY.Containers - containers,
+    };
+    this.stateAnswer = Buffer.from(
+      `{"RootFSProviders":${this.providersJson},"AvailableResources":${JSON.stringify(available)},"TotalResources":${TOTAL_JSON},` +
+        `"LRPs":[${[...this.workJson.lrps.values()].join(',')}],"Tasks":[${[...this.workJson.tasks.values()].join(',')}],` +
+        `"StartingContainerCount":0,"Zone":${JSON.stringify(this.zone)},"Evacuating":false}`,
+    );
+    return this.stateAnswer;
   }
 
   /** The cell's address in 10.0.0.0/16 and the next two host ports (8080 and 2222). */
@@ -74,7 +129,8 @@ export function cellId(i: number): string {
 }
 
 /** Plenty for 200+ instances and the tasks: the auctioneer must never run out of room. */
-const CAPACITY = { MemoryMB: 4_000_000, DiskMB: 16_000_000, Containers: 100_000 };
+const CAPACITY: CellState['TotalResources'] = { MemoryMB: 4_000_000, DiskMB: 16_000_000, Containers: 100_000 };
+const TOTAL_JSON = JSON.stringify(CAPACITY);
 
 export class CellSimulator {
   readonly cells: SimCell[];
@@ -96,7 +152,12 @@ export class CellSimulator {
     private readonly bbs: HttpBbsClient,
     private readonly rootfsProviders: Record<string, string[]>,
   ) {
-    this.cells = Array.from({ length: count }, (_, i) => new SimCell(i, cellId(i), `z${(i % 4) + 1}`));
+    const providers: CellState['RootFSProviders'] = {};
+    for (const [scheme, stacks] of Object.entries(rootfsProviders)) {
+      providers[scheme] = stacks.length === 0 ? { type: 'arbitrary' } : { type: 'fixed_set', set: Object.fromEntries(stacks.map((s) => [s, {}])) };
+    }
+    const providersJson = JSON.stringify(providers);
+    this.cells = Array.from({ length: count }, (_, i) => new SimCell(i, cellId(i), `z${(i % 4) + 1}`, providersJson));
     for (const cell of this.cells) this.byId.set(cell.id, cell);
   }
 
@@ -164,34 +225,6 @@ export class CellSimulator {
     await new Promise((resolve) => this.server.close(resolve));
   }
 
-  private state(cell: SimCell): string {
-    if (cell.stateJson !== null) return cell.stateJson;
-    const lrps = [...cell.lrps.values()].map((h) => h.lrp);
-    const tasks = [...cell.tasks.values()];
-    let memory = 0;
-    let disk = 0;
-    for (const r of [...lrps, ...tasks]) {
-      memory += r.MemoryMB;
-      disk += r.DiskMB;
-    }
-    const providers: CellState['RootFSProviders'] = {};
-    for (const [scheme, stacks] of Object.entries(this.rootfsProviders)) {
-      providers[scheme] = stacks.length === 0 ? { type: 'arbitrary' } : { type: 'fixed_set', set: Object.fromEntries(stacks.map((s) => [s, {}])) };
-    }
-    const state: CellState = {
-      RootFSProviders: providers,
-      AvailableResources: { MemoryMB: CAPACITY.MemoryMB - memory, DiskMB: CAPACITY.DiskMB - disk, Containers: CAPACITY.Containers - lrps.length - tasks.length },
-      TotalResources: { ...CAPACITY },
-      LRPs: lrps,
-      Tasks: tasks,
-      StartingContainerCount: 0,
-      Zone: cell.zone,
-      Evacuating: false,
-    };
-    cell.stateJson = JSON.stringify(state);
-    return cell.stateJson;
-  }
-
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -222,8 +255,8 @@ export class CellSimulator {
     let m: RegExpExecArray | null;
     if (req.method === 'GET' && path === '/state') {
       this.stateRequests++;
-      const json = this.state(cell);
-      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(json) }).end(json);
+      const answer = cell.state();
+      res.writeHead(200, ['Content-Type', 'application/json', 'Content-Length', String(answer.length)]).end(answer);
     } else if (req.method === 'POST' && path === '/work') {
       this.workRequests++;
       const work = workFromJson(body);
@@ -236,8 +269,7 @@ export class CellSimulator {
       res.writeHead(202).end();
       this.track(this.stopInstance(cell, decodeURIComponent(m[1] ?? ''), decodeURIComponent(m[2] ?? '')));
     } else if (req.method === 'POST' && (m = /^\/v1\/tasks\/([^/]+)\/cancel$/.exec(path)) !== null) {
-      cell.tasks.delete(decodeURIComponent(m[1] ?? ''));
-      cell.stateJson = null;
+      cell.removeTask(decodeURIComponent(m[1] ?? ''));
       res.writeHead(202).end();
     } else {
       res.writeHead(404).end();
@@ -266,16 +298,14 @@ export class CellSimulator {
   }
 
   private async runTask(cell: SimCell, task: RepTask): Promise<void> {
-    cell.tasks.set(task.TaskGuid, task);
-    cell.stateJson = null;
+    cell.addTask(task);
     try {
       const shouldStart = await this.bbs.startTask(task.TaskGuid, cell.id);
       if (shouldStart) await this.bbs.completeTask(task.TaskGuid, cell.id, false, '', 'ok');
     } catch (err) {
       this.errors.push(`${cell.id} task ${task.TaskGuid}: ${messageOf(err)}`);
     } finally {
-      cell.tasks.delete(task.TaskGuid);
-      cell.stateJson = null;
+      cell.removeTask(task.TaskGuid);
     }
   }
 

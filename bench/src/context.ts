@@ -4,8 +4,10 @@ import { HttpBbsClient } from '@diego/bbs-client';
 import { actualLrpToJson, desiredLrpToJson, type ActualLRP, type ActualLRPNetInfo, type DesiredLRP } from '@diego/models';
 import type { BenchArgs } from './args';
 import type { CellSimulator, HeldInstance } from './cells';
+import { CpuSpan, type CpuProcess } from './cpu';
 import { startBbsProcess, waitForLeader, waitForWarmLeader, type BbsProcess, type ReceptorProcess } from './processes';
 import { RAW_PREFIX, type RawEtcd } from './raw';
+import type { RowCpu } from './report';
 import { progress } from './stats';
 
 export const DOMAIN = 'bench';
@@ -24,6 +26,8 @@ export interface Context {
   n: number;
   cellCount: number;
   etcdUrl: string;
+  /** etcd's process, for its CPU time. */
+  etcdPid: number;
   raw: RawEtcd;
   bbs: BbsProcess;
   /** A second client of the measured BBS, for background load. */
@@ -88,6 +92,38 @@ export function actualJson(
 
 export function repLrp(ctx: Context, guid: string, domain = DOMAIN): HeldInstance['lrp'] {
   return { process_guid: guid, index: 0, domain, MemoryMB: ctx.template.memory_mb, DiskMB: ctx.template.disk_mb, RootFs: ctx.template.rootfs };
+}
+
+/** The processes a request through the BBS alone costs: the BBS, etcd, and the bench that sends and checks it. */
+export const VIA_BBS: readonly CpuProcess[] = ['bbs', 'etcd', 'bench'];
+/** ... and through the receptor in front of it. */
+export const VIA_RECEPTOR: readonly CpuProcess[] = ['receptor', ...VIA_BBS];
+/** A raw twin's: etcd and the bench. */
+export const RAW_TWIN: readonly CpuProcess[] = ['etcd', 'bench'];
+
+/**
+ * A CPU span over the named processes (the leader only once started; `receptorPid`: another receptor than the
+ * context's); `start` it around the measured part.
+ */
+export function cpuSpan(ctx: Context, names: readonly CpuProcess[], receptorPid = ctx.receptor.child.pid): CpuSpan {
+  const pidOf: Record<CpuProcess, number | undefined> = {
+    bbs: ctx.bbs.child.pid,
+    leader: ctx.leader?.child.pid,
+    receptor: receptorPid,
+    etcd: ctx.etcdPid,
+    bench: process.pid,
+  };
+  const pids = new Map<CpuProcess, number>();
+  for (const name of names) {
+    const pid = pidOf[name];
+    if (pid !== undefined && pid > 0) pids.set(name, pid);
+  }
+  return new CpuSpan(pids);
+}
+
+/** A row's CPU figure: `ops` operations of kind `op`, over our span and the raw twin's. */
+export function rowCpu(op: string, ops: number, ours: CpuSpan, raw: CpuSpan | null = null): RowCpu {
+  return { op, ops, ours: ours.seconds(), raw: raw?.seconds() ?? null };
 }
 
 /** The leading BBS (converger, auctioneer, task callbacks), started on first need. */

@@ -11,7 +11,7 @@
  */
 import http from 'node:http';
 import { REVISION_HEADER } from '@diego/bbs-client';
-import { DOMAIN, expectedPerCell, type Context } from './context';
+import { DOMAIN, VIA_RECEPTOR, cpuSpan, expectedPerCell, rowCpu, type Context } from './context';
 import { startReceptorProcess } from './processes';
 import type { Row } from './report';
 import { median, now, percentile } from './stats';
@@ -192,8 +192,9 @@ export async function dashboardFirstScreen(ctx: Context): Promise<{ rows: Row[];
     };
     const walls: number[] = [];
     const perRequest = new Map<string, { ms: number[]; bytes: number }>();
+    const cpu = cpuSpan(ctx, VIA_RECEPTOR, receptor.child.pid);
     for (let round = 0; round < ROUNDS; round++) {
-      const { wallMs, staticMs, answers } = await loadFirstScreen(receptor.url, cookie);
+      const { wallMs, staticMs, answers } = await cpu.around(() => loadFirstScreen(receptor.url, cookie));
       const problem = problemWith(answers, expected);
       if (problem !== null) throw new Error(`first screen, round ${round + 1}: ${problem}`);
       walls.push(wallMs);
@@ -218,6 +219,7 @@ export async function dashboardFirstScreen(ctx: Context): Promise<{ rows: Row[];
       p50Ms: wall,
       p99Ms: percentile(walls, 100),
       target: { text: `<= ${TARGET_MS} ms`, met: wall !== null && wall <= TARGET_MS },
+      cpu: rowCpu('load', ROUNDS, cpu),
     }];
     for (const [label, { ms, bytes }] of perRequest) {
       rows.push({

@@ -1,6 +1,6 @@
 /** What a bench report says about where it ran: the machine, Node, etcd and the commit. */
 import { spawnSync } from 'node:child_process';
-import { cpus, totalmem, type as osType, release } from 'node:os';
+import { cpus, loadavg, totalmem, type as osType, release } from 'node:os';
 import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..');
@@ -11,6 +11,8 @@ export interface MachineInfo {
   node: string;
   etcd: string;
   commit: string;
+  /** The 1-minute load average when the run began: the machine is shared. */
+  loadAtStart: number;
 }
 
 export function machineInfo(): MachineInfo {
@@ -23,5 +25,10 @@ export function machineInfo(): MachineInfo {
     node: process.version,
     etcd: etcdVersion,
     commit,
+    loadAtStart: oneMinuteLoad(),
   };
+}
+
+export function oneMinuteLoad(): number {
+  return loadavg()[0] ?? 0;
 }

@@ -16,7 +16,7 @@ import { CellSimulator } from './cells';
 import { runContainersBench } from './containers';
 import { DOMAIN, type Context } from './context';
 import { closeAgents } from './http';
-import { machineInfo } from './machine';
+import { machineInfo, oneMinuteLoad } from './machine';
 import { checkAlive, cleanUpOnSignals, startBbsProcess, startReceptorProcess, stopAll } from './processes';
 import { RawEtcd } from './raw';
 import { formatReport, reportJson, type BenchHeader, type BenchReport, type ScenarioResult } from './report';
@@ -76,6 +76,7 @@ async function run(args: BenchArgs): Promise<number> {
       n: args.lrps,
       cellCount: args.cells,
       etcdUrl: etcd.endpoint,
+      etcdPid: etcd.pid,
       raw,
       bbs,
       background,
@@ -161,6 +162,7 @@ async function run(args: BenchArgs): Promise<number> {
     leaderPeakRssMb: leaderPeak,
     ok: results.every((r) => r.ok),
     durationSeconds: (Date.now() - started) / 1000,
+    loadAtEnd: oneMinuteLoad(),
   };
   progress('stopping everything');
   await cleanup();

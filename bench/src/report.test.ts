@@ -1,8 +1,8 @@
 import { JsonArrayCounter } from './json-count';
-import { formatNumber, formatReport, formatTable, ratio, reportJson, rowCells, type BenchReport, type Row } from './report';
+import { cpuCells, formatDuration, formatNumber, formatReport, formatTable, ratio, reportJson, rowCells, type BenchReport, type Row } from './report';
 import { percentile } from './stats';
 
-const header = { date: '2026-01-01T00:00:00.000Z', machine: 'cpu x 2', node: 'v20', etcd: '3.4.23', commit: 'abc1234', lrps: 200, cells: 2 };
+const header = { date: '2026-01-01T00:00:00.000Z', machine: 'cpu x 2', node: 'v20', etcd: '3.4.23', commit: 'abc1234', loadAtStart: 3.25, lrps: 200, cells: 2 };
 
 const fetchRow: Row = {
   scenario: 'fetch-actual (receptor)',
@@ -14,7 +14,15 @@ const fetchRow: Row = {
   p99Ms: 1500,
   target: { text: '<= 2000 ms and <= 0.6x raw', met: true },
 };
-const rateRow: Row = { scenario: 'seed', what: '200 LRPs', unit: '/s', ours: 300, raw: 1000, target: { text: '>= 0.7x raw', met: false } };
+const rateRow: Row = {
+  scenario: 'seed',
+  what: '200 LRPs',
+  unit: '/s',
+  ours: 300,
+  raw: 1000,
+  target: { text: '>= 0.7x raw', met: false },
+  cpu: { op: 'LRP', ops: 200, ours: { bbs: 0.5, etcd: 0.25, bench: 0.0004 }, raw: { etcd: 0.1, bench: 0.05 } },
+};
 const noRaw: Row = { scenario: 'converge-dead-cell', what: '1 cell', unit: 'ms', ours: 510, raw: null };
 
 describe('numbers and ratios', () => {
@@ -48,6 +56,18 @@ describe('the table', () => {
     expect(rowCells(noRaw)).toEqual(['converge-dead-cell', '1 cell', '510 ms', '-', '-', '-', '-', '-', '']);
   });
 
+  it("shows each process's CPU seconds per 1,000 of the row's operations, - for a process it does not use", () => {
+    expect(cpuCells(rateRow)).toEqual(['LRP', '2.50', '-', '-', '1.25', '0.002', '0.50']);
+    const viaReceptor: Row = { ...noRaw, cpu: { op: 'instance', ops: 4, ours: { bbs: 1.5, leader: 0.2, receptor: 0, etcd: 0.03, bench: 0.6 }, raw: null } };
+    expect(cpuCells(viaReceptor)).toEqual(['instance', '375', '50.0', '0.00', '7.50', '150', '-']);
+    expect(cpuCells(noRaw)).toEqual(['', '', '', '', '', '', '']);
+  });
+
+  it('states a wall time in seconds, and in minutes from 10 of them', () => {
+    expect(formatDuration(12.4)).toBe('12 s');
+    expect(formatDuration(1385)).toBe('23 min 5 s');
+  });
+
   it('aligns columns: text left, numbers right', () => {
     const table = formatTable(['name', 'n'], [['a', '1'], ['long name', '100']], new Set([1]));
     expect(table.split('\n')).toEqual(['name         n', '---------  ---', 'a            1', 'long name  100']);
@@ -65,17 +85,30 @@ describe('the table', () => {
       leaderPeakRssMb: null,
       ok: false,
       durationSeconds: 12,
+      loadAtEnd: 7.5,
     };
     const text = formatReport(report);
-    expect(text).toContain('node v20, etcd 3.4.23, commit abc1234');
+    expect(text).toContain('diego bench  2026-01-01T00:00:00.000Z, commit abc1234, took 12 s (wall)');
+    expect(text).toContain('machine: cpu x 2; load 3.3 at start, 7.5 at end');
+    expect(text).toContain('node v20, etcd 3.4.23');
     expect(text).toContain('lrps 200, cells 2');
-    expect(text).toMatch(/^seed +200 LRPs +300 \/s +1,000 \/s +0\.30x rate .*MISS$/m);
+    expect(text).toMatch(/^scenario +what +ours +raw +ours\/raw +p50 +p99 +target +mark +op +bbs +lead +rcpt +etcd +bench +raw etcd$/m);
+    expect(text).toMatch(/^seed +200 LRPs +300 \/s +1,000 \/s +0\.30x rate .*MISS +LRP +2\.50 +- +- +1\.25 +0\.002 +0\.50$/m);
+    expect(text).toContain('cpu: CPU seconds per 1,000 ops');
     expect(text).toMatch(/^events +FAILED \(below\) .*FAIL$/m);
     expect(text).toContain('BBS peak RSS: 321 MB');
     expect(text).toContain('FAILED events: 3 events lost');
-    const json = JSON.parse(reportJson(report)) as { scenarios: { rows: { ratio: number | null }[] }[]; ok: boolean };
+    const json = JSON.parse(reportJson(report)) as {
+      scenarios: { rows: { ratio: number | null; cpu?: unknown; cpuPer1000: { ours: Record<string, number>; raw: Record<string, number> | null } | null }[] }[];
+      ok: boolean;
+      durationSeconds: number;
+    };
     expect(json.ok).toBe(false);
+    expect(json.durationSeconds).toBe(12);
     expect(json.scenarios[1]?.rows[0]?.ratio).toBeCloseTo(0.5);
+    expect(json.scenarios[0]?.rows[0]?.cpu).toEqual(rateRow.cpu);
+    expect(json.scenarios[0]?.rows[0]?.cpuPer1000).toEqual({ ours: { bbs: 2.5, etcd: 1.25, bench: 0.002 }, raw: { etcd: 0.5, bench: 0.25 } });
+    expect(json.scenarios[1]?.rows[0]?.cpuPer1000).toBeNull();
   });
 });
 

@@ -1,4 +1,6 @@
 /** The bench's results: one row per measurement, printed as an aligned table and written as JSON. */
+import { CPU_PROCESSES, type CpuProcess, type CpuSeconds } from './cpu';
+import type { MachineInfo } from './machine';
 
 /** `ms`: a duration (lower is better); `/s`: a rate (higher is better); `MB`: memory (lower is better). */
 export type Unit = 'ms' | '/s' | 'MB';
@@ -20,6 +22,20 @@ export interface Row {
   p50Ms?: number | null;
   p99Ms?: number | null;
   target?: Target | null;
+  /** The CPU the row's measured part cost, by process; absent where the row has no operation count. */
+  cpu?: RowCpu | null;
+}
+
+/** CPU seconds over a row's measured part, to be shown per 1,000 of its operations. */
+export interface RowCpu {
+  /** What one operation of the row is: `LRP`, `record`, `event`, ... (bench/README.md says per row). */
+  op: string;
+  /** Operations in the measured part. */
+  ops: number;
+  /** Each process's CPU seconds over our part: only the processes the row goes through. */
+  ours: CpuSeconds;
+  /** etcd's (and the bench's) over the raw twin's part, the same operations; null without a twin. */
+  raw: CpuSeconds | null;
 }
 
 export interface ScenarioResult {
@@ -33,12 +49,7 @@ export interface ScenarioResult {
   details?: Record<string, unknown>;
 }
 
-export interface BenchHeader {
-  date: string;
-  machine: string;
-  node: string;
-  etcd: string;
-  commit: string;
+export interface BenchHeader extends MachineInfo {
   lrps: number;
   cells: number;
 }
@@ -49,7 +60,10 @@ export interface BenchReport {
   bbsPeakRssMb: number | null;
   leaderPeakRssMb: number | null;
   ok: boolean;
+  /** The run's wall time, start to report. */
   durationSeconds: number;
+  /** The 1-minute load average when the report was made. */
+  loadAtEnd: number;
 }
 
 /** ours/raw; for durations lower is better, for rates higher is better. */
@@ -77,6 +91,45 @@ function formatRatio(row: Row): string {
 }
 
 const COLUMNS = ['scenario', 'what', 'ours', 'raw', 'ours/raw', 'p50', 'p99', 'target', 'mark'] as const;
+
+/** The CPU columns after them: the operation, then seconds per 1,000 of it by process, raw etcd last but one. */
+const CPU_COLUMNS = ['op', 'bbs', 'lead', 'rcpt', 'etcd', 'bench', 'raw etcd'] as const;
+const CPU_LEGEND =
+  'cpu: CPU seconds per 1,000 ops (op) over the measured part: the measured BBS (bbs), the leading BBS (lead), ' +
+  'the receptor (rcpt), etcd, the bench process itself, and etcd under the raw twin; - where the row does not use it';
+
+/** CPU seconds per 1,000 operations; null without operations. */
+export function perThousand(seconds: number | undefined, ops: number): number | null {
+  if (seconds === undefined || ops <= 0) return null;
+  return (seconds * 1000) / ops;
+}
+
+/** Each process's CPU seconds per 1,000 of the row's operations, ours and the raw twin's etcd (and bench). */
+export function cpuPerThousand(cpu: RowCpu): { ours: CpuSeconds; raw: CpuSeconds | null } {
+  const per = (seconds: CpuSeconds): CpuSeconds => {
+    const out: CpuSeconds = {};
+    for (const name of CPU_PROCESSES) {
+      const value = perThousand(seconds[name], cpu.ops);
+      if (value !== null) out[name] = value;
+    }
+    return out;
+  };
+  return { ours: per(cpu.ours), raw: cpu.raw === null ? null : per(cpu.raw) };
+}
+
+/** Seconds per 1,000 ops as formatNumber has them, and a figure below 0.01 by its first digit (not as 0.00). */
+function formatCpu(value: number | undefined): string {
+  if (value === undefined) return '-';
+  return value > 0 && value < 0.01 ? value.toPrecision(1) : formatNumber(value);
+}
+
+/** The CPU cells of one row (CPU_COLUMNS). */
+export function cpuCells(row: Row): string[] {
+  if (row.cpu === null || row.cpu === undefined) return CPU_COLUMNS.map(() => '');
+  const { ours, raw } = cpuPerThousand(row.cpu);
+  const byProcess = (name: CpuProcess): string => formatCpu(ours[name]);
+  return [row.cpu.op, byProcess('bbs'), byProcess('leader'), byProcess('receptor'), byProcess('etcd'), byProcess('bench'), formatCpu(raw?.etcd)];
+}
 
 /** The cells of one row of the table. */
 export function rowCells(row: Row): string[] {
@@ -107,23 +160,24 @@ export function formatTable(header: readonly string[], rows: readonly string[][]
 export function formatReport(report: BenchReport): string {
   const { header } = report;
   const lines = [
-    `diego bench  ${header.date}`,
-    `machine: ${header.machine}`,
-    `node ${header.node}, etcd ${header.etcd}, commit ${header.commit}`,
+    `diego bench  ${header.date}, commit ${header.commit}, took ${formatDuration(report.durationSeconds)} (wall)`,
+    `machine: ${header.machine}; load ${header.loadAtStart.toFixed(1)} at start, ${report.loadAtEnd.toFixed(1)} at end`,
+    `node ${header.node}, etcd ${header.etcd}`,
     `lrps ${header.lrps}, cells ${header.cells}; targets are stated for 200,000 LRPs on 1,000 cells (reference at other sizes)`,
     `ours/raw: for ms rows lower is better ("x time"), for /s rows higher is better ("x rate")`,
+    CPU_LEGEND,
     '',
   ];
   const rows: string[][] = [];
   for (const scenario of report.scenarios) {
-    for (const row of scenario.rows) rows.push(rowCells(row));
-    if (!scenario.ok) rows.push([scenario.name, 'FAILED (below)', '', '', '', '', '', '', 'FAIL']);
+    for (const row of scenario.rows) rows.push([...rowCells(row), ...cpuCells(row)]);
+    if (!scenario.ok) rows.push([scenario.name, 'FAILED (below)', '', '', '', '', '', '', 'FAIL', ...CPU_COLUMNS.map(() => '')]);
   }
-  lines.push(formatTable(COLUMNS, rows, new Set([2, 3, 4, 5, 6])));
+  const cpuNumbers = CPU_COLUMNS.slice(1).map((_, i) => COLUMNS.length + 1 + i);
+  lines.push(formatTable([...COLUMNS, ...CPU_COLUMNS], rows, new Set([2, 3, 4, 5, 6, ...cpuNumbers])));
   lines.push('');
   lines.push(
-    `BBS peak RSS: ${formatValue(report.bbsPeakRssMb, 'MB')} (measured -apiOnly BBS), leader BBS ${formatValue(report.leaderPeakRssMb, 'MB')}; ` +
-      `took ${Math.round(report.durationSeconds)} s`,
+    `BBS peak RSS: ${formatValue(report.bbsPeakRssMb, 'MB')} (measured -apiOnly BBS), leader BBS ${formatValue(report.leaderPeakRssMb, 'MB')}`,
   );
   const failed = report.scenarios.filter((s) => !s.ok);
   if (failed.length === 0) lines.push('all correctness checks passed');
@@ -131,12 +185,21 @@ export function formatReport(report: BenchReport): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** JSON with numbers as numbers; what the table shows plus the ratios. */
+/** `812 s` or, from 10 minutes, `23 min 5 s`. */
+export function formatDuration(seconds: number): string {
+  const s = Math.round(seconds);
+  return s < 600 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
+}
+
+/** JSON with numbers as numbers; what the table shows plus the ratios and the CPU per 1,000 operations. */
 export function reportJson(report: BenchReport): string {
   return `${JSON.stringify(
     {
       ...report,
-      scenarios: report.scenarios.map((s) => ({ ...s, rows: s.rows.map((r) => ({ ...r, ratio: ratio(r) })) })),
+      scenarios: report.scenarios.map((s) => ({
+        ...s,
+        rows: s.rows.map((r) => ({ ...r, ratio: ratio(r), cpuPer1000: r.cpu === null || r.cpu === undefined ? null : cpuPerThousand(r.cpu) })),
+      })),
     },
     null,
     2,

@@ -3,7 +3,7 @@
  * answer exactly and throws a ScenarioFailure naming what was wrong: a fast wrong answer is a failure.
  */
 import { randomUUID } from 'node:crypto';
-import http, { createServer } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { BbsEvent, EventSubscription } from '@diego/bbs-client';
 import type { ActualLRPGroup, ActualLRPNetInfo } from '@diego/models';
@@ -11,21 +11,30 @@ import type { ScenarioName } from './args';
 import {
   CONCURRENCY,
   DOMAIN,
+  RAW_TWIN,
+  VIA_BBS,
+  VIA_RECEPTOR,
   actualJson,
   actualKey,
   desiredFor,
   desiredJson,
   desiredKey,
+  cpuSpan,
   ensureLeader,
   expectedPerCell,
   rawKey,
   repLrp,
+  rowCpu,
   type Context,
   type LrpRecord,
 } from './context';
 import { dashboardFirstScreen } from './dashboard';
 import { getAndCountArray, httpRequest } from './http';
 import { debugVars } from './processes';
+import { prefixEnd } from './raw';
+import { RawWatches } from './raw-watch';
+import { RevisionStream } from './revision-stream';
+import type { CpuSpan } from './cpu';
 import type { Row } from './report';
 import { median, messageOf, now, percentile, progress, runPool, sleep, waitFor, type PoolResult } from './stats';
 import type { SimCell } from './cells';
@@ -111,6 +120,7 @@ const seed: Scenario = async (ctx) => {
     ctx.byGuid.set(record.guid, i);
   }
   progress(`seed: desiring and starting ${n} LRPs through the BBS`);
+  const oursCpu = cpuSpan(ctx, VIA_BBS).start();
   const ours = await runPool(n, CONCURRENCY, async (i) => {
     const r = ctx.lrps[i] as LrpRecord;
     const cell = cellOf(ctx, r);
@@ -118,8 +128,10 @@ const seed: Scenario = async (ctx) => {
     await ctx.bbs.client.startActualLRP({ process_guid: r.guid, index: 0, domain: DOMAIN }, { instance_guid: r.instanceGuid, cell_id: cell.id }, r.netInfo);
     cell.hold({ lrp: repLrp(ctx, r.guid), instanceGuid: r.instanceGuid, netInfo: r.netInfo });
   }, 'seed ours');
+  oursCpu.stop();
   checkPool('seed (ours)', ours);
   progress(`seed: raw twin (create desired+actual txn, then compare-and-swap to RUNNING)`);
+  const rawCpu = cpuSpan(ctx, RAW_TWIN).start();
   const raw = await runPool(n, CONCURRENCY, async (i) => {
     const r = ctx.lrps[i] as LrpRecord;
     const key = rawKey(actualKey(r.guid));
@@ -133,6 +145,7 @@ const seed: Scenario = async (ctx) => {
       rev,
     );
   }, 'seed raw');
+  rawCpu.stop();
   checkPool('seed (raw twin)', raw);
   await verifyActuals(ctx, 'after the seed');
   const rawCount = await ctx.raw.readPrefix(rawKey('/v1/actual/'));
@@ -148,6 +161,7 @@ const seed: Scenario = async (ctx) => {
         p50Ms: p50(ours.latencies),
         p99Ms: p99(ours.latencies),
         target: { text: '>= 0.7x raw', met: ratioAtLeast(ours.rate, raw.rate, 0.7) },
+        cpu: rowCpu('LRP', n, oursCpu, rawCpu),
       },
     ],
     details: { oursSeconds: ours.durationMs / 1000, rawSeconds: raw.durationMs / 1000 },
@@ -166,21 +180,26 @@ function fetchAll(kind: 'actual' | 'desired'): Scenario {
     const rawMs: number[] = [];
     const path = kind === 'actual' ? '/v1/actual_lrps' : '/v1/desired_lrps';
     let bytes = 0;
+    const receptorCpu = cpuSpan(ctx, VIA_RECEPTOR);
+    const bbsCpu = cpuSpan(ctx, VIA_BBS);
+    const rawCpu = cpuSpan(ctx, RAW_TWIN);
     for (let rep = 0; rep < reps; rep++) {
       progress(`fetch-${kind}: round ${rep + 1}/${reps}`);
       let t = now();
-      const answer = await getAndCountArray(`${ctx.receptor.url}${path}`);
+      const answer = await receptorCpu.around(() => getAndCountArray(`${ctx.receptor.url}${path}`));
       receptorMs.push(now() - t);
       bytes = answer.bytes;
       if (answer.count !== ctx.n) fail(`receptor GET ${path} returned ${answer.count} entries, expected ${ctx.n}`);
 
       t = now();
-      const count = kind === 'actual' ? (await ctx.bbs.client.actualLRPGroups()).length : (await ctx.bbs.client.desiredLRPs()).length;
+      const count = await bbsCpu.around(async () =>
+        kind === 'actual' ? (await ctx.bbs.client.actualLRPGroups()).length : (await ctx.bbs.client.desiredLRPs()).length,
+      );
       bbsMs.push(now() - t);
       if (count !== ctx.n) fail(`BBS ${kind === 'actual' ? 'ActualLRPGroups' : 'DesiredLRPs'} returned ${count}, expected ${ctx.n}`);
 
       t = now();
-      const rawCount = await ctx.raw.readPrefix(`/v1/${kind}/`);
+      const rawCount = await rawCpu.around(() => ctx.raw.readPrefix(`/v1/${kind}/`));
       rawMs.push(now() - t);
       if (rawCount !== ctx.n) fail(`raw read of /v1/${kind}/ found ${rawCount} keys, expected ${ctx.n}`);
     }
@@ -190,8 +209,27 @@ function fetchAll(kind: 'actual' | 'desired'): Scenario {
       kind === 'actual' ? { text: '<= 2000 ms and <= 0.6x raw', met: rec !== null && rec <= 2000 && ratioAtMost(rec, raw, 0.6) } : null;
     return {
       rows: [
-        { scenario: `fetch-${kind} (receptor)`, what: `all ${ctx.n}, median of ${reps}`, unit: 'ms', ours: rec, raw, p50Ms: rec, p99Ms: p99(receptorMs), target },
-        { scenario: `fetch-${kind} (bbs)`, what: `all ${ctx.n}, median of ${reps}`, unit: 'ms', ours: median(bbsMs), raw, p50Ms: median(bbsMs), p99Ms: p99(bbsMs) },
+        {
+          scenario: `fetch-${kind} (receptor)`,
+          what: `all ${ctx.n}, median of ${reps}`,
+          unit: 'ms',
+          ours: rec,
+          raw,
+          p50Ms: rec,
+          p99Ms: p99(receptorMs),
+          target,
+          cpu: rowCpu('record', ctx.n * reps, receptorCpu, rawCpu),
+        },
+        {
+          scenario: `fetch-${kind} (bbs)`,
+          what: `all ${ctx.n}, median of ${reps}`,
+          unit: 'ms',
+          ours: median(bbsMs),
+          raw,
+          p50Ms: median(bbsMs),
+          p99Ms: p99(bbsMs),
+          cpu: rowCpu('record', ctx.n * reps, bbsCpu, rawCpu),
+        },
       ],
       details: { receptorMs, bbsMs, rawMs, receptorBytes: bytes },
     };
@@ -226,19 +264,21 @@ const cellActual: Scenario = async (ctx) => {
   const foreground = 300;
   const ours: number[] = [];
   const raw: number[] = [];
+  const oursCpu = cpuSpan(ctx, VIA_BBS);
+  const rawCpu = cpuSpan(ctx, RAW_TWIN);
   try {
     progress(`cell-actual: ${foreground} one-cell reads under ${bgPerSecond.toFixed(1)}/s background reads`);
     for (let k = 0; k < foreground; k++) {
       const c = Math.floor(Math.random() * ctx.cellCount);
       const cell = ctx.sim.cells[c] as SimCell;
       let t = now();
-      const groups = await ctx.bbs.client.actualLRPGroups({ cell_id: cell.id });
+      const groups = await oursCpu.around(() => ctx.bbs.client.actualLRPGroups({ cell_id: cell.id }));
       ours.push(now() - t);
       if (groups.length !== expected[c]) fail(`ActualLRPGroups{cell_id: ${cell.id}} returned ${groups.length}, expected ${expected[c] ?? 0}`);
       const wrong = groups.find((g) => groupInstance(g)?.cell_id !== cell.id);
       if (wrong !== undefined) fail(`ActualLRPGroups{cell_id: ${cell.id}} returned an instance on ${groupInstance(wrong)?.cell_id ?? 'no cell'}`);
       t = now();
-      const found = await ctx.raw.getMany(keysByCell[c] ?? []);
+      const found = await rawCpu.around(() => ctx.raw.getMany(keysByCell[c] ?? []));
       raw.push(now() - t);
       if (found !== expected[c]) fail(`raw twin found ${found} keys of ${cell.id}, expected ${expected[c] ?? 0}`);
     }
@@ -260,6 +300,7 @@ const cellActual: Scenario = async (ctx) => {
         p50Ms: o50,
         p99Ms: o99,
         target: { text: 'p50 <= 8 ms, p99 <= 50 ms', met: o50 !== null && o99 !== null && o50 <= 8 && o99 <= 50 },
+        cpu: rowCpu('cell read', foreground, oursCpu, rawCpu),
       },
     ],
     details: { foreground, backgroundRequests: bgCount, rawP99Ms: p99(raw) },
@@ -271,16 +312,20 @@ const cellActual: Scenario = async (ctx) => {
 const idempotentStart: Scenario = async (ctx) => {
   const before = await ctx.raw.revision();
   progress(`idempotent-start: every cell re-sends StartActualLRP for its ${ctx.n} instances`);
+  const oursCpu = cpuSpan(ctx, VIA_BBS).start();
   const ours = await runPool(ctx.n, CONCURRENCY, async (i) => {
     const r = ctx.lrps[i] as LrpRecord;
     await ctx.bbs.client.startActualLRP({ process_guid: r.guid, index: 0, domain: DOMAIN }, { instance_guid: r.instanceGuid, cell_id: cellOf(ctx, r).id }, r.netInfo);
   }, 'idempotent-start ours');
+  oursCpu.stop();
   checkPool('idempotent StartActualLRP', ours);
   const after = await ctx.raw.revision();
+  const rawCpu = cpuSpan(ctx, RAW_TWIN).start();
   const raw = await runPool(ctx.n, CONCURRENCY, async (i) => {
     const kv = await ctx.raw.get(actualKey((ctx.lrps[i] as LrpRecord).guid));
     if (kv === null) throw new Error('no such key');
   }, 'idempotent-start raw');
+  rawCpu.stop();
   checkPool('raw twin gets', raw);
   const writes = Number(after) - Number(before);
   if (writes !== 0) fail(`${ctx.n} StartActualLRP calls that change nothing moved etcd's revision by ${writes} (${before} -> ${after}): they must not write`);
@@ -296,6 +341,7 @@ const idempotentStart: Scenario = async (ctx) => {
         p50Ms: p50(ours.latencies),
         p99Ms: p99(ours.latencies),
         target: { text: '>= 3000/s, 0 etcd writes', met: ours.rate >= 3000 },
+        cpu: rowCpu('start', ctx.n, oursCpu, rawCpu),
       },
     ],
     details: { etcdRevisionBefore: before, etcdRevisionAfter: after },
@@ -325,6 +371,7 @@ const claimStart: Scenario = async (ctx) => {
     }),
   );
   progress(`claim-start: ${m} ClaimActualLRP + StartActualLRP`);
+  const oursCpu = cpuSpan(ctx, VIA_BBS).start();
   const ours = await runPool(m, CONCURRENCY, async (i) => {
     const e = extra[i] as (typeof extra)[number];
     const cell = ctx.sim.cells[e.cell] as SimCell;
@@ -333,7 +380,9 @@ const claimStart: Scenario = async (ctx) => {
     await ctx.bbs.client.startActualLRP({ process_guid: e.guid, index: 0, domain: CS_DOMAIN }, instanceKey, e.netInfo);
     cell.hold({ lrp: repLrp(ctx, e.guid, CS_DOMAIN), instanceGuid: e.instanceGuid, netInfo: e.netInfo });
   }, 'claim-start ours');
+  oursCpu.stop();
   checkPool('claim+start', ours);
+  const rawCpu = cpuSpan(ctx, RAW_TWIN).start();
   const raw = await runPool(m, CONCURRENCY, async (i) => {
     const e = extra[i] as (typeof extra)[number];
     const key = rawKey(actualKey(e.guid));
@@ -341,6 +390,7 @@ const claimStart: Scenario = async (ctx) => {
     const claimed = await ctx.raw.cas(key, actualJson(e.guid, CS_DOMAIN, 'CLAIMED', instance, 1), e.rev);
     await ctx.raw.cas(key, actualJson(e.guid, CS_DOMAIN, 'RUNNING', instance, 2), claimed);
   }, 'claim-start raw');
+  rawCpu.stop();
   checkPool('raw twin compare-and-swaps', raw);
 
   const groups = await ctx.bbs.client.actualLRPGroups({ domain: CS_DOMAIN });
@@ -381,6 +431,7 @@ const claimStart: Scenario = async (ctx) => {
         p50Ms: p50(ours.latencies),
         p99Ms: p99(ours.latencies),
         target: { text: '>= 0.7x raw', met: ratioAtLeast(oursRate, rawRate, 0.7) },
+        cpu: rowCpu('change', 2 * m, oursCpu, rawCpu),
       },
     ],
     details: { instances: m },
@@ -394,25 +445,46 @@ const cells: Scenario = async (ctx) => {
   const bbs: number[] = [];
   const receptor: number[] = [];
   const raw: number[] = [];
+  const bbsCpu = cpuSpan(ctx, VIA_BBS);
+  const receptorCpu = cpuSpan(ctx, VIA_RECEPTOR);
+  const rawCpu = cpuSpan(ctx, RAW_TWIN);
   for (let rep = 0; rep < reps; rep++) {
     let t = now();
-    const list = await ctx.bbs.client.cells();
+    const list = await bbsCpu.around(() => ctx.bbs.client.cells());
     bbs.push(now() - t);
     if (list.length !== ctx.cellCount) fail(`BBS Cells returned ${list.length}, expected ${ctx.cellCount}`);
     t = now();
-    const answer = await getAndCountArray(`${ctx.receptor.url}/v1/cells`);
+    const answer = await receptorCpu.around(() => getAndCountArray(`${ctx.receptor.url}/v1/cells`));
     receptor.push(now() - t);
     if (answer.count !== ctx.cellCount) fail(`receptor GET /v1/cells returned ${answer.count}, expected ${ctx.cellCount}`);
     t = now();
-    const count = await ctx.raw.readPrefix('/v1/cell/');
+    const count = await rawCpu.around(() => ctx.raw.readPrefix('/v1/cell/'));
     raw.push(now() - t);
     if (count !== ctx.cellCount) fail(`raw read of /v1/cell/ found ${count}, expected ${ctx.cellCount}`);
   }
   const rawMs = median(raw);
   return {
     rows: [
-      { scenario: 'cells (bbs)', what: `${ctx.cellCount} cells, median of ${reps}`, unit: 'ms', ours: median(bbs), raw: rawMs, p50Ms: median(bbs), p99Ms: p99(bbs) },
-      { scenario: 'cells (receptor)', what: `${ctx.cellCount} cells, median of ${reps}`, unit: 'ms', ours: median(receptor), raw: rawMs, p50Ms: median(receptor), p99Ms: p99(receptor) },
+      {
+        scenario: 'cells (bbs)',
+        what: `${ctx.cellCount} cells, median of ${reps}`,
+        unit: 'ms',
+        ours: median(bbs),
+        raw: rawMs,
+        p50Ms: median(bbs),
+        p99Ms: p99(bbs),
+        cpu: rowCpu('cell', ctx.cellCount * reps, bbsCpu, rawCpu),
+      },
+      {
+        scenario: 'cells (receptor)',
+        what: `${ctx.cellCount} cells, median of ${reps}`,
+        unit: 'ms',
+        ours: median(receptor),
+        raw: rawMs,
+        p50Ms: median(receptor),
+        p99Ms: p99(receptor),
+        cpu: rowCpu('cell', ctx.cellCount * reps, receptorCpu, rawCpu),
+      },
     ],
   };
 };
@@ -425,11 +497,22 @@ const singleGet: Scenario = async (ctx) => {
   const pick = (): LrpRecord => ctx.lrps[Math.floor(Math.random() * ctx.n)] as LrpRecord;
   const rows: Row[] = [];
   const measure = async (scenario: string, ours: () => Promise<void>, raw: () => Promise<void>): Promise<void> => {
-    const o = await runPool(count, concurrency, ours);
+    const oursCpu = cpuSpan(ctx, scenario.endsWith('(receptor)') ? VIA_RECEPTOR : VIA_BBS);
+    const o = await oursCpu.around(() => runPool(count, concurrency, ours));
     checkPool(scenario, o);
-    const r = await runPool(count, concurrency, raw);
+    const rawCpu = cpuSpan(ctx, RAW_TWIN);
+    const r = await rawCpu.around(() => runPool(count, concurrency, raw));
     checkPool(`${scenario} raw twin`, r);
-    rows.push({ scenario, what: `${count} gets, ${concurrency} at once`, unit: '/s', ours: o.rate, raw: r.rate, p50Ms: p50(o.latencies), p99Ms: p99(o.latencies) });
+    rows.push({
+      scenario,
+      what: `${count} gets, ${concurrency} at once`,
+      unit: '/s',
+      ours: o.rate,
+      raw: r.rate,
+      p50Ms: p50(o.latencies),
+      p99Ms: p99(o.latencies),
+      cpu: rowCpu('get', count, oursCpu, rawCpu),
+    });
   };
   const rawGet = (key: (r: LrpRecord) => string) => async (): Promise<void> => {
     if ((await ctx.raw.get(key(pick()))) === null) throw new Error('raw get found nothing');
@@ -471,63 +554,42 @@ const singleGet: Scenario = async (ctx) => {
 
 // ---------------------------------------------------------------------------------------------------------
 
-/** A subscriber that only notes when each revision (of the SSE `id:`) arrived, to scale to many at once. */
-class LightSubscriber {
-  readonly received = new Map<string, number>();
-  private buffer = '';
-  private failure: string | null = null;
+/**
+ * When a stream first carried each revision, and which revisions it carried more than once: the events
+ * scenario's light subscribers (read by RevisionStream: the bench must read 100,000 events/s) and raw watches.
+ */
+class Arrivals {
+  readonly at = new Map<number, number>();
+  readonly repeated = new Set<number>();
+  stream: RevisionStream | null = null;
 
-  private constructor(private readonly request: http.ClientRequest) {}
+  readonly note = (revision: number, t: number): void => {
+    if (this.at.has(revision)) this.repeated.add(revision);
+    else this.at.set(revision, t);
+  };
+}
 
-  static open(url: string): Promise<LightSubscriber> {
-    return new Promise((resolve, reject) => {
-      const request = http.get(url);
-      const subscriber = new LightSubscriber(request);
-      request.once('error', reject);
-      request.once('response', (response) => {
-        if (response.statusCode !== 200) {
-          reject(new Error(`GET ${url} answered ${response.statusCode ?? 0}`));
-          request.destroy();
-          return;
-        }
-        response.setEncoding('latin1');
-        response.on('data', (chunk: string) => subscriber.receive(chunk));
-        response.on('error', (err) => {
-          subscriber.failure ??= err.message;
-        });
-        request.on('error', (err) => {
-          subscriber.failure ??= err.message;
-        });
-        resolve(subscriber);
-      });
-    });
-  }
-
-  get error(): string | null {
-    return this.failure;
-  }
-
-  private receive(chunk: string): void {
-    const t = now();
-    this.buffer += chunk;
-    let start = 0;
-    for (;;) {
-      const end = this.buffer.indexOf('\n\n', start);
-      if (end < 0) break;
-      if (this.buffer.startsWith('id: ', start)) {
-        const nl = this.buffer.indexOf('\n', start);
-        // The id is `<revision>.<place in revision>`: arrival is noted per revision.
-        const revision = this.buffer.slice(start + 4, nl).split('.')[0] ?? '';
-        if (!this.received.has(revision)) this.received.set(revision, t);
-      }
-      start = end + 2;
+/** Each written revision's arrivals (revision to when its write was answered) at every stream: latencies, and what was lost or repeated. */
+function arrivalsOf(written: ReadonlyMap<number, number>, streams: readonly Arrivals[]): { latencies: number[]; lost: number; repeated: number } {
+  const latencies: number[] = [];
+  let lost = 0;
+  let repeated = 0;
+  for (const [revision, done] of written) {
+    for (const stream of streams) {
+      const t = stream.at.get(revision);
+      if (t === undefined) lost++;
+      else latencies.push(Math.max(0, t - done));
+      if (stream.repeated.has(revision)) repeated++;
     }
-    this.buffer = this.buffer.slice(start);
   }
+  return { latencies, lost, repeated };
+}
 
-  close(): void {
-    this.request.destroy();
-  }
+/** Whether every stream has every written revision (counts first: the full check is 1,000,000 lookups). */
+function allArrived(written: ReadonlyMap<number, unknown>, expected: number, streams: readonly Arrivals[]): boolean {
+  if (written.size < expected || streams.some((stream) => stream.at.size < expected)) return false;
+  for (const stream of streams) for (const revision of written.keys()) if (!stream.at.has(revision)) return false;
+  return true;
 }
 
 async function nextWithin(sub: EventSubscription, ms: number): Promise<BbsEvent | null | 'timeout'> {
@@ -582,12 +644,20 @@ const events: Scenario = async (ctx) => {
   // ---- ours: StartActualLRP of a RUNNING instance with new ports (one actual_lrp_changed each)
   progress(`events: 1 + ${s} subscribers, ${total} writes at ${EVENT_RATE}/s`);
   const full = await ctx.bbs.client.subscribeToEvents();
-  const light = await Promise.all(Array.from({ length: s }, () => LightSubscriber.open(eventsUrl)));
+  const light = await Promise.all(
+    Array.from({ length: s }, async () => {
+      const arrivals = new Arrivals();
+      arrivals.stream = await RevisionStream.open(eventsUrl, { method: 'GET', marker: 'id: ', openOn: 'head', onRevision: arrivals.note });
+      return arrivals;
+    }),
+  );
   const writesOf: number[][] = Array.from({ length: k }, () => []);
   const writeNet: ActualLRPNetInfo[] = new Array(total);
   const writeDone = new Float64Array(total).fill(NaN);
   const fullReceived = new Float64Array(total).fill(NaN);
   const revisionOf: string[] = new Array(total);
+  /** Each written revision (as the full subscriber saw it), to its write. */
+  const writeOfRevision = new Map<number, number>();
   const seenOf = new Array<number>(k).fill(0);
   let extra = 0;
   let mismatched = 0;
@@ -612,6 +682,7 @@ const events: Scenario = async (ctx) => {
       }
       fullReceived[w] = t;
       revisionOf[w] = event.revision;
+      writeOfRevision.set(Number(event.revision), w);
       if (lrp.ports[0]?.host_port !== writeNet[w]?.ports[0]?.host_port) mismatched++;
     }
   })().catch((err: unknown) => {
@@ -620,6 +691,8 @@ const events: Scenario = async (ctx) => {
     progress(`events: the full subscriber failed: ${messageOf(err)}`);
   });
 
+  // From the first write until every subscriber has every event: the writes and their delivery.
+  const oursCpu = cpuSpan(ctx, VIA_BBS).start();
   const ours = await pacedWrites(total, k, EVENT_RATE, async (w, i) => {
     const r = ctx.lrps[i] as LrpRecord;
     const cell = cellOf(ctx, r);
@@ -632,82 +705,55 @@ const events: Scenario = async (ctx) => {
     cell.hold({ lrp: repLrp(ctx, r.guid), instanceGuid: r.instanceGuid, netInfo: net });
   });
   checkPool('event writes (StartActualLRP with new ports)', ours);
-  const allIn = (): boolean => {
-    for (let w = 0; w < total; w++) {
-      const rev = revisionOf[w];
-      if (rev === undefined) return false;
-      for (const sub of light) if (!sub.received.has(rev)) return false;
-    }
-    return true;
-  };
-  await waitFor(allIn, 15_000, 100);
+  await waitFor(() => allArrived(writeOfRevision, total, light), 15_000, 100);
+  oursCpu.stop();
+  const lightErrors = light.map((l) => l.stream?.error ?? null).filter((e) => e !== null);
   full.close();
   await fullLoop;
-  for (const sub of light) sub.close();
+  for (const sub of light) sub.stream?.close();
 
-  const latencies: number[] = [];
+  // A write the full subscriber never saw has no revision: it is lost at every light one too.
+  const lightArrivals = arrivalsOf(new Map([...writeOfRevision].map(([revision, w]) => [revision, writeDone[w] as number])), light);
+  const latencies = lightArrivals.latencies;
   let lostFull = 0;
-  let lostLight = 0;
   for (let w = 0; w < total; w++) {
-    const done = writeDone[w] as number;
-    const rev = revisionOf[w];
-    if (rev === undefined) {
-      lostFull++;
-      lostLight += s;
-      continue;
-    }
-    latencies.push(Math.max(0, (fullReceived[w] as number) - done));
-    for (const sub of light) {
-      const t = sub.received.get(rev);
-      if (t === undefined) lostLight++;
-      else latencies.push(Math.max(0, t - done));
-    }
+    if (revisionOf[w] === undefined) lostFull++;
+    else latencies.push(Math.max(0, (fullReceived[w] as number) - (writeDone[w] as number)));
   }
-  const lightErrors = light.map((l) => l.error).filter((e) => e !== null);
+  const lostLight = lightArrivals.lost + lostFull * s;
 
   // ---- raw twin: the same writes as compare-and-swaps, observed by 1 + s etcd watches
-  // Watches through the etcd3 client, as the BBS itself watches. With many of them the bench process decodes
-  // every event once per watch (protobufjs in JS), which bounds this twin's latency: read it as such.
+  // Native gRPC watches on one stream, read for their mod_revisions only (raw-watch.ts): the etcd3 client's
+  // decoding of every answer in the bench could not keep up with 101 watches at 1,000 writes/s.
   progress(`events: raw twin, 1 + ${s} etcd watches`);
-  const watchers = await Promise.all(
-    Array.from({ length: s + 1 }, async () => {
-      const received = new Map<string, number>();
-      const watcher = await ctx.raw.client.watch().prefix(rawKey('/v1/actual/')).create();
-      watcher.on('put', (kv) => {
-        received.set(kv.mod_revision, now());
-      });
-      return { watcher, received };
-    }),
-  );
-  const rawDone = new Map<string, number>();
+  const watchPrefix = rawKey('/v1/actual/');
+  const watchers = Array.from({ length: s + 1 }, () => new Arrivals());
+  const rawWatches = await RawWatches.open(ctx.etcdUrl, Buffer.from(watchPrefix), prefixEnd(watchPrefix), s + 1, (watch, revision, at) => watchers[watch]?.note(revision, at), now);
+  const rawDone = new Map<number, number>();
+  const rawCpu = cpuSpan(ctx, RAW_TWIN).start();
   const raw = await pacedWrites(total, k, EVENT_RATE, async (_w, i) => {
     const r = ctx.lrps[i] as LrpRecord;
     const cell = cellOf(ctx, r);
     const json = actualJson(r.guid, DOMAIN, 'RUNNING', { instanceGuid: r.instanceGuid, cellId: cell.id, netInfo: cell.netInfo() }, 2);
     const rev = await ctx.raw.cas(rawKey(actualKey(r.guid)), json, ctx.rawActualRev[i] ?? '0');
-    rawDone.set(rev, now());
+    rawDone.set(Number(rev), now());
     ctx.rawActualRev[i] = rev;
   });
   checkPool('raw twin writes', raw);
-  await waitFor(() => watchers.every((wt) => [...rawDone.keys()].every((rev) => wt.received.has(rev))), 15_000, 100);
-  const rawLatencies: number[] = [];
-  let rawLost = 0;
-  for (const [rev, done] of rawDone) {
-    for (const wt of watchers) {
-      const t = wt.received.get(rev);
-      if (t === undefined) rawLost++;
-      else rawLatencies.push(Math.max(0, t - done));
-    }
-  }
-  await Promise.all(watchers.map((wt) => wt.watcher.cancel()));
+  await waitFor(() => allArrived(rawDone, total, watchers), 15_000, 100);
+  rawCpu.stop();
+  const rawError = rawWatches.error;
+  rawWatches.close();
+  const { latencies: rawLatencies, lost: rawLost, repeated: rawRepeated } = arrivalsOf(rawDone, watchers);
 
   if (fullEnded && lostFull > 0) fail(`the event stream ended early: ${lostFull} of ${total} events never reached the full subscriber`);
   if (lostFull > 0 || lostLight > 0) {
     fail(`${lostFull + lostLight} events lost: ${lostFull} of ${total} at the decoding subscriber, ${lostLight} of ${total * s} at the other ${s}${lightErrors.length > 0 ? ` (${lightErrors[0] ?? ''})` : ''}`);
   }
   if (extra > 0) fail(`${extra} unexpected actual_lrp_changed events for the written LRPs`);
+  if (lightArrivals.repeated > 0) fail(`${lightArrivals.repeated} events reached one of the ${s} light subscribers more than once`);
   if (mismatched > 0) fail(`${mismatched} events carried other ports than their write (out of order?)`);
-  if (rawLost > 0) fail(`raw twin: ${rawLost} watch events lost`);
+  if (rawLost > 0 || rawRepeated > 0) fail(`raw twin: ${rawLost} watch events lost, ${rawRepeated} repeated${rawError === null ? '' : ` (${rawError})`}`);
   const o99 = p99(latencies);
   const oursRate = ours.rate;
   return {
@@ -721,8 +767,19 @@ const events: Scenario = async (ctx) => {
         p50Ms: p50(latencies),
         p99Ms: o99,
         target: { text: '0 lost, p99 <= 100 ms @ 1000/s', met: o99 !== null && o99 <= 100 && oursRate >= EVENT_RATE * 0.95 },
+        cpu: rowCpu('event', total * (s + 1), oursCpu, rawCpu),
       },
-      { scenario: 'events (write rate)', what: `StartActualLRP, new ports`, unit: '/s', ours: oursRate, raw: raw.rate, p50Ms: p50(ours.latencies), p99Ms: p99(ours.latencies) },
+      {
+        scenario: 'events (write rate)',
+        what: `StartActualLRP, new ports`,
+        unit: '/s',
+        ours: oursRate,
+        raw: raw.rate,
+        p50Ms: p50(ours.latencies),
+        p99Ms: p99(ours.latencies),
+        target: { text: `>= ${EVENT_RATE * 0.95}/s (paced at ${EVENT_RATE}/s)`, met: oursRate >= EVENT_RATE * 0.95 },
+        cpu: rowCpu('write', total, oursCpu, rawCpu),
+      },
     ],
     details: { writes: total, subscribers: s + 1, lost: 0, rawP50Ms: p50(rawLatencies) },
   };
@@ -736,14 +793,18 @@ const convergeNoop: Scenario = async (ctx) => {
   const ours: number[] = [];
   const raw: number[] = [];
   const before = await ctx.raw.revision();
+  const oursCpu = cpuSpan(ctx, ['leader', ...VIA_BBS]);
+  const rawCpu = cpuSpan(ctx, RAW_TWIN);
   for (let rep = 0; rep < reps; rep++) {
     progress(`converge-noop: pass ${rep + 1}/${reps}`);
     let t = now();
-    await leader.client.convergeLRPs();
+    await oursCpu.around(() => leader.client.convergeLRPs());
     ours.push(now() - t);
     t = now();
+    rawCpu.start();
     const desired = await ctx.raw.readPrefix('/v1/desired/');
     const actual = await ctx.raw.readPrefix('/v1/actual/');
+    rawCpu.stop();
     raw.push(now() - t);
     if (desired !== ctx.n || actual !== ctx.n) fail(`raw gather found ${desired} desired and ${actual} actual keys, expected ${ctx.n} each`);
   }
@@ -761,6 +822,7 @@ const convergeNoop: Scenario = async (ctx) => {
         p50Ms: med,
         p99Ms: p99(ours),
         target: { text: '<= 1000 ms', met: med !== null && med <= 1000 },
+        cpu: rowCpu('LRP', ctx.n * reps, oursCpu, rawCpu),
       },
     ],
     details: { etcdRevisionDelta: Number(after) - Number(before) },
@@ -811,8 +873,11 @@ const tasks: Scenario = async (ctx) => {
     completion_callback_url: `${cbBase}${guid}`,
   });
   let ours: PoolResult;
+  const oursCpu = cpuSpan(ctx, ['leader', ...VIA_RECEPTOR]);
+  const state0 = ctx.sim.stateRequests;
   try {
     progress(`tasks: ${count} tasks through the receptor, the auctioneer, the cells and the callbacks`);
+    oursCpu.start();
     ours = await runPool(count, concurrency, async (i) => {
       const guid = guids[i] as string;
       const t0 = now();
@@ -829,6 +894,7 @@ const tasks: Scenario = async (ctx) => {
       // The pool times the whole op; the latency we report is POST to callback, the same thing.
       if (at - t0 < 0) throw new Error('callback before the POST');
     }, 'tasks ours');
+    oursCpu.stop();
     await sleep(1000);
   } finally {
     server.closeAllConnections();
@@ -853,7 +919,9 @@ const tasks: Scenario = async (ctx) => {
   }, 30_000, 250);
   if (!allGone) fail(`${remaining.length} tasks still there 30 s after their callbacks (first ${remaining[0] ?? ''})`);
 
+  const stateRequests = ctx.sim.stateRequests - state0;
   progress('tasks: raw twin (put PENDING, CAS RUNNING, CAS COMPLETED, CAS RESOLVING, delete)');
+  const rawCpu = cpuSpan(ctx, RAW_TWIN).start();
   const raw = await runPool(count, concurrency, async (i) => {
     const guid = guids[i] as string;
     const key = rawKey(`/v1/task/${guid}`);
@@ -864,20 +932,25 @@ const tasks: Scenario = async (ctx) => {
     const r4 = await ctx.raw.cas(key, json('RESOLVING'), r3);
     await ctx.raw.casDelete(key, r4);
   });
+  rawCpu.stop();
   checkPool('tasks raw twin', raw);
+  const taskP50 = p50(ours.latencies);
+  const taskP99 = p99(ours.latencies);
   return {
     rows: [
       {
         scenario: 'tasks',
         what: `${count} tasks, ${concurrency} at once, POST -> callback`,
         unit: 'ms',
-        ours: p50(ours.latencies),
+        ours: taskP50,
         raw: p50(raw.latencies),
-        p50Ms: p50(ours.latencies),
-        p99Ms: p99(ours.latencies),
+        p50Ms: taskP50,
+        p99Ms: taskP99,
+        target: { text: 'p50 <= 250 ms, p99 <= 1000 ms', met: taskP50 !== null && taskP99 !== null && taskP50 <= 250 && taskP99 <= 1000 },
+        cpu: rowCpu('task', count, oursCpu, rawCpu),
       },
     ],
-    details: { tasksPerSecond: ours.rate, rawTasksPerSecond: raw.rate },
+    details: { tasksPerSecond: ours.rate, rawTasksPerSecond: raw.rate, stateRequests, ...benchCpuPerState(oursCpu, stateRequests) },
   };
 };
 
@@ -893,6 +966,7 @@ const convergeDeadCell: Scenario = async (ctx) => {
   const count = victims.size;
   const sub = await ctx.bbs.client.subscribeToEvents();
   progress(`converge-dead-cell: removing ${dead.id} with ${count} instances`);
+  const cpu = cpuSpan(ctx, ['leader', ...VIA_BBS]).start();
   ctx.sim.kill(dead);
   const t0 = now();
   await ctx.bbs.client.removeCell(dead.id);
@@ -920,6 +994,7 @@ const convergeDeadCell: Scenario = async (ctx) => {
       }
     }
   } finally {
+    cpu.stop();
     sub.close();
   }
   const leaderVars = await debugVars(leader.debugUrl).catch(() => ({}) as Record<string, unknown>);
@@ -930,6 +1005,7 @@ const convergeDeadCell: Scenario = async (ctx) => {
     unclaimedEvents: unclaimed,
     workRequests: ctx.sim.workRequests - work0,
     stateRequests: ctx.sim.stateRequests - state0,
+    ...benchCpuPerState(cpu, ctx.sim.stateRequests - state0),
   };
   progress(`converge-dead-cell: ${JSON.stringify(timeline)}`);
   if (doneAt === null) fail(`${victims.size} of ${count} instances of ${dead.id} were not RUNNING elsewhere within 120 s of RemoveCell (${JSON.stringify(timeline)})`);
@@ -948,11 +1024,21 @@ const convergeDeadCell: Scenario = async (ctx) => {
         ours: ms,
         raw: null,
         target: { text: '<= 2000 ms', met: ms <= 2000 },
+        cpu: rowCpu('instance', count, cpu),
       },
     ],
     details: { instances: count, cell: dead.id, ...timeline },
   };
 };
+
+/**
+ * The bench process's CPU per cell `/state` answered over a span, ms: an upper bound, as the span's bench CPU
+ * also holds everything else the bench did meanwhile (requests, events, the cells' other routes).
+ */
+function benchCpuPerState(span: CpuSpan, stateRequests: number): { benchCpuMsPerStateAtMost: number | null } {
+  const seconds = span.seconds().bench;
+  return { benchCpuMsPerStateAtMost: seconds === undefined || stateRequests === 0 ? null : (seconds * 1000) / stateRequests };
+}
 
 export const SCENARIO_FUNCTIONS: Record<ScenarioName, Scenario> = {
   seed,

@@ -13,6 +13,8 @@ export interface EtcdProcess {
   endpoint: string;
   /** Its data directory, removed by `stop()`. */
   dataDir: string;
+  /** The etcd process's id (the bench reads its CPU time from /proc). */
+  pid: number;
   /** Kills etcd, waits for it to exit and removes its data directory. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -99,7 +101,7 @@ export async function startEtcd(opts: StartEtcdOptions = {}): Promise<EtcdProces
     await stop();
     throw new Error(`could not start ${binary} on ${endpoint}: ${early}\n${stderrTail.join('\n')}`);
   }
-  return { endpoint, dataDir, stop };
+  return { endpoint, dataDir, pid: child.pid ?? -1, stop };
 }
 
 /** One member of a cluster started by {@link startEtcdCluster}. */
