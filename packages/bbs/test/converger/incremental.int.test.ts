@@ -124,13 +124,13 @@ describe('LRP convergence over what changed', () => {
 
     // Missing, extra in a fresh and a stale domain, undesired in both, crashes with backoff to come, one UNCLAIMED.
     await db.removeActualLRP('missing', 1);
-    await db.updateDesiredLRP('scaled-down', { instances: 1 });
-    await db.updateDesiredLRP('stale-scaled', { instances: 1 });
+    await db.updateDesiredLRP('scaled-down', { instances: 1, routes: null, annotation: null });
+    await db.updateDesiredLRP('stale-scaled', { instances: 1, routes: null, annotation: null });
     await db.removeDesiredLRP('orphaned');
     await db.removeDesiredLRP('stale-orphaned');
     for (let crashes = 0; crashes < 3; crashes++) await crash('crashy', 0, 'fresh', 'cell-a');
     await db.createUnclaimedActualLRP({ process_guid: 'waits', index: 2, domain: 'fresh' });
-    await db.updateDesiredLRP('waits', { instances: 3 });
+    await db.updateDesiredLRP('waits', { instances: 3, routes: null, annotation: null });
     const changed = await convergeChanged();
     expect(changed.missing.map((key) => key.process_guid)).toEqual(['missing']);
     expect(changed.restarts).toEqual([]);
