@@ -107,7 +107,9 @@ describe('EventStream_r0', () => {
     });
     const bbs = await started(startEventsBbs(viaProxy));
     const store = storeOn(client);
-    const desire = (guid: string): Promise<void> => store.desireTask(newValidTask(guid).definition, guid, 'some-domain');
+    const desire = async (guid: string): Promise<void> => {
+      await store.desireTask(newValidTask(guid).definition, guid, 'some-domain');
+    };
     const events = await bbs.client.subscribeToEvents();
     cleanups.push(() => events.close());
     await desire('seen');
