@@ -13,7 +13,13 @@ interface JsonReport {
   ok: boolean;
   header: { lrps: number; cells: number };
   bbsPeakRssMb: number | null;
-  scenarios: { name: string; ok: boolean; error?: string; rows: { scenario: string; ours: number | null }[] }[];
+  durationSeconds: number;
+  scenarios: {
+    name: string;
+    ok: boolean;
+    error?: string;
+    rows: { scenario: string; ours: number | null; cpu?: { op: string; ops: number } | null; cpuPer1000?: { ours: Record<string, number> } | null }[];
+  }[];
 }
 
 let dir: string;
@@ -41,10 +47,18 @@ describe('npm run bench', () => {
       expect({ name: scenario.name, ok: scenario.ok, error: scenario.error }).toEqual({ name: scenario.name, ok: true, error: undefined });
       expect(scenario.rows.length).toBeGreaterThan(0);
       for (const row of scenario.rows) expect({ row: row.scenario, ours: typeof row.ours }).toEqual({ row: row.scenario, ours: 'number' });
+      if (scenario.name === 'memory') continue;
+      // Each scenario's main row has the CPU of the measured BBS and of etcd per 1,000 of its operations.
+      const main = scenario.rows[0];
+      expect({ row: main?.scenario, bbs: typeof main?.cpuPer1000?.ours['bbs'], etcd: typeof main?.cpuPer1000?.ours['etcd'], ops: (main?.cpu?.ops ?? 0) > 0 })
+        .toEqual({ row: main?.scenario, bbs: 'number', etcd: 'number', ops: true });
     }
+    expect(report.durationSeconds).toBeGreaterThan(0);
     expect(report.bbsPeakRssMb).toBeGreaterThan(0);
     expect(stdout).toContain('all correctness checks passed');
     expect(stdout).toMatch(/^seed +200 LRPs/m);
+    expect(stdout).toMatch(/^scenario +what .* op +bbs +lead +rcpt +etcd +bench +raw etcd$/m);
+    expect(stdout).toMatch(/, took \d+ s \(wall\)/);
   }, 120_000);
 
   it('explains itself with --help and refuses a bad flag with status 2', async () => {
