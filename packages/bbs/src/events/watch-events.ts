@@ -71,14 +71,8 @@ export function batchEventGroups(batch: ViewBatch, logger: Logger, codec: Record
  * it never delivered as batches (etcd compacted them away, or the view was still loading when this was called):
  * `onError`, as a compacted watch, after which the caller follows again.
  */
-export async function followBbsEvents(
-  feed: StoreFeed | null,
-  etcd: Namespace,
-  logger: Logger,
-  onEvent: (event: BbsEvent) => void,
-  onError: (err: Error) => void,
-  codec: RecordCodec = RecordCodec.PLAIN,
-): Promise<BbsEventWatch> {
+export async function followBbsEvents(feed: StoreFeed | null, ...watch: Parameters<typeof watchBbsEvents>): Promise<BbsEventWatch> {
+  const [, logger, onEvent, onError, codec = RecordCodec.PLAIN] = watch;
   let following = true;
   const stop = feed?.followView({
     onBatch: (batch) => {
@@ -94,7 +88,7 @@ export async function followBbsEvents(
       queueMicrotask(() => onError(new Error(`the store's view was reloaded at revision ${revision}: changes before it were not followed`)));
     },
   });
-  if (stop === undefined || stop === null) return watchBbsEvents(etcd, logger, onEvent, onError, codec);
+  if (stop === undefined || stop === null) return watchBbsEvents(...watch);
   return {
     cancel: async () => {
       following = false;
