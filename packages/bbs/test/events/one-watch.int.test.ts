@@ -94,7 +94,7 @@ describe('EventStream_r0', () => {
     const callbacks = await callbackReceiver();
     const task = newValidTask('called-back', { completion_callback_url: callbacks.url });
     await leader.client.desireTask(task.task_guid, task.domain, task.definition);
-    await eventually(async () => callbacks.received, (received) => received.includes('called-back'));
+    await eventually(async () => callbacks.received, (received) => received.includes('called-back'), { timeoutMs: 30_000 });
     expect(await etcdWatches()).toEqual(leading);
   }, 60_000);
 
