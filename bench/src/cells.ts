@@ -35,6 +35,8 @@ export class SimCell {
   nextHostPort = 61000;
   nextHeartbeatAt = 0;
   private readonly workJson = { lrps: new Map<string, string>(), tasks: new Map<string, string>() };
+  /** The LRPs' part of the answer, kept while only tasks come and go (tasks do, by the hundred, in `tasks`). */
+  private lrpsPart: string | null = null;
   private memoryMb = 0;
   private diskMb = 0;
   private stateAnswer: Buffer | null = null;
@@ -54,6 +56,7 @@ export class SimCell {
     this.workJson.lrps.set(key, JSON.stringify(instance.lrp));
     this.memoryMb += instance.lrp.MemoryMB;
     this.diskMb += instance.lrp.DiskMB;
+    this.lrpsPart = null;
     this.stateAnswer = null;
   }
 
@@ -65,6 +68,7 @@ export class SimCell {
     this.workJson.lrps.delete(key);
     this.memoryMb -= held.lrp.MemoryMB;
     this.diskMb -= held.lrp.DiskMB;
+    this.lrpsPart = null;
     this.stateAnswer = null;
     return held;
   }
@@ -97,9 +101,10 @@ export class SimCell {
       DiskMB: CAPACITY.DiskMB - this.diskMb,
       Containers: CAPACITY.Containers - containers,
     };
+    this.lrpsPart ??= [...this.workJson.lrps.values()].join(',');
     this.stateAnswer = Buffer.from(
       `{"RootFSProviders":${this.providersJson},"AvailableResources":${JSON.stringify(available)},"TotalResources":${TOTAL_JSON},` +
-        `"LRPs":[${[...this.workJson.lrps.values()].join(',')}],"Tasks":[${[...this.workJson.tasks.values()].join(',')}],` +
+        `"LRPs":[${this.lrpsPart}],"Tasks":[${[...this.workJson.tasks.values()].join(',')}],` +
         `"StartingContainerCount":0,"Zone":${JSON.stringify(this.zone)},"Evacuating":false}`,
     );
     return this.stateAnswer;

@@ -875,6 +875,7 @@ const tasks: Scenario = async (ctx) => {
   let ours: PoolResult;
   const oursCpu = cpuSpan(ctx, ['leader', ...VIA_RECEPTOR]);
   const state0 = ctx.sim.stateRequests;
+  let stateRequests = 0;
   try {
     progress(`tasks: ${count} tasks through the receptor, the auctioneer, the cells and the callbacks`);
     oursCpu.start();
@@ -895,6 +896,7 @@ const tasks: Scenario = async (ctx) => {
       if (at - t0 < 0) throw new Error('callback before the POST');
     }, 'tasks ours');
     oursCpu.stop();
+    stateRequests = ctx.sim.stateRequests - state0;
     await sleep(1000);
   } finally {
     server.closeAllConnections();
@@ -919,7 +921,6 @@ const tasks: Scenario = async (ctx) => {
   }, 30_000, 250);
   if (!allGone) fail(`${remaining.length} tasks still there 30 s after their callbacks (first ${remaining[0] ?? ''})`);
 
-  const stateRequests = ctx.sim.stateRequests - state0;
   progress('tasks: raw twin (put PENDING, CAS RUNNING, CAS COMPLETED, CAS RESOLVING, delete)');
   const rawCpu = cpuSpan(ctx, RAW_TWIN).start();
   const raw = await runPool(count, concurrency, async (i) => {
