@@ -48,7 +48,7 @@ function v0Frame(event: BbsEvent): string {
  * hundred streams, a write per revision per stream (each a system call) was most of the BBS's work; the first
  * event after a quiet spell still goes out at once.
  */
-const WRITE_GATHER_MS = 10;
+const WRITE_GATHER_MS = 20;
 
 /** The frame that ends a stream whose resume point was compacted away. */
 function compactedFrame(compactRevision: string): string {

@@ -108,7 +108,7 @@ type EventData = (event: BbsEvent) => string | null;
  * After a write to a client, how long its events gather before the next write: one write per client every few
  * milliseconds rather than one per event, with the first event after a quiet spell sent at once.
  */
-const WRITE_GATHER_MS = 10;
+const WRITE_GATHER_MS = 20;
 
 /**
  * `dataOf` as whole SSE frames, each made once per event whatever the number of clients (the clients of a shared
