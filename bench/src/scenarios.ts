@@ -821,7 +821,7 @@ const convergeNoop: Scenario = async (ctx) => {
         raw: median(raw),
         p50Ms: med,
         p99Ms: p99(ours),
-        target: { text: '<= 1000 ms', met: med !== null && med <= 1000 },
+        target: { text: '<= 200 ms', met: med !== null && med <= 200 },
         cpu: rowCpu('LRP', ctx.n * reps, oursCpu, rawCpu),
       },
     ],
