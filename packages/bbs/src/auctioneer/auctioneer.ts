@@ -29,7 +29,7 @@ import {
   lrpIdentifier, type RepLRP, type RepTask, type Work, HttpRepClient, type RepClient,
 } from '@diego/rep-api';
 import { AuctionBatch } from './auction-batch';
-import { CellStates, type ParticipatingCell, type RoundCells } from './cell-states';
+import { CellStates, DEFAULT_REFRESH_TICK_MS, type ParticipatingCell, type RoundCells } from './cell-states';
 import { DEFAULT_STARTING_CONTAINER_WEIGHT, PlacementError, scheduleAuctions, type AuctionResults } from './scheduler';
 
 export type AuctioneerStore = Pick<
@@ -65,6 +65,8 @@ export interface AuctioneerOptions {
   batchMaxWaitMs?: number;
   /** How old a cell's known state may grow before it is asked again in the background (default 10 s). */
   cellStateMaxAgeMs?: number;
+  /** How often the background looks for aged states and cells that did not answer (default 1 s). */
+  cellStateRefreshTickMs?: number;
   /** After the cells could not be listed, how long before the round is tried again (default 1 s). */
   retryDelayMs?: number;
   /** `-startingContainerWeight` (default 0.25). */
@@ -133,6 +135,7 @@ export class Auctioneer implements AuctionRequester, LeaderLoop {
       logger: this.logger,
       timeoutMs: options.cellStateTimeoutMs ?? 1000,
       maxAgeMs: options.cellStateMaxAgeMs ?? 10_000,
+      refreshTickMs: options.cellStateRefreshTickMs ?? DEFAULT_REFRESH_TICK_MS,
       now: () => nsToMs(this.clock()),
     });
   }

@@ -19,8 +19,8 @@ import { stateWithWork } from './scheduler';
 /** When no cell answers `/state`, this many more tries, each with twice the timeout. */
 const STATE_RETRIES = 3;
 
-/** How often the background looks for states older than `maxAgeMs`. */
-const REFRESH_TICK_MS = 1000;
+/** How often, by default, the background looks for states older than `maxAgeMs` and cells that did not answer. */
+export const DEFAULT_REFRESH_TICK_MS = 1000;
 
 export interface CellStatesOptions {
   rep: RepClient;
@@ -29,6 +29,8 @@ export interface CellStatesOptions {
   timeoutMs: number;
   /** How old a known state may grow before the background asks the cell again. */
   maxAgeMs: number;
+  /** How often the background looks (DEFAULT_REFRESH_TICK_MS). */
+  refreshTickMs: number;
   /** Milliseconds, for the states' ages. */
   now: () => number;
 }
@@ -67,7 +69,7 @@ interface Question {
 
 /**
  * @example
- *   const states = new CellStates({ rep, logger, timeoutMs: 1000, maxAgeMs: 10_000, now: Date.now });
+ *   const states = new CellStates({ rep, logger, timeoutMs: 1000, maxAgeMs: 10_000, refreshTickMs: 1000, now: Date.now });
  *   const { cells } = await states.reusing(presences);   // asks only the cells it knows nothing of
  *   states.placed(cellId, acceptedWork);
  *   states.startRefreshing(); ... states.stopRefreshing();
@@ -126,7 +128,7 @@ export class CellStates {
       this.refreshing = this.refreshOldest().finally(() => {
         this.refreshing = null;
       });
-    }, REFRESH_TICK_MS);
+    }, this.options.refreshTickMs);
     this.refreshTimer.unref();
   }
 
@@ -215,7 +217,7 @@ export class CellStates {
   private async refreshOldest(): Promise<void> {
     const { maxAgeMs, timeoutMs } = this.options;
     const now = this.options.now();
-    const perTick = Math.max(1, Math.ceil((this.known.size * REFRESH_TICK_MS) / maxAgeMs));
+    const perTick = Math.max(1, Math.ceil((this.known.size * (this.options.refreshTickMs)) / maxAgeMs));
     const silent: CellPresence[] = [];
     const aged: { presence: CellPresence; askedAt: number }[] = [];
     for (const presence of this.presences) {
