@@ -1,6 +1,6 @@
 /** The BBS and receptor child processes (the built `diego` CLI), their readiness and their memory. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HttpBbsClient } from '@diego/bbs-client';
 import { freePorts } from '@diego/test-support';
@@ -87,6 +87,7 @@ export function spawnCli(name: string, args: string[]): Child {
     env: { ...process.env, NODE_OPTIONS: '' },
   });
   if (LOG_DIR !== '') {
+    mkdirSync(LOG_DIR, { recursive: true });
     const log = createWriteStream(`${LOG_DIR}/${name.replace(/[^a-zA-Z0-9-]+/g, '-')}.log`);
     proc.stdout?.pipe(log);
     proc.stderr?.pipe(log);
