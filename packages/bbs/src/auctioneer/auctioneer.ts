@@ -16,7 +16,7 @@
  * nothing fails that fresh states would have placed. Work a cell refuses fails the same way, unless the cell's
  * state was a reused one: then it goes back into the batch for a round that asks every cell.
  */
-import { convertError, isBbsError, type CellPresence, type DesiredLRP } from '@diego/models';
+import { convertError, isBbsError, type CellPresence, type DesiredLRP, type Task } from '@diego/models';
 import type { Namespace } from 'etcd3';
 import type { Logger } from 'pino';
 import type { BbsEvent } from '@diego/bbs-client';
@@ -39,6 +39,7 @@ export type AuctioneerStore = Pick<
   | 'actualLRPGroups'
   | 'actualLRPGroupsByProcessGuid'
   | 'taskByGuid'
+  | 'tasks'
   | 'failActualLRP'
   | 'failTask'
   | 'watchCellArrivals'
@@ -232,7 +233,7 @@ export class Auctioneer implements AuctionRequester, LeaderLoop {
       case 'task_created': {
         const { task } = event;
         if (task.state !== 'PENDING') return;
-        this.requestTaskAuctions([{ task_guid: task.task_guid, domain: task.domain, memory_mb: task.memory_mb, disk_mb: task.disk_mb, rootfs: task.rootfs }]);
+        this.requestTaskAuctions([taskStartRequest(task)]);
         return;
       }
       default:
@@ -284,7 +285,11 @@ export class Auctioneer implements AuctionRequester, LeaderLoop {
     this.auctionUnclaimed('failed-placements');
   }
 
-  /** Auctions the UNCLAIMED instances: all of them, or those whose placement failed. */
+  /**
+   * Auctions the UNCLAIMED instances: all of them, or those whose placement failed. All of them as leadership
+   * begins, with every PENDING task: a task desired while no BBS led (or whose auction the last leader had in
+   * flight) would otherwise wait for convergence to kick it.
+   */
   private auctionUnclaimed(which: 'all' | 'failed-placements'): void {
     this.track((async () => {
       const groups = await this.db.actualLRPGroups();
@@ -293,6 +298,9 @@ export class Auctioneer implements AuctionRequester, LeaderLoop {
           this.auctionInstance(instance.process_guid, instance.domain, instance.index);
         }
       }
+      if (which !== 'all') return;
+      const pending = (await this.db.tasks()).filter((task) => task.state === 'PENDING');
+      this.requestTaskAuctions(pending.map(taskStartRequest));
     })());
   }
 
@@ -523,6 +531,10 @@ export class Auctioneer implements AuctionRequester, LeaderLoop {
       this.logger.error({ ...fields, err: convertError(err).message }, 'failed-to-fail-task');
     }
   }
+}
+
+function taskStartRequest(task: Task): TaskStartRequest {
+  return { task_guid: task.task_guid, domain: task.domain, memory_mb: task.memory_mb, disk_mb: task.disk_mb, rootfs: task.rootfs };
 }
 
 function nsToMs(ns: bigint): number {

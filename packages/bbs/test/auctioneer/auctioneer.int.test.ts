@@ -193,6 +193,19 @@ describe('the auctioneer', () => {
       expect(b.tasks()).toHaveLength(1);
     });
 
+    it('places, when it starts, the PENDING tasks desired while no auctioneer ran', async () => {
+      const { auctioneer, client, startCell } = auction();
+      await auctioneer.stop();
+      await startCell({ cellId: 'already-there' });
+      const { task_guid, domain, definition } = newValidTask('before-leader', { rootfs: PRELOADED, memory_mb: 128, disk_mb: 128 });
+      await client.desireTask(task_guid, domain, definition);
+      expect((await client.taskByGuid(task_guid)).state).toBe('PENDING');
+
+      await auctioneer.start();
+      const started = await eventually(() => client.taskByGuid(task_guid), (task) => task.state === 'RUNNING', { timeoutMs: 5000 });
+      expect(started.cell_id).toBe('already-there');
+    });
+
     it('fails a task that fits on no cell with insufficient resources', async () => {
       const { client, startCell } = auction();
       await startCell({ cellId: 'small', memoryMB: 256 });
