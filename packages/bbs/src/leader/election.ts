@@ -158,8 +158,16 @@ export class LeaderElection {
     let confirmedAt = Date.now();
     let checking = false;
     const lost = (reason: string, err: unknown): void => void this.enqueue(() => this.endCampaign(campaign, reason, err));
+    const unconfirmed = (): boolean => Date.now() - confirmedAt > ttlMs / 2;
     this.watchdog = setInterval(() => {
-      if (Date.now() - confirmedAt > ttlMs / 2) return lost('leadership-unconfirmed', new Error(`no answer from etcd for ${ttlMs / 2} ms`));
+      if (unconfirmed()) {
+        // Timers run before pending I/O: after the loop was busy (a pass over 200,000 records), an answer that came
+        // meanwhile is handled first, and only a check still unanswered then counts against etcd.
+        setImmediate(() => {
+          if (this.watchdog !== null && unconfirmed()) lost('leadership-unconfirmed', new Error(`no answer from etcd for ${ttlMs / 2} ms`));
+        });
+        return;
+      }
       if (checking) return;
       checking = true;
       this.currentLeaderValue().then(
