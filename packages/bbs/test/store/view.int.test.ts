@@ -97,6 +97,19 @@ describe('the in-memory view', () => {
     expect((await late.actualLRPGroups()).length).toBe(1500);
   });
 
+  it("reads each record its own writes made, every key of a transaction included, while writes to other keys are in flight", async () => {
+    const { db } = store();
+    await eventually(async () => db.viewStatus?.live, (live) => live === true);
+    const guids = Array.from({ length: 40 }, (_, i) => `own-${i}`);
+    // Each desire writes the DesiredLRP and its instance in one transaction; the claim reads the instance at once.
+    const claimed = await Promise.all(guids.map(async (guid) => {
+      await db.desireLRP(newValidDesiredLrp(guid, { instances: 1 }));
+      await db.claimActualLRP(guid, 0, { instance_guid: `i-${guid}`, cell_id: 'cell-1' });
+      return (await db.actualLRPGroupByProcessGuidAndIndex(guid, 0)).instance?.state;
+    }));
+    expect(claimed).toEqual(guids.map(() => 'CLAIMED'));
+  });
+
   it('hands its followers every change it applied, with the record before and after and the previous value', async () => {
     const { db, otherDb } = store();
     const other = otherDb({ view: false });

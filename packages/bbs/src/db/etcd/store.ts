@@ -69,10 +69,13 @@ export interface ViewIndex {
 export interface StoreView {
   /** The revision the view is at: the state after every change up to it. */
   readonly revision: string;
-  /** Reads from now on must reflect `revision` (a write made through this BBS, or a change seen on a watch). */
-  expect(revision: string): void;
-  /** Whether reads may be served from the view now; may wait (bounded) for it to apply this BBS's writes. */
-  current(): boolean | Promise<boolean>;
+  /** Reads from now on must reflect `revision`: a write of `keys` made through this BBS, or (no keys) a change seen on a watch. */
+  expect(revision: string, keys?: readonly string[]): void;
+  /**
+   * Whether reads may be served from the view now; may wait (bounded) for it to apply this BBS's writes (those of
+   * `key` only, for a read of that one key).
+   */
+  current(key?: string): boolean | Promise<boolean>;
   /** Whether reads of `keyOrPrefix` with `decoder` can be answered from the view. */
   holds(keyOrPrefix: string, decoder?: unknown): boolean;
   record(key: string): ViewRecord | undefined;
@@ -183,7 +186,7 @@ export class EtcdStore {
 
   /** `find`, from the view when it can decode the record with `decode` (see DerivedOnly). */
   private async findFor(key: string, decode?: Decode<unknown>): Promise<StoredRecord | null> {
-    const view = await this.currentView(key, decode);
+    const view = await this.currentView(key, decode, 'one-key');
     if (view !== null) return view.record(key) ?? null;
     return this.findInEtcd(key);
   }
@@ -281,7 +284,7 @@ export class EtcdStore {
       return ours ? (found[0]?.mod_revision ?? null) : null;
     });
     if (revision === null) return false;
-    this.wrote(first.key, revision);
+    this.wrote(entries.map((entry) => entry.key), revision);
     return true;
   }
 
@@ -548,19 +551,20 @@ export class EtcdStore {
   }
 
   /** The view, when it may serve a read of `keyOrPrefix` (it holds `/v1/` and has applied our writes). */
-  private async currentView(keyOrPrefix: string, decode?: Decode<unknown>): Promise<StoreView | null> {
+  private async currentView(keyOrPrefix: string, decode?: Decode<unknown>, read: 'one-key' | 'range' = 'range'): Promise<StoreView | null> {
     const view = this.view;
     if (view === null || !view.holds(keyOrPrefix, decode)) return null;
-    const current = view.current();
+    const current = view.current(read === 'one-key' ? keyOrPrefix : undefined);
     return (current === true || (current !== false && (await current))) ? view : null;
   }
 
   /**
-   * Tells the view about a write of `key`, so that later reads wait for it; returns the revision. Only writes
-   * under `/v1/`, which the view watches: it would wait in vain for the revision of any other.
+   * Tells the view about a write of `keys`, so that later reads of them (and every range) wait for it; returns the
+   * revision. Only writes under `/v1/`, which the view watches: it would wait in vain for the revision of any other.
    */
-  private wrote(key: string, revision: string): string {
-    if (key.startsWith(V1_PREFIX)) this.view?.expect(revision);
+  private wrote(keys: string | readonly string[], revision: string): string {
+    const written = (typeof keys === 'string' ? [keys] : keys).filter((key) => key.startsWith(V1_PREFIX));
+    if (written.length > 0) this.view?.expect(revision, written);
     return revision;
   }
 

@@ -144,8 +144,15 @@ export class EtcdView implements StoreView {
   private closed = false;
   private loads = 0;
   private applied = 0n;
-  /** The newest revision this BBS wrote under `/v1/`: reads wait for the view to reach it. */
+  /** The newest revision this BBS wrote under `/v1/` or saw elsewhere: reads of ranges wait for the view to reach it. */
   private written = 0n;
+  /** The newest revision seen on other watches: every read waits for it. */
+  private observed = 0n;
+  /**
+   * The keys this BBS wrote that the view has not applied yet, with the revision of each write: a read of one key
+   * waits for its own writes only (and for what was observed), not for every write in flight on other keys.
+   */
+  private readonly writtenKeys = new Map<string, bigint>();
   private waiters: Waiter[] = [];
   private readonly catchUpTimeoutMs: number;
   private readonly followers = new Set<ViewFollower>();
@@ -184,24 +191,32 @@ export class EtcdView implements StoreView {
   }
 
   /**
-   * Reads from now on must reflect `revision`: a write made through this BBS, or a change seen on another watch
-   * (one that changed a key under `/v1/`, so that the view's watch delivers it too).
+   * Reads from now on must reflect `revision`: a write made through this BBS (of `keys`), or a change seen on
+   * another watch (no keys: one that changed a key under `/v1/`, so that the view's watch delivers it too).
    */
-  expect(revision: string): void {
+  expect(revision: string, keys?: readonly string[]): void {
     const value = BigInt(revision);
     if (value > this.written) this.written = value;
+    if (keys === undefined) {
+      if (value > this.observed) this.observed = value;
+      return;
+    }
+    if (value <= this.applied) return;
+    for (const key of keys) if (value > (this.writtenKeys.get(key) ?? 0n)) this.writtenKeys.set(key, value);
   }
 
   /**
-   * Whether reads may be served from the view: it is live and has applied every write this BBS has made. Waits
-   * (up to the catch-up timeout) for the watch to deliver them.
+   * Whether reads may be served from the view: it is live and has applied every write this BBS has made (to `key`
+   * alone, for a read of one key) and every change observed elsewhere. Waits (up to the catch-up timeout) for the
+   * watch to deliver them.
    */
-  current(): boolean | Promise<boolean> {
+  current(key?: string): boolean | Promise<boolean> {
     if (!this.live) return false;
-    if (this.applied >= this.written) return true;
+    const wanted = key === undefined ? this.written : max(this.writtenKeys.get(key) ?? 0n, this.observed);
+    if (this.applied >= wanted) return true;
     return new Promise<boolean>((resolve) => {
       const waiter: Waiter = {
-        revision: this.written,
+        revision: wanted,
         resolve,
         timer: setTimeout(() => {
           this.waiters = this.waiters.filter((other) => other !== waiter);
@@ -277,6 +292,7 @@ export class EtcdView implements StoreView {
         for (const indexed of this.indexed.values()) indexed.entries.clear();
         for (const items of lists) for (const item of items) this.put(item);
         this.applied = BigInt(revision);
+        this.forgetAppliedWrites();
         this.follow(this.applied + 1n);
         this.live = true;
         this.options.logger.info({ revision, records: this.records.size }, 'view-loaded');
@@ -344,9 +360,17 @@ export class EtcdView implements StoreView {
     }
     const last = changes[changes.length - 1];
     if (last !== undefined) this.applied = BigInt(last.kv.mod_revision);
+    if (this.writtenKeys.size > 0) {
+      for (const { key } of records) if ((this.writtenKeys.get(key) ?? 0n) <= this.applied) this.writtenKeys.delete(key);
+    }
     this.wake();
     const batch: ViewBatch = { changes, records, revision: this.applied };
     for (const follower of this.followers) this.tell(() => follower.onBatch(batch));
+  }
+
+  /** Drops the writes the view has applied (all of them, after a load at a revision past them). */
+  private forgetAppliedWrites(): void {
+    for (const [key, revision] of this.writtenKeys) if (revision <= this.applied) this.writtenKeys.delete(key);
   }
 
   /** A follower's failure is its own: logged, and the view and the other followers go on. */
@@ -433,6 +457,10 @@ export class EtcdView implements StoreView {
     }
     this.waiters = waiting;
   }
+}
+
+function max(a: bigint, b: bigint): bigint {
+  return a > b ? a : b;
 }
 
 function indexValue(index: ViewIndex, record: ViewRecord): string | null {
