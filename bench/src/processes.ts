@@ -80,9 +80,12 @@ process.on('exit', () => {
  */
 const LOG_LEVEL = process.env['DIEGO_BENCH_LOG_LEVEL'] ?? 'error';
 const LOG_DIR = process.env['DIEGO_BENCH_LOG_DIR'] ?? '';
+/** With DIEGO_BENCH_CPU_PROF_DIR set, each child writes a V8 CPU profile there as it exits (`--cpu-prof`). */
+const CPU_PROF_DIR = process.env['DIEGO_BENCH_CPU_PROF_DIR'] ?? '';
 
 export function spawnCli(name: string, args: string[]): Child {
-  const proc = spawn(process.execPath, [CLI_MAIN, ...args, `-logLevel=${LOG_LEVEL}`], {
+  const profile = CPU_PROF_DIR === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`, `--cpu-prof-name=${name.replace(/[^a-zA-Z0-9-]+/g, '-')}.cpuprofile`];
+  const proc = spawn(process.execPath, [...profile, CLI_MAIN, ...args, `-logLevel=${LOG_LEVEL}`], {
     stdio: ['ignore', LOG_DIR === '' ? 'ignore' : 'pipe', 'pipe'],
     env: { ...process.env, NODE_OPTIONS: '' },
   });
