@@ -144,13 +144,22 @@ export class Auctioneer implements AuctionRequester, LeaderLoop {
   /** Follows the store and runs rounds until stopped; requests made before start wait for it. */
   async start(): Promise<void> {
     if (this.running) return;
-    this.watcher = await this.watchStore();
-    this.unwatchCellArrivals = await this.db.watchCellArrivals(
-      (cellId) => this.onCellArrived(cellId),
-      // Arrivals missed until the next leadership only wait for convergence's stale re-auction.
-      (err) => this.logger.error({ err: err.message }, 'cell-arrivals-watch-failed'),
-    );
+    // Running from the start: a store watch that ends while the loop starts (the view finishing its first load) is
+    // followed again, not dropped as if the loop had stopped.
     this.running = true;
+    try {
+      this.watcher = await this.watchStore();
+      this.unwatchCellArrivals = await this.db.watchCellArrivals(
+        (cellId) => this.onCellArrived(cellId),
+        // Arrivals missed until the next leadership only wait for convergence's stale re-auction.
+        (err) => this.logger.error({ err: err.message }, 'cell-arrivals-watch-failed'),
+      );
+    } catch (err) {
+      this.running = false;
+      await this.watcher?.cancel();
+      this.watcher = null;
+      throw err;
+    }
     this.logger.info('auctioneer-started');
     // A new leader knows neither the auctions its predecessor had in flight nor the cells that arrived before it
     // led (a restart, a failover): every UNCLAIMED instance is auctioned (a round skips what is placed meanwhile).
@@ -326,6 +335,9 @@ export class Auctioneer implements AuctionRequester, LeaderLoop {
       const watcher = await this.watchStore();
       if (this.running) this.watcher = watcher;
       else await watcher.cancel();
+      // What was created while nothing followed the store (a view loading, a compaction) is looked for now rather
+      // than left to convergence's stale re-auction.
+      if (this.running) this.auctionUnclaimed('all');
     } catch (err) {
       this.logger.error({ err: convertError(err).message }, 'failed-to-watch-store');
       if (!this.running) return;

@@ -24,7 +24,7 @@ const DEFAULT_CALLBACK_TIMEOUT_MS = 10_000;
 /** Statuses that say "try again" (the receiver is overloaded or its proxy timed out). */
 const RETRY_STATUSES = new Set([503, 504]);
 
-export type TaskCompletionStore = Pick<Db, 'resolvingTask' | 'deleteTask' | 'observedRevision'>;
+export type TaskCompletionStore = Pick<Db, 'resolvingTask' | 'deleteTask' | 'observedRevision' | 'tasks'>;
 
 export interface TaskCompletionWorkersOptions {
   db: TaskCompletionStore;
@@ -179,10 +179,15 @@ export class TaskCompletionWorkers implements LeaderLoop, TaskCompletionSubmitte
 
   private onWatchError(run: Run, err: Error): void {
     this.logger.error({ err: err.message }, 'task-completion-watch-failed');
-    // The watch is over (compaction, or the client closed): follow again from now; completions in between are
-    // resubmitted by convergence.
+    // The watch is over (a view reloading, compaction, the client closed): follow again from now, then submit the
+    // tasks that completed while nothing followed (a callback already made leaves its task RESOLVING or gone).
     run.watcher = null;
-    if (this.run === run) void this.follow(run).catch(() => undefined);
+    if (this.run !== run) return;
+    void this.follow(run)
+      .then(async () => {
+        for (const task of await this.db.tasks()) if (task.state === 'COMPLETED') this.submit(task);
+      })
+      .catch((err: unknown) => this.logger.error({ err: convertError(err).message }, 'failed-to-find-completed-tasks'));
   }
 
   private pump(run: Run): void {
